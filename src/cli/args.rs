@@ -1,0 +1,210 @@
+//! The command line as clap sees it: raw arguments, no I/O. Doc comments are the `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
+
+use crate::config::{ColorChoice, Lang, Overrides, View};
+
+const ABOUT: &str = "Turn garbled, machine-translated German into clean, faithful English, and \
+                     show exactly what changed.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  klartext fix samples/tech-news.de.txt       repair offline and show the diff
+  klartext fix article.de.txt -o clean.de.txt write the repaired German
+  klartext diff draft.en.txt final.en.txt     side-by-side prose diff of two files
+  klartext config show                        every setting and where it came from
+
+Exit codes: 0 success, 1 differences (diff) or error-level findings, 2 failure.
+Configuration: klartext config path; see the README's \"Configuration\" section.";
+
+#[derive(Debug, Parser)]
+#[command(name = "klartext", version, about = ABOUT, after_help = AFTER_HELP)]
+#[command(propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to use colour [env: KLARTEXT_COLOR; NO_COLOR turns it off]
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more about what klartext does (encodings, segments, settings used)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Ignore the user and project config files (defaults, environment and flags still apply)
+    #[arg(long, global = true)]
+    pub no_config: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Repair machine-translated German and show what changed
+    #[command(after_help = FIX_HELP)]
+    Fix(FixArgs),
+    /// Side-by-side prose diff of two text files
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
+    /// Show the configuration and where each value comes from
+    #[command(subcommand, after_help = CONFIG_HELP)]
+    Config(ConfigCommand),
+    /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to generate completions for
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+const FIX_HELP: &str = "\
+Without a configured backend, fix runs offline: it repairs the German typography that machine
+translation breaks (glued quotes, mixed quote glyphs, hyphen glue, clause dashes, doubled spaces
+and punctuation), flags suspicious spots (headings fused onto paragraphs), and shows the source
+against the repaired German. It writes a file only with -o or --in-place.
+
+Examples:
+  klartext fix samples/tech-news.de.txt
+  klartext fix article.de.txt -o article.fixed.de.txt
+  klartext fix notes.txt --in-place            keeps notes.txt.bak
+  klartext fix --json a.de.txt b.de.md         a JSON report for scripts
+  cat a.txt | klartext fix - > a.fixed.txt     stdin to stdout
+
+Output names: a.de.txt -> a.en.txt, b.de.md -> b.en.md, c.txt -> c.en.txt. An existing output
+that klartext did not write is never replaced without --force.";
+
+const DIFF_HELP: &str = "\
+Both files are split into paragraphs the same way (Markdown by extension) and compared word by
+word. Exit code: 0 identical, 1 different, 2 error.
+
+Examples:
+  klartext diff draft.en.txt final.en.txt
+  klartext diff --view inline --width 80 a.txt b.txt
+  klartext diff --json old.md new.md";
+
+const CONFIG_HELP: &str = "\
+Precedence, lowest first: built-in defaults, NO_COLOR and provider variables, the user file,
+the project file .klartext.toml, KLARTEXT_* variables, flags.
+
+Examples:
+  klartext config show
+  klartext config show --json
+  klartext config path";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  klartext completions bash > ~/.local/share/bash-completion/completions/klartext
+  klartext completions zsh > ~/.zfunc/_klartext
+  klartext completions fish > ~/.config/fish/completions/klartext.fish";
+
+/// How a diff is shown; shared by `fix` and `diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DisplayArgs {
+    /// Diff layout: side-by-side needs at least 70 columns; auto picks stacked below that
+    #[arg(long, value_enum, value_name = "VIEW")]
+    pub view: Option<View>,
+
+    /// Output width in columns [default: $COLUMNS, else the terminal, else 80]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..=1000))]
+    pub width: Option<u16>,
+
+    /// Show unchanged paragraphs in full instead of folding them into one line
+    #[arg(long)]
+    pub full: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files to fix; `-` reads stdin and writes the result to stdout
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write the result to this file (one input only)
+    #[arg(short, long, value_name = "PATH", conflicts_with = "in_place")]
+    pub output: Option<PathBuf>,
+
+    /// Replace each input with its result, keeping NAME.bak
+    #[arg(long)]
+    pub in_place: bool,
+
+    /// With --in-place: do not keep NAME.bak
+    #[arg(long, requires = "in_place")]
+    pub no_backup: bool,
+
+    /// Overwrite an existing output that klartext did not write
+    #[arg(long)]
+    pub force: bool,
+
+    /// Target language: en = restored English, de = corrected German only
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub to: Option<Lang>,
+
+    /// Print a JSON report on stdout instead of the diff
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old version
+    pub old: PathBuf,
+    /// The new version
+    pub new: PathBuf,
+
+    /// Print the change model as JSON instead of the diff
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every setting with its value and where it came from (secrets redacted)
+    Show {
+        /// Print as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where klartext looks for configuration files
+    Path,
+}
+
+impl Cli {
+    /// The flags that override configured values.
+    pub fn overrides(&self) -> Overrides {
+        let (to, display) = match &self.command {
+            Command::Fix(a) => (a.to, Some(&a.display)),
+            Command::Diff(a) => (None, Some(&a.display)),
+            _ => (None, None),
+        };
+        Overrides {
+            to,
+            view: display.and_then(|d| d.view),
+            color: self.color,
+            width: display.and_then(|d| d.width),
+            no_config: self.no_config,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,68 @@
+//! `klartext diff OLD NEW`: side-by-side prose diff of two files. Exit 0 identical, 1 different.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::cli::args::DiffArgs;
+use crate::cli::{Context, Status};
+use crate::diff::{DiffOptions, DocumentDiff, diff_document};
+use crate::files;
+use crate::render;
+use crate::segment::{self, Format};
+
+pub fn run(args: &DiffArgs, ctx: &Context) -> anyhow::Result<Status> {
+    let old = files::read_document(&args.old)?;
+    let new = files::read_document(&args.new)?;
+    let diff = compare(
+        (&args.old, &old.text),
+        (&args.new, &new.text),
+        &DiffOptions::default(),
+    );
+    if args.json {
+        super::print_json(&serde_json::json!({
+            "schema": "klartext.diff/1",
+            "old": args.old,
+            "new": args.new,
+            "identical": diff.is_identical(),
+            "changed_paragraphs": diff.changed_pairs(),
+            "changes": diff.change_count(),
+            "pairs": diff.pairs,
+        }))?;
+    } else if !ctx.printer.is_quiet() {
+        let titles = (label(&args.old), label(&args.new));
+        if let Some(opts) = super::render_options(ctx, &args.display, (&titles.0, &titles.1)) {
+            let mut out = crate::cli::stdout();
+            render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
+            crate::cli::finish(out)?;
+        }
+    }
+    Ok(if diff.is_identical() {
+        Status::Success
+    } else {
+        Status::Differences
+    })
+}
+
+/// Both sides are segmented by their own format and paired paragraph by paragraph; the text
+/// between paragraphs (blank lines, markup) is not compared.
+fn compare(old: (&Path, &str), new: (&Path, &str), opts: &DiffOptions) -> DocumentDiff {
+    let texts = |(path, text): (&Path, &str)| -> Vec<String> {
+        let segmented = segment::segment(text, Format::from_path(path));
+        segmented
+            .segments()
+            .map(|s| s.text(text).to_owned())
+            .collect()
+    };
+    let (old, new) = (texts(old), texts(new));
+    let old: Vec<&str> = old.iter().map(String::as_str).collect();
+    let new: Vec<&str> = new.iter().map(String::as_str).collect();
+    diff_document(&old, &new, opts)
+}
+
+fn label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -1,0 +1,132 @@
+//! The one place that prints messages on stderr: errors (with their hint), warnings, notes.
+//! Text that came from outside (paths, file content in messages) is sanitised first.
+
+use std::fmt;
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::config::{ColorChoice, ConfigError, Env};
+use crate::files::FileError;
+use crate::render::sanitize;
+use crate::term::{self, Terminal};
+
+/// An error raised by the command layer itself, with advice for the user.
+#[derive(Debug)]
+pub struct Hinted {
+    pub message: String,
+    pub hint: String,
+}
+
+impl Hinted {
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for Hinted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    color: bool,
+    quiet: bool,
+    verbose: bool,
+}
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const HINT: Style = AnsiColor::Cyan.on_default();
+
+impl Printer {
+    pub fn new(
+        env: &Env,
+        terminal: &Terminal,
+        color: Option<ColorChoice>,
+        quiet: bool,
+        verbose: bool,
+    ) -> Self {
+        let choice = color.unwrap_or(if env.get_nonempty("NO_COLOR").is_some() {
+            ColorChoice::Never
+        } else {
+            ColorChoice::Auto
+        });
+        Self {
+            color: term::use_color(choice, env, terminal.stderr_is_tty),
+            quiet,
+            verbose,
+        }
+    }
+
+    /// Print `klartext: error: …` with the whole cause chain, then a hint if any layer has one.
+    pub fn error(&self, err: &anyhow::Error) {
+        self.line(ERROR, "error", &format!("{err:#}"));
+        if let Some(hint) = hint_for(err) {
+            self.line(HINT, "hint", &hint);
+        }
+    }
+
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            self.line(WARNING, "warning", message);
+        }
+    }
+
+    /// A status line (what was written, what was found); silenced by `-q`.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            self.plain(message);
+        }
+    }
+
+    pub fn hint(&self, message: &str) {
+        if !self.quiet {
+            self.line(HINT, "hint", message);
+        }
+    }
+
+    /// Details shown only with `-v`.
+    pub fn detail(&self, message: &str) {
+        if self.verbose {
+            self.plain(message);
+        }
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    fn plain(&self, message: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "klartext: {}", sanitize(message));
+    }
+
+    fn line(&self, style: Style, label: &str, message: &str) {
+        let message = sanitize(message);
+        let mut err = std::io::stderr().lock();
+        let _ = if self.color {
+            writeln!(err, "klartext: {style}{label}:{style:#} {message}")
+        } else {
+            writeln!(err, "klartext: {label}: {message}")
+        };
+    }
+}
+
+fn hint_for(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|e| {
+        if let Some(h) = e.downcast_ref::<Hinted>() {
+            Some(h.hint.clone())
+        } else if let Some(f) = e.downcast_ref::<FileError>() {
+            f.hint()
+        } else {
+            e.downcast_ref::<ConfigError>().and_then(ConfigError::hint)
+        }
+    })
+}

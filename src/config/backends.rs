@@ -1,0 +1,245 @@
+//! Resolving `[backends.*]` and `[passes]`: field-by-field merge of the file layers over each
+//! kind's defaults and the provider-standard variables, then `KLARTEXT_<NAME>_URL` and the key
+//! variables, then the checks that need the merged picture (model present, passes defined).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use clap::ValueEnum;
+
+use super::error::ConfigError;
+use super::file::{FileBackend, FileLayer, FilePasses, PassSpec};
+use super::kinds::{BackendKind, Capability, Secret, valid_names};
+use super::{BackendSettings, Env, Passes, Source, Sourced, normalize_url};
+
+const OLLAMA_PORT: u16 = 11434;
+
+pub(crate) fn resolve_backends(
+    env: &Env,
+    layers: &[FileLayer],
+) -> Result<BTreeMap<String, BackendSettings>, ConfigError> {
+    let names: BTreeSet<&String> = layers
+        .iter()
+        .flat_map(|layer| layer.config.backends.keys())
+        .collect();
+    names
+        .into_iter()
+        .map(|name| Ok((name.clone(), resolve_backend(env, layers, name)?)))
+        .collect()
+}
+
+fn resolve_backend(
+    env: &Env,
+    layers: &[FileLayer],
+    name: &str,
+) -> Result<BackendSettings, ConfigError> {
+    // Lowest layer first, so the last match wins.
+    let tables: Vec<(&FileLayer, &FileBackend)> = layers
+        .iter()
+        .filter_map(|layer| layer.config.backends.get(name).map(|table| (layer, table)))
+        .collect();
+    let first = tables
+        .first()
+        .expect("a backend name comes from some layer")
+        .0;
+
+    let kind_layer = tables
+        .iter()
+        .rev()
+        .find_map(|(layer, table)| table.kind.map(|kind| (layer, kind)));
+    let (kind, origin) = match kind_layer {
+        Some((layer, kind)) => (Sourced::new(kind, layer.source.clone()), *layer),
+        None => match BackendKind::from_str(name, false) {
+            // The table name is the kind: `[backends.deepl]`.
+            Ok(kind) => (Sourced::new(kind, first.source.clone()), first),
+            Err(_) => {
+                return Err(ConfigError::Invalid {
+                    key: format!("backends.{name}.kind"),
+                    origin: first.path.display().to_string(),
+                    message: format!(
+                        "`kind` is missing and `{name}` is not a backend kind; valid kinds: {}",
+                        valid_names::<BackendKind>()
+                    ),
+                });
+            }
+        },
+    };
+    let field = |get: fn(&FileBackend) -> Option<&String>| {
+        tables.iter().rev().find_map(|(layer, table)| {
+            get(table).map(|value| Sourced::new(value.clone(), layer.source.clone()))
+        })
+    };
+
+    let mut base_url = kind
+        .value
+        .default_base_url()
+        .map(|url| Sourced::new(url.to_owned(), Source::Default));
+    if let Some(var) = kind.value.base_url_env()
+        && let Some(value) = env.get_nonempty(var)
+    {
+        let url = if kind.value == BackendKind::Ollama {
+            ollama_host_url(value)
+        } else {
+            value.to_owned()
+        };
+        base_url = Some(Sourced::new(
+            env_url(var, value, &url)?,
+            Source::BaseEnv(var.to_owned()),
+        ));
+    }
+    if let Some(file_url) = field(|table| table.base_url.as_ref()) {
+        let url = normalize_url(&file_url.value).expect("file URLs are checked on reading");
+        base_url = Some(Sourced::new(url, file_url.source));
+    }
+    let url_var = format!("KLARTEXT_{}_URL", env_name(name));
+    if let Some(value) = env.get_nonempty(&url_var) {
+        base_url = Some(Sourced::new(
+            env_url(&url_var, value, value)?,
+            Source::Env(url_var),
+        ));
+    }
+
+    let model = field(|table| table.model.as_ref());
+    if kind.value.capability() == Capability::Chat
+        && model
+            .as_ref()
+            .is_none_or(|model| model.value.trim().is_empty())
+    {
+        return Err(ConfigError::Invalid {
+            key: format!("backends.{name}"),
+            origin: origin.path.display().to_string(),
+            message: format!("`model` is required for kind {}", kind.value),
+        });
+    }
+
+    let api_key_env = field(|table| table.api_key_env.as_ref()).or_else(|| {
+        kind.value
+            .default_key_env()
+            .map(|var| Sourced::new(var.to_owned(), Source::Default))
+    });
+    let key_from_env = api_key_env.as_ref().and_then(|var| {
+        env.get_nonempty(&var.value)
+            .map(|key| Sourced::new(Secret::new(key), Source::Env(var.value.clone())))
+    });
+    let api_key = key_from_env.or_else(|| {
+        tables.iter().rev().find_map(|(layer, table)| {
+            table
+                .api_key
+                .as_ref()
+                .map(|key| Sourced::new(key.clone(), layer.source.clone()))
+        })
+    });
+
+    Ok(BackendSettings {
+        name: name.to_owned(),
+        kind,
+        base_url,
+        model,
+        api_key_env,
+        api_key,
+    })
+}
+
+fn env_url(var: &str, value: &str, url: &str) -> Result<String, ConfigError> {
+    normalize_url(url).map_err(|message| ConfigError::Env {
+        var: var.to_owned(),
+        value: value.to_owned(),
+        message,
+    })
+}
+
+/// `my-local` → `MY_LOCAL`, for `KLARTEXT_MY_LOCAL_URL`.
+pub(crate) fn env_name(backend: &str) -> String {
+    backend
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `OLLAMA_HOST` as Ollama itself reads it: `host`, `host:port`, `[v6]:port` or a full URL;
+/// without a scheme it is plain HTTP on port 11434.
+pub(crate) fn ollama_host_url(value: &str) -> String {
+    let value = value.trim();
+    if value.contains("://") {
+        return value.to_owned();
+    }
+    let (authority, path) = value.split_once('/').unwrap_or((value, ""));
+    let has_port = match authority.strip_prefix('[') {
+        Some(rest) => rest.contains("]:"),
+        None => authority.matches(':').count() == 1,
+    };
+    let authority = if has_port {
+        match authority.strip_prefix(':') {
+            Some(port) => format!("127.0.0.1:{port}"),
+            None => authority.to_owned(),
+        }
+    } else if authority.is_empty() {
+        format!("127.0.0.1:{OLLAMA_PORT}")
+    } else if authority.contains(':') && !authority.starts_with('[') {
+        format!("[{authority}]:{OLLAMA_PORT}")
+    } else {
+        format!("{authority}:{OLLAMA_PORT}")
+    };
+    if path.is_empty() {
+        format!("http://{authority}")
+    } else {
+        format!("http://{authority}/{path}")
+    }
+}
+
+pub(crate) fn resolve_passes(
+    layers: &[FileLayer],
+    backends: &BTreeMap<String, BackendSettings>,
+) -> Result<Passes, ConfigError> {
+    Ok(Passes {
+        draft: resolve_pass("draft", layers, backends, |passes| passes.draft.as_ref())?,
+        restore: resolve_pass("restore", layers, backends, |passes| {
+            passes.restore.as_ref()
+        })?,
+    })
+}
+
+fn resolve_pass(
+    pass: &str,
+    layers: &[FileLayer],
+    backends: &BTreeMap<String, BackendSettings>,
+    get: fn(&FilePasses) -> Option<&PassSpec>,
+) -> Result<Option<Sourced<Vec<String>>>, ConfigError> {
+    let Some((layer, spec)) = layers
+        .iter()
+        .rev()
+        .find_map(|layer| get(&layer.config.passes).map(|spec| (layer, spec)))
+    else {
+        return Ok(None);
+    };
+    let invalid = |message: String| ConfigError::Invalid {
+        key: format!("passes.{pass}"),
+        origin: layer.path.display().to_string(),
+        message,
+    };
+    for name in &spec.0 {
+        let Some(backend) = backends.get(name) else {
+            let defined = if backends.is_empty() {
+                "no backends are defined; add a [backends.NAME] table".to_owned()
+            } else {
+                let names: Vec<&str> = backends.keys().map(String::as_str).collect();
+                format!("defined backends: {}", names.join(", "))
+            };
+            return Err(invalid(format!(
+                "backend `{name}` is not defined; {defined}"
+            )));
+        };
+        if pass == "restore" && backend.kind.value.capability() == Capability::Translate {
+            return Err(invalid(format!(
+                "backend `{name}` is a translation service ({}); restore needs a chat model",
+                backend.kind.value
+            )));
+        }
+    }
+    Ok(Some(Sourced::new(spec.0.clone(), layer.source.clone())))
+}

@@ -1,0 +1,212 @@
+//! One config file as written: reading it, parsing it strictly (`deny_unknown_fields`), and the
+//! checks that need only that file. Checks across layers live in `resolve`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::error::ConfigError;
+use super::kinds::{BackendKind, ColorChoice, Lang, Secret, View};
+use super::{Source, WIDTH_RANGE, WIDTH_TEXT};
+
+/// A config file that existed and parsed, with the source its values carry.
+#[derive(Debug)]
+pub(crate) struct FileLayer {
+    pub path: PathBuf,
+    pub source: Source,
+    pub config: FileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    pub to: Option<Lang>,
+    pub view: Option<View>,
+    pub color: Option<ColorChoice>,
+    /// Read wide so an out-of-range number gets our message, not "expected u16".
+    pub width: Option<i64>,
+    #[serde(default)]
+    pub passes: FilePasses,
+    #[serde(default)]
+    pub backends: BTreeMap<String, FileBackend>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FilePasses {
+    pub draft: Option<PassSpec>,
+    pub restore: Option<PassSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileBackend {
+    pub kind: Option<BackendKind>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key: Option<Secret>,
+}
+
+/// A pass names one backend (`"deepl"`) or a fallback list (`["openai", "local"]`).
+#[derive(Debug)]
+pub(crate) struct PassSpec(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for PassSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PassVisitor;
+        impl<'de> serde::de::Visitor<'de> for PassVisitor {
+            type Value = PassSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a backend name or a list of backend names")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PassSpec, E> {
+                Ok(PassSpec(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<PassSpec, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(PassSpec(names))
+            }
+        }
+        deserializer.deserialize_any(PassVisitor)
+    }
+}
+
+/// Reads and checks one file; `Ok(None)` when it does not exist.
+pub(crate) fn read_layer(path: &Path, source: Source) -> Result<Option<FileLayer>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let config = parse(path, &text)?;
+    check(path, &config)?;
+    Ok(Some(FileLayer {
+        path: path.to_owned(),
+        source,
+        config,
+    }))
+}
+
+/// Uses only toml's message and span, never its rendered snippet, which would quote the
+/// offending line (possibly an `api_key`).
+fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|err| {
+        let message = err
+            .message()
+            .trim_end()
+            .replace("unknown field", "unknown key");
+        let Some(span) = err.span() else {
+            return ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+                line: None,
+                column: None,
+            };
+        };
+        let (line, column) = line_column(text, span.start);
+        let message = match key_at(text, span.start) {
+            Some(key) if !message.contains(&format!("`{key}`")) => format!("{key}: {message}"),
+            _ => message,
+        };
+        ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+            line: Some(line),
+            column: Some(column),
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// The dotted key whose value sits at `offset`: the last `[table]` header above it plus the key
+/// left of `=` on its line. Only key names are taken from the text, never values. `None` when
+/// the line does not look like `key = value` (multi-line values, broken syntax).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let is_key = |k: &str| {
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    if !is_key(key) {
+        return None;
+    }
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|header| header.trim_matches(|c| c == '[' || c == ']').trim());
+    match table {
+        Some(table) if is_key(table) => Some(format!("{table}.{key}")),
+        Some(_) => None,
+        None => Some(key.to_owned()),
+    }
+}
+
+fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
+    let invalid = |key: String, message: String| ConfigError::Invalid {
+        key,
+        origin: path.display().to_string(),
+        message,
+    };
+    if let Some(width) = config.width
+        && !WIDTH_RANGE.contains(&width)
+    {
+        return Err(invalid(
+            "width".to_owned(),
+            format!("{width} is out of range; use {WIDTH_TEXT}"),
+        ));
+    }
+    for (name, backend) in &config.backends {
+        if let Some(url) = &backend.base_url
+            && let Err(message) = super::check_url(url)
+        {
+            return Err(invalid(format!("backends.{name}.base_url"), message));
+        }
+        if backend.api_key_env.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid(
+                format!("backends.{name}.api_key_env"),
+                "must name an environment variable".to_owned(),
+            ));
+        }
+    }
+    for (pass, spec) in [
+        ("draft", &config.passes.draft),
+        ("restore", &config.passes.restore),
+    ] {
+        if spec.as_ref().is_some_and(|spec| spec.0.is_empty()) {
+            return Err(invalid(
+                format!("passes.{pass}"),
+                "the list is empty; name at least one backend or remove the key".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,545 @@
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use tempfile::TempDir;
+
+use super::backends::{env_name, ollama_host_url};
+use super::*;
+
+const FAKE_KEY: &str = "sk-test-Zebrafink-4711";
+
+/// A temp home with a user config dir and a project dir; nothing outside it is read.
+struct Fixture {
+    dir: TempDir,
+}
+
+impl Fixture {
+    fn new(user: Option<&str>, project: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fixture = Self { dir };
+        std::fs::create_dir_all(fixture.config_dir()).expect("config dir");
+        std::fs::create_dir_all(fixture.cwd()).expect("project dir");
+        if let Some(text) = user {
+            std::fs::write(fixture.user_file(), text).expect("user file");
+        }
+        if let Some(text) = project {
+            std::fs::write(fixture.project_file(), text).expect("project file");
+        }
+        fixture
+    }
+
+    fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+    fn cwd(&self) -> PathBuf {
+        self.dir.path().join("project")
+    }
+    fn user_file(&self) -> PathBuf {
+        self.config_dir().join("config.toml")
+    }
+    fn project_file(&self) -> PathBuf {
+        self.cwd().join(PROJECT_FILE)
+    }
+    fn user(&self) -> Source {
+        Source::User(self.user_file())
+    }
+    fn project(&self) -> Source {
+        Source::Project(self.project_file())
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> Env {
+        let base = [
+            ("KLARTEXT_CONFIG_DIR", self.config_dir()),
+            ("KLARTEXT_CACHE_DIR", self.dir.path().join("cache")),
+        ];
+        Env::from_pairs(
+            base.into_iter()
+                .map(|(k, v)| (k.to_owned(), v.display().to_string()))
+                .chain(extra.iter().map(|&(k, v)| (k.to_owned(), v.to_owned()))),
+        )
+    }
+
+    fn load(&self, extra: &[(&str, &str)], flags: &Overrides) -> Result<Settings, ConfigError> {
+        load(&self.env(extra), &self.cwd(), flags)
+    }
+
+    fn ok(&self, extra: &[(&str, &str)]) -> Settings {
+        self.load(extra, &Overrides::default())
+            .expect("config loads")
+    }
+
+    fn err(&self, extra: &[(&str, &str)]) -> String {
+        let err = self
+            .load(extra, &Overrides::default())
+            .expect_err("config is rejected");
+        let text = err.to_string();
+        assert!(!text.contains(FAKE_KEY), "key leaked: {text}");
+        text
+    }
+}
+
+fn assert_contains(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{text:?} lacks {part:?}");
+    }
+}
+
+#[test]
+fn defaults_without_files() {
+    let fx = Fixture::new(None, None);
+    let s = fx.ok(&[]);
+    assert_eq!(s.to, Sourced::new(Lang::En, Source::Default));
+    assert_eq!(s.view, Sourced::new(View::Auto, Source::Default));
+    assert_eq!(s.color, Sourced::new(ColorChoice::Auto, Source::Default));
+    assert_eq!(s.width, None);
+    assert!(s.backends.is_empty() && !s.has_passes());
+    assert!(s.loaded_files.is_empty());
+    assert_eq!(s.user_file, fx.user_file());
+    assert_eq!(s.project_file, fx.project_file());
+    assert_eq!(
+        s.cache_dir.source,
+        Source::Env("KLARTEXT_CACHE_DIR".to_owned())
+    );
+}
+
+#[test]
+fn color_layers_in_order() {
+    let with_user = Fixture::new(Some("color = \"always\""), None);
+    let with_both = Fixture::new(Some("color = \"always\""), Some("color = \"auto\""));
+    let no_color = [("NO_COLOR", "1")];
+    let env_too = [("NO_COLOR", "1"), ("KLARTEXT_COLOR", "never")];
+    let flag = Overrides {
+        color: Some(ColorChoice::Always),
+        ..Overrides::default()
+    };
+
+    let s = Fixture::new(None, None).ok(&no_color);
+    assert_eq!(
+        s.color,
+        Sourced::new(ColorChoice::Never, Source::BaseEnv("NO_COLOR".into()))
+    );
+    let s = with_user.ok(&no_color);
+    assert_eq!(s.color, Sourced::new(ColorChoice::Always, with_user.user()));
+    let s = with_both.ok(&no_color);
+    assert_eq!(
+        s.color,
+        Sourced::new(ColorChoice::Auto, with_both.project())
+    );
+    let s = with_both.ok(&env_too);
+    assert_eq!(
+        s.color,
+        Sourced::new(ColorChoice::Never, Source::Env("KLARTEXT_COLOR".into()))
+    );
+    let s = with_both.load(&env_too, &flag).expect("loads");
+    assert_eq!(
+        s.color,
+        Sourced::new(ColorChoice::Always, Source::Flag("--color"))
+    );
+    // An empty NO_COLOR does not count.
+    let s = Fixture::new(None, None).ok(&[("NO_COLOR", "")]);
+    assert_eq!(s.color.source, Source::Default);
+}
+
+#[test]
+fn to_view_width_layer_in_order() {
+    let fx = Fixture::new(
+        Some("to = \"de\"\nview = \"stacked\"\nwidth = 100"),
+        Some("view = \"side-by-side\"\nwidth = 120"),
+    );
+    let s = fx.ok(&[]);
+    assert_eq!(s.to, Sourced::new(Lang::De, fx.user()));
+    assert_eq!(s.view, Sourced::new(View::SideBySide, fx.project()));
+    assert_eq!(s.width, Some(Sourced::new(120, fx.project())));
+    assert_eq!(s.loaded_files, vec![fx.user_file(), fx.project_file()]);
+
+    let env = [("KLARTEXT_VIEW", "inline"), ("KLARTEXT_WIDTH", "90")];
+    let s = fx.ok(&env);
+    assert_eq!(
+        s.view,
+        Sourced::new(View::Inline, Source::Env("KLARTEXT_VIEW".into()))
+    );
+    assert_eq!(
+        s.width,
+        Some(Sourced::new(90, Source::Env("KLARTEXT_WIDTH".into())))
+    );
+
+    let flags = Overrides {
+        to: Some(Lang::En),
+        view: Some(View::None),
+        width: Some(60),
+        ..Overrides::default()
+    };
+    let s = fx.load(&env, &flags).expect("loads");
+    assert_eq!(s.to, Sourced::new(Lang::En, Source::Flag("--to")));
+    assert_eq!(s.view, Sourced::new(View::None, Source::Flag("--view")));
+    assert_eq!(s.width, Some(Sourced::new(60, Source::Flag("--width"))));
+}
+
+#[test]
+fn no_config_skips_both_files() {
+    let fx = Fixture::new(Some("to = \"de\""), Some("bogus = 1"));
+    let flags = Overrides {
+        no_config: true,
+        ..Overrides::default()
+    };
+    let s = fx.load(&[], &flags).expect("files are not read");
+    assert_eq!(s.to.source, Source::Default);
+    assert!(s.loaded_files.is_empty());
+}
+
+#[test]
+fn klartext_config_names_an_exact_file() {
+    let fx = Fixture::new(None, None);
+    let other = fx.dir.path().join("elsewhere.toml");
+    std::fs::write(&other, "to = \"de\"").expect("write");
+    let other_text = other.display().to_string();
+    let s = fx.ok(&[("KLARTEXT_CONFIG", &other_text)]);
+    assert_eq!(s.to, Sourced::new(Lang::De, Source::User(other)));
+}
+
+#[test]
+fn backends_merge_field_by_field() {
+    let fx = Fixture::new(
+        Some(
+            r#"
+[backends.gpt]
+kind = "openai"
+model = "gpt-4.1-mini"
+api_key_env = "MY_OPENAI_KEY"
+"#,
+        ),
+        Some("[backends.gpt]\nmodel = \"gpt-4.1\"\n"),
+    );
+    let s = fx.ok(&[("MY_OPENAI_KEY", FAKE_KEY), ("OPENAI_API_KEY", "other")]);
+    let gpt = &s.backends["gpt"];
+    assert_eq!(gpt.kind, Sourced::new(BackendKind::Openai, fx.user()));
+    assert_eq!(
+        gpt.model,
+        Some(Sourced::new("gpt-4.1".into(), fx.project()))
+    );
+    assert_eq!(
+        gpt.base_url,
+        Some(Sourced::new(
+            "https://api.openai.com/v1".into(),
+            Source::Default
+        ))
+    );
+    assert_eq!(
+        gpt.api_key,
+        Some(Sourced::new(
+            Secret::new(FAKE_KEY),
+            Source::Env("MY_OPENAI_KEY".into())
+        ))
+    );
+}
+
+#[test]
+fn kind_inferred_from_table_name_and_deepl_host_by_key() {
+    let fx = Fixture::new(
+        Some("[backends.deepl]\n[passes]\ndraft = \"deepl\"\n"),
+        None,
+    );
+    let s = fx.ok(&[("DEEPL_API_KEY", "abc:fx")]);
+    let deepl = &s.backends["deepl"];
+    assert_eq!(deepl.kind, Sourced::new(BackendKind::Deepl, fx.user()));
+    assert_eq!(deepl.base_url, None);
+    assert_eq!(deepl.endpoint(), Some("https://api-free.deepl.com"));
+    assert_eq!(
+        deepl.api_key_env,
+        Some(Sourced::new("DEEPL_API_KEY".into(), Source::Default))
+    );
+    assert_eq!(
+        s.passes.draft,
+        Some(Sourced::new(vec!["deepl".into()], fx.user()))
+    );
+    assert!(s.has_passes());
+    let s = fx.ok(&[("DEEPL_API_KEY", "abc")]);
+    assert_eq!(
+        s.backends["deepl"].endpoint(),
+        Some("https://api.deepl.com")
+    );
+}
+
+#[test]
+fn api_key_from_file_when_variable_unset_or_empty() {
+    let text = format!("[backends.google]\napi_key = \"{FAKE_KEY}\"\n");
+    let fx = Fixture::new(None, Some(&text));
+    let s = fx.ok(&[("GOOGLE_TRANSLATE_API_KEY", "")]);
+    let key = s.backends["google"].api_key.as_ref().expect("key");
+    assert_eq!((key.value.expose(), &key.source), (FAKE_KEY, &fx.project()));
+}
+
+#[test]
+fn provider_base_url_variables_sit_below_files() {
+    let fx = Fixture::new(
+        Some(
+            "[backends.ollama]\nmodel = \"qwen3:8b\"\n[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\nbase_url = \"http://files.example/v1/\"\n",
+        ),
+        None,
+    );
+    let s = fx.ok(&[
+        ("OLLAMA_HOST", "0.0.0.0"),
+        ("OPENAI_BASE_URL", "http://env.example/v1"),
+    ]);
+    assert_eq!(
+        s.backends["ollama"].base_url,
+        Some(Sourced::new(
+            "http://0.0.0.0:11434".into(),
+            Source::BaseEnv("OLLAMA_HOST".into())
+        ))
+    );
+    // The file wins over OPENAI_BASE_URL; the trailing slash is dropped.
+    assert_eq!(
+        s.backends["gpt"].base_url,
+        Some(Sourced::new("http://files.example/v1".into(), fx.user()))
+    );
+}
+
+#[test]
+fn ollama_host_forms() {
+    for (given, url) in [
+        ("0.0.0.0", "http://0.0.0.0:11434"),
+        ("gpu-box:8080", "http://gpu-box:8080"),
+        ("gpu-box", "http://gpu-box:11434"),
+        (":9000", "http://127.0.0.1:9000"),
+        ("[::1]:9000", "http://[::1]:9000"),
+        ("::1", "http://[::1]:11434"),
+        ("https://ollama.example", "https://ollama.example"),
+    ] {
+        assert_eq!(ollama_host_url(given), url, "{given}");
+    }
+}
+
+#[test]
+fn named_url_variable_overrides_files() {
+    let fx = Fixture::new(
+        Some(
+            "[backends.my-local]\nkind = \"openai\"\nmodel = \"qwen3:8b\"\nbase_url = \"http://localhost:11434/v1\"\n",
+        ),
+        None,
+    );
+    assert_eq!(env_name("my-local"), "MY_LOCAL");
+    let s = fx.ok(&[("KLARTEXT_MY_LOCAL_URL", "http://gpu:8000/v1")]);
+    assert_eq!(
+        s.backends["my-local"].base_url,
+        Some(Sourced::new(
+            "http://gpu:8000/v1".into(),
+            Source::Env("KLARTEXT_MY_LOCAL_URL".into())
+        ))
+    );
+    let err = fx.err(&[("KLARTEXT_MY_LOCAL_URL", "gpu:8000")]);
+    assert_contains(&err, &["KLARTEXT_MY_LOCAL_URL", "gpu:8000", "http://"]);
+}
+
+#[test]
+fn file_errors_name_key_and_file() {
+    let project = |text: &str| {
+        let fx = Fixture::new(None, Some(text));
+        let path = fx.project_file().display().to_string();
+        (fx.err(&[]), path)
+    };
+    let cases: &[(&str, &[&str])] = &[
+        ("colour = \"never\"", &["unknown key `colour`", "line 1"]),
+        (
+            "to = \"en\"\ncolor = \"blue\"",
+            &["color", "blue", "always", "line 2"],
+        ),
+        (
+            "[backends.x]\nkind = \"bing\"",
+            &["backends.x.kind", "bing", "libretranslate", "line 2"],
+        ),
+        (
+            "[backends.x]\nmodel = \"m\"",
+            &["backends.x.kind", "valid kinds", "openai"],
+        ),
+        (
+            "[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\nbase_url = \"ftp://a\"",
+            &["backends.gpt.base_url", "http://"],
+        ),
+        ("width = 5", &["width", "20 to 1000"]),
+        ("width = 70000", &["width", "70000"]),
+        (
+            "[backends.claude]\nkind = \"anthropic\"",
+            &["backends.claude: `model` is required for kind anthropic"],
+        ),
+        (
+            "[passes]\nrestore = \"gpt\"",
+            &["passes.restore", "`gpt` is not defined"],
+        ),
+        (
+            "[passes]\nrestore = [\"deepl\"]\n[backends.deepl]",
+            &["passes.restore", "restore needs a chat model"],
+        ),
+        ("[passes]\ndraft = []", &["passes.draft", "empty"]),
+        (
+            "[passes]\ndraft = 3",
+            &["passes.draft", "backend name or a list"],
+        ),
+    ];
+    for (text, parts) in cases {
+        let (err, path) = project(text);
+        assert_contains(&err, parts);
+        assert!(err.starts_with(&path), "{err:?} does not start with {path}");
+    }
+}
+
+#[test]
+fn pass_error_names_the_file_that_set_the_pass() {
+    let fx = Fixture::new(
+        Some("[passes]\nrestore = \"gpt\""),
+        Some("[backends.deepl]"),
+    );
+    let err = fx.err(&[]);
+    assert_contains(
+        &err,
+        &[
+            &fx.user_file().display().to_string(),
+            "defined backends: deepl",
+        ],
+    );
+}
+
+#[test]
+fn unreadable_files_are_errors() {
+    let fx = Fixture::new(None, None);
+    std::fs::create_dir(fx.project_file()).expect("dir");
+    let err = fx.err(&[]);
+    assert_contains(&err, &[&fx.project_file().display().to_string()]);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let fx = Fixture::new(Some("to = \"de\""), None);
+        let user = fx.user_file();
+        std::fs::set_permissions(&user, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+        // Root reads anything; then there is nothing to test.
+        if std::fs::read(&user).is_err() {
+            assert_contains(&fx.err(&[]), &[&user.display().to_string()]);
+        }
+    }
+}
+
+#[test]
+fn env_errors_name_variable_value_and_valid_values() {
+    let fx = Fixture::new(None, None);
+    let err = fx.err(&[("KLARTEXT_WIDTH", "wide")]);
+    assert_contains(&err, &["KLARTEXT_WIDTH", "wide", "20 to 1000"]);
+    let err = fx.err(&[("KLARTEXT_WIDTH", "5000")]);
+    assert_contains(&err, &["KLARTEXT_WIDTH", "5000"]);
+    let err = fx.err(&[("KLARTEXT_COLOR", "blue")]);
+    assert_contains(&err, &["KLARTEXT_COLOR", "blue", "auto, always, never"]);
+    let err = fx.err(&[("KLARTEXT_VIEW", "sideways")]);
+    assert_contains(&err, &["KLARTEXT_VIEW", "side-by-side"]);
+    let flags = Overrides {
+        width: Some(5),
+        ..Overrides::default()
+    };
+    let err = fx.load(&[], &flags).expect_err("too narrow").to_string();
+    assert_contains(&err, &["flag --width", "5"]);
+}
+
+#[test]
+fn hints_point_somewhere_useful() {
+    let fx = Fixture::new(None, Some("[backends.x]\nmodel = \"m\""));
+    let err = fx.load(&[], &Overrides::default()).expect_err("no kind");
+    assert_contains(&err.hint().expect("hint"), &["valid values", "deepl"]);
+    let fx = Fixture::new(None, Some("[passes]\nrestore = \"nope\""));
+    let err = fx.load(&[], &Overrides::default()).expect_err("undefined");
+    assert_contains(&err.hint().expect("hint"), &["klartext config show"]);
+}
+
+#[test]
+fn keys_never_leak() {
+    let user = format!(
+        "[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\napi_key = \"{FAKE_KEY}\"\n[backends.deepl]\n[passes]\ndraft = \"deepl\"\nrestore = \"gpt\"\n"
+    );
+    let fx = Fixture::new(Some(&user), None);
+    let s = fx.ok(&[("DEEPL_API_KEY", FAKE_KEY)]);
+    let shown = serde_json::to_string(&s.show()).expect("json");
+    assert!(!shown.contains(FAKE_KEY));
+    assert!(shown.contains("•••••••• (set)"));
+    assert!(!format!("{s:?}").contains(FAKE_KEY));
+    assert!(!format!("{:?}", fx.env(&[("DEEPL_API_KEY", FAKE_KEY)])).contains(FAKE_KEY));
+    assert_eq!(
+        s.backends["gpt"].api_key.as_ref().map(|k| k.value.expose()),
+        Some(FAKE_KEY)
+    );
+
+    // Broken files that contain a key: the error quotes neither line nor key.
+    for broken in [
+        format!("api_key = \"{FAKE_KEY}\"\n"),
+        format!("[backends.gpt]\napi_key = \"{FAKE_KEY}\nmodel = \"m\""),
+        format!("[backends.gpt]\napi_key = \"{FAKE_KEY}\"\ncolour = 1"),
+        "[backends.gpt]\napi_key = 4711\n".to_owned(),
+    ] {
+        let err = Fixture::new(None, Some(&broken)).err(&[]);
+        assert!(!err.contains("4711"), "{err}");
+    }
+}
+
+#[test]
+fn show_lists_every_value() {
+    let fx = Fixture::new(
+        Some("[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\n[backends.deepl]\n"),
+        None,
+    );
+    let rows = fx.ok(&[]).show();
+    let keys: Vec<&str> = rows.iter().map(|row| row.key.as_str()).collect();
+    let mut expected: Vec<String> = [
+        "to",
+        "view",
+        "color",
+        "width",
+        "passes.draft",
+        "passes.restore",
+    ]
+    .map(String::from)
+    .into();
+    for name in ["deepl", "gpt"] {
+        for field in ["kind", "base_url", "model", "api_key_env", "api_key"] {
+            expected.push(format!("backends.{name}.{field}"));
+        }
+    }
+    expected.push("cache_dir".to_owned());
+    assert_eq!(keys, expected);
+    let row = |key: &str| rows.iter().find(|row| row.key == key).expect("row");
+    assert_eq!(row("to").source, "default");
+    assert_eq!(row("backends.gpt.api_key").value, "(not set)");
+    assert_eq!(
+        row("backends.gpt.kind").source,
+        format!("user file {}", fx.user_file().display())
+    );
+}
+
+#[test]
+fn source_display() {
+    assert_eq!(
+        Source::BaseEnv("NO_COLOR".into()).to_string(),
+        "env NO_COLOR"
+    );
+    assert_eq!(
+        Source::Project(Path::new(".klartext.toml").into()).to_string(),
+        "project file .klartext.toml"
+    );
+    assert_eq!(Source::Flag("--color").to_string(), "flag --color");
+}
+
+/// clap, serde and Display must spell every value the same way.
+#[test]
+fn names_agree_across_clap_serde_and_display() {
+    fn check<T: ValueEnum + serde::Serialize + std::fmt::Display>() {
+        for value in T::value_variants() {
+            let clap = value.to_possible_value().expect("named");
+            let serde = serde_json::to_string(value).expect("json");
+            assert_eq!(serde.trim_matches('"'), clap.get_name());
+            assert_eq!(value.to_string(), clap.get_name());
+        }
+    }
+    check::<Lang>();
+    check::<View>();
+    check::<ColorChoice>();
+    check::<BackendKind>();
+    check::<Capability>();
+    assert_eq!(View::SideBySide.to_string(), "side-by-side");
+    assert_eq!(format!("{:?}", Secret::new(FAKE_KEY)), Secret::MASK);
+}

@@ -1,0 +1,206 @@
+//! Everything that touches the user's files: reading and decoding documents, naming outputs,
+//! writing atomically (temporary file in the same folder, then rename), backups for
+//! `--in-place`, and the ledger of outputs klartext wrote, so that it never overwrites a file
+//! that is not its own.
+
+mod encoding;
+mod ledger;
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, decode, encode};
+pub use ledger::Ledger;
+
+use crate::config::Lang;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{}: no such file", .0.display())]
+    NotFound(PathBuf),
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{} {source}", path.display())]
+    Decode {
+        path: PathBuf,
+        #[source]
+        source: DecodeError,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Encode {
+        path: PathBuf,
+        #[source]
+        source: EncodeError,
+    },
+    #[error("cannot write {}: folder {} does not exist", path.display(), folder.display())]
+    MissingFolder { path: PathBuf, folder: PathBuf },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{} already exists and was not written by klartext", .0.display())]
+    Exists(PathBuf),
+}
+
+impl FileError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Exists(_) => Some("pass --force to overwrite it, or choose another -o".into()),
+            Self::MissingFolder { folder, .. } => {
+                Some(format!("create it first: mkdir -p {}", folder.display()))
+            }
+            Self::Decode {
+                source: DecodeError::Malformed { .. } | DecodeError::Undecodable,
+                ..
+            } => Some("klartext reads UTF-8, UTF-16 with a BOM and Windows-1252 text".into()),
+            _ => None,
+        }
+    }
+}
+
+/// Read and decode a document. The path is named in every error.
+pub fn read_document(path: &Path) -> Result<Decoded, FileError> {
+    let bytes = fs::read(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => FileError::NotFound(path.to_owned()),
+        _ => FileError::Read {
+            path: path.to_owned(),
+            source,
+        },
+    })?;
+    decode(&bytes).map_err(|source| FileError::Decode {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Encode `text` as `like` was read and write it atomically to `path`.
+pub fn write_document(path: &Path, text: &str, like: &Decoded) -> Result<(), FileError> {
+    let bytes =
+        encode(text, like.encoding, like.line_ending).map_err(|source| FileError::Encode {
+            path: path.to_owned(),
+            source,
+        })?;
+    write_atomic(path, &bytes)
+}
+
+/// Write through a temporary file in the same folder and rename it into place, so a crash or
+/// Ctrl-C never leaves a half-written file. An existing file keeps its permissions.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(FileError::MissingFolder {
+            path: path.to_owned(),
+            folder: folder.to_owned(),
+        });
+    }
+    let write_err = |source| FileError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".klartext-")
+        .suffix(".tmp")
+        .tempfile_in(folder)
+        .map_err(write_err)?;
+    tmp.write_all(bytes).map_err(write_err)?;
+    if let Ok(meta) = fs::metadata(path) {
+        tmp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(write_err)?;
+    }
+    tmp.as_file().sync_all().map_err(write_err)?;
+    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}
+
+/// Copy `path` to `NAME.bak` beside it (atomically), for `--in-place`.
+pub fn write_backup(path: &Path) -> Result<PathBuf, FileError> {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".bak");
+    let backup = path.with_file_name(name);
+    let bytes = fs::read(path).map_err(|source| FileError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    write_atomic(&backup, &bytes)?;
+    Ok(backup)
+}
+
+/// The default output name for an input: a `.de` language tag becomes the target's tag
+/// (`a.de.txt` → `a.en.txt`); otherwise the tag goes before the extension (`c.txt` →
+/// `c.en.txt`). German output (`--to de`) is tagged `fixed` beside the language tag instead
+/// (`a.de.txt` → `a.fixed.de.txt`), so it never names the input itself.
+pub fn output_path(input: &Path, to: Lang) -> PathBuf {
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "stdin".to_owned());
+    let mut parts: Vec<&str> = name.split('.').collect();
+    let tag_at = parts
+        .iter()
+        .skip(1)
+        .rposition(|p| p.eq_ignore_ascii_case("de"))
+        .map(|i| i + 1);
+    let ext_at = if parts.len() > 1 && !parts[0].is_empty() {
+        parts.len() - 1
+    } else {
+        parts.len()
+    };
+    match (to, tag_at) {
+        (Lang::En, Some(i)) => parts[i] = "en",
+        (Lang::En, None) => parts.insert(ext_at, "en"),
+        (Lang::De, Some(i)) => parts.insert(i, "fixed"),
+        (Lang::De, None) => parts.insert(ext_at, "fixed"),
+    }
+    input.with_file_name(parts.join("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_names() {
+        let en = |p: &str| output_path(Path::new(p), Lang::En);
+        assert_eq!(en("a.de.txt"), Path::new("a.en.txt"));
+        assert_eq!(en("dir/b.de.md"), Path::new("dir/b.en.md"));
+        assert_eq!(en("c.txt"), Path::new("c.en.txt"));
+        assert_eq!(en("notes.DE.txt"), Path::new("notes.en.txt"));
+        assert_eq!(en("README"), Path::new("README.en"));
+        assert_eq!(en(".hidden"), Path::new(".hidden.en"));
+        assert_eq!(en("deutsch.txt"), Path::new("deutsch.en.txt"));
+        let de = |p: &str| output_path(Path::new(p), Lang::De);
+        assert_eq!(de("a.de.txt"), Path::new("a.fixed.de.txt"));
+        assert_eq!(de("c.txt"), Path::new("c.fixed.txt"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_keeps_permissions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.txt");
+        write_atomic(&path, b"one").expect("first write");
+        write_atomic(&path, b"two").expect("second write");
+        assert_eq!(fs::read(&path).expect("read"), b"two");
+        let leftovers = fs::read_dir(dir.path()).expect("list").count();
+        assert_eq!(leftovers, 1, "no temporary files left behind");
+    }
+
+    #[test]
+    fn missing_folder_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nope/out.txt");
+        let err = write_atomic(&path, b"x").unwrap_err();
+        assert!(matches!(err, FileError::MissingFolder { .. }));
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+}

@@ -1,0 +1,16 @@
+//! klartext turns garbled, machine-translated German into clean, faithful English and shows
+//! exactly what changed.
+//!
+//! The pipeline: read → segment → repair → (draft → restore, through APIs) → verify → write
+//! and show. The core (`segment`, `repair`, `diff`, `render`) is pure and synchronous;
+//! `files` and `term` are the edges; `cli` parses, resolves settings once and prints.
+
+pub mod cli;
+pub mod config;
+pub mod diff;
+pub mod files;
+pub mod pipeline;
+pub mod render;
+pub mod repair;
+pub mod segment;
+pub mod term;

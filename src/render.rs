@@ -1,0 +1,523 @@
+//! Terminal layouts of a `DocumentDiff`: side by side, stacked or inline, at a width and colour
+//! mode the caller chose. Owns sanitising untrusted text, wrapping by display width, folding
+//! unchanged paragraphs and the roles-to-styles mapping. Writes to any `io::Write` and never
+//! looks at the environment.
+
+mod repairs;
+mod runs;
+mod visible;
+mod wrap;
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::diff::{DocumentDiff, Pair, PairKind};
+pub use repairs::render_repairs;
+use runs::{View, runs};
+pub use visible::{display_width, sanitize};
+use wrap::{Role, Row, wrap};
+
+/// Narrower output cannot hold a pane plus its change markers.
+const MIN_WIDTH: usize = 20;
+/// Prose gets hard to read past this measure, so wide terminals leave a margin instead.
+const MAX_PANE: usize = 90;
+const SEPARATOR: &str = " │ ";
+const SEPARATOR_WIDTH: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    SideBySide,
+    Stacked,
+    Inline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    Ansi,
+    /// No escapes: changes are marked wdiff-style, `[-old-]` and `{+new+}`.
+    Plain,
+}
+
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Total columns available; values below 20 are treated as 20.
+    pub width: usize,
+    /// Already resolved by the caller ("auto" is side by side from 70 columns, else stacked).
+    pub layout: Layout,
+    pub color: ColorMode,
+    /// Headings of the old and new side, e.g. ("source", "repaired").
+    pub titles: (String, String),
+    /// Collapse runs of unchanged paragraphs into one row.
+    pub fold_unchanged: bool,
+}
+
+/// Writes the diff in the chosen layout. Every line is at most `width` columns wide (escapes
+/// aside), and every styled span is reset before the line ends.
+pub fn render_diff(
+    diff: &DocumentDiff,
+    opts: &RenderOptions,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let sheet = Sheet::new(opts);
+    if opts.fold_unchanged && diff.is_identical() {
+        return sheet.full(out, Role::Fold, &identical_note(diff.pairs.len()));
+    }
+    sheet.titles(out)?;
+    for block in blocks(&diff.pairs, opts.fold_unchanged) {
+        writeln!(out)?;
+        match block {
+            Block::Folded(count) => sheet.full(out, Role::Fold, &fold_note(count))?,
+            Block::Pair(pair) => {
+                sheet.full(out, Role::Header, &header(pair))?;
+                sheet.body(out, pair)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+enum Block<'a> {
+    Pair(&'a Pair),
+    /// This many unchanged pairs in a row, shown as one line.
+    Folded(usize),
+}
+
+fn blocks(pairs: &[Pair], fold: bool) -> Vec<Block<'_>> {
+    let mut blocks = Vec::new();
+    let mut folded = 0;
+    for pair in pairs {
+        if fold && pair.kind == PairKind::Unchanged {
+            folded += 1;
+            continue;
+        }
+        if folded > 0 {
+            blocks.push(Block::Folded(folded));
+            folded = 0;
+        }
+        blocks.push(Block::Pair(pair));
+    }
+    if folded > 0 {
+        blocks.push(Block::Folded(folded));
+    }
+    blocks
+}
+
+fn header(pair: &Pair) -> String {
+    let number = pair.index + 1;
+    match pair.kind {
+        PairKind::Unchanged => format!("¶ {number} · unchanged"),
+        PairKind::Deleted => format!("¶ {number} · deleted"),
+        PairKind::Inserted => format!("¶ {number} · new"),
+        PairKind::Changed => {
+            let changes = pair.change_count();
+            let noun = if changes == 1 { "change" } else { "changes" };
+            let percent = (pair.similarity.clamp(0.0, 1.0) * 100.0).round();
+            format!("¶ {number} · {changes} {noun} · {percent}% similar")
+        }
+    }
+}
+
+fn fold_note(count: usize) -> String {
+    let noun = if count == 1 {
+        "paragraph"
+    } else {
+        "paragraphs"
+    };
+    format!("… {count} unchanged {noun} …")
+}
+
+fn identical_note(count: usize) -> String {
+    match count {
+        0 => "No differences: both documents are empty.".to_owned(),
+        1 => "No differences: the one paragraph is identical.".to_owned(),
+        _ => format!("No differences: all {count} paragraphs are identical."),
+    }
+}
+
+/// The geometry of one rendering and the code that writes rows with it.
+struct Sheet<'o> {
+    opts: &'o RenderOptions,
+    /// Columns in use: one spare column at the right edge avoids terminals' auto-wrap glitches.
+    width: usize,
+    pane: usize,
+}
+
+impl<'o> Sheet<'o> {
+    fn new(opts: &'o RenderOptions) -> Self {
+        let width = opts.width.max(MIN_WIDTH) - 1;
+        let pane = ((width - SEPARATOR_WIDTH) / 2).min(MAX_PANE);
+        Self { opts, width, pane }
+    }
+
+    /// Width of rows that span the whole layout (headers, fold notes).
+    fn span(&self) -> usize {
+        match self.opts.layout {
+            Layout::SideBySide => 2 * self.pane + SEPARATOR_WIDTH,
+            Layout::Stacked | Layout::Inline => self.width,
+        }
+    }
+
+    fn wrap<S: AsRef<str>>(&self, runs: &[(Role, S)], width: usize) -> Vec<Row> {
+        wrap(runs, width, self.opts.color)
+    }
+
+    fn titles(&self, out: &mut impl Write) -> io::Result<()> {
+        let (old, new) = (&self.opts.titles.0, &self.opts.titles.1);
+        if old.is_empty() && new.is_empty() {
+            return Ok(());
+        }
+        let (old, new) = (sanitize(old), sanitize(new));
+        match self.opts.layout {
+            Layout::SideBySide => {
+                let left = self.wrap(&[(Role::Title, old)], self.pane);
+                let right = self.wrap(&[(Role::Title, new)], self.pane);
+                self.panes(out, &left, &right)
+            }
+            Layout::Stacked => {
+                self.prefixed(out, "- ", &self.wrap(&[(Role::Title, old)], self.width - 2))?;
+                self.prefixed(out, "+ ", &self.wrap(&[(Role::Title, new)], self.width - 2))
+            }
+            Layout::Inline => {
+                // A legend: the titles shown the way their changes will be.
+                let legend = [
+                    (Role::Deleted, old),
+                    (Role::Same, Cow::Borrowed(" ")),
+                    (Role::Inserted, new),
+                ];
+                self.prefixed(out, "", &self.wrap(&legend, self.width))
+            }
+        }
+    }
+
+    fn body(&self, out: &mut impl Write, pair: &Pair) -> io::Result<()> {
+        match self.opts.layout {
+            Layout::SideBySide => {
+                let left = self.wrap(&runs(pair, View::Old), self.pane);
+                let right = self.wrap(&runs(pair, View::New), self.pane);
+                self.panes(out, &left, &right)
+            }
+            Layout::Stacked => {
+                let width = self.width - 2;
+                if pair.kind == PairKind::Unchanged {
+                    return self.prefixed(out, "  ", &self.wrap(&runs(pair, View::Old), width));
+                }
+                if pair.kind != PairKind::Inserted {
+                    self.prefixed(out, "- ", &self.wrap(&runs(pair, View::Old), width))?;
+                }
+                if pair.kind != PairKind::Deleted {
+                    self.prefixed(out, "+ ", &self.wrap(&runs(pair, View::New), width))?;
+                }
+                Ok(())
+            }
+            Layout::Inline => {
+                self.prefixed(out, "", &self.wrap(&runs(pair, View::Redline), self.width))
+            }
+        }
+    }
+
+    /// One full-width text in a single role (headers, notes), wrapped like everything else.
+    fn full(&self, out: &mut impl Write, role: Role, text: &str) -> io::Result<()> {
+        self.prefixed(out, "", &self.wrap(&[(role, text)], self.span()))
+    }
+
+    fn prefixed(&self, out: &mut impl Write, prefix: &str, rows: &[Row]) -> io::Result<()> {
+        for row in rows {
+            writeln!(out, "{prefix}{}", self.paint(row))?;
+        }
+        Ok(())
+    }
+
+    /// Both panes start on the same row; the shorter one is padded with blank rows.
+    fn panes(&self, out: &mut impl Write, left: &[Row], right: &[Row]) -> io::Result<()> {
+        let blank = Row::default();
+        for at in 0..left.len().max(right.len()) {
+            let left = left.get(at).unwrap_or(&blank);
+            let right = right.get(at).unwrap_or(&blank);
+            let pad = " ".repeat(self.pane.saturating_sub(left.width));
+            let line = format!("{}{pad}{SEPARATOR}{}", self.paint(left), self.paint(right));
+            writeln!(out, "{}", line.trim_end_matches(' '))?;
+        }
+        Ok(())
+    }
+
+    fn paint(&self, row: &Row) -> String {
+        let mut line = String::new();
+        for (role, text) in &row.segments {
+            match self.opts.color {
+                ColorMode::Plain => {
+                    let (open, close) = role.marks(ColorMode::Plain);
+                    line.extend([open, text.as_str(), close]);
+                }
+                ColorMode::Ansi => {
+                    // Reset after every span so no style outlives its row.
+                    let style = role.style();
+                    write!(line, "{style}{text}{style:#}")
+                        .expect("writing to a String cannot fail");
+                }
+            }
+        }
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::diff::{DiffOptions, diff_document, diff_words};
+
+    const URL_OLD: &str = "https://example.org/ein/sehr/langer/pfad/zum/fahrplan/der/donaudampfschifffahrt/sommer-2024/abfahrten.html";
+    const URL_NEW: &str = "https://example.org/ein/sehr/langer/pfad/zum/fahrplan/der/donaudampfschifffahrt/sommer-2025/abfahrten.html";
+
+    /// Changed, folded, deleted and inserted paragraphs with umlauts, a long compound, a long
+    /// URL, wide characters, control characters and a whitespace-only change.
+    fn fixture() -> DocumentDiff {
+        let compound_old = format!(
+            "Der Donaudampfschifffahrtsgesellschaftskapitän veröffentlichte den Fahrplan unter {URL_OLD} gestern."
+        );
+        let compound_new = format!(
+            "Der Donaudampfschifffahrtsgesellschaftskapitän hat den Fahrplan gestern unter {URL_NEW} veröffentlicht."
+        );
+        let old = [
+            "Die Äpfel aus dem Alten Land habe eine besondere Größe, und der Bauer sagte mir das auf dem Markt.",
+            "Im Herbst fahren viele Familien mit dem Rad an die Elbe.",
+            "Dort gibt es Kuchen, Kaffee und einen Blick auf die Schiffe.",
+            "Am Abend wird es früh dunkel.",
+            &compound_old,
+            "Das Wort für Apfel ist 苹果 auf Chinesisch 🍎 und schmeckt gut.",
+            "Achtung:\x1b[31m rot\x07 und \u{202E}verkehrt\u{202C} geschrieben.",
+            "Er wohnt in der Hauptstraße,die sehr laut ist, mit  doppeltem Abstand.",
+            "Dieser Absatz fällt in der neuen Fassung weg.",
+        ];
+        let new = [
+            "Die Äpfel aus dem Alten Land haben eine besondere Größe, sagte mir der Bauer auf dem Markt.",
+            "Im Herbst fahren viele Familien mit dem Rad an die Elbe.",
+            "Dort gibt es Kuchen, Kaffee und einen Blick auf die Schiffe.",
+            "Am Abend wird es früh dunkel.",
+            &compound_new,
+            "Das Wort für „Apfel“ heißt 苹果 auf Chinesisch 🍎🍏 und schmeckt süß.",
+            "Achtung: rot und verkehrt geschrieben.\u{7}",
+            "Er wohnt in der Hauptstraße, die sehr laut ist, mit doppeltem Abstand.",
+        ];
+        let opts = DiffOptions {
+            timeout: Duration::from_secs(10),
+        };
+        let mut diff = diff_document(&old, &new, &opts);
+        // Index pairing cannot produce both kinds; a later aligner will, so add one by hand.
+        let inserted = "Ein ganz neuer Absatz über die Straße.";
+        diff.pairs.push(Pair {
+            index: diff.pairs.len(),
+            kind: PairKind::Inserted,
+            old: String::new(),
+            new: inserted.to_owned(),
+            chunks: diff_words("", inserted, &opts),
+            similarity: 0.0,
+        });
+        diff
+    }
+
+    fn options(width: usize, layout: Layout, color: ColorMode) -> RenderOptions {
+        RenderOptions {
+            width,
+            layout,
+            color,
+            titles: ("source".to_owned(), "repaired".to_owned()),
+            fold_unchanged: true,
+        }
+    }
+
+    fn render(diff: &DocumentDiff, opts: &RenderOptions) -> String {
+        let mut out = Vec::new();
+        render_diff(diff, opts, &mut out).expect("writing to a Vec cannot fail");
+        String::from_utf8(out).expect("render writes UTF-8")
+    }
+
+    fn strip_ansi(line: &str) -> String {
+        let mut plain = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                // CSI: ESC [ parameters final-byte
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        plain
+    }
+
+    /// Every line fits, no raw control or bidi character survives, and every escape sequence
+    /// is one of ours.
+    fn assert_fits(output: &str, width: usize) {
+        let width = width.max(MIN_WIDTH);
+        for line in output.lines() {
+            let shown = strip_ansi(line);
+            assert!(
+                display_width(&shown) <= width,
+                "line wider than {width}: {shown:?}"
+            );
+            assert!(
+                !shown
+                    .chars()
+                    .any(|c| c.is_control() || matches!(c, '\u{202E}' | '\u{200B}')),
+                "raw control in {shown:?}"
+            );
+        }
+    }
+
+    const LAYOUTS: [Layout; 3] = [Layout::SideBySide, Layout::Stacked, Layout::Inline];
+
+    #[test]
+    fn every_layout_fits_every_width() {
+        let diff = fixture();
+        for width in [0, 20, 40, 80, 200] {
+            for layout in LAYOUTS {
+                for color in [ColorMode::Plain, ColorMode::Ansi] {
+                    for fold in [true, false] {
+                        let opts = RenderOptions {
+                            fold_unchanged: fold,
+                            ..options(width, layout, color)
+                        };
+                        assert_fits(&render(&diff, &opts), width);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn side_by_side_panes_are_equal_and_capped() {
+        let diff = fixture();
+        for (width, pane) in [(80, 38), (200, 90), (20, 8)] {
+            let opts = options(width, Layout::SideBySide, ColorMode::Plain);
+            let output = render(&diff, &opts);
+            let title = output.lines().next().expect("a title row");
+            let left = title.split('│').next().expect("split yields one part");
+            assert_eq!(display_width(left), pane + 1, "at {width}: {title:?}");
+        }
+    }
+
+    #[test]
+    fn folding_and_identical_documents() {
+        let same = ["Eins.", "Zwei.", "Drei."];
+        let diff = diff_document(&same, &same, &DiffOptions::default());
+        let opts = options(80, Layout::SideBySide, ColorMode::Plain);
+        assert_eq!(
+            render(&diff, &opts),
+            "No differences: all 3 paragraphs are identical.\n"
+        );
+        let one = diff_document(
+            &["Eins.", "Zwei."],
+            &["Eins.", "Zwei!"],
+            &DiffOptions::default(),
+        );
+        assert!(render(&one, &opts).contains("… 1 unchanged paragraph …"));
+        let unfolded = RenderOptions {
+            fold_unchanged: false,
+            ..opts
+        };
+        assert!(render(&one, &unfolded).contains("¶ 1 · unchanged"));
+    }
+
+    #[test]
+    fn ansi_rows_always_end_reset() {
+        let output = render(
+            &fixture(),
+            &options(40, Layout::SideBySide, ColorMode::Ansi),
+        );
+        for line in output.lines().filter(|line| line.contains('\x1b')) {
+            let last_escape = line.rfind('\x1b').expect("line has an escape");
+            assert!(line[last_escape..].starts_with("\x1b[0m"), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn snapshot_side_by_side_plain_40() {
+        let output = render(
+            &fixture(),
+            &options(40, Layout::SideBySide, ColorMode::Plain),
+        );
+        insta::assert_snapshot!(output);
+    }
+
+    #[test]
+    fn snapshot_side_by_side_plain_80() {
+        let output = render(
+            &fixture(),
+            &options(80, Layout::SideBySide, ColorMode::Plain),
+        );
+        insta::assert_snapshot!(output);
+    }
+
+    #[test]
+    fn snapshot_side_by_side_plain_200() {
+        let output = render(
+            &fixture(),
+            &options(200, Layout::SideBySide, ColorMode::Plain),
+        );
+        insta::assert_snapshot!(output);
+    }
+
+    #[test]
+    fn snapshot_stacked_plain_40() {
+        let output = render(&fixture(), &options(40, Layout::Stacked, ColorMode::Plain));
+        insta::assert_snapshot!(output);
+    }
+
+    #[test]
+    fn snapshot_inline_plain_80() {
+        let output = render(&fixture(), &options(80, Layout::Inline, ColorMode::Plain));
+        insta::assert_snapshot!(output);
+    }
+
+    #[test]
+    fn snapshot_side_by_side_ansi_80() {
+        let output = render(
+            &fixture(),
+            &options(80, Layout::SideBySide, ColorMode::Ansi),
+        );
+        insta::assert_snapshot!(output.replace('\x1b', "␛"));
+    }
+
+    fn paragraph() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                "[a-zäöüß]{1,12}",
+                Just(" ".to_owned()),
+                Just("Donaudampfschifffahrtsgesellschaftskapitän".to_owned()),
+                "[苹果🍎🍏]{1,6}",
+                "[\t\n\x1b\x07\u{85}\u{202E}\u{301}.,„“]{1,3}",
+            ],
+            0..30,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn random_pairs_fit(
+            old in prop::collection::vec(paragraph(), 0..4),
+            new in prop::collection::vec(paragraph(), 0..4),
+            width in 0usize..220,
+            layout in prop::sample::select(LAYOUTS.to_vec()),
+            ansi in any::<bool>(),
+        ) {
+            let old: Vec<&str> = old.iter().map(String::as_str).collect();
+            let new: Vec<&str> = new.iter().map(String::as_str).collect();
+            let diff = diff_document(&old, &new, &DiffOptions::default());
+            let color = if ansi { ColorMode::Ansi } else { ColorMode::Plain };
+            let opts = RenderOptions { fold_unchanged: false, ..options(width, layout, color) };
+            assert_fits(&render(&diff, &opts), width);
+        }
+    }
+}

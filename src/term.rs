@@ -1,0 +1,96 @@
+//! The only place that asks about the terminal: whether colour is wanted and how wide the
+//! output may be. Everything downstream (`diff`, `render`) receives plain options.
+
+use std::io::IsTerminal;
+
+use crate::config::{ColorChoice, Env};
+
+/// What klartext knows about where its output goes, probed once at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terminal {
+    pub stdout_is_tty: bool,
+    pub stderr_is_tty: bool,
+    /// Columns of the terminal on stdout (or stderr), when there is one.
+    pub columns: Option<u16>,
+}
+
+impl Terminal {
+    pub fn probe() -> Self {
+        let columns = terminal_size::terminal_size_of(std::io::stdout())
+            .or_else(|| terminal_size::terminal_size_of(std::io::stderr()))
+            .map(|(w, _)| w.0);
+        Self {
+            stdout_is_tty: std::io::stdout().is_terminal(),
+            stderr_is_tty: std::io::stderr().is_terminal(),
+            columns,
+        }
+    }
+}
+
+/// Resolve `auto` the way anstream and git do: `CLICOLOR_FORCE` forces colour, `CLICOLOR=0`
+/// and `TERM=dumb` disable it, otherwise colour when the output is a terminal. (`NO_COLOR` is
+/// already part of the configured choice: it sets `never` unless a file or flag says otherwise.)
+pub fn use_color(choice: ColorChoice, env: &Env, is_tty: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if env.get_nonempty("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                true
+            } else if env.get("CLICOLOR") == Some("0") || env.get("TERM") == Some("dumb") {
+                false
+            } else {
+                is_tty
+            }
+        }
+    }
+}
+
+/// Output width: `--width` (or config) > `$COLUMNS` > the terminal > 80.
+pub fn width(configured: Option<u16>, env: &Env, terminal: &Terminal) -> usize {
+    configured
+        .or_else(|| env.get("COLUMNS").and_then(|c| c.trim().parse().ok()))
+        .filter(|&w| w > 0)
+        .or(terminal.columns)
+        .map_or(80, usize::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NO_TTY: Terminal = Terminal {
+        stdout_is_tty: false,
+        stderr_is_tty: false,
+        columns: None,
+    };
+
+    #[test]
+    fn color_resolution() {
+        let env = Env::from_pairs([("TERM", "xterm")]);
+        assert!(use_color(ColorChoice::Auto, &env, true));
+        assert!(!use_color(ColorChoice::Auto, &env, false));
+        assert!(use_color(ColorChoice::Always, &env, false));
+        assert!(!use_color(ColorChoice::Never, &env, true));
+        let forced = Env::from_pairs([("CLICOLOR_FORCE", "1")]);
+        assert!(use_color(ColorChoice::Auto, &forced, false));
+        let dumb = Env::from_pairs([("TERM", "dumb")]);
+        assert!(!use_color(ColorChoice::Auto, &dumb, true));
+    }
+
+    #[test]
+    fn width_resolution() {
+        let env = Env::from_pairs([("COLUMNS", "120")]);
+        assert_eq!(width(Some(60), &env, &NO_TTY), 60);
+        assert_eq!(width(None, &env, &NO_TTY), 120);
+        let tty = Terminal {
+            columns: Some(100),
+            ..NO_TTY
+        };
+        assert_eq!(width(None, &Env::default(), &tty), 100);
+        assert_eq!(
+            width(None, &Env::from_pairs([("COLUMNS", "x")]), &NO_TTY),
+            80
+        );
+    }
+}

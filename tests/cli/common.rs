@@ -1,0 +1,69 @@
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A temporary working folder with its own HOME, config and cache folders.
+pub struct TestEnv {
+    root: TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("temporary folder");
+        std::fs::create_dir_all(root.path().join("config")).expect("config folder");
+        Self { root }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("parent folder");
+        }
+        std::fs::write(&path, bytes).expect("write fixture");
+        path
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).expect("read output")
+    }
+
+    /// `klartext` with a cleared environment, run inside the temporary folder.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_klartext"));
+        cmd.current_dir(self.root.path())
+            .env_clear()
+            .env("HOME", self.root.path())
+            .env("KLARTEXT_CONFIG_DIR", self.path("config"))
+            .env("KLARTEXT_CACHE_DIR", self.path("cache"))
+            .env("COLUMNS", "100");
+        cmd
+    }
+}
+
+/// A file in the repository's `samples/` folder.
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Display width of the widest line, escapes included (tests run without colour).
+pub fn widest_line(text: &str) -> usize {
+    text.lines()
+        .map(unicode_width::UnicodeWidthStr::width)
+        .max()
+        .unwrap_or(0)
+}

@@ -1,0 +1,90 @@
+use crate::common::{TestEnv, stderr_of, stdout_of, widest_line};
+
+const OLD: &str = "The decision was made at the back foot, as rivals like Amazon accelerate their own plans for custom silicon.\n\nThis paragraph stays the same.\n\nA third paragraph with a long address https://example.org/a/very/long/path/that/does/not/fit/in/one/pane/at/all.html inside.\n";
+const NEW: &str = "The company was on the back foot as rivals such as Amazon accelerated their own custom silicon plans.\n\nThis paragraph stays the same.\n\nA third paragraph with a long address https://example.org/a/very/long/path/that/does/not/fit/in/one/pane/at/all.html in it.\n";
+
+#[test]
+fn different_files_exit_1_and_fit_the_width() {
+    let env = TestEnv::new();
+    env.write("old.txt", OLD);
+    env.write("new.txt", NEW);
+    let out = env
+        .cmd()
+        .args(["diff", "old.txt", "new.txt", "--width", "80"])
+        .output()
+        .expect("runs");
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(stdout.contains(" │ "), "{stdout}");
+    assert!(widest_line(&stdout) <= 80, "{stdout}");
+    assert!(
+        stdout.contains("unchanged"),
+        "the equal paragraph is folded:\n{stdout}"
+    );
+}
+
+#[test]
+fn identical_files_exit_0() {
+    let env = TestEnv::new();
+    env.write("a.txt", OLD);
+    env.write("b.txt", OLD);
+    env.cmd().args(["diff", "a.txt", "b.txt"]).assert().code(0);
+}
+
+#[test]
+fn every_view_fits_and_json_is_valid() {
+    let env = TestEnv::new();
+    env.write("old.txt", OLD);
+    env.write("new.txt", NEW);
+    for view in ["side-by-side", "stacked", "inline"] {
+        for width in ["40", "80", "200"] {
+            let out = env
+                .cmd()
+                .args([
+                    "diff", "old.txt", "new.txt", "--view", view, "--width", width,
+                ])
+                .output()
+                .expect("runs");
+            let limit: usize = width.parse().expect("number");
+            assert!(widest_line(&stdout_of(&out)) <= limit, "{view} at {width}");
+        }
+    }
+    let out = env
+        .cmd()
+        .args(["diff", "--json", "old.txt", "new.txt"])
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["identical"], false);
+    assert_eq!(json["pairs"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn errors_exit_2() {
+    let env = TestEnv::new();
+    env.write("a.txt", OLD);
+    let out = env
+        .cmd()
+        .args(["diff", "a.txt", "nope.txt"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("nope.txt"));
+}
+
+#[test]
+fn control_characters_are_never_emitted_raw() {
+    let env = TestEnv::new();
+    env.write("a.txt", "Harmless text.\n");
+    env.write("b.txt", "Harmless \x1b[2Jtext\u{202e}.\n");
+    let out = env
+        .cmd()
+        .args(["diff", "a.txt", "b.txt"])
+        .output()
+        .expect("runs");
+    let stdout = stdout_of(&out);
+    assert!(
+        !stdout.contains('\x1b') && !stdout.contains('\u{202e}'),
+        "{stdout:?}"
+    );
+}
