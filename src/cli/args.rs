@@ -73,6 +73,7 @@ against the repaired German. It writes a file only with -o or --in-place.
 Examples:
   klartext fix samples/tech-news.de.txt
   klartext fix article.de.txt -o article.fixed.de.txt
+  klartext fix article.de.txt -o out/          writes out/article.fixed.de.txt
   klartext fix notes.txt --in-place            keeps notes.txt.bak
   klartext fix --json a.de.txt b.de.md         a JSON report for scripts
   cat a.txt | klartext fix - > a.fixed.txt     stdin to stdout
@@ -126,7 +127,8 @@ pub struct FixArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Write the result to this file (one input only)
+    /// Write the result to this file (one input only), or into this existing folder under
+    /// the output name (a.de.txt -> FOLDER/a.fixed.de.txt while only German repairs run)
     #[arg(short, long, value_name = "PATH", conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
 
@@ -172,12 +174,18 @@ pub struct DiffArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Every setting with its value and where it came from (secrets redacted)
+    #[command(
+        after_help = "Examples:\n  klartext config show\n  klartext config show --json | jq '.values[] | select(.source != \"default\")'\n  KLARTEXT_COLOR=never klartext config show"
+    )]
     Show {
         /// Print as JSON
         #[arg(long)]
         json: bool,
     },
-    /// Where klartext looks for configuration files
+    /// Where klartext looks for configuration files, and the cache folder
+    #[command(
+        after_help = "Examples:\n  klartext config path\n  KLARTEXT_CONFIG_DIR=~/dotfiles/klartext klartext config path"
+    )]
     Path,
 }
 

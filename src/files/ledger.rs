@@ -15,7 +15,8 @@ const FILE_NAME: &str = "outputs.json";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Records {
-    outputs: BTreeMap<PathBuf, String>,
+    /// Absolute path (UTF-8 only; other paths are simply never "ours") → blake3 hex.
+    outputs: BTreeMap<String, String>,
 }
 
 #[derive(Debug)]
@@ -41,15 +42,17 @@ impl Ledger {
         let Ok(bytes) = fs::read(path) else {
             return !path.exists();
         };
-        self.records
-            .outputs
-            .get(&key(path))
+        key(path)
+            .and_then(|k| self.records.outputs.get(&k))
             .is_some_and(|h| *h == hash(&bytes))
     }
 
     /// Remember that we wrote `bytes` to `path`, and save the ledger.
     pub fn record(&mut self, path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-        self.records.outputs.insert(key(path), hash(bytes));
+        let Some(key) = key(path) else {
+            return Ok(());
+        };
+        self.records.outputs.insert(key, hash(bytes));
         if let Some(dir) = self.file.parent() {
             fs::create_dir_all(dir).map_err(|source| FileError::Write {
                 path: self.file.clone(),
@@ -61,8 +64,9 @@ impl Ledger {
     }
 }
 
-fn key(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+fn key(path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    absolute.to_str().map(str::to_owned)
 }
 
 fn hash(bytes: &[u8]) -> String {

@@ -104,6 +104,22 @@ fn empty_and_whitespace_only_input_have_no_segments() {
 }
 
 #[test]
+fn every_sample_joins_back_in_both_formats() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("samples folder") {
+        let path = entry.expect("folder entry").path();
+        let text = std::fs::read_to_string(&path).expect("samples are UTF-8");
+        let own = segmented(&text, Format::from_path(&path));
+        assert!(own.segment_count() > 3, "{} has paragraphs", path.display());
+        segmented(&text, Format::Plain);
+        segmented(&text, Format::Markdown);
+        seen += 1;
+    }
+    assert!(seen >= 3, "at least three samples");
+}
+
+#[test]
 fn join_with_replaces_segments_and_keeps_blocks() {
     let text = "# Titel\n\nEin Satz mit `code`.\n";
     let segmented = segmented(text, Format::Markdown);

@@ -43,6 +43,18 @@ fn writes_the_repaired_german_with_o() {
 }
 
 #[test]
+fn o_folder_uses_the_output_name() {
+    let env = TestEnv::new();
+    env.write("a.de.txt", GARBLED);
+    std::fs::create_dir(env.path("out")).expect("mkdir");
+    env.cmd()
+        .args(["fix", "a.de.txt", "-o", "out", "--view", "none"])
+        .assert()
+        .success();
+    assert_eq!(env.read("out/a.fixed.de.txt"), REPAIRED.as_bytes());
+}
+
+#[test]
 fn windows_1252_is_read_and_written_back_as_windows_1252() {
     let env = TestEnv::new();
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(GARBLED);
@@ -282,10 +294,17 @@ fn narrow_output_is_stacked_and_fits() {
 #[test]
 fn help_teaches_with_examples() {
     let env = TestEnv::new();
-    for sub in ["fix", "diff", "config", "completions"] {
-        let out = env.cmd().args([sub, "--help"]).output().expect("runs");
+    for sub in [
+        &["fix"][..],
+        &["diff"],
+        &["config"],
+        &["config", "show"],
+        &["config", "path"],
+        &["completions"],
+    ] {
+        let out = env.cmd().args(sub).arg("--help").output().expect("runs");
         assert_eq!(out.status.code(), Some(0));
-        assert!(stdout_of(&out).contains("Examples:"), "{sub} --help");
+        assert!(stdout_of(&out).contains("Examples:"), "{sub:?} --help");
     }
     env.cmd()
         .args(["completions", "bash"])

@@ -22,8 +22,8 @@ pub fn run(args: &DiffArgs, ctx: &Context) -> anyhow::Result<Status> {
     if args.json {
         super::print_json(&serde_json::json!({
             "schema": "klartext.diff/1",
-            "old": args.old,
-            "new": args.new,
+            "old": args.old.display().to_string(),
+            "new": args.new.display().to_string(),
             "identical": diff.is_identical(),
             "changed_paragraphs": diff.changed_pairs(),
             "changes": diff.change_count(),

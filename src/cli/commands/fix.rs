@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
+use crate::config::Lang;
 use crate::diff::DiffOptions;
 use crate::files::{self, Decoded, FileError, Ledger, LineEnding, TextEncoding};
 use crate::pipeline::{self, RepairedDocument, RepairedSegment};
@@ -155,7 +156,7 @@ fn fix_file(
                 ));
             }
             ctx.printer.note(&format!("wrote {}", target.display()));
-            report.output = Some(target);
+            report.output = Some(target.display().to_string());
         }
         Destination::InPlace(target) => {
             let bytes = encode(&target, &doc.text, &decoded)?;
@@ -165,7 +166,7 @@ fn fix_file(
             }
             files::write_atomic(&target, &bytes)?;
             ctx.printer.note(&format!("rewrote {}", target.display()));
-            report.output = Some(target);
+            report.output = Some(target.display().to_string());
         }
     }
     summarize(path, &doc, ctx);
@@ -199,6 +200,17 @@ fn read_input(path: &Path) -> anyhow::Result<Decoded> {
 fn destination(path: &Path, args: &FixArgs) -> anyhow::Result<Destination> {
     Ok(match (&args.output, args.in_place) {
         (Some(out), _) if is_stdin(out) => Destination::Stdout,
+        (Some(dir), _) if dir.is_dir() => {
+            if is_stdin(path) {
+                anyhow::bail!(Hinted::new(
+                    format!("-o {} is a folder, and stdin has no name", dir.display()),
+                    "name the output file: -o FOLDER/NAME.txt"
+                ));
+            }
+            // Offline, the result is German: name it as German output.
+            let named = files::output_path(path, Lang::De);
+            Destination::File(dir.join(named.file_name().unwrap_or_default()))
+        }
         (Some(out), _) => {
             if !is_stdin(path) && same_file(path, out) {
                 anyhow::bail!(Hinted::new(
@@ -325,7 +337,7 @@ struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     line_ending: Option<LineEnding>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    output: Option<PathBuf>,
+    output: Option<String>,
     paragraphs: usize,
     repairs: usize,
     flags: usize,
