@@ -445,7 +445,7 @@ fn hints_point_somewhere_useful() {
     assert_contains(&err.hint().expect("hint"), &["valid values", "deepl"]);
     let fx = Fixture::new(None, Some("[passes]\nrestore = \"nope\""));
     let err = fx.load(&[], &Overrides::default()).expect_err("undefined");
-    assert_contains(&err.hint().expect("hint"), &["klartext config show"]);
+    assert_contains(&err.hint().expect("hint"), &["klartext config path"]);
 }
 
 #[test]
