@@ -104,28 +104,23 @@ impl Default for DiffOptions {
 /// Paragraphs are paired by index (same segmentation on both sides); extra paragraphs on either
 /// side are `Deleted`/`Inserted`.
 pub fn diff_document(old: &[&str], new: &[&str], opts: &DiffOptions) -> DocumentDiff {
-    let shared = old.len().min(new.len());
-    let paired = old.iter().zip(new).enumerate();
-    let pairs =
-        paired
-            .map(|(index, (old, new))| diff_pair(index, old, new, opts))
-            .chain(
-                old[shared..].iter().enumerate().map(|(extra, old)| {
-                    one_sided(shared + extra, PairKind::Deleted, old, "", opts)
-                }),
-            )
-            .chain(
-                new[shared..].iter().enumerate().map(|(extra, new)| {
-                    one_sided(shared + extra, PairKind::Inserted, "", new, opts)
-                }),
-            )
-            .collect();
+    let pairs = (0..old.len().max(new.len()))
+        .map(|i| {
+            let (old, new) = (old.get(i).copied(), new.get(i).copied());
+            diff_pair(i, old.unwrap_or_default(), new.unwrap_or_default(), opts)
+        })
+        .collect();
     DocumentDiff { pairs }
 }
 
+/// A missing side is an empty text: the pair is then `Deleted` or `Inserted`.
 fn diff_pair(index: usize, old: &str, new: &str, opts: &DiffOptions) -> Pair {
     let (kind, similarity) = if old == new {
         (PairKind::Unchanged, 1.0)
+    } else if new.is_empty() {
+        (PairKind::Deleted, 0.0)
+    } else if old.is_empty() {
+        (PairKind::Inserted, 0.0)
     } else {
         (PairKind::Changed, word_similarity(old, new, opts))
     };
@@ -136,17 +131,6 @@ fn diff_pair(index: usize, old: &str, new: &str, opts: &DiffOptions) -> Pair {
         new: new.to_owned(),
         chunks: diff_words(old, new, opts),
         similarity,
-    }
-}
-
-fn one_sided(index: usize, kind: PairKind, old: &str, new: &str, opts: &DiffOptions) -> Pair {
-    Pair {
-        index,
-        kind,
-        old: old.to_owned(),
-        new: new.to_owned(),
-        chunks: diff_words(old, new, opts),
-        similarity: 0.0,
     }
 }
 

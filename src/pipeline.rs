@@ -2,6 +2,8 @@
 //! repair each segment, and put the document back together with every repair and flag
 //! located in document coordinates. The API passes (draft, restore) join here later.
 
+use std::ops::Range;
+
 use serde::Serialize;
 
 use crate::diff::{self, DiffOptions, DocumentDiff};
@@ -41,17 +43,17 @@ pub fn repair_document(source: &str, format: Format) -> RepairedDocument {
                 repairs: repaired
                     .repairs
                     .into_iter()
-                    .map(|mut r| {
-                        r.range = r.range.start + offset..r.range.end + offset;
-                        r
+                    .map(|r| Repair {
+                        range: shift(&r.range, offset),
+                        ..r
                     })
                     .collect(),
                 flags: repaired
                     .flags
                     .into_iter()
-                    .map(|mut f| {
-                        f.range = f.range.start + offset..f.range.end + offset;
-                        f
+                    .map(|f| Flag {
+                        range: shift(&f.range, offset),
+                        ..f
                     })
                     .collect(),
             }
@@ -63,6 +65,10 @@ pub fn repair_document(source: &str, format: Format) -> RepairedDocument {
         segments,
         text,
     }
+}
+
+fn shift(range: &Range<usize>, offset: usize) -> Range<usize> {
+    range.start + offset..range.end + offset
 }
 
 impl RepairedDocument {

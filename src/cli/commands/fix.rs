@@ -351,25 +351,24 @@ struct FileReport {
 impl FileReport {
     fn new(path: &Path, decoded: &Decoded) -> Self {
         Self {
-            input: display_name(path),
-            status: FileStatus::Ok,
-            error: None,
             encoding: Some(decoded.encoding),
             line_ending: Some(decoded.line_ending),
-            output: None,
-            paragraphs: 0,
-            repairs: 0,
-            flags: 0,
-            segments: Vec::new(),
-            text: None,
+            ..Self::empty(path, FileStatus::Ok)
         }
     }
 
     fn failed(path: &Path, err: &anyhow::Error) -> Self {
         Self {
-            input: display_name(path),
-            status: FileStatus::Failed,
             error: Some(format!("{err:#}")),
+            ..Self::empty(path, FileStatus::Failed)
+        }
+    }
+
+    fn empty(path: &Path, status: FileStatus) -> Self {
+        Self {
+            input: display_name(path),
+            status,
+            error: None,
             encoding: None,
             line_ending: None,
             output: None,
