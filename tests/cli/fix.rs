@@ -214,6 +214,14 @@ fn in_place_keeps_a_backup() {
         .success();
     assert_eq!(env.read("a.txt"), REPAIRED.as_bytes());
     assert_eq!(env.read("a.txt.bak"), GARBLED.as_bytes());
+    // A clean file is left alone: no rewrite, no backup.
+    env.write("clean.txt", REPAIRED);
+    env.cmd()
+        .args(["fix", "clean.txt", "--in-place"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("nothing to repair"));
+    assert!(!env.path("clean.txt.bak").exists());
 }
 
 #[test]

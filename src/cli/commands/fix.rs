@@ -158,6 +158,12 @@ fn fix_file(
             ctx.printer.note(&format!("wrote {}", target.display()));
             report.output = Some(target.display().to_string());
         }
+        Destination::InPlace(target) if doc.text == decoded.text => {
+            ctx.printer.note(&format!(
+                "{}: nothing to repair, left as it was",
+                target.display()
+            ));
+        }
         Destination::InPlace(target) => {
             let bytes = encode(&target, &doc.text, &decoded)?;
             if !args.no_backup {
