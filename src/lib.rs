@@ -5,6 +5,7 @@
 //! and show. The core (`segment`, `repair`, `diff`, `render`) is pure and synchronous;
 //! `files` and `term` are the edges; `cli` parses, resolves settings once and prints.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diff;

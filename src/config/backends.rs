@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use super::error::ConfigError;
 use super::file::{FileBackend, FileLayer, FilePasses, PassSpec};
 use super::kinds::{BackendKind, Capability, Secret, valid_names};
+use super::tuning::resolve_tuning;
 use super::{BackendSettings, Env, Passes, Source, Sourced, normalize_url};
 
 const OLLAMA_PORT: u16 = 11434;
@@ -129,6 +130,11 @@ fn resolve_backend(
         })
     });
 
+    let tuning = resolve_tuning(
+        kind.value,
+        base_url.as_ref().map(|url| url.value.as_str()),
+        &tables,
+    );
     Ok(BackendSettings {
         name: name.to_owned(),
         kind,
@@ -136,6 +142,7 @@ fn resolve_backend(
         model,
         api_key_env,
         api_key,
+        tuning,
     })
 }
 

@@ -49,6 +49,18 @@ pub(crate) struct FileBackend {
     pub model: Option<String>,
     pub api_key_env: Option<String>,
     pub api_key: Option<Secret>,
+    // Tuning (see `tuning.rs`); range-checked in `check`.
+    pub concurrency: Option<u32>,
+    pub requests_per_minute: Option<u32>,
+    pub tokens_per_minute: Option<u32>,
+    pub timeout_secs: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub max_wait_secs: Option<u64>,
+    pub max_output_tokens: Option<u32>,
+    pub batch_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    pub structured: Option<bool>,
+    pub target_lang: Option<String>,
 }
 
 /// A pass names one backend (`"deepl"`) or a fallback list (`["openai", "local"]`).
@@ -189,6 +201,9 @@ fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
             && let Err(message) = super::check_url(url)
         {
             return Err(invalid(format!("backends.{name}.base_url"), message));
+        }
+        if let Some((key, message)) = super::tuning::check_table(backend) {
+            return Err(invalid(format!("backends.{name}.{key}"), message));
         }
         if backend.api_key_env.as_deref().is_some_and(str::is_empty) {
             return Err(invalid(

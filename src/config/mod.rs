@@ -12,6 +12,7 @@ mod file;
 mod kinds;
 #[cfg(test)]
 mod tests;
+mod tuning;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,6 +24,7 @@ use etcetera::BaseStrategy;
 
 pub use error::ConfigError;
 pub use kinds::{BackendKind, Capability, ColorChoice, Lang, Secret, View, deepl_host};
+pub use tuning::Tuning;
 
 use file::{FileConfig, FileLayer, read_layer};
 use kinds::valid_names;
@@ -133,6 +135,7 @@ pub struct BackendSettings {
     pub api_key_env: Option<Sourced<String>>,
     /// From the variable named by `api_key_env` if set and non-empty, else a file's `api_key`.
     pub api_key: Option<Sourced<Secret>>,
+    pub tuning: Tuning,
 }
 
 impl BackendSettings {
@@ -424,6 +427,9 @@ impl Settings {
                     &secret.source,
                 ),
                 None => row(key("api_key"), NOT_SET.into(), &Source::Default),
+            }
+            for (field, value, source) in backend.tuning.shown(backend.kind.value) {
+                row(key(field), value, source);
             }
         }
         let cache = &self.cache_dir;

@@ -478,6 +478,46 @@ fn keys_never_leak() {
 }
 
 #[test]
+fn tuning_defaults_overrides_and_ranges() {
+    let fx = Fixture::new(
+        Some(
+            "[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\nconcurrency = 8\n[backends.local]\nkind = \"openai\"\nbase_url = \"http://localhost:8000/v1\"\nmodel = \"m\"\n[backends.deepl]\ntarget_lang = \"en-gb\"\n",
+        ),
+        Some("[backends.gpt]\nrequests_per_minute = 60\n"),
+    );
+    let s = fx.ok(&[]);
+    let gpt = &s.backends["gpt"].tuning;
+    assert_eq!(gpt.concurrency.value, 8);
+    assert_eq!(gpt.requests_per_minute.as_ref().map(|v| v.value), Some(60));
+    assert!(matches!(
+        gpt.requests_per_minute.as_ref().map(|v| &v.source),
+        Some(Source::Project(_))
+    ));
+    assert!(
+        gpt.structured.value,
+        "structured output by default on api.openai.com"
+    );
+    assert!(
+        !s.backends["local"].tuning.structured.value,
+        "not on other servers"
+    );
+    assert_eq!(s.backends["deepl"].tuning.target_lang.value, "EN-GB");
+    assert_eq!(gpt.timeout_secs.source, Source::Default);
+
+    let fx = Fixture::new(None, Some("[backends.deepl]\ntarget_lang = \"FR\"\n"));
+    let err = fx
+        .load(&[], &Overrides::default())
+        .expect_err("bad variant");
+    assert_contains(&err.to_string(), &["backends.deepl.target_lang", "EN-GB"]);
+    let fx = Fixture::new(None, Some("[backends.deepl]\nconcurrency = 0\n"));
+    let err = fx.load(&[], &Overrides::default()).expect_err("range");
+    assert_contains(
+        &err.to_string(),
+        &["backends.deepl.concurrency", "out of range"],
+    );
+}
+
+#[test]
 fn show_lists_every_value() {
     let fx = Fixture::new(
         Some("[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\n[backends.deepl]\n"),
@@ -495,8 +535,33 @@ fn show_lists_every_value() {
     ]
     .map(String::from)
     .into();
-    for name in ["deepl", "gpt"] {
-        for field in ["kind", "base_url", "model", "api_key_env", "api_key"] {
+    let common = [
+        "kind",
+        "base_url",
+        "model",
+        "api_key_env",
+        "api_key",
+        "concurrency",
+        "requests_per_minute",
+        "tokens_per_minute",
+        "timeout_secs",
+        "max_attempts",
+        "max_wait_secs",
+    ];
+    let per_kind = [
+        ("deepl", &["target_lang"][..]),
+        (
+            "gpt",
+            &[
+                "max_output_tokens",
+                "batch_tokens",
+                "temperature",
+                "structured",
+            ],
+        ),
+    ];
+    for (name, extra) in per_kind {
+        for field in common.iter().chain(extra) {
             expected.push(format!("backends.{name}.{field}"));
         }
     }

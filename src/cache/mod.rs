@@ -1,0 +1,370 @@
+//! The cache: an SQLite store of finished segments, keyed by a hash of everything that affects the
+//! output ([`KeyParts`]), so that a re-run on unchanged input sends no requests and an interrupted
+//! run resumes for free. It is never needed for correctness: a miss is always fine, a row that no
+//! longer decodes reads as a miss, and a broken file is reported (never deleted) so the caller can
+//! carry on without it. Operations are short and synchronous.
+
+mod key;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+
+pub use key::{CacheKey, KeyParts};
+
+/// Schema version kept in `PRAGMA user_version`. Older files are recreated (it is only a cache);
+/// newer ones are left alone.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long a write waits for another klartext run holding the lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const SCHEMA: &str = "
+    DROP TABLE IF EXISTS entries;
+    CREATE TABLE entries (
+        key BLOB PRIMARY KEY NOT NULL,
+        text TEXT NOT NULL,
+        literal TEXT,
+        notes TEXT NOT NULL,
+        pass TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        model TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+";
+
+/// One finished result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    /// The result (e.g. restored English, or a draft).
+    pub text: String,
+    /// A literal rendering returned alongside, if any.
+    pub literal: Option<String>,
+    pub notes: Vec<String>,
+    pub pass: String,
+    pub backend: String,
+    pub model: String,
+    /// Source text, for export as translation memory.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Stats {
+    pub entries: u64,
+    /// Bytes on disk: the database file plus its write-ahead log.
+    pub bytes: u64,
+    pub path: PathBuf,
+    /// (pass, backend, count), sorted by pass then backend.
+    pub by_pass: Vec<(String, String, u64)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache {} is not a database (corrupt?)", path.display())]
+    Corrupt { path: PathBuf },
+    #[error("cache {} is locked", path.display())]
+    Locked { path: PathBuf },
+    #[error("cache {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cache {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "cache {} has schema version {found}; this klartext understands up to {SCHEMA_VERSION}",
+        path.display()
+    )]
+    NewerVersion { path: PathBuf, found: i64 },
+}
+
+impl CacheError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Corrupt { path } => Some(format!(
+                "delete {} (klartext rebuilds it), or pass --no-cache",
+                path.display()
+            )),
+            Self::Locked { .. } => {
+                Some("another klartext run is using it; wait or pass --no-cache".into())
+            }
+            Self::NewerVersion { .. } => Some(
+                "a newer klartext wrote it; upgrade, pass --no-cache, or delete the file".into(),
+            ),
+            Self::Io { .. } | Self::Sqlite { .. } => None,
+        }
+    }
+
+    /// Sorts SQLite's result codes into the cases a user can act on.
+    fn from_sqlite(path: &Path, source: rusqlite::Error) -> CacheError {
+        let path = path.to_owned();
+        match source.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Self::Corrupt { path },
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Locked { path },
+            _ => Self::Sqlite { path, source },
+        }
+    }
+}
+
+pub struct Cache {
+    conn: Connection,
+    /// `None` for an in-memory cache.
+    path: Option<PathBuf>,
+}
+
+impl Cache {
+    pub const FILE_NAME: &'static str = "cache.sqlite";
+
+    /// Opens (creating the folder and file) `dir/cache.sqlite`.
+    pub fn open(dir: &Path) -> Result<Cache, CacheError> {
+        Self::open_with_timeout(dir, BUSY_TIMEOUT)
+    }
+
+    /// [`Cache::open`] with a chosen lock wait, so tests need not wait five seconds.
+    pub(crate) fn open_with_timeout(dir: &Path, busy: Duration) -> Result<Cache, CacheError> {
+        let path = dir.join(Self::FILE_NAME);
+        std::fs::create_dir_all(dir).map_err(|source| CacheError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let conn = Connection::open(&path).map_err(|e| CacheError::from_sqlite(&path, e))?;
+        let cache = Cache {
+            conn,
+            path: Some(path),
+        };
+        cache.prepare(busy)?;
+        Ok(cache)
+    }
+
+    pub fn open_in_memory() -> Result<Cache, CacheError> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| CacheError::from_sqlite(Path::new(":memory:"), e))?;
+        let cache = Cache { conn, path: None };
+        cache.prepare(BUSY_TIMEOUT)?;
+        Ok(cache)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn get(&self, key: &CacheKey) -> Result<Option<Entry>, CacheError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT text, literal, notes, pass, backend, model, source
+                 FROM entries WHERE key = ?1",
+            )
+            .map_err(|e| self.error(e))?;
+        let row = stmt
+            .query_row([&key.as_bytes()[..]], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, String>(6)?,
+                ))
+            })
+            .optional();
+        let (text, literal, notes, pass, backend, model, source) = match row {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(None),
+            // A row of the wrong shape (edited by hand, say) is a miss; the next put replaces it.
+            Err(
+                rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::FromSqlConversionFailure(..),
+            ) => return Ok(None),
+            Err(e) => return Err(self.error(e)),
+        };
+        let Ok(notes) = serde_json::from_str(&notes) else {
+            return Ok(None);
+        };
+        Ok(Some(Entry {
+            text,
+            literal,
+            notes,
+            pass,
+            backend,
+            model,
+            source,
+        }))
+    }
+
+    /// Inserts or replaces one entry.
+    pub fn put(&self, key: &CacheKey, entry: &Entry) -> Result<(), CacheError> {
+        self.insert(key, entry, unix_now())
+    }
+
+    /// Inserts or replaces many entries in one transaction (all or none).
+    pub fn put_many(&self, items: &[(CacheKey, Entry)]) -> Result<(), CacheError> {
+        // IMMEDIATE takes the write lock up front, so a busy database waits in the busy handler
+        // instead of failing halfway when a read lock cannot be upgraded.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))?;
+        let now = unix_now();
+        for (key, entry) in items {
+            self.insert(key, entry, now)?;
+        }
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    pub fn stats(&self) -> Result<Stats, CacheError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT pass, backend, COUNT(*) FROM entries
+                 GROUP BY pass, backend ORDER BY pass, backend",
+            )
+            .map_err(|e| self.error(e))?;
+        let by_pass = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get::<_, i64>(2)?.max(0) as u64,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<(String, String, u64)>, _>>())
+            .map_err(|e| self.error(e))?;
+        Ok(Stats {
+            entries: by_pass.iter().map(|(_, _, n)| n).sum(),
+            bytes: self.bytes()?,
+            path: self.display_path().to_owned(),
+            by_pass,
+        })
+    }
+
+    /// Removes every entry and gives the space back; returns the number of rows removed.
+    pub fn clear(&self) -> Result<u64, CacheError> {
+        let removed = self
+            .conn
+            .execute("DELETE FROM entries", [])
+            .map_err(|e| self.error(e))?;
+        self.conn
+            .execute_batch("VACUUM")
+            .map_err(|e| self.error(e))?;
+        if self.path.is_some() {
+            // Empty the write-ahead log too, so the space shows up as freed right away.
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(removed as u64)
+    }
+
+    /// Checks the schema version and creates or recreates the table when needed. Reads first and
+    /// writes only when something must change, so opening never waits for another run's lock.
+    fn prepare(&self, busy: Duration) -> Result<(), CacheError> {
+        self.conn.busy_timeout(busy).map_err(|e| self.error(e))?;
+        // The first read of the file: a file that is not SQLite fails here as NOTADB.
+        let found: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        if found > SCHEMA_VERSION {
+            return Err(CacheError::NewerVersion {
+                path: self.display_path().to_owned(),
+                found,
+            });
+        }
+        if self.path.is_some() {
+            // WAL lets one run read while another writes; the mode is stored in the file. Where
+            // the file system cannot do WAL, SQLite keeps its old mode, which is fine too.
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+                .map_err(|e| self.error(e))?;
+        }
+        if found < SCHEMA_VERSION {
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+                    .map_err(|e| self.error(e))?;
+            tx.execute_batch(SCHEMA).map_err(|e| self.error(e))?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(|e| self.error(e))?;
+            tx.commit().map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    fn insert(&self, key: &CacheKey, entry: &Entry, created_at: i64) -> Result<(), CacheError> {
+        let notes = serde_json::to_string(&entry.notes).expect("a list of strings serializes");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO entries
+                 (key, text, literal, notes, pass, backend, model, source, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.execute(params![
+            &key.as_bytes()[..],
+            entry.text,
+            entry.literal,
+            notes,
+            entry.pass,
+            entry.backend,
+            entry.model,
+            entry.source,
+            created_at,
+        ])
+        .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    fn bytes(&self) -> Result<u64, CacheError> {
+        let Some(path) = &self.path else {
+            let pages: i64 = self
+                .conn
+                .pragma_query_value(None, "page_count", |row| row.get(0))
+                .map_err(|e| self.error(e))?;
+            let size: i64 = self
+                .conn
+                .pragma_query_value(None, "page_size", |row| row.get(0))
+                .map_err(|e| self.error(e))?;
+            return Ok((pages.max(0) * size.max(0)) as u64);
+        };
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let mut total = 0;
+        for file in [path.as_path(), Path::new(&wal)] {
+            match std::fs::metadata(file) {
+                Ok(meta) => total += meta.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(CacheError::Io {
+                        path: file.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    fn display_path(&self) -> &Path {
+        self.path.as_deref().unwrap_or(Path::new(":memory:"))
+    }
+
+    fn error(&self, source: rusqlite::Error) -> CacheError {
+        CacheError::from_sqlite(self.display_path(), source)
+    }
+}
+
+fn unix_now() -> i64 {
+    // A clock before 1970 is not worth an error: created_at is informational.
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
