@@ -5,13 +5,18 @@
 //! and show. The core (`segment`, `repair`, `diff`, `render`) is pure and synchronous;
 //! `files` and `term` are the edges; `cli` parses, resolves settings once and prints.
 
+pub mod backend;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod files;
+pub mod glossary;
 pub mod pipeline;
+pub mod prompt;
 pub mod render;
 pub mod repair;
 pub mod segment;
+#[cfg(test)]
+pub(crate) mod spec_check;
 pub mod term;

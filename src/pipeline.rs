@@ -2,6 +2,9 @@
 //! repair each segment, and put the document back together with every repair and flag
 //! located in document coordinates. The API passes (draft, restore) join here later.
 
+pub mod batch;
+pub mod protocol;
+
 use std::ops::Range;
 
 use serde::Serialize;

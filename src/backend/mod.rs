@@ -1,0 +1,266 @@
+//! The providers klartext talks to, behind one closed enum of concrete clients. Two
+//! capabilities: *translate* (texts + context → texts: DeepL) and *chat* (system + user
+//! message, optional JSON schema → text, stop reason, usage: OpenAI-compatible servers,
+//! Anthropic, Ollama). Each client owns its wire format (DTOs, auth, parsing); the shared
+//! [`transport`] owns the HTTP client, limits and retries, and [`failure`] classifies errors
+//! once for all of them. Nothing here knows about files, diffs or terminals.
+
+pub mod failure;
+mod openai;
+pub mod transport;
+
+use std::ops::AddAssign;
+use std::sync::atomic::Ordering;
+
+use serde::Serialize;
+
+use crate::config::{BackendKind, BackendSettings, Capability};
+pub use failure::FailureKind;
+
+/// What a backend used, summed over requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub requests: u64,
+    pub retries: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Characters a translation service billed.
+    pub billed_characters: u64,
+}
+
+impl AddAssign for Usage {
+    fn add_assign(&mut self, other: Self) {
+        self.requests += other.requests;
+        self.retries += other.retries;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.billed_characters += other.billed_characters;
+    }
+}
+
+/// One chat call: the instructions, the data, and the shape the reply must have.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub system: String,
+    pub user: String,
+    /// JSON Schema of the reply, for providers with structured output.
+    pub schema: Option<serde_json::Value>,
+    /// Estimated input tokens, for the token rate limiter.
+    pub estimated_tokens: u32,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stop", content = "detail", rename_all = "kebab-case")]
+pub enum Stop {
+    Complete,
+    /// The output limit cut the reply off.
+    Truncated,
+    /// A refusal or a content filter; the text is what the provider said.
+    Refused(String),
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatReply {
+    pub text: String,
+    pub stop: Stop,
+    pub usage: Usage,
+}
+
+/// One translation call: texts translated independently, `context` read but not translated.
+#[derive(Debug, Clone)]
+pub struct TranslateRequest {
+    pub texts: Vec<String>,
+    pub context: Option<String>,
+    /// The texts carry XML tags (protected spans) that must come back unchanged.
+    pub xml: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranslateReply {
+    pub texts: Vec<String>,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// Out of quota or credit: stop the whole run.
+    Quota,
+    /// Key, permission, URL or model wrong: this backend cannot work.
+    Fatal,
+    /// This request was refused; others may work.
+    Rejected,
+    /// Still rate-limited after every retry.
+    RateLimited,
+    /// Unreachable, timing out or failing after every retry.
+    Unavailable,
+    /// The answer did not have the documented shape.
+    Malformed,
+    /// The backend is not set up to be used (no key, wrong capability).
+    Config,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{backend}: {message}")]
+pub struct BackendError {
+    pub backend: String,
+    pub kind: ErrorKind,
+    /// Never contains an API key.
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl BackendError {
+    pub fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+
+    /// Quota, auth and configuration errors: no later request to this backend can succeed.
+    pub fn is_fatal_for_backend(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Quota | ErrorKind::Fatal | ErrorKind::Config
+        )
+    }
+
+    fn malformed(backend: &str, what: impl std::fmt::Display) -> Self {
+        Self {
+            backend: backend.to_owned(),
+            kind: ErrorKind::Malformed,
+            message: format!("unexpected answer: {what}"),
+            hint: None,
+        }
+    }
+}
+
+/// A configured backend, ready to send requests.
+pub enum Backend {
+    Openai(openai::Openai),
+}
+
+impl Backend {
+    pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
+        Ok(match settings.kind.value {
+            BackendKind::Openai => Self::Openai(openai::Openai::new(settings)?),
+            other => {
+                return Err(BackendError {
+                    backend: settings.name.clone(),
+                    kind: ErrorKind::Config,
+                    message: format!("kind {other} is not available in this version"),
+                    hint: Some(
+                        "use openai, anthropic, ollama or deepl for now; the others are coming"
+                            .to_owned(),
+                    ),
+                });
+            }
+        })
+    }
+
+    fn transport(&self) -> &transport::Transport {
+        match self {
+            Self::Openai(b) => &b.transport,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.transport().name
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        self.transport().kind
+    }
+
+    pub fn capability(&self) -> Capability {
+        self.kind().capability()
+    }
+
+    /// The model id, or "" for translation services.
+    pub fn model(&self) -> &str {
+        match self {
+            Self::Openai(b) => &b.model,
+        }
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.transport().requests_sent.load(Ordering::Relaxed)
+    }
+
+    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+        match self {
+            Self::Openai(b) => b.chat(request).await,
+        }
+    }
+
+    pub async fn translate(
+        &self,
+        request: &TranslateRequest,
+    ) -> Result<TranslateReply, BackendError> {
+        let _ = request;
+        Err(self.wrong_capability("translate"))
+    }
+
+    /// One minimal authenticated call; on success a short description of what answered.
+    pub async fn check(&self) -> Result<String, BackendError> {
+        match self {
+            Self::Openai(b) => b.check().await,
+        }
+    }
+
+    fn wrong_capability(&self, what: &str) -> BackendError {
+        BackendError {
+            backend: self.name().to_owned(),
+            kind: ErrorKind::Config,
+            message: format!("a {} backend cannot {what}", self.kind()),
+            hint: Some("check which backend [passes] names for this pass".to_owned()),
+        }
+    }
+}
+
+/// The key a backend needs, or the configuration error that says where to put it.
+fn require_key(settings: &BackendSettings) -> Result<String, BackendError> {
+    match &settings.api_key {
+        Some(key) => Ok(key.value.expose().to_owned()),
+        None => Err(BackendError {
+            backend: settings.name.clone(),
+            kind: ErrorKind::Config,
+            message: "no API key".to_owned(),
+            hint: Some(match &settings.api_key_env {
+                Some(var) => format!("set {} (or api_key in the config file)", var.value),
+                None => "set api_key_env or api_key in the config file".to_owned(),
+            }),
+        }),
+    }
+}
+
+/// The backend's base URL without a trailing slash.
+fn base_url(settings: &BackendSettings) -> Result<String, BackendError> {
+    settings
+        .endpoint()
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .ok_or_else(|| BackendError {
+            backend: settings.name.clone(),
+            kind: ErrorKind::Config,
+            message: "no base_url".to_owned(),
+            hint: Some(format!("set backends.{}.base_url", settings.name)),
+        })
+}
+
+/// The model a chat backend needs (config guarantees it for chat kinds).
+fn require_model(settings: &BackendSettings) -> Result<String, BackendError> {
+    settings
+        .model
+        .as_ref()
+        .map(|m| m.value.clone())
+        .ok_or_else(|| BackendError {
+            backend: settings.name.clone(),
+            kind: ErrorKind::Config,
+            message: "no model".to_owned(),
+            hint: Some(format!("set backends.{}.model", settings.name)),
+        })
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

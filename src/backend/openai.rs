@@ -1,0 +1,576 @@
+//! OpenAI Chat Completions, spoken by OpenAI and by every OpenAI-compatible server (Ollama's
+//! `/v1`, vLLM, llama.cpp, LM Studio, OpenRouter, Groq, Mistral, DeepSeek). Structured output
+//! (`response_format: json_schema`, strict) where the server supports it — config
+//! `structured`, on by default for api.openai.com only — otherwise JSON by instruction and
+//! validation. `max_completion_tokens` for OpenAI itself, `max_tokens` elsewhere (Ollama's `/v1`
+//! reads only that).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::transport::Transport;
+use super::{BackendError, ChatReply, ChatRequest, Stop, Usage, base_url, require_model};
+use crate::config::{BackendKind, BackendSettings};
+
+/// The name OpenAI requires for a `json_schema` response format.
+const SCHEMA_NAME: &str = "klartext_segments";
+
+pub struct Openai {
+    pub(super) transport: Transport,
+    pub(super) model: String,
+    base_url: String,
+    key: Option<String>,
+    structured: bool,
+    /// api.openai.com takes `max_completion_tokens`; other servers know only `max_tokens`.
+    official: bool,
+    max_output_tokens: u32,
+    temperature: Option<f64>,
+}
+
+impl Openai {
+    pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
+        let base_url = base_url(settings)?;
+        let official = base_url.contains("://api.openai.com");
+        // Local servers need no key; OpenAI itself does.
+        let key = match (&settings.api_key, official) {
+            (Some(key), _) => Some(key.value.expose().to_owned()),
+            (None, true) => Some(super::require_key(settings)?),
+            (None, false) => None,
+        };
+        let tuning = &settings.tuning;
+        let transport = Transport::new(
+            &settings.name,
+            BackendKind::Openai,
+            tuning,
+            key.as_deref(),
+            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
+        )?;
+        Ok(Self {
+            transport,
+            model: require_model(settings)?,
+            base_url,
+            key,
+            structured: tuning.structured.value,
+            official,
+            max_output_tokens: tuning.max_output_tokens.value,
+            temperature: tuning.temperature.as_ref().map(|t| t.value),
+        })
+    }
+
+    #[cfg(test)]
+    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
+        self.transport = self.transport.with_backoff(backoff);
+        self
+    }
+
+    /// The request body, exactly as sent.
+    fn body(&self, request: &ChatRequest) -> Value {
+        let mut body = json!({
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": request.system},
+                {"role": "user", "content": request.user},
+            ],
+        });
+        let limit = if self.official {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body[limit] = json!(self.max_output_tokens);
+        if let Some(t) = self.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let (true, Some(schema)) = (self.structured, &request.schema) {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": {"name": SCHEMA_NAME, "strict": true, "schema": schema},
+            });
+        }
+        body
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    }
+
+    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+        let url = format!("{}/chat/completions", self.base_url);
+        let body = self.body(request);
+        let answer = self
+            .transport
+            .send(&url, request.estimated_tokens, |client| {
+                self.authorized(client.post(&url)).json(&body)
+            })
+            .await?;
+        let mut reply = parse(&answer.body).map_err(|e| BackendError::malformed(self.name(), e))?;
+        reply.usage.requests = 1 + answer.retries;
+        reply.usage.retries = answer.retries;
+        Ok(reply)
+    }
+
+    pub async fn check(&self) -> Result<String, BackendError> {
+        let url = format!("{}/models", self.base_url);
+        let answer = self
+            .transport
+            .send(&url, 1, |client| self.authorized(client.get(&url)))
+            .await?;
+        let models: ModelList = serde_json::from_slice(&answer.body)
+            .map_err(|e| BackendError::malformed(self.name(), e))?;
+        let listed = models.data.iter().any(|m| m.id == self.model);
+        Ok(if listed {
+            format!(
+                "{} answers; model {} is available",
+                self.base_url, self.model
+            )
+        } else {
+            format!(
+                "{} answers; model {} is not in its list of {} models",
+                self.base_url,
+                self.model,
+                models.data.len()
+            )
+        })
+    }
+
+    fn name(&self) -> &str {
+        &self.transport.name
+    }
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<CompletionUsage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Message,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CompletionUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+#[derive(Deserialize)]
+struct ModelList {
+    #[serde(default)]
+    data: Vec<ModelId>,
+}
+
+#[derive(Deserialize)]
+struct ModelId {
+    id: String,
+}
+
+fn parse(body: &[u8]) -> Result<ChatReply, String> {
+    let completion: Completion = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let choice = completion
+        .choices
+        .into_iter()
+        .next()
+        .ok_or("no choices in the reply")?;
+    let stop = match (&choice.message.refusal, choice.finish_reason.as_deref()) {
+        (Some(refusal), _) => Stop::Refused(refusal.clone()),
+        (None, Some("stop") | None) => Stop::Complete,
+        (None, Some("length")) => Stop::Truncated,
+        (None, Some("content_filter")) => Stop::Refused("content filter".to_owned()),
+        (None, Some(other)) => Stop::Other(other.to_owned()),
+    };
+    let usage = completion.usage.map_or_else(Usage::default, |u| Usage {
+        input_tokens: u.prompt_tokens,
+        output_tokens: u.completion_tokens,
+        ..Usage::default()
+    });
+    Ok(ChatReply {
+        text: choice.message.content.unwrap_or_default(),
+        stop,
+        usage,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use wiremock::matchers::{body_json, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::backend::testing::{self, TEST_KEY};
+    use crate::backend::{Backend, ErrorKind};
+
+    fn request() -> ChatRequest {
+        ChatRequest {
+            system: "Restore the English.".to_owned(),
+            user: r#"{"segments":[{"id":"s0","de":"Hallo"}]}"#.to_owned(),
+            schema: Some(
+                json!({"type": "object", "properties": {"segments": {"type": "array", "items": {"type": "string"}}}, "required": ["segments"], "additionalProperties": false}),
+            ),
+            estimated_tokens: 20,
+        }
+    }
+
+    /// A reply as api.openai.com sends it.
+    fn completion(content: &str, finish: &str) -> Value {
+        json!({
+            "id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG",
+            "object": "chat.completion",
+            "created": 1_741_570_283,
+            "model": "gpt-4.1-mini-2025-04-14",
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
+                "logprobs": null,
+                "finish_reason": finish
+            }],
+            "usage": {
+                "prompt_tokens": 1117, "completion_tokens": 46, "total_tokens": 1163,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
+            },
+            "service_tier": "default",
+            "system_fingerprint": "fp_fc9f1d7035"
+        })
+    }
+
+    fn error(message: &str, kind: &str, code: &str) -> Value {
+        json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
+    }
+
+    /// A client for `server`, presented to it as api.openai.com would be (official = true).
+    fn client(server: &MockServer, official: bool) -> Openai {
+        let settings = testing::settings(BackendKind::Openai, &server.uri(), Some("gpt-4.1-mini"));
+        let mut client = Openai::new(&settings)
+            .expect("client")
+            .with_backoff(testing::fast_backoff());
+        client.official = official;
+        client
+    }
+
+    #[tokio::test]
+    async fn sends_the_documented_request_and_reads_the_reply() {
+        let server = MockServer::start().await;
+        let expected = json!({
+            "model": "gpt-4.1-mini",
+            "messages": [
+                {"role": "system", "content": "Restore the English."},
+                {"role": "user", "content": r#"{"segments":[{"id":"s0","de":"Hallo"}]}"#}
+            ],
+            "max_completion_tokens": 1000,
+            "response_format": {"type": "json_schema", "json_schema": {
+                "name": "klartext_segments", "strict": true, "schema": request().schema
+            }}
+        });
+        Mock::given(method("POST"))
+            .and(path("/chat/completions"))
+            .and(header(
+                "authorization",
+                format!("Bearer {TEST_KEY}").as_str(),
+            ))
+            .and(header("content-type", "application/json"))
+            .and(body_json(&expected))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(completion("{\"segments\":[]}", "stop")),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let reply = client(&server, true).chat(&request()).await.expect("reply");
+        assert_eq!(reply.text, "{\"segments\":[]}");
+        assert_eq!(reply.stop, Stop::Complete);
+        assert_eq!(
+            (
+                reply.usage.input_tokens,
+                reply.usage.output_tokens,
+                reply.usage.requests
+            ),
+            (1117, 46, 1)
+        );
+        let sent = testing::request_body(&server, 0).await;
+        crate::spec_check::assert_conforms(
+            crate::spec_check::Operation::OpenaiChatCompletions,
+            &sent,
+        );
+    }
+
+    #[tokio::test]
+    async fn compatible_servers_get_max_tokens_and_json_by_instruction() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/chat/completions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{}", "stop")))
+            .mount(&server)
+            .await;
+        let mut settings = testing::settings(BackendKind::Openai, &server.uri(), Some("qwen3:8b"));
+        settings.tuning.structured.value = false;
+        settings.tuning.temperature = Some(crate::config::Sourced::new(
+            0.2,
+            crate::config::Source::Default,
+        ));
+        settings.api_key = None;
+        let client = Openai::new(&settings).expect("no key needed off api.openai.com");
+        client.chat(&request()).await.expect("reply");
+        let sent = testing::request_body(&server, 0).await;
+        assert_eq!(sent["max_tokens"], 1000);
+        assert_eq!(sent["temperature"], 0.2);
+        assert!(
+            sent.get("max_completion_tokens").is_none() && sent.get("response_format").is_none()
+        );
+        crate::spec_check::assert_conforms(
+            crate::spec_check::Operation::OpenaiChatCompletions,
+            &sent,
+        );
+        let raw = testing::everything_sent(&server).await;
+        assert!(
+            !raw[0].to_ascii_lowercase().contains("authorization"),
+            "no key, no header"
+        );
+    }
+
+    #[tokio::test]
+    async fn waits_as_a_429_says_then_succeeds() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after-ms", "120")
+                    .set_body_json(error("Rate limit reached for gpt-4.1-mini on tokens per min (TPM). Please try again in 120ms.", "tokens", "rate_limit_exceeded")),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{}", "stop")))
+            .mount(&server)
+            .await;
+        let started = std::time::Instant::now();
+        let reply = client(&server, true)
+            .chat(&request())
+            .await
+            .expect("second attempt");
+        assert!(
+            started.elapsed() >= Duration::from_millis(120),
+            "waited as told"
+        );
+        assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
+    }
+
+    #[tokio::test]
+    async fn retry_after_in_seconds_is_honoured() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", "1")
+                    .set_body_json(error("Rate limit", "requests", "rate_limit_exceeded")),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{}", "stop")))
+            .mount(&server)
+            .await;
+        let started = std::time::Instant::now();
+        client(&server, true)
+            .chat(&request())
+            .await
+            .expect("retried");
+        assert!(started.elapsed() >= Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn insufficient_quota_stops_at_once() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).set_body_json(error(
+                "You exceeded your current quota, please check your plan and billing details.",
+                "insufficient_quota",
+                "insufficient_quota",
+            )))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server, true)
+            .chat(&request())
+            .await
+            .expect_err("quota");
+        assert_eq!(err.kind, ErrorKind::Quota);
+        assert!(err.is_fatal_for_backend());
+        assert!(
+            err.hint()
+                .is_some_and(|h| h.contains("finished work is kept"))
+        );
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(500).set_body_json(error(
+                "The server had an error while processing your request.",
+                "server_error",
+                "",
+            )))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{}", "stop")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        client(&server, true)
+            .chat(&request())
+            .await
+            .expect("second attempt");
+    }
+
+    #[tokio::test]
+    async fn retries_are_capped() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(503).set_body_string("Slow Down"))
+            .expect(3)
+            .mount(&server)
+            .await;
+        let err = client(&server, true)
+            .chat(&request())
+            .await
+            .expect_err("gives up");
+        assert_eq!(err.kind, ErrorKind::Unavailable);
+        assert!(err.message.contains("after 3 attempts"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_names_the_variable_and_never_the_key() {
+        let server = MockServer::start().await;
+        let masked = format!(
+            "{}********{}",
+            &TEST_KEY[..9],
+            &TEST_KEY[TEST_KEY.len() - 4..]
+        );
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(error(
+                &format!("Incorrect API key provided: {masked}. You can find your API key at https://platform.openai.com/account/api-keys."),
+                "invalid_request_error",
+                "invalid_api_key",
+            )))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server, true)
+            .chat(&request())
+            .await
+            .expect_err("401");
+        assert_eq!(err.kind, ErrorKind::Fatal);
+        let shown = format!("{err} {}", err.hint().unwrap_or_default());
+        assert!(
+            shown.contains("OPENAI_API_KEY") && shown.contains("/chat/completions"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains(TEST_KEY) && !shown.contains("6789"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn timeouts_malformed_bodies_truncation_and_refusals() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/chat/completions"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string("{\"choices\": [")
+                    .insert_header("content-type", "application/json"),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        let err = client(&server, true)
+            .chat(&request())
+            .await
+            .expect_err("malformed");
+        assert_eq!(err.kind, ErrorKind::Malformed);
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{\"segm", "length")))
+            .mount(&server)
+            .await;
+        let reply = client(&server, true).chat(&request()).await.expect("reply");
+        assert_eq!(reply.stop, Stop::Truncated);
+
+        let server = MockServer::start().await;
+        let mut refused = completion("", "stop");
+        refused["choices"][0]["message"]["content"] = Value::Null;
+        refused["choices"][0]["message"]["refusal"] = json!("I'm sorry, I can't help with that.");
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(refused))
+            .mount(&server)
+            .await;
+        let reply = client(&server, true).chat(&request()).await.expect("reply");
+        assert!(matches!(reply.stop, Stop::Refused(_)));
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_delay(Duration::from_secs(3))
+                    .set_body_json(completion("{}", "stop")),
+            )
+            .mount(&server)
+            .await;
+        let mut settings = testing::settings(BackendKind::Openai, &server.uri(), Some("m"));
+        settings.tuning.timeout_secs.value = 1;
+        settings.tuning.max_attempts.value = 1;
+        let err = Openai::new(&settings)
+            .expect("client")
+            .chat(&request())
+            .await
+            .expect_err("timeout");
+        assert_eq!(err.kind, ErrorKind::Unavailable);
+        assert!(err.message.contains("timed out"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn check_lists_models() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/models"))
+            .and(header("authorization", format!("Bearer {TEST_KEY}").as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "object": "list",
+                "data": [{"id": "gpt-4.1-mini", "object": "model", "created": 1_744_318_173, "owned_by": "system"}]
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let settings = testing::settings(BackendKind::Openai, &server.uri(), Some("gpt-4.1-mini"));
+        let backend = Backend::new(&settings).expect("backend");
+        let said = backend.check().await.expect("ok");
+        assert!(said.contains("gpt-4.1-mini is available"), "{said}");
+    }
+}

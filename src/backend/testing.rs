@@ -1,0 +1,84 @@
+//! Test helpers for the backend clients: settings that point a backend at a local mock server,
+//! and a fast backoff so retry tests take milliseconds.
+
+use std::time::Duration;
+
+use crate::config::{BackendKind, BackendSettings, Secret, Source, Sourced, Tuning};
+
+use super::transport::Backoff;
+
+pub const TEST_KEY: &str = "test-key-0123456789";
+
+pub fn fast_backoff() -> Backoff {
+    Backoff {
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(5),
+    }
+}
+
+fn sourced<T>(value: T) -> Sourced<T> {
+    Sourced::new(value, Source::Default)
+}
+
+pub fn tuning() -> Tuning {
+    Tuning {
+        concurrency: sourced(4),
+        requests_per_minute: None,
+        tokens_per_minute: None,
+        timeout_secs: sourced(5),
+        max_attempts: sourced(3),
+        max_wait_secs: sourced(10),
+        max_output_tokens: sourced(1000),
+        batch_tokens: sourced(1500),
+        temperature: None,
+        structured: sourced(true),
+        target_lang: sourced("EN-US".to_owned()),
+    }
+}
+
+/// A backend named like its kind, at `base_url`, with [`TEST_KEY`] from `key_env`.
+pub fn settings(kind: BackendKind, base_url: &str, model: Option<&str>) -> BackendSettings {
+    let key_env = kind.default_key_env().unwrap_or("TEST_API_KEY");
+    BackendSettings {
+        name: kind.to_string(),
+        kind: sourced(kind),
+        base_url: Some(sourced(base_url.to_owned())),
+        model: model.map(|m| sourced(m.to_owned())),
+        api_key_env: Some(sourced(key_env.to_owned())),
+        api_key: Some(Sourced::new(
+            Secret::new(TEST_KEY),
+            Source::Env(key_env.to_owned()),
+        )),
+        tuning: tuning(),
+    }
+}
+
+/// The JSON body of the `n`th request the mock server received.
+pub async fn request_body(server: &wiremock::MockServer, n: usize) -> serde_json::Value {
+    let requests = server.received_requests().await.expect("recording is on");
+    let request = requests.get(n).expect("that many requests");
+    serde_json::from_slice(&request.body).expect("a JSON body")
+}
+
+/// Every request the server received, as text (headers and body), to check that the key
+/// appears only where the provider expects it.
+pub async fn everything_sent(server: &wiremock::MockServer) -> Vec<String> {
+    let requests = server.received_requests().await.expect("recording is on");
+    requests
+        .iter()
+        .map(|r| {
+            let headers: Vec<String> = r
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or_default()))
+                .collect();
+            format!(
+                "{} {}\n{}\n{}",
+                r.method,
+                r.url,
+                headers.join("\n"),
+                String::from_utf8_lossy(&r.body)
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,308 @@
+//! The HTTP side every backend shares: one `reqwest::Client` per backend (rustls, timeouts, a
+//! user agent), built once; a concurrency limit and request/token rate limiters; and the retry
+//! loop that follows the classified failures — backoff with full jitter for transient errors,
+//! the server's wait for 429s, an immediate stop for quota, auth and rejected requests.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::HeaderMap;
+use tokio::sync::Semaphore;
+
+use super::failure::{self, Failure, FailureKind};
+use super::{BackendError, ErrorKind};
+use crate::config::{BackendKind, Tuning};
+
+const USER_AGENT: &str = concat!("klartext/", env!("CARGO_PKG_VERSION"));
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Backoff bounds: attempt n waits a random time in `[0, min(cap, base · 2^n))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Backoff {
+    /// "Full jitter": spreads retries of many clients evenly instead of in waves.
+    fn delay(self, retry: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX))
+            .min(self.cap);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub body: Vec<u8>,
+    pub headers: HeaderMap,
+    /// Retries it took (0 when the first attempt succeeded).
+    pub retries: u64,
+}
+
+/// One backend's connection to its service.
+pub struct Transport {
+    pub name: String,
+    pub kind: BackendKind,
+    client: reqwest::Client,
+    slots: Arc<Semaphore>,
+    requests: Option<DefaultDirectRateLimiter>,
+    tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
+    max_attempts: u32,
+    max_wait: Duration,
+    backoff: Backoff,
+    /// The key, only to redact it from messages.
+    key: Option<String>,
+    /// What a hint should tell the user to check.
+    key_env: Option<String>,
+    pub requests_sent: AtomicU64,
+}
+
+impl Transport {
+    pub fn new(
+        name: &str,
+        kind: BackendKind,
+        tuning: &Tuning,
+        key: Option<&str>,
+        key_env: Option<&str>,
+    ) -> Result<Self, BackendError> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(Duration::from_secs(tuning.timeout_secs.value))
+            .build()
+            .map_err(|e| BackendError {
+                backend: name.to_owned(),
+                kind: ErrorKind::Config,
+                message: format!("cannot set up the HTTP client: {e}"),
+                hint: None,
+            })?;
+        let per_minute = |n: u32| NonZeroU32::new(n).map(Quota::per_minute);
+        let requests = tuning
+            .requests_per_minute
+            .as_ref()
+            .and_then(|r| per_minute(r.value))
+            .map(RateLimiter::direct);
+        let tokens = tuning.tokens_per_minute.as_ref().and_then(|t| {
+            let burst = NonZeroU32::new(t.value)?;
+            Some((RateLimiter::direct(Quota::per_minute(burst)), burst))
+        });
+        let slots = usize::try_from(tuning.concurrency.value)
+            .unwrap_or(1)
+            .max(1);
+        Ok(Self {
+            name: name.to_owned(),
+            kind,
+            client,
+            slots: Arc::new(Semaphore::new(slots)),
+            requests,
+            tokens,
+            max_attempts: tuning.max_attempts.value.max(1),
+            max_wait: Duration::from_secs(tuning.max_wait_secs.value),
+            backoff: Backoff::default(),
+            key: key.map(str::to_owned),
+            key_env: key_env.map(str::to_owned),
+            requests_sent: AtomicU64::new(0),
+        })
+    }
+
+    #[cfg(test)]
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Send the request `build` makes, as often as the failure classes allow. `cost` is the
+    /// request's estimated tokens (characters for translation services) for the token limiter.
+    pub async fn send(
+        &self,
+        url: &str,
+        cost: u32,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, BackendError> {
+        let mut waited = Duration::ZERO;
+        let mut retries = 0u64;
+        loop {
+            let outcome = {
+                let _slot = self
+                    .slots
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
+                self.pace(cost).await;
+                self.requests_sent.fetch_add(1, Ordering::Relaxed);
+                self.attempt(build(&self.client)).await
+            };
+            let failure = match outcome {
+                Ok((body, headers)) => {
+                    return Ok(Answer {
+                        body,
+                        headers,
+                        retries,
+                    });
+                }
+                Err(failure) => failure,
+            };
+            let attempts = u32::try_from(retries + 1).unwrap_or(u32::MAX);
+            if !failure.kind.is_retryable() || attempts >= self.max_attempts {
+                return Err(self.error(url, failure, attempts));
+            }
+            let delay = failure
+                .wait
+                .unwrap_or_else(|| self.backoff.delay(attempts - 1));
+            if waited + delay > self.max_wait {
+                let mut failure = failure;
+                failure.message = format!(
+                    "{} (the server asked to wait {}s, more than max_wait_secs allows)",
+                    failure.message,
+                    delay.as_secs()
+                );
+                return Err(self.error(url, failure, attempts));
+            }
+            tokio::time::sleep(delay).await;
+            waited += delay;
+            retries += 1;
+        }
+    }
+
+    /// Wait until the rate limiters allow one more request of `cost` tokens.
+    async fn pace(&self, cost: u32) {
+        if let Some(limiter) = &self.requests {
+            limiter.until_ready().await;
+        }
+        if let Some((limiter, burst)) = &self.tokens {
+            // A request larger than a minute's budget waits for a whole minute's worth.
+            let n = NonZeroU32::new(cost.clamp(1, burst.get())).unwrap_or(*burst);
+            let _ = limiter.until_n_ready(n).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(Vec<u8>, HeaderMap), Failure> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_failure(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_failure(&e))?
+            .to_vec();
+        if status.is_success() {
+            Ok((body, headers))
+        } else {
+            let mut failure = failure::classify(self.kind, status.as_u16(), &headers, &body);
+            failure.message = failure::redact(&failure.message, self.key.as_deref());
+            Err(failure)
+        }
+    }
+
+    fn transport_failure(&self, e: &reqwest::Error) -> Failure {
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else if e.is_body() || e.is_decode() {
+            "the connection broke off"
+        } else {
+            "the request failed"
+        };
+        // Without the URL: ours is added by `error`, and a URL may carry a key.
+        let detail = std::error::Error::source(e)
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
+        Failure {
+            kind: FailureKind::Transient,
+            status: None,
+            message: failure::redact(&format!("{what}{detail}"), self.key.as_deref()),
+            wait: None,
+        }
+    }
+
+    fn error(&self, url: &str, failure: Failure, attempts: u32) -> BackendError {
+        let url = url.split('?').next().unwrap_or(url);
+        let tries = if attempts > 1 {
+            format!(" (after {attempts} attempts)")
+        } else {
+            String::new()
+        };
+        let status = failure
+            .status
+            .map(|s| format!("HTTP {s}: "))
+            .unwrap_or_default();
+        let key_hint = match &self.key_env {
+            Some(var) => format!("check the API key in ${var}"),
+            None => "check the API key (api_key or api_key_env in the config)".to_owned(),
+        };
+        let (kind, hint) = match failure.kind {
+            FailureKind::Quota => (
+                ErrorKind::Quota,
+                Some("the account's quota or credit is used up; finished work is kept — run the same command again once it is topped up".to_owned()),
+            ),
+            FailureKind::Fatal if failure.status == Some(404) => (
+                ErrorKind::Fatal,
+                Some(format!("check base_url ({url} was called) and the model name")),
+            ),
+            FailureKind::Fatal => (ErrorKind::Fatal, Some(format!("{key_hint}; {url} was called"))),
+            FailureKind::Rejected => (ErrorKind::Rejected, None),
+            FailureKind::RateLimited => (
+                ErrorKind::RateLimited,
+                Some(format!("lower concurrency or requests_per_minute for backends.{}", self.name)),
+            ),
+            FailureKind::Transient if failure.status.is_none() => (
+                ErrorKind::Unavailable,
+                Some(format!("is the service reachable at {url}?")),
+            ),
+            FailureKind::Transient => (ErrorKind::Unavailable, None),
+        };
+        BackendError {
+            backend: self.name.clone(),
+            kind,
+            message: format!("{status}{}{tries}", failure.message),
+            hint,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_under_the_growing_ceiling() {
+        let backoff = Backoff::default();
+        for retry in 0..10 {
+            let ceiling = (backoff.base * 2u32.pow(retry)).min(backoff.cap);
+            for _ in 0..50 {
+                assert!(backoff.delay(retry) <= ceiling);
+            }
+        }
+        assert!(
+            backoff.delay(1000) <= backoff.cap,
+            "no overflow on huge retry counts"
+        );
+    }
+}

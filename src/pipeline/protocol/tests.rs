@@ -1,0 +1,578 @@
+//! Protocol tests: exact request JSON, the reply schema's strict-mode rules, every reply
+//! problem, and the language checks on English and German sentences written for these tests.
+
+use serde_json::{Value, json};
+
+use super::*;
+
+const IDS: [&str; 2] = ["p1", "p2"];
+const SOURCES: [&str; 2] = [
+    "Der Vorstand hat die Zahlen am Montag vorgelegt.",
+    "Die Umsätze sind im dritten Quartal deutlich gestiegen.",
+];
+const GOOD: [&str; 2] = [
+    "The board presented the figures on Monday.",
+    "Revenue rose sharply in the third quarter.",
+];
+
+fn expect(target: Target, with_literal: bool) -> Expect<'static> {
+    Expect {
+        target,
+        ids: &IDS,
+        sources: &SOURCES,
+        with_literal,
+    }
+}
+
+fn english() -> Expect<'static> {
+    expect(Target::English, false)
+}
+
+/// A reply with the given (id, en) pairs and empty notes.
+fn reply(segments: &[(&str, &str)]) -> String {
+    let list: Vec<Value> = segments
+        .iter()
+        .map(|(id, en)| json!({"id": id, "en": en, "notes": []}))
+        .collect();
+    json!({ "segments": list }).to_string()
+}
+
+fn good_reply() -> String {
+    reply(&[("p1", GOOD[0]), ("p2", GOOD[1])])
+}
+
+fn problems(text: &str, expect: &Expect) -> Vec<Problem> {
+    parse_reply(text, expect).expect_err("the reply should be rejected")
+}
+
+#[test]
+fn user_message_with_draft_and_glossary() {
+    let items = [
+        Item {
+            id: "p1",
+            de: "Er sagte: „Das geht nicht.“",
+            draft: Some("He said: \"That doesn't work.\""),
+        },
+        Item {
+            id: "p2",
+            de: "Zweiter Absatz.",
+            draft: None,
+        },
+    ];
+    let glossary = [GlossaryTerm {
+        de: "Vorstand",
+        en: "board",
+    }];
+    let req = Request {
+        items: &items,
+        context_before: "Davor.",
+        context_after: "Danach.",
+        glossary: &glossary,
+    };
+    assert_eq!(
+        user_message(&req),
+        r#"{"segments":[{"id":"p1","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
+    );
+}
+
+#[test]
+fn user_message_without_draft_or_glossary() {
+    let items = [Item {
+        id: "7",
+        de: "Zeile eins\nZeile zwei",
+        draft: None,
+    }];
+    let req = Request {
+        items: &items,
+        context_before: "",
+        context_after: "",
+        glossary: &[],
+    };
+    assert_eq!(
+        user_message(&req),
+        r#"{"segments":[{"id":"7","de":"Zeile eins\nZeile zwei"}],"context_before":"","context_after":"","glossary":[]}"#
+    );
+}
+
+/// OpenAI strict mode: every object closes its properties and requires all of them.
+fn assert_strict(schema: &Value, path: &str) {
+    if schema.get("type") == Some(&json!("object")) {
+        assert_eq!(schema["additionalProperties"], json!(false), "{path}");
+        let properties = schema["properties"]
+            .as_object()
+            .expect("object schema has properties");
+        let mut keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .expect("object schema has required")
+            .iter()
+            .map(|v| v.as_str().expect("required lists names"))
+            .collect();
+        keys.sort_unstable();
+        required.sort_unstable();
+        assert_eq!(keys, required, "{path}");
+        for (key, sub) in properties {
+            assert_strict(sub, &format!("{path}.{key}"));
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        assert_strict(items, &format!("{path}[]"));
+    }
+}
+
+#[test]
+fn reply_schemas_are_strict() {
+    for (target, literal) in [
+        (Target::English, false),
+        (Target::English, true),
+        (Target::German, false),
+        (Target::German, true),
+    ] {
+        let schema = reply_schema(target, literal);
+        assert_eq!(schema["type"], json!("object"));
+        assert_strict(&schema, "$");
+        let item = &schema["properties"]["segments"]["items"];
+        let mut order = vec!["id", target.field()];
+        order.extend(literal.then_some("literal"));
+        order.push("notes");
+        assert_eq!(item["required"], json!(order), "writing order");
+        let name = format!(
+            "reply_schema_{}{}",
+            target.field(),
+            if literal { "_literal" } else { "" }
+        );
+        let pretty = serde_json::to_string_pretty(&schema).expect("a Value serializes");
+        insta::assert_snapshot!(name, pretty);
+    }
+}
+
+#[test]
+fn good_reply_parses() {
+    let text = json!({"segments": [
+        {"id": "p1", "en": GOOD[0], "notes": ["\"Vorstand\" rendered as \"board\"."]},
+        {"id": "p2", "en": GOOD[1], "literal": "ignored when not asked for", "notes": []}
+    ]})
+    .to_string();
+    let segments = parse_reply(&text, &english()).expect("a good reply");
+    assert_eq!(
+        segments,
+        vec![
+            ReplySegment {
+                id: "p1".into(),
+                text: GOOD[0].into(),
+                literal: None,
+                notes: vec!["\"Vorstand\" rendered as \"board\".".into()],
+            },
+            ReplySegment {
+                id: "p2".into(),
+                text: GOOD[1].into(),
+                literal: None,
+                notes: vec![],
+            },
+        ]
+    );
+}
+
+#[test]
+fn literal_is_kept_when_asked_for() {
+    let text = json!({"segments": [
+        {"id": "p1", "en": GOOD[0], "literal": "The board has the numbers on Monday presented.", "notes": []},
+        {"id": "p2", "en": GOOD[1], "literal": "The revenues are in the third quarter clearly risen.", "notes": []}
+    ]})
+    .to_string();
+    let segments = parse_reply(&text, &expect(Target::English, true)).expect("a good reply");
+    assert_eq!(
+        segments[1].literal.as_deref(),
+        Some("The revenues are in the third quarter clearly risen.")
+    );
+}
+
+#[test]
+fn wrappers_around_the_json_are_tolerated() {
+    let good = good_reply();
+    for wrapped in [
+        format!("```json\n{good}\n```"),
+        format!("\n  ```\n{good}\n```  \n"),
+        format!("<think>The user wants English. Keep \"board\".</think>\n\n{good}"),
+        format!("<think>a</think><think>b</think>```JSON\n{good}\n```"),
+        format!("Only the closing tag arrives here.</think>\n{good}"),
+        format!("\u{feff}{good}\n"),
+    ] {
+        assert!(parse_reply(&wrapped, &english()).is_ok(), "{wrapped}");
+    }
+}
+
+#[test]
+fn text_outside_the_json_is_not_json() {
+    let good = good_reply();
+    for text in [
+        format!("Here is the JSON:\n{good}"),
+        format!("{good}\nHope this helps!"),
+        "<think>Still thinking about the first segment".to_owned(),
+        good[..good.len() - 10].to_owned(),
+        "The board presented the figures on Monday.".to_owned(),
+        "```json\n```".to_owned(),
+        String::new(),
+    ] {
+        let found = problems(&text, &english());
+        assert!(
+            matches!(found.as_slice(), [Problem::NotJson { .. }]),
+            "{text}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn wrong_shapes_are_not_json() {
+    for (text, needle) in [
+        (
+            json!({"segments": {"id": "p1", "en": GOOD[0]}}),
+            "found an object",
+        ),
+        (json!([{"id": "p1", "en": GOOD[0]}]), "found an array"),
+        (json!("just a string"), "found a scalar"),
+        (
+            json!({"segments": ["p1", "p2"]}),
+            "segments[0] is not an object",
+        ),
+        (json!({"segments": [{"en": GOOD[0]}]}), "no string \"id\""),
+        (
+            json!({"segments": [{"id": "p1", "en": 42}]}),
+            "\"en\" is not a string",
+        ),
+    ] {
+        let found = problems(&text.to_string(), &english());
+        let [Problem::NotJson { detail }, ..] = found.as_slice() else {
+            panic!("{text}: {found:?}");
+        };
+        assert!(detail.contains(needle), "{detail}");
+    }
+}
+
+#[test]
+fn id_problems() {
+    let e = english();
+    let missing = reply(&[("p1", GOOD[0])]);
+    assert_eq!(
+        problems(&missing, &e),
+        vec![Problem::Missing { id: "p2".into() }]
+    );
+
+    let extra = reply(&[("p1", GOOD[0]), ("p2", GOOD[1]), ("p3", "More.")]);
+    assert_eq!(
+        problems(&extra, &e),
+        vec![Problem::Extra { id: "p3".into() }]
+    );
+
+    let repeated = reply(&[("p1", GOOD[0]), ("p1", GOOD[0]), ("p2", GOOD[1])]);
+    assert_eq!(
+        problems(&repeated, &e),
+        vec![Problem::Extra { id: "p1".into() }]
+    );
+
+    let swapped = reply(&[("p2", GOOD[1]), ("p1", GOOD[0])]);
+    assert_eq!(problems(&swapped, &e), vec![Problem::OutOfOrder]);
+}
+
+#[test]
+fn numeric_ids_are_read_as_strings() {
+    let text =
+        r#"{"segments":[{"id":1,"en":"One.","notes":[]},{"id":"2","en":"Two.","notes":[]}]}"#;
+    let e = Expect {
+        target: Target::English,
+        ids: &["1", "2"],
+        sources: &["Eins.", "Zwei."],
+        with_literal: false,
+    };
+    assert_eq!(parse_reply(text, &e).expect("ok")[0].id, "1");
+}
+
+#[test]
+fn empty_and_missing_literal() {
+    let text = json!({"segments": [
+        {"id": "p1", "en": "  ", "literal": "The board has ...", "notes": []},
+        {"id": "p2", "en": GOOD[1], "notes": []}
+    ]})
+    .to_string();
+    assert_eq!(
+        problems(&text, &expect(Target::English, true)),
+        vec![
+            Problem::Empty { id: "p1".into() },
+            Problem::MissingLiteral { id: "p2".into() },
+        ]
+    );
+    // A missing or null text field is an empty segment too.
+    let text = r#"{"segments":[{"id":"p1","notes":[]},{"id":"p2","en":null,"notes":[]}]}"#;
+    assert_eq!(
+        problems(text, &english()),
+        vec![
+            Problem::Empty { id: "p1".into() },
+            Problem::Empty { id: "p2".into() },
+        ]
+    );
+}
+
+#[test]
+fn german_residue_echo_and_commentary() {
+    let e = english();
+    // Half translated: German left in the text, though not a copy of the source.
+    let residue_text = reply(&[
+        ("p1", GOOD[0]),
+        (
+            "p2",
+            "Revenue ist im dritten Quartal deutlich und nachhaltig gestiegen.",
+        ),
+    ]);
+    let found = problems(&residue_text, &e);
+    let [Problem::NotEnglish { id, residue }] = found.as_slice() else {
+        panic!("{found:?}");
+    };
+    assert_eq!(id, "p2");
+    assert!(*residue >= 0.15, "{residue}");
+
+    let echo = reply(&[("p1", SOURCES[0]), ("p2", GOOD[1])]);
+    let found = problems(&echo, &e);
+    assert!(
+        found.contains(&Problem::Echo { id: "p1".into() }),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|p| p.segment_id() == Some("p1")));
+
+    let chatty = reply(&[
+        (
+            "p1",
+            &format!("Here is the corrected translation: {}", GOOD[0]),
+        ),
+        ("p2", GOOD[1]),
+    ]);
+    assert_eq!(
+        problems(&chatty, &e),
+        vec![Problem::Commentary {
+            id: "p1".into(),
+            found: "Here is".into(),
+        }]
+    );
+}
+
+#[test]
+fn many_problems_are_reported_together() {
+    let text = json!({"segments": [
+        {"id": "p2", "en": "<think>which tense?</think>Revenue rose.", "notes": []},
+        {"id": "p9", "en": "Stray.", "notes": []},
+        {"id": "p1", "en": "", "notes": []}
+    ]})
+    .to_string();
+    assert_eq!(
+        problems(&text, &english()),
+        vec![
+            Problem::Extra { id: "p9".into() },
+            Problem::OutOfOrder,
+            Problem::Commentary {
+                id: "p2".into(),
+                found: "<think>".into(),
+            },
+            Problem::Empty { id: "p1".into() },
+        ]
+    );
+    let text = reply(&[("p3", GOOD[0])]);
+    assert_eq!(
+        problems(&text, &english()),
+        vec![
+            Problem::Missing { id: "p1".into() },
+            Problem::Missing { id: "p2".into() },
+            Problem::Extra { id: "p3".into() },
+        ]
+    );
+}
+
+#[test]
+fn german_target_skips_residue_and_echo() {
+    let e = expect(Target::German, false);
+    let text = json!({"segments": [
+        {"id": "p1", "de": SOURCES[0], "notes": []},
+        {"id": "p2", "de": "Die Umsätze sind im dritten Quartal stark gestiegen.", "notes": []}
+    ]})
+    .to_string();
+    let segments = parse_reply(&text, &e).expect("German is the target");
+    assert_eq!(segments[0].text, SOURCES[0]);
+    // The text must be in "de"; an "en" field does not count.
+    assert_eq!(
+        problems(&good_reply(), &e),
+        vec![
+            Problem::Empty { id: "p1".into() },
+            Problem::Empty { id: "p2".into() },
+        ]
+    );
+}
+
+#[test]
+fn problems_serialize_with_a_kebab_case_tag() {
+    let problem = Problem::NotEnglish {
+        id: "p2".into(),
+        residue: 0.5,
+    };
+    assert_eq!(
+        serde_json::to_value(&problem).expect("serializes"),
+        json!({"problem": "not-english", "id": "p2", "residue": 0.5})
+    );
+    assert_eq!(
+        serde_json::to_value(Problem::OutOfOrder).expect("serializes"),
+        json!({"problem": "out-of-order"})
+    );
+    assert_eq!(problem.segment_id(), Some("p2"));
+    assert_eq!(
+        problem.describe(),
+        "segment p2 is not English (50 % German function words)"
+    );
+    assert_eq!(Problem::OutOfOrder.segment_id(), None);
+}
+
+const ENGLISH: [&str; 14] = [
+    "The board will decide next week whether the plan goes ahead.",
+    "Many people die every year because clean water is also scarce.",
+    "Researchers at MIT found that the man was right all along.",
+    "The German weekly Der Spiegel reported the story first.",
+    "Commission President Ursula von der Leyen visited Berlin in March.",
+    "The film \"Das Leben der Anderen\" won an Oscar, and „Der Untergang“ was nominated.",
+    "Uber and Lyft drivers in San Francisco went on strike over pay.",
+    "Die Hard is still the best Christmas film, or so he says.",
+    "A boat sank in the Seine near Paris, and the crew was rescued.",
+    "I am also sure the man will say so, as he was in an awkward spot.",
+    "The art of the deal: bald claims, fast money and a gift for spin.",
+    "Sales rose by 4.5% to €12bn, the company said in Munich on Tuesday.",
+    "Goethe's novel Die Leiden des jungen Werthers made him famous overnight.",
+    "Wernher von Braun worked at the Peenemünde site before the war ended.",
+];
+
+const GERMAN: [&str; 12] = [
+    "Die Bundesregierung hat am Mittwoch einen neuen Gesetzentwurf zur Digitalisierung der Verwaltung beschlossen.",
+    "Nach Angaben des Unternehmens wurden im vergangenen Jahr mehr als zwei Millionen Geräte verkauft.",
+    "Das Projekt ist noch nicht abgeschlossen, aber die ersten Ergebnisse sind vielversprechend.",
+    "Viele Nutzer beschweren sich über lange Ladezeiten und häufige Abstürze der App.",
+    "Wir haben uns bewusst dagegen entschieden, weil die Kosten zu hoch waren.",
+    "Laut einer Studie nutzen inzwischen fast drei Viertel der Beschäftigten künstliche Intelligenz.",
+    "Der Server wurde nach dem Update neu gestartet, doch das Problem blieb bestehen.",
+    "Ob sich das Modell auch in anderen Ländern durchsetzt, ist bislang unklar.",
+    "Im Gegensatz zu früheren Versionen unterstützt die Software jetzt auch mehrere Sprachen.",
+    "Es gibt keine einfache Lösung für dieses Problem.",
+    "Die Zukunft der Arbeit",
+    "The government has einen neuen Gesetzentwurf zur Digitalisierung der Verwaltung beschlossen.",
+];
+
+#[test]
+fn english_sentences_have_little_residue() {
+    for sentence in ENGLISH {
+        let r = residue(sentence);
+        assert!(r.ratio() < 0.15 && !r.is_german(), "{sentence}: {r:?}");
+    }
+    assert_eq!(german_residue(""), 0.0);
+    assert_eq!(german_residue("2024 – 12,5 %"), 0.0);
+}
+
+#[test]
+fn german_sentences_are_flagged() {
+    for sentence in GERMAN {
+        let r = residue(sentence);
+        assert!(r.is_german(), "{sentence}: {r:?}");
+    }
+}
+
+#[test]
+fn function_word_list_is_sorted_for_binary_search() {
+    assert!(
+        checks::GERMAN_FUNCTION_WORDS
+            .windows(2)
+            .all(|w| w[0] < w[1])
+    );
+}
+
+#[test]
+fn echo_detection() {
+    let source = "Die Daten werden auf Servern in der EU gespeichert und nach 30 Tagen gelöscht.";
+    assert!(is_echo(source, source));
+    assert!(is_echo(
+        source,
+        "die daten werden auf servern in der EU gespeichert, und nach 30 Tagen gelöscht"
+    ));
+    // One word of fourteen changed: still 93 % the same words.
+    assert!(is_echo(
+        source,
+        "Die Daten werden auf Servern in der EU gespeichert und nach 30 days gelöscht."
+    ));
+    assert!(!is_echo(
+        source,
+        "The data is stored on servers in the EU and deleted after 30 days."
+    ));
+    // Nothing German to translate: a name or a version comes back unchanged.
+    assert!(!is_echo("Kubernetes 1.30", "Kubernetes 1.30"));
+    assert!(!is_echo("", ""));
+}
+
+#[test]
+fn commentary_detection() {
+    for (text, label) in [
+        (
+            "Here is the corrected translation: The board met.",
+            "Here is",
+        ),
+        ("Here's the English version:\n\nThe board met.", "Here is"),
+        ("Sure! Here's the text:\nThe board met.", "Sure"),
+        ("Certainly.\nThe board met.", "Certainly"),
+        ("Of course, here it is: The board met.", "Of course"),
+        ("Note: I kept the company name.", "Note:"),
+        ("**Translation:** The board met.", "Translation:"),
+        (
+            "The board met.\n\nNote: \"Vorstand\" is rendered as \"board\".",
+            "Note:",
+        ),
+        ("The board met (note: figures unaudited).", "Note:"),
+        ("<think>Which tense?</think>The board met.", "<think>"),
+        ("As an AI language model, I prefer not to.", "As an AI"),
+        ("I'm sorry, but I can't help with that.", "I'm sorry"),
+        ("I cannot translate this text.", "I cannot"),
+    ] {
+        assert_eq!(commentary(text), Some(label), "{text}");
+    }
+    for text in [
+        "Here is the catch: nobody read the contract.",
+        "Sure enough, the update failed again.",
+        "Surely nobody expected that.",
+        "Certainly the risks are real.",
+        "Hawaii cannot wait for the new ferry.",
+        "The board met on Monday.",
+    ] {
+        assert_eq!(commentary(text), None, "{text}");
+    }
+}
+
+#[test]
+fn the_source_excuses_what_it_says_itself() {
+    let cases = [
+        ("Hinweis: Der Name bleibt.", "Note: The name stays."),
+        ("„Es tut mir leid“, sagte sie.", "\"I'm sorry,\" she said."),
+        (
+            "„Ich kann das nicht akzeptieren“, sagte er.",
+            "\"I cannot accept this,\" he said.",
+        ),
+        (
+            "Als KI kann ich das nicht beurteilen.",
+            "As an AI, I cannot judge that.",
+        ),
+        (
+            "Das Tag <think> markiert den Denkblock.",
+            "The tag <think> marks the reasoning block.",
+        ),
+    ];
+    for (source, output) in cases {
+        assert!(commentary(output).is_some(), "{output}");
+        assert_eq!(commentary_with_source(source, output), None, "{output}");
+    }
+}
+
+#[test]
+fn token_estimate() {
+    assert_eq!(estimate_tokens(""), 0);
+    assert_eq!(estimate_tokens("a"), 1);
+    assert_eq!(estimate_tokens("Größe"), 2);
+    assert_eq!(estimate_tokens(&"x".repeat(3500)), 1000);
+}
