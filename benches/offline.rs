@@ -61,6 +61,7 @@ fn main() {
         color: ColorMode::Plain,
         titles: ("source".into(), "repaired".into()),
         fold_unchanged: true,
+        source: None,
     };
     let runs = 7;
     time("decode", runs, || files::decode(&bytes));

@@ -3,7 +3,13 @@
 //! located in document coordinates. The API passes (draft, restore) join here later.
 
 pub mod batch;
+mod engine;
+pub mod mask;
 pub mod protocol;
+mod translate;
+
+pub use engine::{Engine, EngineError};
+pub use translate::{PassPlan, SegmentResult, Translated};
 
 use std::ops::Range;
 
@@ -30,6 +36,9 @@ pub struct RepairedSegment {
     pub text: String,
     pub repairs: Vec<Repair>,
     pub flags: Vec<Flag>,
+    /// Protected spans, relative to `text` (repairs shift them; they never touch them).
+    #[serde(skip)]
+    pub protected: Vec<Range<usize>>,
 }
 
 /// Segment `source` and run the offline repairs on every segment.
@@ -40,8 +49,10 @@ pub fn repair_document(source: &str, format: Format) -> RepairedDocument {
         .map(|seg| {
             let offset = seg.range.start;
             let repaired = repair::repair(seg.text(source), &seg.protected);
+            let protected = shift_protected(&seg.protected, &repaired.repairs);
             RepairedSegment {
                 index: seg.index,
+                protected,
                 text: repaired.text,
                 repairs: repaired
                     .repairs
@@ -68,6 +79,23 @@ pub fn repair_document(source: &str, format: Format) -> RepairedDocument {
         segments,
         text,
     }
+}
+
+/// Where each protected span (segment-relative) lies after the repairs: every repair before it
+/// moves it by the change in length.
+fn shift_protected(protected: &[Range<usize>], repairs: &[Repair]) -> Vec<Range<usize>> {
+    protected
+        .iter()
+        .map(|span| {
+            let delta: isize = repairs
+                .iter()
+                .filter(|r| r.range.end <= span.start)
+                .map(|r| r.after.len() as isize - r.before.len() as isize)
+                .sum();
+            let move_by = |at: usize| at.saturating_add_signed(delta);
+            move_by(span.start)..move_by(span.end)
+        })
+        .collect()
 }
 
 fn shift(range: &Range<usize>, offset: usize) -> Range<usize> {

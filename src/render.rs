@@ -50,7 +50,13 @@ pub struct RenderOptions {
     pub titles: (String, String),
     /// Collapse runs of unchanged paragraphs into one row.
     pub fold_unchanged: bool,
+    /// A third pane on the left: the text both sides come from (the German), with its title,
+    /// one entry per pair index. Shown side by side from [`THREE_PANE_WIDTH`] columns.
+    pub source: Option<(String, Vec<String>)>,
 }
+
+/// Three panes of prose need about this many columns.
+pub const THREE_PANE_WIDTH: usize = 180;
 
 /// Writes the diff in the chosen layout. Every line is at most `width` columns wide (escapes
 /// aside), and every styled span is reset before the line ends.
@@ -141,21 +147,49 @@ struct Sheet<'o> {
     /// Columns in use: one spare column at the right edge avoids terminals' auto-wrap glitches.
     width: usize,
     pane: usize,
+    /// The source pane, when there is one and it fits.
+    source: Option<&'o (String, Vec<String>)>,
 }
 
 impl<'o> Sheet<'o> {
     fn new(opts: &'o RenderOptions) -> Self {
         let width = opts.width.max(MIN_WIDTH) - 1;
-        let pane = ((width - SEPARATOR_WIDTH) / 2).min(MAX_PANE);
-        Self { opts, width, pane }
+        let source = opts
+            .source
+            .as_ref()
+            .filter(|_| opts.layout == Layout::SideBySide && opts.width >= THREE_PANE_WIDTH);
+        let panes = if source.is_some() { 3 } else { 2 };
+        let pane = ((width - (panes - 1) * SEPARATOR_WIDTH) / panes).min(MAX_PANE);
+        Self {
+            opts,
+            width,
+            pane,
+            source,
+        }
+    }
+
+    fn pane_count(&self) -> usize {
+        if self.source.is_some() { 3 } else { 2 }
     }
 
     /// Width of rows that span the whole layout (headers, fold notes).
     fn span(&self) -> usize {
         match self.opts.layout {
-            Layout::SideBySide => 2 * self.pane + SEPARATOR_WIDTH,
+            Layout::SideBySide => {
+                let n = self.pane_count();
+                n * self.pane + (n - 1) * SEPARATOR_WIDTH
+            }
             Layout::Stacked | Layout::Inline => self.width,
         }
+    }
+
+    /// The source pane's rows for a pair (empty without a source pane).
+    fn source_rows(&self, index: usize) -> Vec<Row> {
+        let Some((_, texts)) = self.source else {
+            return Vec::new();
+        };
+        let text = texts.get(index).map(String::as_str).unwrap_or_default();
+        self.wrap(&[(Role::Same, sanitize(text))], self.pane)
     }
 
     fn wrap<S: AsRef<str>>(&self, runs: &[(Role, S)], width: usize) -> Vec<Row> {
@@ -170,9 +204,13 @@ impl<'o> Sheet<'o> {
         let (old, new) = (sanitize(old), sanitize(new));
         match self.opts.layout {
             Layout::SideBySide => {
-                let left = self.wrap(&[(Role::Title, old)], self.pane);
-                let right = self.wrap(&[(Role::Title, new)], self.pane);
-                self.panes(out, &left, &right)
+                let mut columns = Vec::new();
+                if let Some((title, _)) = self.source {
+                    columns.push(self.wrap(&[(Role::Title, sanitize(title))], self.pane));
+                }
+                columns.push(self.wrap(&[(Role::Title, old)], self.pane));
+                columns.push(self.wrap(&[(Role::Title, new)], self.pane));
+                self.panes(out, &columns)
             }
             Layout::Stacked => {
                 self.prefixed(out, "- ", &self.wrap(&[(Role::Title, old)], self.width - 2))?;
@@ -193,9 +231,13 @@ impl<'o> Sheet<'o> {
     fn body(&self, out: &mut impl Write, pair: &Pair) -> io::Result<()> {
         match self.opts.layout {
             Layout::SideBySide => {
-                let left = self.wrap(&runs(pair, View::Old), self.pane);
-                let right = self.wrap(&runs(pair, View::New), self.pane);
-                self.panes(out, &left, &right)
+                let mut columns = Vec::new();
+                if self.source.is_some() {
+                    columns.push(self.source_rows(pair.index));
+                }
+                columns.push(self.wrap(&runs(pair, View::Old), self.pane));
+                columns.push(self.wrap(&runs(pair, View::New), self.pane));
+                self.panes(out, &columns)
             }
             Layout::Stacked => {
                 let width = self.width - 2;
@@ -228,14 +270,22 @@ impl<'o> Sheet<'o> {
         Ok(())
     }
 
-    /// Both panes start on the same row; the shorter one is padded with blank rows.
-    fn panes(&self, out: &mut impl Write, left: &[Row], right: &[Row]) -> io::Result<()> {
+    /// All panes start on the same row; shorter ones are padded with blank rows.
+    fn panes(&self, out: &mut impl Write, columns: &[Vec<Row>]) -> io::Result<()> {
         let blank = Row::default();
-        for at in 0..left.len().max(right.len()) {
-            let left = left.get(at).unwrap_or(&blank);
-            let right = right.get(at).unwrap_or(&blank);
-            let pad = " ".repeat(self.pane.saturating_sub(left.width));
-            let line = format!("{}{pad}{SEPARATOR}{}", self.paint(left), self.paint(right));
+        let height = columns.iter().map(Vec::len).max().unwrap_or(0);
+        for at in 0..height {
+            let mut line = String::new();
+            for (n, column) in columns.iter().enumerate() {
+                let row = column.get(at).unwrap_or(&blank);
+                if n > 0 {
+                    line.push_str(SEPARATOR);
+                }
+                line.push_str(&self.paint(row));
+                if n + 1 < columns.len() {
+                    line.push_str(&" ".repeat(self.pane.saturating_sub(row.width)));
+                }
+            }
             writeln!(out, "{}", line.trim_end_matches(' '))?;
         }
         Ok(())
@@ -327,6 +377,7 @@ mod tests {
             color,
             titles: ("source".to_owned(), "repaired".to_owned()),
             fold_unchanged: true,
+            source: None,
         }
     }
 
@@ -404,6 +455,45 @@ mod tests {
             let left = title.split('│').next().expect("split yields one part");
             assert_eq!(display_width(left), pane + 1, "at {width}: {title:?}");
         }
+    }
+
+    #[test]
+    fn three_panes_with_the_source_when_wide() {
+        let diff = diff_document(
+            &["The firm is on the rear foot."],
+            &["The company is on the back foot."],
+            &DiffOptions::default(),
+        );
+        let source = Some((
+            "German".to_owned(),
+            vec!["Die Firma ist am hinteren Fuß.".to_owned()],
+        ));
+        let wide = RenderOptions {
+            source: source.clone(),
+            ..options(200, Layout::SideBySide, ColorMode::Plain)
+        };
+        let output = render(&diff, &wide);
+        assert_fits(&output, 200);
+        let body = output
+            .lines()
+            .find(|l| l.contains("hinteren"))
+            .expect("German row");
+        assert_eq!(body.matches('│').count(), 2, "{output}");
+        assert!(
+            output
+                .lines()
+                .next()
+                .is_some_and(|t| t.starts_with("German"))
+        );
+        insta::assert_snapshot!(output);
+        let narrow = RenderOptions {
+            source,
+            ..options(120, Layout::SideBySide, ColorMode::Plain)
+        };
+        assert!(
+            !render(&diff, &narrow).contains("hinteren"),
+            "two panes below 180 columns"
+        );
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! [`transport`] owns the HTTP client, limits and retries, and [`failure`] classifies errors
 //! once for all of them. Nothing here knows about files, diffs or terminals.
 
+mod anthropic;
+mod deepl;
 pub mod failure;
+mod ollama;
 mod openai;
 pub mod transport;
 
@@ -138,12 +141,18 @@ impl BackendError {
 /// A configured backend, ready to send requests.
 pub enum Backend {
     Openai(openai::Openai),
+    Anthropic(anthropic::Anthropic),
+    Ollama(ollama::Ollama),
+    Deepl(deepl::Deepl),
 }
 
 impl Backend {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         Ok(match settings.kind.value {
             BackendKind::Openai => Self::Openai(openai::Openai::new(settings)?),
+            BackendKind::Anthropic => Self::Anthropic(anthropic::Anthropic::new(settings)?),
+            BackendKind::Ollama => Self::Ollama(ollama::Ollama::new(settings)?),
+            BackendKind::Deepl => Self::Deepl(deepl::Deepl::new(settings)?),
             other => {
                 return Err(BackendError {
                     backend: settings.name.clone(),
@@ -161,6 +170,9 @@ impl Backend {
     fn transport(&self) -> &transport::Transport {
         match self {
             Self::Openai(b) => &b.transport,
+            Self::Anthropic(b) => &b.transport,
+            Self::Ollama(b) => &b.transport,
+            Self::Deepl(b) => &b.transport,
         }
     }
 
@@ -180,6 +192,9 @@ impl Backend {
     pub fn model(&self) -> &str {
         match self {
             Self::Openai(b) => &b.model,
+            Self::Anthropic(b) => &b.model,
+            Self::Ollama(b) => &b.model,
+            Self::Deepl(_) => "",
         }
     }
 
@@ -191,6 +206,9 @@ impl Backend {
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
         match self {
             Self::Openai(b) => b.chat(request).await,
+            Self::Anthropic(b) => b.chat(request).await,
+            Self::Ollama(b) => b.chat(request).await,
+            Self::Deepl(_) => Err(self.wrong_capability("chat")),
         }
     }
 
@@ -198,14 +216,19 @@ impl Backend {
         &self,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
-        let _ = request;
-        Err(self.wrong_capability("translate"))
+        match self {
+            Self::Deepl(b) => b.translate(request).await,
+            _ => Err(self.wrong_capability("translate")),
+        }
     }
 
     /// One minimal authenticated call; on success a short description of what answered.
     pub async fn check(&self) -> Result<String, BackendError> {
         match self {
             Self::Openai(b) => b.check().await,
+            Self::Anthropic(b) => b.check().await,
+            Self::Ollama(b) => b.check().await,
+            Self::Deepl(b) => b.check().await,
         }
     }
 

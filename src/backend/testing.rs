@@ -82,3 +82,10 @@ pub async fn everything_sent(server: &wiremock::MockServer) -> Vec<String> {
         })
         .collect()
 }
+
+/// What a user would see of `err` (Display and hint); panics if [`TEST_KEY`] is in it.
+pub fn shown_without_key(err: &super::BackendError) -> String {
+    let shown = format!("{err} {}", err.hint().unwrap_or_default());
+    assert!(!shown.contains(TEST_KEY), "the key leaked: {shown}");
+    shown
+}

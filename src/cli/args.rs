@@ -152,6 +152,19 @@ pub struct FixArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Show what would be sent (paragraphs, requests, estimated tokens) and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Neither read nor write the cache of finished paragraphs
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// A glossary (TOML or CSV, German term -> English term), on top of glossary.toml or
+    /// glossary.csv in the config folder and the working folder
+    #[arg(long, value_name = "FILE")]
+    pub glossary: Vec<PathBuf>,
+
     #[command(flatten)]
     pub display: DisplayArgs,
 }

@@ -220,7 +220,7 @@ fn in_place_keeps_a_backup() {
         .args(["fix", "clean.txt", "--in-place"])
         .assert()
         .success()
-        .stderr(predicates::str::contains("nothing to repair"));
+        .stderr(predicates::str::contains("nothing to change"));
     assert!(!env.path("clean.txt.bak").exists());
 }
 
@@ -248,11 +248,11 @@ fn json_report() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    assert_eq!(report["schema"], "klartext.fix/1");
+    assert_eq!(report["schema"], "klartext.fix/2");
     let files = report["files"].as_array().expect("files");
     assert_eq!(files[0]["status"], "ok");
     assert!(files[0]["repairs"].as_u64() >= Some(3));
-    let rule = &files[0]["segments"][0]["repairs"][0]["rule"];
+    let rule = &files[0]["repaired"][0]["repairs"][0]["rule"];
     assert!(rule.is_string(), "{report}");
     assert_eq!(files[1]["status"], "failed");
     assert!(

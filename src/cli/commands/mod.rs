@@ -65,6 +65,7 @@ fn render_options(
         color,
         titles: (titles.0.to_owned(), titles.1.to_owned()),
         fold_unchanged: !display.full,
+        source: None,
     })
 }
 

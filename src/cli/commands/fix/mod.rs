@@ -1,38 +1,47 @@
 //! `klartext fix PATH...`: read → segment → repair → show and write. Each input is handled on
 //! its own: a failing file is reported and counted, the others still complete.
 
+mod online;
+mod report;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use serde::Serialize;
 
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
 use crate::config::Lang;
 use crate::diff::DiffOptions;
-use crate::files::{self, Decoded, FileError, Ledger, LineEnding, TextEncoding};
-use crate::pipeline::{self, RepairedDocument, RepairedSegment};
+use crate::files::{self, Decoded, FileError, Ledger};
+use crate::pipeline::{self, RepairedDocument};
 use crate::render;
 use crate::segment::Format;
+use online::Online;
+use report::{FileReport, FileStatus, RunReport};
 
 const STDIN: &str = "-";
 
 pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
     check_arguments(args)?;
+    let online = if ctx.settings.has_passes() {
+        Some(Online::new(args, ctx)?)
+    } else {
+        None
+    };
     let mut ledger = Ledger::open(&ctx.settings.cache_dir.value);
     let mut reports = Vec::with_capacity(args.paths.len());
     for (i, path) in args.paths.iter().enumerate() {
         if args.paths.len() > 1 && !args.json && !ctx.printer.is_quiet() {
             print_file_header(path, i > 0)?;
         }
-        match fix_file(path, args, ctx, &mut ledger) {
+        match fix_file(path, args, ctx, &mut ledger, online.as_ref()) {
             Ok(report) => reports.push(report),
             Err(err) if super::super::is_broken_pipe(&err) => return Err(err),
             Err(err) => {
                 ctx.printer.error(&err);
-                reports.push(FileReport::failed(path, &err));
+                reports.push(FileReport::failed(display_name(path), &err));
             }
         }
     }
@@ -40,25 +49,38 @@ pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
         .iter()
         .filter(|r| r.status == FileStatus::Failed)
         .count();
+    let usage = online.as_ref().map(Online::usage).unwrap_or_default();
     if args.json {
         super::print_json(&RunReport {
-            schema: "klartext.fix/1",
-            offline: true,
+            schema: report::SCHEMA,
+            offline: online.is_none(),
+            dry_run: args.dry_run,
             files: &reports,
+            usage: usage.clone(),
         })?;
     }
-    if reports.iter().any(|r| r.status == FileStatus::Ok) {
-        if ctx.settings.has_passes() {
-            ctx.printer.warn(
-                "backends are configured, but this version of klartext cannot call them yet: \
-                 only the offline German repairs ran",
-            );
-        } else {
+    match &online {
+        Some(online) => {
+            for warning in online.engine.warnings() {
+                ctx.printer.warn(&warning);
+            }
+            if let Some(stopped) = online.engine.stopped() {
+                ctx.printer.error(&anyhow::Error::new(stopped));
+            }
+            if let Some(line) = online::usage_line(&usage) {
+                ctx.printer.note(&line);
+            }
+            if args.dry_run {
+                ctx.printer.note("dry run: nothing was sent");
+            }
+        }
+        None if reports.iter().any(|r| r.status == FileStatus::Ok) => {
             ctx.printer.hint(
                 "offline run: only the German was repaired. For English, configure a backend \
                  (README, \"Configuration\"; `klartext config path` shows where)",
             );
         }
+        None => {}
     }
     if failed > 0 {
         ctx.printer
@@ -105,78 +127,130 @@ fn fix_file(
     args: &FixArgs,
     ctx: &Context,
     ledger: &mut Ledger,
+    online: Option<&Online>,
 ) -> anyhow::Result<FileReport> {
+    let name = display_name(path);
     let decoded = read_input(path)?;
-    let mut report = FileReport::new(path, &decoded);
+    let mut report = FileReport::new(name.clone(), &decoded);
     if decoded.text.trim().is_empty() {
-        ctx.printer
-            .note(&format!("{}: empty, nothing to do", path.display()));
+        ctx.printer.note(&format!("{name}: empty, nothing to do"));
         report.status = FileStatus::Empty;
         return Ok(report);
     }
     let format = Format::from_path(path);
     ctx.printer.detail(&format!(
-        "{}: {}, {}, {:?}",
-        path.display(),
-        decoded.encoding,
-        decoded.line_ending,
-        format
+        "{name}: {}, {}, {format:?}",
+        decoded.encoding, decoded.line_ending
     ));
     let doc = pipeline::repair_document(&decoded.text, format);
     report.record(&doc);
+    let destination = destination(path, args, online.map(|_| ctx.settings.to.value))?;
+    // Stdout carries the text itself when it is the destination; the diff would corrupt it.
+    let show = !args.json && !ctx.printer.is_quiet() && !matches!(destination, Destination::Stdout);
 
-    let destination = destination(path, args)?;
-    let mut show = !args.json && !ctx.printer.is_quiet();
-    if matches!(destination, Destination::Stdout) {
-        // Stdout carries the text itself; the diff would corrupt it.
-        show = false;
-    }
-    if show {
-        show_repairs(&doc, &decoded.text, args, ctx)?;
-    }
-    match destination {
-        Destination::Nowhere => {}
-        Destination::Stdout if args.json => report.text = Some(doc.text.clone()),
-        Destination::Stdout => {
-            let bytes = encode(path, &doc.text, &decoded)?;
-            let mut out = crate::cli::stdout();
-            out.write_all(&bytes)?;
-            crate::cli::finish(out)?;
-        }
-        Destination::File(target) => {
-            let bytes = encode(&target, &doc.text, &decoded)?;
-            if !args.force && !ledger.may_overwrite(&target) {
-                return Err(FileError::Exists(target).into());
+    let result = match online {
+        None => {
+            if show {
+                show_repairs(&doc, &decoded.text, args, ctx)?;
             }
-            files::write_atomic(&target, &bytes)?;
-            if let Err(err) = ledger.record(&target, &bytes) {
-                ctx.printer.warn(&format!(
-                    "wrote {}, but could not remember it as klartext's: {err}",
+            doc.text.clone()
+        }
+        Some(online) if args.dry_run => {
+            let plan = online.plan(&doc);
+            online::print_plan(&name, &plan, ctx);
+            report.plan = Some(plan);
+            return Ok(report);
+        }
+        Some(online) => {
+            let translated = online.translate(&doc, &decoded.text);
+            let failed = online::report_failures(&name, &translated, ctx);
+            let text = translated.document(&doc, &decoded.text);
+            report.segments = Some(translated.segments.clone());
+            if show && failed == 0 {
+                online::show(&translated, &online.engine, args, ctx)?;
+            }
+            match text {
+                Some(text) => text,
+                None => return Err(online::not_written(&name, failed)),
+            }
+        }
+    };
+    let written = Written {
+        path,
+        text: &result,
+        decoded: &decoded,
+    };
+    written.write(destination, args, ctx, ledger, &mut report)?;
+    if online.is_none() {
+        summarize(&name, &doc, ctx);
+    }
+    Ok(report)
+}
+
+/// A finished result and what it was made from.
+struct Written<'a> {
+    path: &'a Path,
+    text: &'a str,
+    decoded: &'a Decoded,
+}
+
+impl Written<'_> {
+    fn write(
+        &self,
+        destination: Destination,
+        args: &FixArgs,
+        ctx: &Context,
+        ledger: &mut Ledger,
+        report: &mut FileReport,
+    ) -> anyhow::Result<()> {
+        let Self {
+            path,
+            text,
+            decoded,
+        } = *self;
+        match destination {
+            Destination::Nowhere => {}
+            Destination::Stdout if args.json => report.text = Some(text.to_owned()),
+            Destination::Stdout => {
+                let bytes = encode(path, text, decoded)?;
+                let mut out = crate::cli::stdout();
+                out.write_all(&bytes)?;
+                crate::cli::finish(out)?;
+            }
+            Destination::File(target) => {
+                let bytes = encode(&target, text, decoded)?;
+                if !args.force && !ledger.may_overwrite(&target) {
+                    return Err(FileError::Exists(target).into());
+                }
+                files::write_atomic(&target, &bytes)?;
+                if let Err(err) = ledger.record(&target, &bytes) {
+                    ctx.printer.warn(&format!(
+                        "wrote {}, but could not remember it as klartext's: {err}",
+                        target.display()
+                    ));
+                }
+                ctx.printer.note(&format!("wrote {}", target.display()));
+                report.output(&target);
+            }
+            Destination::InPlace(target) if text == decoded.text => {
+                ctx.printer.note(&format!(
+                    "{}: nothing to change, left as it was",
                     target.display()
                 ));
             }
-            ctx.printer.note(&format!("wrote {}", target.display()));
-            report.output = Some(target.display().to_string());
-        }
-        Destination::InPlace(target) if doc.text == decoded.text => {
-            ctx.printer.note(&format!(
-                "{}: nothing to repair, left as it was",
-                target.display()
-            ));
-        }
-        Destination::InPlace(target) => {
-            let bytes = encode(&target, &doc.text, &decoded)?;
-            if !args.no_backup {
-                let backup = files::write_backup(&target)?;
-                ctx.printer.detail(&format!("kept {}", backup.display()));
+            Destination::InPlace(target) => {
+                let bytes = encode(&target, text, decoded)?;
+                if !args.no_backup {
+                    let backup = files::write_backup(&target)?;
+                    ctx.printer.detail(&format!("kept {}", backup.display()));
+                }
+                files::write_atomic(&target, &bytes)?;
+                ctx.printer.note(&format!("rewrote {}", target.display()));
+                report.output(&target);
             }
-            files::write_atomic(&target, &bytes)?;
-            ctx.printer.note(&format!("rewrote {}", target.display()));
-            report.output = Some(target.display().to_string());
         }
+        Ok(())
     }
-    summarize(path, &doc, ctx);
-    Ok(report)
 }
 
 fn read_input(path: &Path) -> anyhow::Result<Decoded> {
@@ -203,7 +277,10 @@ fn read_input(path: &Path) -> anyhow::Result<Decoded> {
     Ok(files::read_document(path)?)
 }
 
-fn destination(path: &Path, args: &FixArgs) -> anyhow::Result<Destination> {
+/// `online`: the target language when API passes run; the result then goes, without -o, next
+/// to the input under its output name. Offline the result is German.
+fn destination(path: &Path, args: &FixArgs, online: Option<Lang>) -> anyhow::Result<Destination> {
+    let lang = online.unwrap_or(Lang::De);
     Ok(match (&args.output, args.in_place) {
         (Some(out), _) if is_stdin(out) => Destination::Stdout,
         (Some(dir), _) if dir.is_dir() => {
@@ -213,8 +290,7 @@ fn destination(path: &Path, args: &FixArgs) -> anyhow::Result<Destination> {
                     "name the output file: -o FOLDER/NAME.txt"
                 ));
             }
-            // Offline, the result is German: name it as German output.
-            let named = files::output_path(path, Lang::De);
+            let named = files::output_path(path, lang);
             Destination::File(dir.join(named.file_name().unwrap_or_default()))
         }
         (Some(out), _) => {
@@ -228,6 +304,7 @@ fn destination(path: &Path, args: &FixArgs) -> anyhow::Result<Destination> {
         }
         (None, true) => Destination::InPlace(path.to_owned()),
         (None, false) if is_stdin(path) => Destination::Stdout,
+        (None, false) if online.is_some() => Destination::File(files::output_path(path, lang)),
         (None, false) => Destination::Nowhere,
     })
 }
@@ -259,15 +336,14 @@ fn show_repairs(
     crate::cli::finish(out)
 }
 
-fn summarize(path: &Path, doc: &RepairedDocument, ctx: &Context) {
+fn summarize(name: &str, doc: &RepairedDocument, ctx: &Context) {
     let touched = doc
         .segments
         .iter()
         .filter(|s| !s.repairs.is_empty())
         .count();
     let mut line = format!(
-        "{}: {} {} in {touched} of {} paragraphs",
-        display_name(path),
+        "{name}: {} {} in {touched} of {} paragraphs",
         doc.repair_count(),
         plural(doc.repair_count(), "repair", "repairs"),
         doc.segments.len(),
@@ -311,90 +387,5 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct RunReport<'a> {
-    schema: &'static str,
-    /// No API pass ran: the result is the repaired German.
-    offline: bool,
-    files: &'a [FileReport],
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-enum FileStatus {
-    Ok,
-    Empty,
-    Failed,
-}
-
-/// One input's outcome in the JSON report. Byte ranges are offsets in the decoded text
-/// (UTF-8 with LF line endings).
-#[derive(Debug, Serialize)]
-struct FileReport {
-    input: String,
-    status: FileStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    encoding: Option<TextEncoding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line_ending: Option<LineEnding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output: Option<String>,
-    paragraphs: usize,
-    repairs: usize,
-    flags: usize,
-    /// Only the paragraphs with repairs or flags.
-    segments: Vec<RepairedSegment>,
-    /// The result itself, when it would otherwise have gone to stdout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
-}
-
-impl FileReport {
-    fn new(path: &Path, decoded: &Decoded) -> Self {
-        Self {
-            encoding: Some(decoded.encoding),
-            line_ending: Some(decoded.line_ending),
-            ..Self::empty(path, FileStatus::Ok)
-        }
-    }
-
-    fn failed(path: &Path, err: &anyhow::Error) -> Self {
-        Self {
-            error: Some(format!("{err:#}")),
-            ..Self::empty(path, FileStatus::Failed)
-        }
-    }
-
-    fn empty(path: &Path, status: FileStatus) -> Self {
-        Self {
-            input: display_name(path),
-            status,
-            error: None,
-            encoding: None,
-            line_ending: None,
-            output: None,
-            paragraphs: 0,
-            repairs: 0,
-            flags: 0,
-            segments: Vec::new(),
-            text: None,
-        }
-    }
-
-    fn record(&mut self, doc: &RepairedDocument) {
-        self.paragraphs = doc.segments.len();
-        self.repairs = doc.repair_count();
-        self.flags = doc.flag_count();
-        self.segments = doc
-            .segments
-            .iter()
-            .filter(|s| !s.repairs.is_empty() || !s.flags.is_empty())
-            .cloned()
-            .collect();
     }
 }

@@ -1,0 +1,458 @@
+//! Anthropic's Messages API (`POST /v1/messages`): the system prompt goes in the top-level
+//! `system` field, the data in one user message. JSON by instruction only — no
+//! `output_config` — because the caller validates every reply anyway. The key travels in
+//! `x-api-key`, next to the pinned `anthropic-version`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::transport::Transport;
+use super::{
+    BackendError, ChatReply, ChatRequest, ErrorKind, Stop, Usage, base_url, require_key,
+    require_model,
+};
+use crate::config::{BackendKind, BackendSettings};
+
+/// The API version klartext's wire format follows.
+const API_VERSION: &str = "2023-06-01";
+/// The models list pages; 1000 is its largest page, so one call sees every model.
+const MODELS_PAGE: &str = "limit=1000";
+
+pub struct Anthropic {
+    pub(super) transport: Transport,
+    pub(super) model: String,
+    base_url: String,
+    key: String,
+    max_output_tokens: u32,
+    temperature: Option<f64>,
+}
+
+impl Anthropic {
+    pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
+        let key = require_key(settings)?;
+        let tuning = &settings.tuning;
+        let temperature = tuning.temperature.as_ref().map(|t| t.value);
+        // Config allows up to 2.0 for OpenAI; Anthropic would refuse every request above 1.0.
+        if let Some(t) = temperature.filter(|t| *t > 1.0) {
+            let name = &settings.name;
+            return Err(BackendError {
+                backend: name.clone(),
+                kind: ErrorKind::Config,
+                message: format!("temperature {t} is out of Anthropic's range 0.0–1.0"),
+                hint: Some(format!("set backends.{name}.temperature to at most 1.0")),
+            });
+        }
+        let transport = Transport::new(
+            &settings.name,
+            BackendKind::Anthropic,
+            tuning,
+            Some(&key),
+            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
+        )?;
+        Ok(Self {
+            transport,
+            model: require_model(settings)?,
+            base_url: base_url(settings)?,
+            key,
+            max_output_tokens: tuning.max_output_tokens.value,
+            temperature,
+        })
+    }
+
+    #[cfg(test)]
+    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
+        self.transport = self.transport.with_backoff(backoff);
+        self
+    }
+
+    /// The request body, exactly as sent.
+    fn body(&self, request: &ChatRequest) -> Value {
+        let mut body = json!({
+            "model": self.model,
+            "max_tokens": self.max_output_tokens,
+            "system": request.system,
+            "messages": [{"role": "user", "content": request.user}],
+        });
+        if let Some(t) = self.temperature {
+            body["temperature"] = json!(t);
+        }
+        body
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request
+            .header("x-api-key", &self.key)
+            .header("anthropic-version", API_VERSION)
+    }
+
+    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+        let url = format!("{}/v1/messages", self.base_url);
+        let body = self.body(request);
+        let answer = self
+            .transport
+            .send(&url, request.estimated_tokens, |client| {
+                self.authorized(client.post(&url)).json(&body)
+            })
+            .await?;
+        let mut reply = parse(&answer.body).map_err(|e| BackendError::malformed(self.name(), e))?;
+        reply.usage.requests = 1 + answer.retries;
+        reply.usage.retries = answer.retries;
+        Ok(reply)
+    }
+
+    pub async fn check(&self) -> Result<String, BackendError> {
+        let url = format!("{}/v1/models?{MODELS_PAGE}", self.base_url);
+        let answer = self
+            .transport
+            .send(&url, 1, |client| self.authorized(client.get(&url)))
+            .await?;
+        let models: ModelList = serde_json::from_slice(&answer.body)
+            .map_err(|e| BackendError::malformed(self.name(), e))?;
+        // An alias such as `claude-sonnet-4-5` names the dated id `claude-sonnet-4-5-20250929`.
+        let dated = format!("{}-", self.model);
+        let listed = models.data.iter().any(|m| {
+            m.id == self.model
+                || m.id
+                    .strip_prefix(&dated)
+                    .is_some_and(|date| date.chars().all(|c| c.is_ascii_digit()))
+        });
+        let state = if listed {
+            "is available".to_owned()
+        } else {
+            format!("is not in its list of {} models", models.data.len())
+        };
+        Ok(format!(
+            "{} answers; model {} {state}",
+            self.base_url, self.model
+        ))
+    }
+
+    fn name(&self) -> &str {
+        &self.transport.name
+    }
+}
+
+#[derive(Deserialize)]
+struct Message {
+    content: Vec<ContentBlock>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<MessageUsage>,
+}
+
+#[derive(Deserialize)]
+struct ContentBlock {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// The cache counters are nullable; all three together are the input.
+#[derive(Deserialize)]
+struct MessageUsage {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ModelList {
+    #[serde(default)]
+    data: Vec<ModelId>,
+}
+
+#[derive(Deserialize)]
+struct ModelId {
+    id: String,
+}
+
+fn parse(body: &[u8]) -> Result<ChatReply, String> {
+    let message: Message = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let text: String = message
+        .content
+        .into_iter()
+        .filter(|block| block.kind == "text")
+        .filter_map(|block| block.text)
+        .collect();
+    let stop = match message.stop_reason.as_deref() {
+        Some("end_turn" | "stop_sequence") | None => Stop::Complete,
+        Some("max_tokens" | "model_context_window_exceeded") => Stop::Truncated,
+        Some("refusal") if text.trim().is_empty() => Stop::Refused("refusal".to_owned()),
+        Some("refusal") => Stop::Refused(text.clone()),
+        Some(other) => Stop::Other(other.to_owned()),
+    };
+    let usage = message.usage.map_or_else(Usage::default, |u| Usage {
+        input_tokens: [
+            u.input_tokens,
+            u.cache_creation_input_tokens,
+            u.cache_read_input_tokens,
+        ]
+        .into_iter()
+        .flatten()
+        .sum(),
+        output_tokens: u.output_tokens.unwrap_or_default(),
+        ..Usage::default()
+    });
+    Ok(ChatReply { text, stop, usage })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, SystemTime};
+
+    use wiremock::matchers::{body_json, header, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::backend::testing::{self, TEST_KEY, shown_without_key};
+    use crate::backend::{Backend, ErrorKind};
+    use crate::config::{Source, Sourced};
+
+    const MODEL: &str = "claude-sonnet-4-5";
+
+    fn request() -> ChatRequest {
+        ChatRequest {
+            system: "Restore the English; answer with JSON only.".to_owned(),
+            user: r#"{"segments":[{"id":"s0","de":"Die Katze schläft."}]}"#.to_owned(),
+            schema: Some(json!({"type": "object"})),
+            estimated_tokens: 30,
+        }
+    }
+
+    /// A reply as api.anthropic.com sends it.
+    fn message(text: &str, stop_reason: &str) -> Value {
+        json!({
+            "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "text", "text": text}],
+            "model": "claude-sonnet-4-5-20250929",
+            "stop_reason": stop_reason,
+            "stop_sequence": null,
+            "usage": {
+                "input_tokens": 812, "cache_creation_input_tokens": 100,
+                "cache_read_input_tokens": 50, "output_tokens": 64,
+                "cache_creation": {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 0},
+                "service_tier": "standard"
+            }
+        })
+    }
+
+    fn error(kind: &str, message: &str) -> Value {
+        json!({
+            "type": "error",
+            "error": {"type": kind, "message": message},
+            "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"
+        })
+    }
+
+    fn client(server: &MockServer) -> Anthropic {
+        let settings = testing::settings(BackendKind::Anthropic, &server.uri(), Some(MODEL));
+        Anthropic::new(&settings)
+            .expect("client")
+            .with_backoff(testing::fast_backoff())
+    }
+
+    /// `first` once, then a plain success for every later request.
+    async fn failing_once(first: ResponseTemplate) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(first)
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(message("{}", "end_turn")))
+            .mount(&server)
+            .await;
+        server
+    }
+
+    #[tokio::test]
+    async fn sends_the_documented_request_and_reads_the_reply() {
+        let server = MockServer::start().await;
+        let expected = json!({
+            "model": MODEL,
+            "max_tokens": 1000,
+            "system": "Restore the English; answer with JSON only.",
+            "messages": [{"role": "user", "content": request().user}],
+            "temperature": 0.3
+        });
+        Mock::given(method("POST"))
+            .and(path("/v1/messages"))
+            .and(header("x-api-key", TEST_KEY))
+            .and(header("anthropic-version", "2023-06-01"))
+            .and(header("content-type", "application/json"))
+            .and(body_json(&expected))
+            .respond_with(ResponseTemplate::new(200).set_body_json(message("{\"a\":", "end_turn")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut settings = testing::settings(BackendKind::Anthropic, &server.uri(), Some(MODEL));
+        settings.tuning.temperature = Some(Sourced::new(0.3, Source::Default));
+        let reply = Anthropic::new(&settings)
+            .expect("client")
+            .chat(&request())
+            .await
+            .expect("reply");
+        assert_eq!(
+            (reply.text.as_str(), reply.stop),
+            ("{\"a\":", Stop::Complete)
+        );
+        let usage = (reply.usage.input_tokens, reply.usage.output_tokens);
+        assert_eq!(
+            (usage, reply.usage.requests),
+            ((962, 64), 1),
+            "cache reads count"
+        );
+        settings.tuning.temperature = Some(Sourced::new(1.5, Source::Default));
+        let err = Anthropic::new(&settings).err().expect("out of range");
+        assert_eq!(err.kind, ErrorKind::Config);
+        shown_without_key(&err);
+    }
+
+    #[test]
+    fn text_blocks_are_joined_and_stop_reasons_mapped() {
+        let mut reply = message("Hello", "max_tokens");
+        reply["content"] = json!([
+            {"type": "thinking", "thinking": "hm", "signature": "x"},
+            {"type": "text", "text": "{\"seg"},
+            {"type": "text", "text": "ments\""}
+        ]);
+        let parsed = parse(reply.to_string().as_bytes()).expect("parses");
+        assert_eq!(
+            (parsed.text.as_str(), parsed.stop),
+            ("{\"segments\"", Stop::Truncated)
+        );
+        let refusal = "I can't help with that.";
+        let stop =
+            |reason: &str| parse(message(refusal, reason).to_string().as_bytes()).map(|r| r.stop);
+        assert_eq!(stop("stop_sequence"), Ok(Stop::Complete));
+        assert_eq!(stop("model_context_window_exceeded"), Ok(Stop::Truncated));
+        assert_eq!(stop("refusal"), Ok(Stop::Refused(refusal.to_owned())));
+        assert_eq!(stop("pause_turn"), Ok(Stop::Other("pause_turn".to_owned())));
+    }
+
+    #[tokio::test]
+    async fn rate_limits_wait_as_the_headers_say() {
+        let limited = |header: &str, value: &str| {
+            ResponseTemplate::new(429)
+                .insert_header(header, value)
+                .set_body_json(error(
+                    "rate_limit_error",
+                    "Number of requests has exceeded your per-minute rate limit",
+                ))
+        };
+        let server = failing_once(limited("retry-after", "1")).await;
+        let started = Instant::now();
+        let reply = client(&server).chat(&request()).await.expect("retried");
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
+
+        let reset = SystemTime::now() + Duration::from_millis(600);
+        let reset = humantime::format_rfc3339_millis(reset).to_string();
+        let server = failing_once(limited("anthropic-ratelimit-requests-reset", &reset)).await;
+        let started = Instant::now();
+        client(&server).chat(&request()).await.expect("retried");
+        assert!(started.elapsed() >= Duration::from_millis(400));
+    }
+
+    #[tokio::test]
+    async fn overload_and_server_errors_are_retried() {
+        for (status, kind, text) in [
+            (529, "overloaded_error", "Overloaded"),
+            (500, "api_error", "Internal server error"),
+        ] {
+            let server =
+                failing_once(ResponseTemplate::new(status).set_body_json(error(kind, text))).await;
+            let reply = client(&server).chat(&request()).await.expect("retried");
+            assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
+        }
+    }
+
+    #[tokio::test]
+    async fn low_credit_stops_at_once() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(error(
+                "invalid_request_error",
+                "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+            )))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server).chat(&request()).await.expect_err("quota");
+        assert_eq!(err.kind, ErrorKind::Quota);
+        assert!(shown_without_key(&err).contains("finished work is kept"));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_names_the_variable_and_never_the_key() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(401)
+                    .set_body_json(error("authentication_error", "invalid x-api-key")),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server).chat(&request()).await.expect_err("401");
+        assert_eq!(err.kind, ErrorKind::Fatal);
+        let shown = shown_without_key(&err);
+        assert!(
+            shown.contains("ANTHROPIC_API_KEY") && shown.contains("/v1/messages"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_bodies_are_reported() {
+        let server =
+            failing_once(ResponseTemplate::new(200).set_body_string("{\"content\": [")).await;
+        let err = client(&server)
+            .chat(&request())
+            .await
+            .expect_err("malformed");
+        assert_eq!(err.kind, ErrorKind::Malformed);
+        shown_without_key(&err);
+        assert!(
+            parse(br#"{"type":"message"}"#).is_err(),
+            "content is required"
+        );
+    }
+
+    #[tokio::test]
+    async fn check_lists_models() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/v1/models"))
+            .and(query_param("limit", "1000"))
+            .and(header("x-api-key", TEST_KEY))
+            .and(header("anthropic-version", "2023-06-01"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "data": [{"type": "model", "id": "claude-sonnet-4-5-20250929", "display_name": "Claude Sonnet 4.5", "created_at": "2025-09-29T00:00:00Z"}],
+                "has_more": false,
+                "first_id": "claude-sonnet-4-5-20250929",
+                "last_id": "claude-sonnet-4-5-20250929"
+            })))
+            .expect(2)
+            .mount(&server)
+            .await;
+        let check = |model: &str| {
+            let settings = testing::settings(BackendKind::Anthropic, &server.uri(), Some(model));
+            async move { Backend::new(&settings).expect("backend").check().await }
+        };
+        let said = check(MODEL).await.expect("ok");
+        assert!(said.contains("claude-sonnet-4-5 is available"), "{said}");
+        let said = check("claude-x").await.expect("ok");
+        assert!(said.contains("not in its list of 1 models"), "{said}");
+    }
+}

@@ -1,0 +1,281 @@
+//! `fix` with API passes: setting up the engine (backends, prompts, glossary, cache), running
+//! it on one document, and what the user sees of it (draft-vs-final diff, failed segments,
+//! dry-run plans, the usage line).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::backend::Usage;
+use crate::cache::Cache;
+use crate::cli::args::FixArgs;
+use crate::cli::printer::Hinted;
+use crate::cli::{Context, stdout};
+use crate::config::Lang;
+use crate::diff::{DiffOptions, diff_document};
+use crate::glossary::Glossary;
+use crate::pipeline::{Engine, PassPlan, RepairedDocument, Translated};
+use crate::render;
+
+/// Everything `fix` needs for the API passes, built once per run.
+pub struct Online {
+    pub engine: Engine,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Online {
+    pub fn new(args: &FixArgs, ctx: &Context) -> anyhow::Result<Self> {
+        let settings = &ctx.settings;
+        let config_dir = settings.user_file.parent().map(Path::to_path_buf);
+        let glossary = load_glossary(args, ctx, config_dir.as_deref())?;
+        let cache = if args.no_cache {
+            None
+        } else {
+            match Cache::open(&settings.cache_dir.value) {
+                Ok(cache) => Some(cache),
+                Err(err) => {
+                    let hint = err.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+                    ctx.printer
+                        .warn(&format!("{err}; running without the cache{hint}"));
+                    None
+                }
+            }
+        };
+        let prompts = config_dir.map(|dir| dir.join("prompts"));
+        let engine = Engine::new(
+            settings,
+            settings.to.value,
+            glossary,
+            cache,
+            prompts.as_deref(),
+        )?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(Self { engine, runtime })
+    }
+
+    pub fn translate(&self, doc: &RepairedDocument, source: &str) -> Translated {
+        self.runtime.block_on(self.engine.translate(doc, source))
+    }
+
+    pub fn plan(&self, doc: &RepairedDocument) -> Vec<PassPlan> {
+        self.engine.plan(doc)
+    }
+
+    pub fn usage(&self) -> BTreeMap<String, Usage> {
+        self.engine.usage()
+    }
+}
+
+/// Config folder < project folder < `--glossary`; later files win on the same term.
+fn load_glossary(
+    args: &FixArgs,
+    ctx: &Context,
+    config_dir: Option<&Path>,
+) -> anyhow::Result<Glossary> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    for dir in config_dir.into_iter().chain([ctx.cwd.as_path()]) {
+        for name in ["glossary.toml", "glossary.csv"] {
+            let path = dir.join(name);
+            if path.is_file() && !found.contains(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found.extend(args.glossary.iter().cloned());
+    let mut glossary = Glossary::default();
+    for path in found {
+        ctx.printer.detail(&format!("glossary: {}", path.display()));
+        glossary = glossary.merge(Glossary::load(&path)?);
+    }
+    Ok(glossary)
+}
+
+/// Report the segments that failed, one line each, and say how to retry.
+pub fn report_failures(name: &str, translated: &Translated, ctx: &Context) -> usize {
+    let mut failed = 0;
+    for seg in translated.failed() {
+        failed += 1;
+        let why = seg.error.as_deref().unwrap_or("no result");
+        ctx.printer.error(&anyhow::anyhow!(
+            "{name} ¶ {} ({}): {why}",
+            seg.id
+                .trim_start_matches('s')
+                .parse::<usize>()
+                .map_or(0, |n| n + 1),
+            seg.id
+        ));
+    }
+    failed
+}
+
+pub fn not_written(name: &str, failed: usize) -> anyhow::Error {
+    anyhow::Error::new(Hinted::new(
+        format!(
+            "{name}: {failed} {} failed; nothing was written",
+            if failed == 1 {
+                "paragraph"
+            } else {
+                "paragraphs"
+            }
+        ),
+        "finished paragraphs are cached: run the same command again to retry only the rest",
+    ))
+}
+
+/// Draft against final (or, for `--to de`, the German against its correction), side by side.
+pub fn show(
+    translated: &Translated,
+    engine: &Engine,
+    args: &FixArgs,
+    ctx: &Context,
+) -> anyhow::Result<()> {
+    let english = ctx.settings.to.value == Lang::En;
+    let (old_title, old): (String, Vec<&str>) = if english {
+        let source = engine
+            .draft
+            .as_ref()
+            .map_or_else(|| engine.main.backend.name(), |d| d.backend.name());
+        let texts = translated
+            .segments
+            .iter()
+            .map(|s| s.draft.as_deref().unwrap_or(&s.repaired))
+            .collect();
+        (format!("draft · {source}"), texts)
+    } else {
+        let texts = translated
+            .segments
+            .iter()
+            .map(|s| s.source.as_str())
+            .collect();
+        ("German".to_owned(), texts)
+    };
+    let new: Vec<&str> = translated
+        .segments
+        .iter()
+        .map(|s| s.final_text.as_deref().unwrap_or_default())
+        .collect();
+    let new_title = format!("final · {}", engine.main.backend.name());
+    let Some(mut opts) = super::super::render_options(ctx, &args.display, (&old_title, &new_title))
+    else {
+        return Ok(());
+    };
+    if english && opts.width >= render::THREE_PANE_WIDTH {
+        opts.source = Some((
+            "German".to_owned(),
+            translated
+                .segments
+                .iter()
+                .map(|s| s.source.clone())
+                .collect(),
+        ));
+    }
+    let diff = diff_document(&old, &new, &DiffOptions::default());
+    let mut out = stdout();
+    render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
+    crate::cli::finish(out)
+}
+
+pub fn print_plan(name: &str, plans: &[PassPlan], ctx: &Context) {
+    for plan in plans {
+        ctx.printer.note(&format!(
+            "{name}: {} · {}: {} of {} paragraphs to send in {} {}, about {} {} ({} cached)",
+            plan.pass,
+            plan.backend,
+            plan.segments - plan.cached,
+            plan.segments,
+            plan.requests,
+            if plan.requests == 1 {
+                "request"
+            } else {
+                "requests"
+            },
+            thousands(plan.estimated_input),
+            plan.unit,
+            plan.cached,
+        ));
+    }
+}
+
+/// `openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
+pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
+    let parts: Vec<String> = usage
+        .iter()
+        .filter(|(_, u)| u.requests > 0)
+        .map(|(name, u)| {
+            let amount = if u.billed_characters > 0 {
+                format!("{} characters billed", thousands(u.billed_characters))
+            } else {
+                format!(
+                    "{} tokens in, {} out",
+                    thousands(u.input_tokens),
+                    thousands(u.output_tokens)
+                )
+            };
+            let retries = match u.retries {
+                0 => String::new(),
+                1 => " (1 retry)".to_owned(),
+                n => format!(" ({n} retries)"),
+            };
+            let requests = if u.requests == 1 {
+                "request"
+            } else {
+                "requests"
+            };
+            format!("{name}: {amount}, {} {requests}{retries}", u.requests)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("usage: {}", parts.join("; ")))
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_reads_well() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        let mut usage = BTreeMap::new();
+        usage.insert(
+            "deepl".to_owned(),
+            Usage {
+                requests: 2,
+                billed_characters: 12_345,
+                ..Usage::default()
+            },
+        );
+        usage.insert(
+            "openai".to_owned(),
+            Usage {
+                requests: 3,
+                retries: 1,
+                input_tokens: 5123,
+                output_tokens: 1234,
+                ..Usage::default()
+            },
+        );
+        assert_eq!(
+            usage_line(&usage).as_deref(),
+            Some(
+                "usage: deepl: 12,345 characters billed, 2 requests; openai: 5,123 tokens in, \
+                 1,234 out, 3 requests (1 retry)"
+            )
+        );
+    }
+}

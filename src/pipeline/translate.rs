@@ -1,0 +1,602 @@
+//! The API passes over one document. Segments found in the cache are not sent; the others go
+//! in batches of consecutive segments, all batches at once (each backend's limits decide how
+//! many are in flight). A language-model batch whose reply fails validation is split in half
+//! and retried, down to single segments; a segment that still fails is reported with the
+//! reason, never copied through.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use serde_json::json;
+
+use super::batch::{self, BatchLimits};
+use super::engine::{Engine, Pass};
+use super::mask::{MaskStyle, Masked, mask, unmask};
+use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
+use super::{RepairedDocument, RepairedSegment};
+use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
+use crate::cache::{CacheKey, Entry, KeyParts};
+use crate::segment::content_hash;
+
+/// Characters of neighbouring text sent along as read-only context.
+const CONTEXT_CHARS: usize = 600;
+/// DeepL: at most 50 texts and 128 KiB per request; stay clear of the byte limit.
+const TRANSLATE_LIMITS: BatchLimits = BatchLimits {
+    max_tokens: u32::MAX,
+    max_items: 50,
+    max_bytes: 100 * 1024,
+};
+const MAX_CHAT_ITEMS: usize = 40;
+
+/// One segment's way through the passes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SegmentResult {
+    pub id: String,
+    pub hash: String,
+    /// The German as read.
+    pub source: String,
+    /// After the offline repairs: what was sent.
+    pub repaired: String,
+    /// The literal English: the draft pass, or `literal` from the restore reply.
+    pub draft: Option<String>,
+    /// The restored English (or corrected German with `--to de`).
+    pub final_text: Option<String>,
+    pub notes: Vec<String>,
+    pub draft_cached: bool,
+    pub final_cached: bool,
+    pub error: Option<String>,
+}
+
+/// A document after the API passes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Translated {
+    pub segments: Vec<SegmentResult>,
+}
+
+impl Translated {
+    pub fn failed(&self) -> impl Iterator<Item = &SegmentResult> {
+        self.segments.iter().filter(|s| s.final_text.is_none())
+    }
+
+    /// The finished document, or `None` while any segment failed.
+    pub fn document(&self, doc: &RepairedDocument, source: &str) -> Option<String> {
+        if self.failed().next().is_some() {
+            return None;
+        }
+        Some(doc.segmented.join_with(source, |seg| {
+            self.segments[seg.index]
+                .final_text
+                .clone()
+                .unwrap_or_default()
+                .into()
+        }))
+    }
+}
+
+/// What one segment looks like to the passes.
+struct Unit<'a> {
+    seg: &'a RepairedSegment,
+    id: String,
+    /// Neighbouring repaired text, part of the cache key.
+    context: String,
+}
+
+impl Engine {
+    /// Run the passes over `doc` (already repaired offline) whose text is `source`.
+    pub async fn translate(&self, doc: &RepairedDocument, source: &str) -> Translated {
+        let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
+        let units = units(doc);
+        let mut results: Vec<SegmentResult> = doc
+            .segmented
+            .segments()
+            .map(|seg| SegmentResult {
+                id: format!("s{}", seg.index),
+                hash: content_hash(seg.text(source)),
+                source: seg.text(source).to_owned(),
+                repaired: doc.segments[seg.index].text.clone(),
+                ..SegmentResult::default()
+            })
+            .collect();
+
+        if let Some(draft) = &self.draft {
+            self.run_pass(draft, &units, &texts, &mut results).await;
+        }
+        self.run_pass(&self.main, &units, &texts, &mut results)
+            .await;
+        Translated { segments: results }
+    }
+
+    async fn run_pass(
+        &self,
+        pass: &Pass,
+        units: &[Unit<'_>],
+        texts: &[&str],
+        results: &mut [SegmentResult],
+    ) {
+        let is_draft = pass.name == "draft";
+        let pending = self.pending(pass, units, results);
+        let batches = plan_batches(pass, texts, &pending);
+        let drafts: Vec<Option<&str>> = results.iter().map(|r| r.draft.as_deref()).collect();
+        let done = join_all(
+            batches
+                .into_iter()
+                .map(|range| self.run_batch(pass, units, texts, &drafts, range)),
+        )
+        .await;
+        let keys: HashMap<usize, CacheKey> = pending.into_iter().collect();
+        let mut fresh = Vec::new();
+        for (i, outcome) in done.into_iter().flatten() {
+            match outcome {
+                Ok(entry) => {
+                    if let Some(key) = keys.get(&i) {
+                        fresh.push((*key, entry.clone()));
+                    }
+                    store(&mut results[i], is_draft, entry, false);
+                }
+                Err(message) => results[i].error = Some(message),
+            }
+        }
+        self.remember(&fresh);
+    }
+
+    /// Fill `results` from the cache; the segments still to send, with their keys.
+    fn pending(
+        &self,
+        pass: &Pass,
+        units: &[Unit<'_>],
+        results: &mut [SegmentResult],
+    ) -> Vec<(usize, CacheKey)> {
+        let is_draft = pass.name == "draft";
+        let mut pending = Vec::new();
+        for (i, unit) in units.iter().enumerate() {
+            if results[i].error.is_some() {
+                continue; // the draft failed; the restore would need it
+            }
+            // What this pass reads: the repaired German, plus the draft for the main pass.
+            let source = match (&results[i].draft, is_draft, self.draft.is_some()) {
+                (Some(draft), false, true) => format!("{}\u{1f}{draft}", unit.seg.text),
+                _ => unit.seg.text.clone(),
+            };
+            let key = self.key(pass, unit, &source);
+            match self.cached(&key) {
+                Some(entry) => store(&mut results[i], is_draft, entry, true),
+                None => pending.push((i, key)),
+            }
+        }
+        pending
+    }
+
+    /// What a run would send, without sending: per pass, the segments found in the cache, the
+    /// requests and the estimated input (tokens, or characters for translation services).
+    /// A main pass behind an uncached draft cannot know its cache hits and counts them as sends.
+    pub fn plan(&self, doc: &RepairedDocument) -> Vec<PassPlan> {
+        let units = units(doc);
+        let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
+        let mut results = vec![SegmentResult::default(); units.len()];
+        let mut plans = Vec::new();
+        for pass in self.draft.iter().chain([&self.main]) {
+            let pending = self.pending(pass, &units, &mut results);
+            let batches = plan_batches(pass, &texts, &pending);
+            let sent: u64 = pending
+                .iter()
+                .map(|&(i, _)| match pass.chat {
+                    Some(_) => u64::from(estimate_tokens(texts[i])),
+                    None => texts[i].chars().count() as u64,
+                })
+                .sum();
+            let overhead = pass.chat.as_ref().map_or(0, |c| {
+                u64::from(estimate_tokens(&c.system)) * batches.len() as u64
+            });
+            plans.push(PassPlan {
+                pass: pass.name,
+                backend: pass.backend.name().to_owned(),
+                segments: units.len(),
+                cached: units.len() - pending.len(),
+                requests: batches.len(),
+                estimated_input: sent + overhead,
+                unit: if pass.chat.is_some() {
+                    "tokens"
+                } else {
+                    "characters"
+                },
+            });
+            // Pretend the pending drafts arrived, so the main pass is planned as a full send.
+            for (i, _) in &pending {
+                results[*i].draft.get_or_insert_with(String::new);
+            }
+        }
+        plans
+    }
+
+    /// One batch, split on invalid replies; the result for each index in `range`.
+    async fn run_batch(
+        &self,
+        pass: &Pass,
+        units: &[Unit<'_>],
+        texts: &[&str],
+        drafts: &[Option<&str>],
+        range: Range<usize>,
+    ) -> Vec<(usize, Result<Entry, String>)> {
+        let mut out = Vec::new();
+        let mut queue = vec![range];
+        while let Some(range) = queue.pop() {
+            if let Some(stopped) = self.stopped() {
+                let why = format!("not sent: {stopped}");
+                out.extend(range.map(|i| (i, Err(why.clone()))));
+                continue;
+            }
+            let attempt = match &pass.chat {
+                Some(_) => {
+                    self.chat_batch(pass, units, texts, drafts, range.clone())
+                        .await
+                }
+                None => {
+                    self.translate_batch(pass, units, texts, range.clone())
+                        .await
+                }
+            };
+            match attempt {
+                Ok(entries) => out.extend(entries),
+                Err(Failed::Backend(e)) => {
+                    if e.is_fatal_for_backend() {
+                        self.stop(&e);
+                    }
+                    // A refused request may be too large; smaller ones may pass.
+                    if e.kind == ErrorKind::Rejected && range.len() > 1 {
+                        split(&mut queue, range);
+                    } else {
+                        out.extend(range.map(|i| (i, Err(e.to_string()))));
+                    }
+                }
+                Err(Failed::Invalid(why)) if range.len() > 1 => {
+                    let _ = why;
+                    split(&mut queue, range);
+                }
+                Err(Failed::Invalid(why)) => {
+                    out.extend(range.map(|i| (i, Err(format!("{}: {why}", pass.backend.name())))));
+                }
+            }
+        }
+        out
+    }
+
+    async fn chat_batch(
+        &self,
+        pass: &Pass,
+        units: &[Unit<'_>],
+        texts: &[&str],
+        drafts: &[Option<&str>],
+        range: Range<usize>,
+    ) -> Result<Vec<(usize, Result<Entry, String>)>, Failed> {
+        let chat = pass.chat.as_ref().expect("chat passes have a chat setup");
+        let masked: Vec<Masked> = range
+            .clone()
+            .map(|i| mask(texts[i], &units[i].seg.protected, MaskStyle::Brackets))
+            .collect();
+        let masked_drafts: Vec<Option<Masked>> = range
+            .clone()
+            .map(|i| {
+                let protected = &units[i].seg.protected;
+                // The draft carries the spans verbatim; mask them the same way when found.
+                drafts[i].filter(|_| pass.name != "draft").map(|d| {
+                    let spans = spans_in(d, texts[i], protected);
+                    mask(d, &spans, MaskStyle::Brackets)
+                })
+            })
+            .collect();
+        let ids: Vec<&str> = range.clone().map(|i| units[i].id.as_str()).collect();
+        let items: Vec<Item> = ids
+            .iter()
+            .zip(&masked)
+            .zip(&masked_drafts)
+            .map(|((id, m), d)| Item {
+                id,
+                de: &m.text,
+                draft: d.as_ref().map(|d| d.text.as_str()),
+            })
+            .collect();
+        let joined: String = range
+            .clone()
+            .map(|i| texts[i])
+            .collect::<Vec<_>>()
+            .join("\n");
+        let terms = self.glossary.hits(&joined);
+        let glossary: Vec<GlossaryTerm> = terms
+            .iter()
+            .map(|t| GlossaryTerm {
+                de: &t.de,
+                en: &t.en,
+            })
+            .collect();
+        let (before, after) = batch::context(texts, range.clone(), CONTEXT_CHARS);
+        let user = protocol::user_message(&Request {
+            items: &items,
+            context_before: &before,
+            context_after: &after,
+            glossary: &glossary,
+        });
+        let request = ChatRequest {
+            estimated_tokens: estimate_tokens(&chat.system) + estimate_tokens(&user),
+            system: chat.system.clone(),
+            user,
+            schema: Some(protocol::reply_schema(chat.target, chat.with_literal)),
+        };
+        let reply = pass.backend.chat(&request).await.map_err(Failed::Backend)?;
+        self.add_usage(pass.backend.name(), reply.usage);
+        match &reply.stop {
+            Stop::Complete => {}
+            Stop::Truncated => {
+                return Err(Failed::Invalid(
+                    "the reply was cut off (output limit)".into(),
+                ));
+            }
+            Stop::Refused(why) => return Err(Failed::Invalid(format!("the model refused: {why}"))),
+            Stop::Other(why) => return Err(Failed::Invalid(format!("the model stopped: {why}"))),
+        }
+        let sources: Vec<&str> = masked.iter().map(|m| m.text.as_str()).collect();
+        let segments = protocol::parse_reply(
+            &reply.text,
+            &Expect {
+                target: chat.target,
+                ids: &ids,
+                sources: &sources,
+                with_literal: chat.with_literal,
+            },
+        )
+        .map_err(|problems| {
+            let described: Vec<String> = problems.iter().map(|p| p.describe()).collect();
+            Failed::Invalid(described.join("; "))
+        })?;
+        let mut out = Vec::with_capacity(segments.len());
+        for ((i, reply), masked) in range.clone().zip(segments).zip(&masked) {
+            let text = unmask(&reply.text, masked).map_err(Failed::Invalid)?;
+            let literal = reply
+                .literal
+                .map(|l| unmask(&l, masked))
+                .transpose()
+                .map_err(Failed::Invalid)?;
+            out.push((
+                i,
+                Ok(self.entry(pass, &units[i], text, literal, reply.notes)),
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn translate_batch(
+        &self,
+        pass: &Pass,
+        units: &[Unit<'_>],
+        texts: &[&str],
+        range: Range<usize>,
+    ) -> Result<Vec<(usize, Result<Entry, String>)>, Failed> {
+        let xml = range.clone().any(|i| !units[i].seg.protected.is_empty());
+        let style = if xml {
+            MaskStyle::Xml
+        } else {
+            MaskStyle::Brackets
+        };
+        let masked: Vec<Masked> = range
+            .clone()
+            .map(|i| mask(texts[i], &units[i].seg.protected, style))
+            .collect();
+        let (before, after) = batch::context(texts, range.clone(), CONTEXT_CHARS);
+        let context = format!("{before}\n\n{after}").trim().to_owned();
+        let request = TranslateRequest {
+            texts: masked.iter().map(|m| m.text.clone()).collect(),
+            context: (!context.is_empty()).then_some(context),
+            xml,
+        };
+        let reply = pass
+            .backend
+            .translate(&request)
+            .await
+            .map_err(Failed::Backend)?;
+        self.add_usage(pass.backend.name(), reply.usage);
+        Ok(range
+            .zip(reply.texts)
+            .zip(&masked)
+            .map(|((i, text), masked)| {
+                let outcome = unmask(&text, masked)
+                    .map(|text| self.entry(pass, &units[i], text, None, Vec::new()))
+                    .map_err(|why| format!("{}: {why}", pass.backend.name()));
+                (i, outcome)
+            })
+            .collect())
+    }
+
+    fn entry(
+        &self,
+        pass: &Pass,
+        unit: &Unit<'_>,
+        text: String,
+        literal: Option<String>,
+        notes: Vec<String>,
+    ) -> Entry {
+        Entry {
+            text,
+            literal,
+            notes,
+            pass: pass.name.to_owned(),
+            backend: pass.backend.name().to_owned(),
+            model: pass.backend.model().to_owned(),
+            source: unit.seg.text.clone(),
+        }
+    }
+
+    fn key(&self, pass: &Pass, unit: &Unit<'_>, source: &str) -> CacheKey {
+        let hits = self.glossary.hits(&unit.seg.text);
+        let mut params = pass.params.clone();
+        if !hits.is_empty() {
+            params["glossary"] = json!(hits);
+        }
+        let kind = pass.backend.kind().to_string();
+        CacheKey::new(&KeyParts {
+            pass: pass.name,
+            backend: pass.backend.name(),
+            kind: &kind,
+            model: pass.backend.model(),
+            prompt_hash: pass.chat.as_ref().map_or("", |c| c.prompt_hash.as_str()),
+            params: &params,
+            context: &unit.context,
+            source,
+        })
+    }
+
+    fn cached(&self, key: &CacheKey) -> Option<Entry> {
+        let cache = self.cache.as_ref()?.lock().ok()?;
+        match cache.get(key) {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.warn(format!("cache: {e}; going on without it"));
+                None
+            }
+        }
+    }
+
+    fn remember(&self, entries: &[(CacheKey, Entry)]) {
+        let Some(cache) = &self.cache else { return };
+        let Ok(cache) = cache.lock() else { return };
+        if let Err(e) = cache.put_many(entries) {
+            self.warn(format!("cache: {e}; results of this run are not cached"));
+        }
+    }
+}
+
+/// What a dry run found for one pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassPlan {
+    pub pass: &'static str,
+    pub backend: String,
+    pub segments: usize,
+    pub cached: usize,
+    pub requests: usize,
+    pub estimated_input: u64,
+    pub unit: &'static str,
+}
+
+fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
+    let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
+    doc.segments
+        .iter()
+        .map(|seg| {
+            let i = seg.index;
+            let before = i.checked_sub(1).map_or("", |p| texts[p]);
+            let after = texts.get(i + 1).copied().unwrap_or_default();
+            Unit {
+                seg,
+                id: format!("s{i}"),
+                context: format!("{before}\n\n{after}"),
+            }
+        })
+        .collect()
+}
+
+/// Batches of consecutive pending segments, sized for the pass's backend.
+fn plan_batches(pass: &Pass, texts: &[&str], pending: &[(usize, CacheKey)]) -> Vec<Range<usize>> {
+    let indices: Vec<usize> = pending.iter().map(|(i, _)| *i).collect();
+    let limits = match &pass.chat {
+        Some(chat) => BatchLimits {
+            max_tokens: chat.max_batch_tokens,
+            max_items: MAX_CHAT_ITEMS,
+            max_bytes: usize::MAX,
+        },
+        None => TRANSLATE_LIMITS,
+    };
+    consecutive_runs(&indices)
+        .into_iter()
+        .flat_map(|run| {
+            let sizes: Vec<(u32, usize)> = run
+                .clone()
+                .map(|i| (estimate_tokens(texts[i]), texts[i].len()))
+                .collect();
+            batch::plan(&sizes, &limits)
+                .into_iter()
+                .map(move |b| run.start + b.start..run.start + b.end)
+        })
+        .collect()
+}
+
+enum Failed {
+    Backend(BackendError),
+    /// The reply did not pass validation.
+    Invalid(String),
+}
+
+fn store(result: &mut SegmentResult, is_draft: bool, entry: Entry, cached: bool) {
+    if is_draft {
+        result.draft = Some(entry.text);
+        result.draft_cached = cached;
+    } else {
+        result.final_text = Some(entry.text);
+        if result.draft.is_none() {
+            result.draft = entry.literal;
+        }
+        result.notes = entry.notes;
+        result.final_cached = cached;
+    }
+}
+
+/// Second half first on the stack, so the first half is tried first.
+fn split(queue: &mut Vec<Range<usize>>, range: Range<usize>) {
+    if let Some((first, second)) = batch::halves(range) {
+        queue.push(second);
+        queue.push(first);
+    }
+}
+
+/// `[1, 2, 3, 7, 8]` → `[1..4, 7..9]`.
+fn consecutive_runs(indices: &[usize]) -> Vec<Range<usize>> {
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for &i in indices {
+        match runs.last_mut() {
+            Some(run) if run.end == i => run.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs
+}
+
+/// The protected spans of `source` as they occur in `draft` (a translation service keeps them
+/// verbatim); spans it cannot find are simply not masked.
+fn spans_in(draft: &str, source: &str, protected: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    for range in protected {
+        let Some(span) = source.get(range.clone()) else {
+            continue;
+        };
+        if let Some(at) = draft.get(from..).and_then(|rest| rest.find(span)) {
+            spans.push(from + at..from + at + span.len());
+            from += at + span.len();
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_consecutive_indices() {
+        assert_eq!(
+            consecutive_runs(&[1, 2, 3, 7, 8, 10]),
+            vec![1..4, 7..9, 10..11]
+        );
+        assert!(consecutive_runs(&[]).is_empty());
+    }
+
+    #[test]
+    fn spans_are_found_in_the_draft_in_order() {
+        let source = "Nutze `a` und `b`.";
+        let protected = [6..9, 14..17];
+        assert_eq!(
+            spans_in("Use `a` and `b`.", source, &protected),
+            vec![4..7, 12..15]
+        );
+        assert_eq!(spans_in("Use a and `b`.", source, &protected), vec![10..13]);
+    }
+}
