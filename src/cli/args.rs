@@ -55,6 +55,19 @@ pub enum Command {
     /// Show the configuration and where each value comes from
     #[command(subcommand, after_help = CONFIG_HELP)]
     Config(ConfigCommand),
+    /// List the configured backends; --check calls each one once
+    #[command(after_help = BACKENDS_HELP)]
+    Backends {
+        /// Make one minimal authenticated call per backend and report what answered
+        #[arg(long)]
+        check: bool,
+        /// Print as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cache of finished paragraphs: what is in it, or empty it
+    #[command(subcommand, after_help = CACHE_HELP)]
+    Cache(CacheCommand),
     /// Print a shell completion script
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -98,6 +111,21 @@ Examples:
   klartext config show
   klartext config show --json
   klartext config path";
+
+const BACKENDS_HELP: &str = "\
+Examples:
+  klartext backends                 which backend runs which pass, and where each setting came from
+  klartext backends --check         one small authenticated call each: is the key right, is the model there?
+  klartext backends --check --json";
+
+const CACHE_HELP: &str = "\
+Every finished paragraph is cached, keyed by everything that affects it (pass, backend, model,
+prompt, parameters, context, text), so a re-run sends only what changed.
+
+Examples:
+  klartext cache stats
+  klartext cache stats --json
+  klartext cache clear";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
@@ -200,6 +228,18 @@ pub enum ConfigCommand {
         after_help = "Examples:\n  klartext config path\n  KLARTEXT_CONFIG_DIR=~/dotfiles/klartext klartext config path"
     )]
     Path,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries per pass and backend, and the size on disk
+    Stats {
+        /// Print as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every entry (the next run sends everything again)
+    Clear,
 }
 
 impl Cli {

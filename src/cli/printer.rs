@@ -6,8 +6,13 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::backend::BackendError;
+use crate::cache::CacheError;
 use crate::config::{ColorChoice, ConfigError, Env};
 use crate::files::FileError;
+use crate::glossary::GlossaryError;
+use crate::pipeline::EngineError;
+use crate::prompt::PromptError;
 use crate::render::sanitize;
 use crate::term::{self, Terminal};
 
@@ -119,14 +124,25 @@ impl Printer {
     }
 }
 
+/// The first hint any error in the chain offers; every library error enum has one.
 fn hint_for(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(|e| {
         if let Some(h) = e.downcast_ref::<Hinted>() {
             Some(h.hint.clone())
-        } else if let Some(f) = e.downcast_ref::<FileError>() {
-            f.hint()
+        } else if let Some(e) = e.downcast_ref::<FileError>() {
+            e.hint()
+        } else if let Some(e) = e.downcast_ref::<ConfigError>() {
+            e.hint()
+        } else if let Some(e) = e.downcast_ref::<BackendError>() {
+            e.hint()
+        } else if let Some(e) = e.downcast_ref::<EngineError>() {
+            e.hint()
+        } else if let Some(e) = e.downcast_ref::<CacheError>() {
+            e.hint()
+        } else if let Some(e) = e.downcast_ref::<GlossaryError>() {
+            e.hint()
         } else {
-            e.downcast_ref::<ConfigError>().and_then(ConfigError::hint)
+            e.downcast_ref::<PromptError>().and_then(PromptError::hint)
         }
     })
 }

@@ -179,32 +179,46 @@ impl Engine {
         for pass in self.draft.iter().chain([&self.main]) {
             let pending = self.pending(pass, &units, &mut results);
             let batches = plan_batches(pass, &texts, &pending);
-            let sent: u64 = pending
+            let source: u64 = pending
                 .iter()
                 .map(|&(i, _)| match pass.chat {
                     Some(_) => u64::from(estimate_tokens(texts[i])),
                     None => texts[i].chars().count() as u64,
                 })
                 .sum();
-            let overhead = pass.chat.as_ref().map_or(0, |c| {
-                u64::from(estimate_tokens(&c.system)) * batches.len() as u64
-            });
+            // The requests as they would be sent: prompt, JSON framing, context, glossary.
+            let drafts: Vec<Option<&str>> = results.iter().map(|r| r.draft.as_deref()).collect();
+            let sent: u64 = match pass.chat {
+                Some(_) => batches
+                    .iter()
+                    .map(|b| {
+                        let (request, _) =
+                            self.chat_request(pass, &units, &texts, &drafts, b.clone());
+                        u64::from(request.estimated_tokens)
+                    })
+                    .sum(),
+                None => source,
+            };
             plans.push(PassPlan {
                 pass: pass.name,
                 backend: pass.backend.name().to_owned(),
                 segments: units.len(),
                 cached: units.len() - pending.len(),
                 requests: batches.len(),
-                estimated_input: sent + overhead,
+                estimated_input: sent,
+                source_input: source,
                 unit: if pass.chat.is_some() {
                     "tokens"
                 } else {
                     "characters"
                 },
             });
-            // Pretend the pending drafts arrived, so the main pass is planned as a full send.
+            // Pretend the pending drafts arrived (as long as the German), so the main pass is
+            // planned as a full send of about the right size.
             for (i, _) in &pending {
-                results[*i].draft.get_or_insert_with(String::new);
+                results[*i]
+                    .draft
+                    .get_or_insert_with(|| texts[*i].to_owned());
             }
         }
         plans
@@ -262,14 +276,15 @@ impl Engine {
         out
     }
 
-    async fn chat_batch(
+    /// The request for one chat batch, and the masked German it carries.
+    fn chat_request(
         &self,
         pass: &Pass,
         units: &[Unit<'_>],
         texts: &[&str],
         drafts: &[Option<&str>],
         range: Range<usize>,
-    ) -> Result<Vec<(usize, Result<Entry, String>)>, Failed> {
+    ) -> (ChatRequest, Vec<Masked>) {
         let chat = pass.chat.as_ref().expect("chat passes have a chat setup");
         let masked: Vec<Masked> = range
             .clone()
@@ -286,13 +301,12 @@ impl Engine {
                 })
             })
             .collect();
-        let ids: Vec<&str> = range.clone().map(|i| units[i].id.as_str()).collect();
-        let items: Vec<Item> = ids
-            .iter()
+        let items: Vec<Item> = range
+            .clone()
             .zip(&masked)
             .zip(&masked_drafts)
-            .map(|((id, m), d)| Item {
-                id,
+            .map(|((i, m), d)| Item {
+                id: &units[i].id,
                 de: &m.text,
                 draft: d.as_ref().map(|d| d.text.as_str()),
             })
@@ -323,6 +337,20 @@ impl Engine {
             user,
             schema: Some(protocol::reply_schema(chat.target, chat.with_literal)),
         };
+        (request, masked)
+    }
+
+    async fn chat_batch(
+        &self,
+        pass: &Pass,
+        units: &[Unit<'_>],
+        texts: &[&str],
+        drafts: &[Option<&str>],
+        range: Range<usize>,
+    ) -> Result<Vec<(usize, Result<Entry, String>)>, Failed> {
+        let chat = pass.chat.as_ref().expect("chat passes have a chat setup");
+        let (request, masked) = self.chat_request(pass, units, texts, drafts, range.clone());
+        let ids: Vec<&str> = range.clone().map(|i| units[i].id.as_str()).collect();
         let reply = pass.backend.chat(&request).await.map_err(Failed::Backend)?;
         self.add_usage(pass.backend.name(), reply.usage);
         match &reply.stop {
@@ -473,7 +501,10 @@ pub struct PassPlan {
     pub segments: usize,
     pub cached: usize,
     pub requests: usize,
+    /// What the requests would carry: prompts, framing, context and the paragraphs.
     pub estimated_input: u64,
+    /// The paragraphs alone.
+    pub source_input: u64,
     pub unit: &'static str,
 }
 

@@ -1,7 +1,10 @@
 //! The one integration-test binary: runs the real `klartext` executable in a hermetic
-//! environment (no inherited variables, its own config and cache folders).
+//! environment (no inherited variables, its own config and cache folders), against local
+//! stand-ins for the providers.
 
 mod common;
 mod config;
 mod diff;
 mod fix;
+mod mocks;
+mod online;

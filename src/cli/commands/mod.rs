@@ -1,5 +1,7 @@
 //! One file per subcommand; this file dispatches and holds what they share.
 
+mod backends;
+mod cache;
 mod config;
 mod diff;
 mod fix;
@@ -19,6 +21,8 @@ pub fn run(cli: &Cli, ctx: &Context) -> anyhow::Result<Status> {
         Command::Fix(args) => fix::run(args, ctx),
         Command::Diff(args) => diff::run(args, ctx),
         Command::Config(command) => config::run(command, ctx),
+        Command::Backends { check, json } => backends::run(*check, *json, ctx),
+        Command::Cache(command) => cache::run(command, ctx),
         Command::Completions { shell } => {
             let mut out = super::stdout();
             clap_complete::generate(*shell, &mut Cli::command(), "klartext", &mut out);

@@ -94,22 +94,32 @@ fn load_glossary(
     Ok(glossary)
 }
 
-/// Report the segments that failed, one line each, and say how to retry.
+/// Report the segments that failed: one line per run of paragraphs that failed the same way.
 pub fn report_failures(name: &str, translated: &Translated, ctx: &Context) -> usize {
-    let mut failed = 0;
-    for seg in translated.failed() {
-        failed += 1;
-        let why = seg.error.as_deref().unwrap_or("no result");
-        ctx.printer.error(&anyhow::anyhow!(
-            "{name} ¶ {} ({}): {why}",
-            seg.id
-                .trim_start_matches('s')
-                .parse::<usize>()
-                .map_or(0, |n| n + 1),
-            seg.id
-        ));
+    let failed: Vec<(usize, &str)> = translated
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.final_text.is_none())
+        .map(|(i, s)| (i, s.error.as_deref().unwrap_or("no result")))
+        .collect();
+    let mut at = 0;
+    while at < failed.len() {
+        let (first, why) = failed[at];
+        let mut last = first;
+        while at + 1 < failed.len() && failed[at + 1].1 == why && failed[at + 1].0 == last + 1 {
+            at += 1;
+            last = failed[at].0;
+        }
+        let which = if first == last {
+            format!("¶ {} (s{first})", first + 1)
+        } else {
+            format!("¶ {}–{} (s{first}–s{last})", first + 1, last + 1)
+        };
+        ctx.printer.error(&anyhow::anyhow!("{name} {which}: {why}"));
+        at += 1;
     }
-    failed
+    failed.len()
 }
 
 pub fn not_written(name: &str, failed: usize) -> anyhow::Error {
@@ -181,18 +191,27 @@ pub fn show(
 
 pub fn print_plan(name: &str, plans: &[PassPlan], ctx: &Context) {
     for plan in plans {
+        // How much the prompt, framing and context add on top of the paragraphs themselves.
+        let ratio = match plan.unit {
+            "tokens" if plan.source_input > 0 => format!(
+                ", {:.1} per paragraph token",
+                plan.estimated_input as f64 / plan.source_input as f64
+            ),
+            _ => String::new(),
+        };
+        let requests = if plan.requests == 1 {
+            "request"
+        } else {
+            "requests"
+        };
         ctx.printer.note(&format!(
-            "{name}: {} · {}: {} of {} paragraphs to send in {} {}, about {} {} ({} cached)",
+            "{name}: {} · {}: {} of {} paragraphs to send in {} {requests}, about {} {}{ratio} \
+             ({} cached)",
             plan.pass,
             plan.backend,
             plan.segments - plan.cached,
             plan.segments,
             plan.requests,
-            if plan.requests == 1 {
-                "request"
-            } else {
-                "requests"
-            },
             thousands(plan.estimated_input),
             plan.unit,
             plan.cached,

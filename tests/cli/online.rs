@@ -1,0 +1,371 @@
+//! `fix` end to end against local stand-ins for DeepL and an OpenAI-compatible server.
+
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{TestEnv, sample, stderr_of, stdout_of};
+use crate::mocks::{ChatCompletions, Model, Translate};
+
+const OPENAI_KEY: &str = "sk-test-never-shown-4242";
+const DEEPL_KEY: &str = "deepl-test-never-shown-77:fx";
+
+struct Servers {
+    chat: MockServer,
+    deepl: MockServer,
+}
+
+async fn servers(model: Model) -> Servers {
+    let chat = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header(
+            "authorization",
+            format!("Bearer {OPENAI_KEY}").as_str(),
+        ))
+        .respond_with(ChatCompletions(model))
+        .mount(&chat)
+        .await;
+    let deepl = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/translate"))
+        .and(header(
+            "authorization",
+            format!("DeepL-Auth-Key {DEEPL_KEY}").as_str(),
+        ))
+        .respond_with(Translate)
+        .mount(&deepl)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "object": "list",
+            "data": [{"id": "gpt-4.1-mini", "object": "model", "created": 1_744_318_173, "owned_by": "system"}]
+        })))
+        .mount(&chat)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/usage"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"character_count": 12_345, "character_limit": 500_000}),
+        ))
+        .mount(&deepl)
+        .await;
+    Servers { chat, deepl }
+}
+
+/// A project with both passes configured against the mocks, and a copy of a sample.
+fn project(servers: &Servers, draft: bool) -> TestEnv {
+    let env = TestEnv::new();
+    let passes = if draft {
+        "[passes]\ndraft = \"deepl\"\nrestore = \"openai\"\n"
+    } else {
+        "[passes]\nrestore = \"openai\"\n"
+    };
+    env.write(
+        ".klartext.toml",
+        format!(
+            "{passes}[backends.openai]\nmodel = \"gpt-4.1-mini\"\nbase_url = \"{}/v1\"\n\
+             [backends.deepl]\nbase_url = \"{}\"\n",
+            servers.chat.uri(),
+            servers.deepl.uri()
+        ),
+    );
+    env.write(
+        "article.de.txt",
+        std::fs::read(sample("tech-news.de.txt")).expect("sample"),
+    );
+    env
+}
+
+fn fix(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    env.cmd()
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("DEEPL_API_KEY", DEEPL_KEY)
+        .arg("fix")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.map_or(0, |r| r.len())
+}
+
+#[tokio::test]
+async fn draft_and_restore_write_the_english_and_a_rerun_sends_nothing() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let out = fix(&env, &["article.de.txt", "--width", "100"]);
+    let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let english = String::from_utf8(env.read("article.en.txt")).expect("UTF-8");
+    assert!(
+        english.contains("The restored English of paragraph s0"),
+        "{english}"
+    );
+    assert!(
+        stdout.contains("draft · deepl") && stdout.contains("final · openai"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("usage: deepl:") && stderr.contains("characters billed"),
+        "{stderr}"
+    );
+    let sent = (
+        requests(&servers.deepl).await,
+        requests(&servers.chat).await,
+    );
+    assert_eq!(sent, (1, 1), "one batch per pass for a short article");
+
+    let again = fix(&env, &["article.de.txt"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    let resent = (
+        requests(&servers.deepl).await,
+        requests(&servers.chat).await,
+    );
+    assert_eq!(resent, sent, "the re-run is answered from the cache");
+    assert!(!stderr_of(&again).contains("usage:"), "nothing used");
+}
+
+#[tokio::test]
+async fn one_changed_paragraph_sends_one_batch() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    assert_eq!(
+        fix(&env, &["article.de.txt", "--view", "none"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let text = String::from_utf8(env.read("article.de.txt")).expect("UTF-8");
+    let last = text
+        .trim_end()
+        .rsplit('\n')
+        .next()
+        .expect("a last paragraph")
+        .to_owned();
+    env.write(
+        "article.de.txt",
+        text.replace(&last, &format!("{last} Ein neuer Satz.")),
+    );
+    let before = (
+        requests(&servers.deepl).await,
+        requests(&servers.chat).await,
+    );
+    let out = fix(&env, &["article.de.txt", "--view", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let after = (
+        requests(&servers.deepl).await,
+        requests(&servers.chat).await,
+    );
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1));
+}
+
+#[tokio::test]
+async fn without_a_draft_pass_the_literal_comes_from_the_restore_reply() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    let out = fix(&env, &["article.de.txt", "--width", "100"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("The [-literal-] English of paragraph s0"),
+        "{stdout}"
+    );
+    assert_eq!(requests(&servers.deepl).await, 0);
+}
+
+#[tokio::test]
+async fn a_reply_missing_an_id_is_split_until_it_passes() {
+    let servers = servers(Model::DropsLastOfMany).await;
+    let env = project(&servers, false);
+    let out = fix(&env, &["article.de.txt", "--view", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(requests(&servers.chat).await > 1, "the batch was split");
+    assert!(env.path("article.en.txt").exists());
+}
+
+#[tokio::test]
+async fn an_echoed_paragraph_fails_the_run_and_nothing_is_written() {
+    let servers = servers(Model::Echoes).await;
+    let env = project(&servers, false);
+    let out = fix(&env, &["article.de.txt", "--view", "none"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("article.de.txt ¶ 1 (s0)") && stderr.contains("repeats the German"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing was written") && stderr.contains("run the same command again")
+    );
+    assert!(!env.path("article.en.txt").exists());
+}
+
+#[tokio::test]
+async fn deepl_quota_stops_the_run_with_a_clear_message() {
+    let servers = servers(Model::Good).await;
+    let deepl = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(456)
+                .set_body_json(serde_json::json!({"message": "Quota Exceeded"})),
+        )
+        .expect(1)
+        .mount(&deepl)
+        .await;
+    let servers = Servers {
+        chat: servers.chat,
+        deepl,
+    };
+    let env = project(&servers, true);
+    let out = fix(&env, &["article.de.txt"]);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("HTTP 456") && stderr.contains("quota"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!env.path("article.en.txt").exists());
+}
+
+#[tokio::test]
+async fn dry_run_sends_nothing() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let out = fix(&env, &["article.de.txt", "--dry-run"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("draft · deepl") && stderr.contains("restore · openai"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was sent"));
+    assert_eq!(
+        (
+            requests(&servers.deepl).await,
+            requests(&servers.chat).await
+        ),
+        (0, 0)
+    );
+    assert!(!env.path("article.en.txt").exists());
+}
+
+#[tokio::test]
+async fn keys_appear_nowhere() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let mut seen = Vec::new();
+    for args in [
+        &["article.de.txt", "-v", "--json"][..],
+        &["article.de.txt", "-v"],
+    ] {
+        let out = fix(&env, args);
+        seen.push(stdout_of(&out));
+        seen.push(stderr_of(&out));
+    }
+    // An error path: a wrong key answered with the provider's 401.
+    let bad = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {
+            "message": format!("Incorrect API key provided: {}****4242.", &OPENAI_KEY[..6]),
+            "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})),
+        )
+        .mount(&bad)
+        .await;
+    let bad = Servers {
+        chat: bad,
+        deepl: servers.deepl,
+    };
+    let env_bad = project(&bad, true);
+    let out = fix(&env_bad, &["article.de.txt", "-v"]);
+    assert_eq!(out.status.code(), Some(2));
+    seen.push(stderr_of(&out));
+    let cache = std::fs::read(env.path("cache/cache.sqlite")).expect("a cache");
+    seen.push(String::from_utf8_lossy(&cache).into_owned());
+    seen.push(String::from_utf8_lossy(&env.read("article.en.txt")).into_owned());
+    for text in &seen {
+        for key in [OPENAI_KEY, DEEPL_KEY, "4242"] {
+            assert!(!text.contains(key), "{key} leaked into:\n{text}");
+        }
+    }
+    assert!(
+        seen[4].contains("OPENAI_API_KEY"),
+        "the hint names the variable: {}",
+        seen[4]
+    );
+}
+
+#[tokio::test]
+async fn backends_check_calls_each_backend_once() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let out = env
+        .cmd()
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("DEEPL_API_KEY", DEEPL_KEY)
+        .args(["backends", "--check"])
+        .output()
+        .expect("runs");
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", stderr_of(&out));
+    assert!(
+        stdout.contains("deepl (deepl) · draft") && stdout.contains("openai (openai) · restore"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("12,345 of 500,000") && stdout.contains("gpt-4.1-mini is available"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(OPENAI_KEY) && !stdout.contains(DEEPL_KEY));
+
+    let missing_key = env
+        .cmd()
+        .args(["backends", "--check"])
+        .output()
+        .expect("runs");
+    let stdout = stdout_of(&missing_key);
+    assert_eq!(missing_key.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("FAILED") && stdout.contains("OPENAI_API_KEY"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn cache_stats_and_clear() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    assert_eq!(
+        fix(&env, &["article.de.txt", "--view", "none"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let stats = env
+        .cmd()
+        .args(["cache", "stats", "--json"])
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
+    let paragraphs = json["entries"].as_u64().expect("a count");
+    assert!(paragraphs >= 2, "draft and restore entries: {json}");
+    env.cmd().args(["cache", "clear"]).assert().success();
+    let stats = env
+        .cmd()
+        .args(["cache", "stats", "--json"])
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
+    assert_eq!(json["entries"], 0);
+    // With the cache gone, everything is sent again.
+    let before = requests(&servers.chat).await;
+    assert_eq!(
+        fix(&env, &["article.de.txt", "--view", "none"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(requests(&servers.chat).await, before + 1);
+}
