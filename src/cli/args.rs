@@ -35,9 +35,10 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Print more about what klartext does (encodings, segments, settings used)
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// Print more about what klartext does: -v encodings, cache hits and the model's notes per
+    /// paragraph; -vv also the glossary files read
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     /// Ignore the user and project config files (defaults, environment and flags still apply)
     #[arg(long, global = true)]

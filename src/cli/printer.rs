@@ -44,7 +44,7 @@ impl std::error::Error for Hinted {}
 pub struct Printer {
     color: bool,
     quiet: bool,
-    verbose: bool,
+    verbosity: u8,
 }
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
@@ -57,7 +57,7 @@ impl Printer {
         terminal: &Terminal,
         color: Option<ColorChoice>,
         quiet: bool,
-        verbose: bool,
+        verbosity: u8,
     ) -> Self {
         let choice = color.unwrap_or(if env.get_nonempty("NO_COLOR").is_some() {
             ColorChoice::Never
@@ -67,7 +67,7 @@ impl Printer {
         Self {
             color: term::use_color(choice, env, terminal.stderr_is_tty),
             quiet,
-            verbose,
+            verbosity,
         }
     }
 
@@ -100,7 +100,14 @@ impl Printer {
 
     /// Details shown only with `-v`.
     pub fn detail(&self, message: &str) {
-        if self.verbose {
+        if self.verbosity >= 1 && !self.quiet {
+            self.plain(message);
+        }
+    }
+
+    /// More details, shown only with `-vv`.
+    pub fn trace(&self, message: &str) {
+        if self.verbosity >= 2 && !self.quiet {
             self.plain(message);
         }
     }

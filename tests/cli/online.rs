@@ -279,7 +279,7 @@ async fn keys_appear_nowhere() {
         deepl: servers.deepl,
     };
     let env_bad = project(&bad, true);
-    let out = fix(&env_bad, &["article.de.txt", "-v"]);
+    let out = fix(&env_bad, &["article.de.txt", "-vv"]);
     assert_eq!(out.status.code(), Some(2));
     seen.push(stderr_of(&out));
     let cache = std::fs::read(env.path("cache/cache.sqlite")).expect("a cache");
@@ -368,4 +368,47 @@ async fn cache_stats_and_clear() {
         Some(0)
     );
     assert_eq!(requests(&servers.chat).await, before + 1);
+}
+
+#[tokio::test]
+async fn to_de_corrects_the_german() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let out = fix(&env, &["article.de.txt", "--to", "de", "--width", "100"]);
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let fixed = String::from_utf8(env.read("article.fixed.de.txt")).expect("UTF-8");
+    assert!(
+        fixed.contains("Ein korrigierter deutscher Absatz s0"),
+        "{fixed}"
+    );
+    assert!(
+        stdout.contains("German") && stdout.contains("final · openai"),
+        "{stdout}"
+    );
+    assert_eq!(
+        requests(&servers.deepl).await,
+        0,
+        "no English draft for German output"
+    );
+}
+
+#[tokio::test]
+async fn a_corrupt_cache_is_reported_and_the_output_still_written() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    env.write("cache/cache.sqlite", "this is not a database, it is a note");
+    let out = fix(&env, &["article.de.txt", "--view", "none"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("cache.sqlite") && stderr.contains("without the cache"),
+        "{stderr}"
+    );
+    assert!(env.path("article.en.txt").exists());
+    assert_eq!(
+        std::fs::read(env.path("cache/cache.sqlite")).expect("kept"),
+        b"this is not a database, it is a note",
+        "klartext never deletes the user's file"
+    );
 }

@@ -163,6 +163,7 @@ fn fix_file(
         }
         Some(online) => {
             let translated = online.translate(&doc, &decoded.text);
+            online::details(&name, &translated, ctx);
             let failed = online::report_failures(&name, &translated, ctx);
             let text = translated.document(&doc, &decoded.text);
             report.segments = Some(translated.segments.clone());

@@ -94,6 +94,26 @@ fn load_glossary(
     Ok(glossary)
 }
 
+/// With `-v`: what came from the cache and what was sent, and the model's notes per paragraph.
+pub fn details(name: &str, translated: &Translated, ctx: &Context) {
+    let total = translated.segments.len();
+    let cached = translated
+        .segments
+        .iter()
+        .filter(|s| s.final_cached)
+        .count();
+    ctx.printer.detail(&format!(
+        "{name}: {cached} of {total} paragraphs from the cache, {} sent",
+        total - cached
+    ));
+    for (i, seg) in translated.segments.iter().enumerate() {
+        if !seg.notes.is_empty() {
+            ctx.printer
+                .detail(&format!("{name} ¶ {}: {}", i + 1, seg.notes.join("; ")));
+        }
+    }
+}
+
 /// Report the segments that failed: one line per run of paragraphs that failed the same way.
 pub fn report_failures(name: &str, translated: &Translated, ctx: &Context) -> usize {
     let failed: Vec<(usize, &str)> = translated
