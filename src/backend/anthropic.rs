@@ -88,16 +88,15 @@ impl Anthropic {
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
         let url = format!("{}/v1/messages", self.base_url);
         let body = self.body(request);
-        let answer = self
-            .transport
-            .send(&url, request.estimated_tokens, |client| {
-                self.authorized(client.post(&url)).json(&body)
-            })
-            .await?;
-        let mut reply = parse(&answer.body).map_err(|e| BackendError::malformed(self.name(), e))?;
-        reply.usage.requests = 1 + answer.retries;
-        reply.usage.retries = answer.retries;
-        Ok(reply)
+        self.transport
+            .post_chat(
+                &url,
+                request.estimated_tokens,
+                &body,
+                |r| self.authorized(r),
+                parse,
+            )
+            .await
     }
 
     pub async fn check(&self) -> Result<String, BackendError> {

@@ -161,8 +161,8 @@ impl Deepl {
         Ok(match (usage.character_count, usage.character_limit) {
             (Some(count), Some(limit)) => format!(
                 "{plan} answers; {} of {} characters used this period",
-                grouped(count),
-                grouped(limit)
+                super::grouped(count),
+                super::grouped(limit)
             ),
             _ => format!("{plan} answers at {}", self.base_url),
         })
@@ -171,19 +171,6 @@ impl Deepl {
     fn name(&self) -> &str {
         &self.transport.name
     }
-}
-
-/// `12345` → `12,345`.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 #[derive(Deserialize)]
@@ -453,6 +440,9 @@ mod tests {
         let said = Backend::new(&settings).expect("backend").check().await;
         let expected = "DeepL Free answers; 12,345 of 500,000 characters used this period";
         assert_eq!(said.expect("ok"), expected);
-        assert_eq!(grouped(1_000_000_000_000), "1,000,000,000,000");
+        assert_eq!(
+            crate::backend::grouped(1_000_000_000_000),
+            "1,000,000,000,000"
+        );
     }
 }

@@ -242,6 +242,19 @@ impl Backend {
     }
 }
 
+/// `12345` → `12,345`, for messages about characters and tokens.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// The key a backend needs, or the configuration error that says where to put it.
 fn require_key(settings: &BackendSettings) -> Result<String, BackendError> {
     match &settings.api_key {

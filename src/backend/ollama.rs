@@ -81,17 +81,16 @@ impl Ollama {
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
         let url = format!("{}/api/chat", self.base_url);
         let body = self.body(request);
-        let answer = self
-            .transport
-            .send(&url, request.estimated_tokens, |client| {
-                self.authorized(client.post(&url)).json(&body)
-            })
+        self.transport
+            .post_chat(
+                &url,
+                request.estimated_tokens,
+                &body,
+                |r| self.authorized(r),
+                parse,
+            )
             .await
-            .map_err(|e| self.explain_missing_model(e))?;
-        let mut reply = parse(&answer.body).map_err(|e| BackendError::malformed(self.name(), e))?;
-        reply.usage.requests = 1 + answer.retries;
-        reply.usage.retries = answer.retries;
-        Ok(reply)
+            .map_err(|e| self.explain_missing_model(e))
     }
 
     /// Ollama answers 404 `model 'x' not found` for a model that was never pulled; the

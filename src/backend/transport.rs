@@ -13,7 +13,7 @@ use reqwest::header::HeaderMap;
 use tokio::sync::Semaphore;
 
 use super::failure::{self, Failure, FailureKind};
-use super::{BackendError, ErrorKind};
+use super::{BackendError, ChatReply, ErrorKind};
 use crate::config::{BackendKind, Tuning};
 
 const USER_AGENT: &str = concat!("klartext/", env!("CARGO_PKG_VERSION"));
@@ -182,6 +182,25 @@ impl Transport {
             waited += delay;
             retries += 1;
         }
+    }
+
+    /// POST a chat request's JSON `body` and read the answer with the provider's `parse`;
+    /// the reply's usage counts every attempt.
+    pub async fn post_chat(
+        &self,
+        url: &str,
+        cost: u32,
+        body: &serde_json::Value,
+        authorize: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        parse: fn(&[u8]) -> Result<ChatReply, String>,
+    ) -> Result<ChatReply, BackendError> {
+        let answer = self
+            .send(url, cost, |client| authorize(client.post(url)).json(body))
+            .await?;
+        let mut reply = parse(&answer.body).map_err(|e| BackendError::malformed(&self.name, e))?;
+        reply.usage.requests = 1 + answer.retries;
+        reply.usage.retries = answer.retries;
+        Ok(reply)
     }
 
     /// Wait until the rate limiters allow one more request of `cost` tokens.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::backend::Usage;
+use crate::backend::{Usage, grouped};
 use crate::cache::Cache;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
@@ -232,7 +232,7 @@ pub fn print_plan(name: &str, plans: &[PassPlan], ctx: &Context) {
             plan.segments - plan.cached,
             plan.segments,
             plan.requests,
-            thousands(plan.estimated_input),
+            grouped(plan.estimated_input),
             plan.unit,
             plan.cached,
         ));
@@ -246,12 +246,12 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
         .filter(|(_, u)| u.requests > 0)
         .map(|(name, u)| {
             let amount = if u.billed_characters > 0 {
-                format!("{} characters billed", thousands(u.billed_characters))
+                format!("{} characters billed", grouped(u.billed_characters))
             } else {
                 format!(
                     "{} tokens in, {} out",
-                    thousands(u.input_tokens),
-                    thousands(u.output_tokens)
+                    grouped(u.input_tokens),
+                    grouped(u.output_tokens)
                 )
             };
             let retries = match u.retries {
@@ -270,26 +270,15 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
     (!parts.is_empty()).then(|| format!("usage: {}", parts.join("; ")))
 }
 
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn usage_reads_well() {
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(12), "12");
+        assert_eq!(grouped(123), "123");
         let mut usage = BTreeMap::new();
         usage.insert(
             "deepl".to_owned(),
