@@ -27,6 +27,8 @@ pub enum Model {
     DropsLastOfMany,
     /// Returns the German unchanged.
     Echoes,
+    /// Talks about its work inside the text.
+    Comments,
 }
 
 /// OpenAI Chat Completions: answers the segment protocol in good English.
@@ -54,6 +56,10 @@ impl Respond for ChatCompletions {
                 let kept = markers(de).join(" ");
                 let text = match (self.0, field) {
                     (Model::Echoes, _) => de.to_owned(),
+                    (Model::Comments, _) => format!(
+                        "Here is the corrected English translation of the paragraph: The company \
+                         reported strong growth. {kept}"
+                    ),
                     (_, "de") => format!("Ein korrigierter deutscher Absatz {id}. {kept}"),
                     _ => format!("The restored English of paragraph {id} reads well. {kept}"),
                 };

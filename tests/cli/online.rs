@@ -203,6 +203,17 @@ async fn an_echoed_paragraph_fails_the_run_and_nothing_is_written() {
 }
 
 #[tokio::test]
+async fn commentary_in_the_text_is_caught() {
+    let servers = servers(Model::Comments).await;
+    let env = project(&servers, false);
+    let out = fix(&env, &["article.de.txt", "--view", "none"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("commentary"), "{stderr}");
+    assert!(!env.path("article.en.txt").exists());
+}
+
+#[tokio::test]
 async fn deepl_quota_stops_the_run_with_a_clear_message() {
     let servers = servers(Model::Good).await;
     let deepl = MockServer::start().await;
