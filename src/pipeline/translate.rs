@@ -119,26 +119,19 @@ impl Engine {
         let pending = self.pending(pass, units, results);
         let batches = plan_batches(pass, texts, &pending);
         let drafts: Vec<Option<&str>> = results.iter().map(|r| r.draft.as_deref()).collect();
+        let keys: HashMap<usize, CacheKey> = pending.into_iter().collect();
         let done = join_all(
             batches
                 .into_iter()
-                .map(|range| self.run_batch(pass, units, texts, &drafts, range)),
+                .map(|range| self.run_batch(pass, units, texts, &drafts, &keys, range)),
         )
         .await;
-        let keys: HashMap<usize, CacheKey> = pending.into_iter().collect();
-        let mut fresh = Vec::new();
         for (i, outcome) in done.into_iter().flatten() {
             match outcome {
-                Ok(entry) => {
-                    if let Some(key) = keys.get(&i) {
-                        fresh.push((*key, entry.clone()));
-                    }
-                    store(&mut results[i], is_draft, entry, false);
-                }
+                Ok(entry) => store(&mut results[i], is_draft, entry, false),
                 Err(message) => results[i].error = Some(message),
             }
         }
-        self.remember(&fresh);
     }
 
     /// Fill `results` from the cache; the segments still to send, with their keys.
@@ -225,12 +218,15 @@ impl Engine {
     }
 
     /// One batch, split on invalid replies; the result for each index in `range`.
+    /// Each finished batch goes into the cache at once, so an interruption loses nothing
+    /// that was paid for.
     async fn run_batch(
         &self,
         pass: &Pass,
         units: &[Unit<'_>],
         texts: &[&str],
         drafts: &[Option<&str>],
+        keys: &HashMap<usize, CacheKey>,
         range: Range<usize>,
     ) -> Vec<(usize, Result<Entry, String>)> {
         let mut out = Vec::new();
@@ -252,7 +248,16 @@ impl Engine {
                 }
             };
             match attempt {
-                Ok(entries) => out.extend(entries),
+                Ok(entries) => {
+                    let finished: Vec<(CacheKey, Entry)> = entries
+                        .iter()
+                        .filter_map(|(i, entry)| {
+                            Some((*keys.get(i)?, entry.as_ref().ok()?.clone()))
+                        })
+                        .collect();
+                    self.remember(&finished);
+                    out.extend(entries);
+                }
                 Err(Failed::Backend(e)) => {
                     if e.is_fatal_for_backend() {
                         self.stop(&e);
