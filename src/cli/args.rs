@@ -79,14 +79,21 @@ pub enum Command {
 }
 
 const FIX_HELP: &str = "\
-Without a configured backend, fix runs offline: it repairs the German typography that machine
+With a backend configured (or OPENAI_API_KEY / ANTHROPIC_API_KEY set, with DEEPL_API_KEY for a
+literal draft), fix repairs the German offline, has the model restore the English original,
+writes NAME.en.txt and shows draft against final. Finished paragraphs are cached, so a re-run
+sends only what changed.
+
+Without a backend (or with --offline), fix repairs the German typography that machine
 translation breaks (glued quotes, mixed quote glyphs, hyphen glue, clause dashes, doubled spaces
 and punctuation), flags suspicious spots (headings fused onto paragraphs), and shows the source
-against the repaired German. It writes a file only with -o or --in-place.
+against the repaired German. It then writes a file only with -o or --in-place.
 
 Examples:
   klartext fix samples/tech-news.de.txt
-  klartext fix article.de.txt -o article.fixed.de.txt
+  klartext fix article.de.txt --dry-run         what would be sent, and roughly how many tokens
+  klartext fix article.de.txt                   writes article.en.txt (with a backend)
+  klartext fix article.de.txt --offline -o article.fixed.de.txt
   klartext fix article.de.txt -o out/          writes out/article.fixed.de.txt
   klartext fix notes.txt --in-place            keeps notes.txt.bak
   klartext fix --json a.de.txt b.de.md         a JSON report for scripts
@@ -184,6 +191,10 @@ pub struct FixArgs {
     /// Show what would be sent (paragraphs, requests, estimated tokens) and send nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Run only the offline German repairs, even when a backend is configured
+    #[arg(long, conflicts_with = "dry_run")]
+    pub offline: bool,
 
     /// Neither read nor write the cache of finished paragraphs
     #[arg(long)]

@@ -146,6 +146,100 @@ fn resolve_backend(
     })
 }
 
+/// Backends and passes picked from the environment.
+pub(crate) type Picked = (BTreeMap<String, BackendSettings>, Passes);
+
+/// With no backend configured anywhere, the providers' own key variables pick sensible ones:
+/// `OPENAI_API_KEY` (else `ANTHROPIC_API_KEY`, else `OLLAMA_HOST` with `KLARTEXT_MODEL`) for the
+/// restore pass, and `DEEPL_API_KEY` for the draft. `KLARTEXT_MODEL` names the model. Nothing
+/// is picked without a language model: a draft alone gives no English worth restoring.
+pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigError> {
+    let model = env.get_nonempty("KLARTEXT_MODEL");
+    let restore = [
+        (
+            BackendKind::Openai,
+            "OPENAI_API_KEY",
+            Some(DEFAULT_OPENAI_MODEL),
+        ),
+        (
+            BackendKind::Anthropic,
+            "ANTHROPIC_API_KEY",
+            Some(DEFAULT_ANTHROPIC_MODEL),
+        ),
+        (BackendKind::Ollama, "OLLAMA_HOST", None),
+    ]
+    .into_iter()
+    .find_map(|(kind, var, default)| {
+        env.get_nonempty(var)?;
+        let model = model
+            .map(|m| (m, "KLARTEXT_MODEL"))
+            .or(default.map(|m| (m, var)))?;
+        Some((kind, var, model))
+    });
+    let Some((kind, var, (model, model_source))) = restore else {
+        return Ok(None);
+    };
+    let mut backends = BTreeMap::new();
+    let mut add = |kind: BackendKind,
+                   var: &str,
+                   model: Option<(&str, &str)>|
+     -> Result<String, ConfigError> {
+        let name = kind.to_string();
+        let source = Source::BaseEnv(var.to_owned());
+        let mut base_url = kind
+            .default_base_url()
+            .map(|url| Sourced::new(url.to_owned(), Source::Default));
+        if let Some(url_var) = kind.base_url_env()
+            && let Some(value) = env.get_nonempty(url_var)
+        {
+            let url = if kind == BackendKind::Ollama {
+                ollama_host_url(value)
+            } else {
+                value.to_owned()
+            };
+            base_url = Some(Sourced::new(
+                env_url(url_var, value, &url)?,
+                Source::BaseEnv(url_var.to_owned()),
+            ));
+        }
+        let key_env = kind.default_key_env();
+        let api_key = key_env.and_then(|k| {
+            env.get_nonempty(k)
+                .map(|key| Sourced::new(Secret::new(key), Source::Env(k.to_owned())))
+        });
+        let tuning = resolve_tuning(kind, base_url.as_ref().map(|u| u.value.as_str()), &[]);
+        backends.insert(
+            name.clone(),
+            BackendSettings {
+                name: name.clone(),
+                kind: Sourced::new(kind, source.clone()),
+                base_url,
+                model: model
+                    .map(|(m, from)| Sourced::new(m.to_owned(), Source::BaseEnv(from.to_owned()))),
+                api_key_env: key_env.map(|k| Sourced::new(k.to_owned(), Source::Default)),
+                api_key,
+                tuning,
+            },
+        );
+        Ok(name)
+    };
+    let restore = add(kind, var, Some((model, model_source)))?;
+    let draft = match env.get_nonempty("DEEPL_API_KEY") {
+        Some(_) => Some(add(BackendKind::Deepl, "DEEPL_API_KEY", None)?),
+        None => None,
+    };
+    let passes = Passes {
+        draft: draft
+            .map(|name| Sourced::new(vec![name], Source::BaseEnv("DEEPL_API_KEY".to_owned()))),
+        restore: Some(Sourced::new(vec![restore], Source::BaseEnv(var.to_owned()))),
+    };
+    Ok(Some((backends, passes)))
+}
+
+/// Models picked when only a key variable is set (override with `KLARTEXT_MODEL`).
+const DEFAULT_OPENAI_MODEL: &str = "gpt-4.1-mini";
+const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
+
 fn env_url(var: &str, value: &str, url: &str) -> Result<String, ConfigError> {
     normalize_url(url).map_err(|message| ConfigError::Env {
         var: var.to_owned(),

@@ -225,8 +225,15 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
     let view = choice(env, &layers, view, |c| c.view, "KLARTEXT_VIEW")?;
     let width = width(env, &layers, flags.width)?;
 
-    let backends = backends::resolve_backends(env, &layers)?;
-    let passes = backends::resolve_passes(&layers, &backends)?;
+    let mut backends = backends::resolve_backends(env, &layers)?;
+    let mut passes = backends::resolve_passes(&layers, &backends)?;
+    if backends.is_empty()
+        && passes == Passes::default()
+        && let Some((found, picked)) = backends::from_provider_keys(env)?
+    {
+        backends = found;
+        passes = picked;
+    }
 
     let cache_dir = match env.get_nonempty("KLARTEXT_CACHE_DIR") {
         Some(dir) => Sourced::new(

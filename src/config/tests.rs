@@ -608,3 +608,63 @@ fn names_agree_across_clap_serde_and_display() {
     assert_eq!(View::SideBySide.to_string(), "side-by-side");
     assert_eq!(format!("{:?}", Secret::new(FAKE_KEY)), Secret::MASK);
 }
+
+#[test]
+fn provider_keys_pick_backends_when_nothing_is_configured() {
+    let fx = Fixture::new(None, None);
+    let s = fx.ok(&[("OPENAI_API_KEY", FAKE_KEY), ("DEEPL_API_KEY", "d:fx")]);
+    let restore = s.passes.restore.as_ref().expect("restore picked");
+    assert_eq!(restore.value, ["openai"]);
+    assert_eq!(restore.source, Source::BaseEnv("OPENAI_API_KEY".to_owned()));
+    assert_eq!(
+        s.passes.draft.as_ref().map(|d| d.value.clone()),
+        Some(vec!["deepl".to_owned()])
+    );
+    let openai = &s.backends["openai"];
+    assert_eq!(
+        openai.model.as_ref().map(|m| m.value.as_str()),
+        Some("gpt-4.1-mini")
+    );
+    assert_eq!(openai.endpoint(), Some("https://api.openai.com/v1"));
+    assert_eq!(
+        s.backends["deepl"].endpoint(),
+        Some("https://api-free.deepl.com")
+    );
+
+    let s = fx.ok(&[
+        ("ANTHROPIC_API_KEY", FAKE_KEY),
+        ("KLARTEXT_MODEL", "claude-opus-4-1"),
+        ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9999"),
+    ]);
+    let claude = &s.backends["anthropic"];
+    assert_eq!(
+        claude.model.as_ref().map(|m| m.value.as_str()),
+        Some("claude-opus-4-1")
+    );
+    assert_eq!(claude.endpoint(), Some("http://127.0.0.1:9999"));
+    assert!(s.passes.draft.is_none());
+
+    assert!(
+        !fx.ok(&[("DEEPL_API_KEY", "d")]).has_passes(),
+        "a draft alone is not enough"
+    );
+    assert!(
+        !fx.ok(&[("OLLAMA_HOST", "localhost")]).has_passes(),
+        "ollama needs KLARTEXT_MODEL"
+    );
+    let s = fx.ok(&[("OLLAMA_HOST", "localhost"), ("KLARTEXT_MODEL", "qwen3:8b")]);
+    assert_eq!(
+        s.backends["ollama"].endpoint(),
+        Some("http://localhost:11434")
+    );
+
+    let configured = Fixture::new(
+        Some("[backends.local]\nkind = \"ollama\"\nmodel = \"m\"\n"),
+        None,
+    );
+    let s = configured.ok(&[("OPENAI_API_KEY", FAKE_KEY)]);
+    assert!(
+        !s.has_passes() && !s.backends.contains_key("openai"),
+        "a config file decides"
+    );
+}

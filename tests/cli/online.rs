@@ -423,3 +423,34 @@ async fn a_corrupt_cache_is_reported_and_the_output_still_written() {
         "klartext never deletes the user's file"
     );
 }
+
+#[tokio::test]
+async fn provider_variables_alone_pick_the_backends_and_say_so() {
+    let servers = servers(Model::Good).await;
+    let env = TestEnv::new();
+    env.write(
+        "a.de.txt",
+        std::fs::read(sample("interview.de.txt")).expect("sample"),
+    );
+    let run = |extra: &[&str]| {
+        env.cmd()
+            .env("OPENAI_API_KEY", OPENAI_KEY)
+            .env("OPENAI_BASE_URL", format!("{}/v1", servers.chat.uri()))
+            .args(["fix", "a.de.txt", "--view", "none"])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let offline = run(&["--offline"]);
+    assert_eq!(offline.status.code(), Some(0));
+    assert_eq!(requests(&servers.chat).await, 0, "--offline sends nothing");
+    let out = run(&[]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("using openai (gpt-4.1-mini) from OPENAI_API_KEY"),
+        "{stderr}"
+    );
+    assert!(env.path("a.en.txt").exists());
+    assert_eq!(requests(&servers.chat).await, 1);
+}

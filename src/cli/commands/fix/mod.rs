@@ -25,11 +25,14 @@ const STDIN: &str = "-";
 
 pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
     check_arguments(args)?;
-    let online = if ctx.settings.has_passes() {
+    let online = if ctx.settings.has_passes() && !args.offline {
         Some(Online::new(args, ctx)?)
     } else {
         None
     };
+    if let Some(online) = &online {
+        online::announce(&online.engine, ctx);
+    }
     let mut ledger = Ledger::open(&ctx.settings.cache_dir.value);
     let mut reports = Vec::with_capacity(args.paths.len());
     for (i, path) in args.paths.iter().enumerate() {
@@ -76,8 +79,9 @@ pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
         }
         None if reports.iter().any(|r| r.status == FileStatus::Ok) => {
             ctx.printer.hint(
-                "offline run: only the German was repaired. For English, configure a backend \
-                 (README, \"Configuration\"; `klartext config path` shows where)",
+                "offline run: only the German was repaired. For English, set OPENAI_API_KEY or \
+                 ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a backend \
+                 (README, \"Configuration\")",
             );
         }
         None => {}

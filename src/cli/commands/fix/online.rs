@@ -12,7 +12,7 @@ use crate::cache::Cache;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, stdout};
-use crate::config::Lang;
+use crate::config::{Lang, Source};
 use crate::diff::{DiffOptions, diff_document};
 use crate::glossary::Glossary;
 use crate::pipeline::{Engine, PassPlan, RepairedDocument, Translated};
@@ -92,6 +92,25 @@ fn load_glossary(
         glossary = glossary.merge(Glossary::load(&path)?);
     }
     Ok(glossary)
+}
+
+/// Say which backends were picked from provider key variables (no config file named them),
+/// since they cost money: the user should know, and know how to opt out.
+pub fn announce(engine: &Engine, ctx: &Context) {
+    let restore = ctx.settings.passes.restore.as_ref();
+    let Some(Source::BaseEnv(var)) = restore.map(|r| &r.source) else {
+        return;
+    };
+    let draft = engine
+        .draft
+        .as_ref()
+        .map(|d| format!(" and {} for the draft", d.backend.name()))
+        .unwrap_or_default();
+    ctx.printer.note(&format!(
+        "using {} ({}) from {var} for the restore pass{draft}; --offline repairs the German only",
+        engine.main.backend.name(),
+        engine.main.backend.model(),
+    ));
 }
 
 /// With `-v`: what came from the cache and what was sent, and the model's notes per paragraph.
