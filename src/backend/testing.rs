@@ -49,6 +49,7 @@ pub fn settings(kind: BackendKind, base_url: &str, model: Option<&str>) -> Backe
             Secret::new(TEST_KEY),
             Source::Env(key_env.to_owned()),
         )),
+        region: None,
         tuning: tuning(),
     }
 }

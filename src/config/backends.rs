@@ -117,11 +117,7 @@ fn resolve_backend(
             .default_key_env()
             .map(|var| Sourced::new(var.to_owned(), Source::Default))
     });
-    let key_from_env = api_key_env.as_ref().and_then(|var| {
-        env.get_nonempty(&var.value)
-            .map(|key| Sourced::new(Secret::new(key), Source::Env(var.value.clone())))
-    });
-    let api_key = key_from_env.or_else(|| {
+    let api_key = resolve_key(env, kind.value, api_key_env.as_ref()).or_else(|| {
         tables.iter().rev().find_map(|(layer, table)| {
             table
                 .api_key
@@ -129,6 +125,7 @@ fn resolve_backend(
                 .map(|key| Sourced::new(key.clone(), layer.source.clone()))
         })
     });
+    let region = field(|table| table.region.as_ref()).or_else(|| region_from_env(env, kind.value));
 
     let tuning = resolve_tuning(
         kind.value,
@@ -142,15 +139,45 @@ fn resolve_backend(
         model,
         api_key_env,
         api_key,
+        region,
         tuning,
     })
+}
+
+/// The key from the variable named by `api_key_env`; for the kind's default variable also from
+/// the provider's second one (Gemini: `GOOGLE_API_KEY`).
+fn resolve_key(
+    env: &Env,
+    kind: BackendKind,
+    api_key_env: Option<&Sourced<String>>,
+) -> Option<Sourced<Secret>> {
+    let var = api_key_env?;
+    let fallback = (var.source == Source::Default)
+        .then(|| kind.fallback_key_env())
+        .flatten();
+    [Some(var.value.as_str()), fallback]
+        .into_iter()
+        .flatten()
+        .find_map(|name| {
+            env.get_nonempty(name)
+                .map(|key| Sourced::new(Secret::new(key), Source::Env(name.to_owned())))
+        })
+}
+
+fn region_from_env(env: &Env, kind: BackendKind) -> Option<Sourced<String>> {
+    const VAR: &str = "AZURE_TRANSLATOR_REGION";
+    (kind == BackendKind::Azure)
+        .then(|| env.get_nonempty(VAR))
+        .flatten()
+        .map(|region| Sourced::new(region.to_owned(), Source::BaseEnv(VAR.to_owned())))
 }
 
 /// Backends and passes picked from the environment.
 pub(crate) type Picked = (BTreeMap<String, BackendSettings>, Passes);
 
 /// With no backend configured anywhere, the providers' own key variables pick sensible ones:
-/// `OPENAI_API_KEY` (else `ANTHROPIC_API_KEY`, else `OLLAMA_HOST` with `KLARTEXT_MODEL`) for the
+/// `OPENAI_API_KEY` (else `ANTHROPIC_API_KEY`, `GEMINI_API_KEY` or `GOOGLE_API_KEY`, else
+/// `OLLAMA_HOST` with `KLARTEXT_MODEL`) for the
 /// restore pass, and `DEEPL_API_KEY` for the draft. `KLARTEXT_MODEL` names the model. Nothing
 /// is picked without a language model: a draft alone gives no English worth restoring.
 pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigError> {
@@ -165,6 +192,16 @@ pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigErro
             BackendKind::Anthropic,
             "ANTHROPIC_API_KEY",
             Some(DEFAULT_ANTHROPIC_MODEL),
+        ),
+        (
+            BackendKind::Gemini,
+            "GEMINI_API_KEY",
+            Some(DEFAULT_GEMINI_MODEL),
+        ),
+        (
+            BackendKind::Gemini,
+            "GOOGLE_API_KEY",
+            Some(DEFAULT_GEMINI_MODEL),
         ),
         (BackendKind::Ollama, "OLLAMA_HOST", None),
     ]
@@ -202,11 +239,10 @@ pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigErro
                 Source::BaseEnv(url_var.to_owned()),
             ));
         }
-        let key_env = kind.default_key_env();
-        let api_key = key_env.and_then(|k| {
-            env.get_nonempty(k)
-                .map(|key| Sourced::new(Secret::new(key), Source::Env(k.to_owned())))
-        });
+        let key_env = kind
+            .default_key_env()
+            .map(|k| Sourced::new(k.to_owned(), Source::Default));
+        let api_key = resolve_key(env, kind, key_env.as_ref());
         let tuning = resolve_tuning(kind, base_url.as_ref().map(|u| u.value.as_str()), &[]);
         backends.insert(
             name.clone(),
@@ -216,8 +252,9 @@ pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigErro
                 base_url,
                 model: model
                     .map(|(m, from)| Sourced::new(m.to_owned(), Source::BaseEnv(from.to_owned()))),
-                api_key_env: key_env.map(|k| Sourced::new(k.to_owned(), Source::Default)),
+                api_key_env: key_env,
                 api_key,
+                region: region_from_env(env, kind),
                 tuning,
             },
         );
@@ -239,6 +276,7 @@ pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigErro
 /// Models picked when only a key variable is set (override with `KLARTEXT_MODEL`).
 const DEFAULT_OPENAI_MODEL: &str = "gpt-4.1-mini";
 const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
+const DEFAULT_GEMINI_MODEL: &str = "gemini-2.5-flash";
 
 fn env_url(var: &str, value: &str, url: &str) -> Result<String, ConfigError> {
     normalize_url(url).map_err(|message| ConfigError::Env {

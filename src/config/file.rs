@@ -49,6 +49,8 @@ pub(crate) struct FileBackend {
     pub model: Option<String>,
     pub api_key_env: Option<String>,
     pub api_key: Option<Secret>,
+    /// Azure Translator: the resource's region (`Ocp-Apim-Subscription-Region`).
+    pub region: Option<String>,
     // Tuning (see `tuning.rs`); range-checked in `check`.
     pub concurrency: Option<u32>,
     pub requests_per_minute: Option<u32>,

@@ -123,6 +123,14 @@ impl BackendKind {
         }
     }
 
+    /// A second variable the provider's own tools read the key from, tried after the default.
+    pub fn fallback_key_env(self) -> Option<&'static str> {
+        match self {
+            Self::Gemini => Some("GOOGLE_API_KEY"),
+            _ => None,
+        }
+    }
+
     /// The provider's own variable for the endpoint, honoured below the config files.
     pub fn base_url_env(self) -> Option<&'static str> {
         match self {

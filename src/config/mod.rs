@@ -135,6 +135,8 @@ pub struct BackendSettings {
     pub api_key_env: Option<Sourced<String>>,
     /// From the variable named by `api_key_env` if set and non-empty, else a file's `api_key`.
     pub api_key: Option<Sourced<Secret>>,
+    /// Azure Translator's region: a file's `region`, else `AZURE_TRANSLATOR_REGION`.
+    pub region: Option<Sourced<String>>,
     pub tuning: Tuning,
 }
 
@@ -434,6 +436,12 @@ impl Settings {
                     &secret.source,
                 ),
                 None => row(key("api_key"), NOT_SET.into(), &Source::Default),
+            }
+            if backend.kind.value == BackendKind::Azure {
+                match &backend.region {
+                    Some(region) => row(key("region"), region.value.clone(), &region.source),
+                    None => row(key("region"), NOT_SET.into(), &Source::Default),
+                }
             }
             for (field, value, source) in backend.tuning.shown(backend.kind.value) {
                 row(key(field), value, source);

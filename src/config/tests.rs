@@ -668,3 +668,55 @@ fn provider_keys_pick_backends_when_nothing_is_configured() {
         "a config file decides"
     );
 }
+
+#[test]
+fn gemini_reads_google_api_key_and_azure_its_region() {
+    let fx = Fixture::new(
+        Some("[backends.gemini]\nmodel = \"gemini-2.5-flash\"\n[backends.azure]\n"),
+        None,
+    );
+    let s = fx.ok(&[
+        ("GOOGLE_API_KEY", FAKE_KEY),
+        ("AZURE_TRANSLATOR_REGION", "westeurope"),
+    ]);
+    let gemini = s.backends["gemini"].api_key.as_ref().expect("key");
+    assert_eq!(gemini.source, Source::Env("GOOGLE_API_KEY".to_owned()));
+    let s = fx.ok(&[("GOOGLE_API_KEY", "other"), ("GEMINI_API_KEY", FAKE_KEY)]);
+    assert_eq!(
+        s.backends["gemini"]
+            .api_key
+            .as_ref()
+            .map(|k| k.value.expose()),
+        Some(FAKE_KEY),
+        "GEMINI_API_KEY comes first"
+    );
+    let region = s.backends["azure"]
+        .region
+        .as_ref()
+        .map(|r| r.value.as_str());
+    assert_eq!(region, None);
+    let s = fx.ok(&[("AZURE_TRANSLATOR_REGION", "westeurope")]);
+    let region = s.backends["azure"].region.as_ref().expect("region");
+    assert_eq!(
+        (region.value.as_str(), &region.source),
+        (
+            "westeurope",
+            &Source::BaseEnv("AZURE_TRANSLATOR_REGION".to_owned())
+        )
+    );
+    assert!(
+        s.show()
+            .iter()
+            .any(|r| r.key == "backends.azure.region" && r.value == "westeurope")
+    );
+    let fx = Fixture::new(None, Some("[backends.azure]\nregion = \"eastus\"\n"));
+    let s = fx.ok(&[("AZURE_TRANSLATOR_REGION", "westeurope")]);
+    assert_eq!(
+        s.backends["azure"]
+            .region
+            .as_ref()
+            .map(|r| r.value.as_str()),
+        Some("eastus"),
+        "files win"
+    );
+}
