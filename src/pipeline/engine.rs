@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::protocol::Target;
 use crate::backend::{Backend, BackendError, Usage};
 use crate::cache::Cache;
-use crate::config::{BackendKind, Capability, Lang, Settings};
+use crate::config::{BackendKind, BackendSettings, Capability, Lang, Settings, Sourced};
 use crate::glossary::Glossary;
 use crate::prompt::{Prompt, PromptError, PromptName, literal_rule};
 use crate::segment::content_hash;
@@ -37,10 +37,24 @@ impl EngineError {
     }
 }
 
-/// One pass: its backend and, for language models, the filled system prompt.
+/// One pass: its backends in fallback order.
 pub struct Pass {
     /// "draft", "restore" or "polish-de": the cache and the report use it.
     pub name: &'static str,
+    /// The first serves; when it runs out of quota, fails auth or keeps failing past its
+    /// retry budget, the remaining paragraphs go to the next.
+    pub members: Vec<Member>,
+}
+
+impl Pass {
+    /// The backend named first.
+    pub fn first(&self) -> &Member {
+        &self.members[0]
+    }
+}
+
+/// One backend in a pass and how the pass uses it.
+pub struct Member {
     pub backend: Backend,
     /// For chat backends: the system prompt and the shape of the reply.
     pub chat: Option<ChatSetup>,
@@ -64,8 +78,8 @@ pub struct Engine {
     pub cache: Option<Mutex<Cache>>,
     pub(super) usage: Mutex<BTreeMap<String, Usage>>,
     pub(super) warnings: Mutex<Vec<String>>,
-    /// Quota or auth failures: nothing more is sent to that backend.
-    pub(super) stopped: Mutex<Option<BackendError>>,
+    /// Backends that stopped (quota, auth, or failing past their retries), by name.
+    pub(super) stopped: Mutex<BTreeMap<String, BackendError>>,
 }
 
 impl Engine {
@@ -77,19 +91,22 @@ impl Engine {
         cache: Option<Cache>,
         prompts_dir: Option<&Path>,
     ) -> Result<Self, EngineError> {
-        let backend = |names: &Option<crate::config::Sourced<Vec<String>>>| {
-            // Fallback lists arrive with the remaining providers; the first name serves now.
+        let listed = |names: &Option<Sourced<Vec<String>>>| -> Vec<&BackendSettings> {
             names
-                .as_ref()
-                .and_then(|n| n.value.first())
-                .and_then(|name| settings.backends.get(name))
+                .iter()
+                .flat_map(|n| &n.value)
+                .filter_map(|name| settings.backends.get(name))
+                .collect()
         };
-        let main_settings = backend(&settings.passes.restore).ok_or(EngineError::NoRestore)?;
-        let draft = match (to, backend(&settings.passes.draft)) {
-            (Lang::En, Some(draft)) => Some(draft),
-            _ => None,
+        let restore = listed(&settings.passes.restore);
+        if restore.is_empty() {
+            return Err(EngineError::NoRestore);
+        }
+        let draft = match to {
+            Lang::En => listed(&settings.passes.draft),
+            Lang::De => Vec::new(),
         };
-        let british = draft.is_some_and(|d| {
+        let british = draft.first().is_some_and(|d| {
             d.kind.value == BackendKind::Deepl && d.tuning.target_lang.value == "EN-GB"
         });
         let variant = if british {
@@ -98,27 +115,22 @@ impl Engine {
             "American English"
         };
 
-        let draft = draft
-            .map(|d| -> Result<Pass, EngineError> {
-                let backend = Backend::new(d)?;
-                let chat = if backend.capability() == Capability::Chat {
-                    let prompt = Prompt::load(PromptName::Literal, prompts_dir)?;
-                    let system = prompt.fill(&[("english_variant", variant)])?;
-                    Some(chat_setup(system, Target::English, false, d))
-                } else {
-                    None
-                };
-                Ok(Pass {
-                    name: "draft",
-                    params: params(d, chat.as_ref()),
-                    backend,
-                    chat,
-                })
+        let draft = if draft.is_empty() {
+            None
+        } else {
+            let prompt = Prompt::load(PromptName::Literal, prompts_dir)?;
+            let system = prompt.fill(&[("english_variant", variant)])?;
+            let members = draft
+                .into_iter()
+                .map(|d| member(d, |d| chat_setup(system.clone(), Target::English, false, d)))
+                .collect::<Result<_, _>>()?;
+            Some(Pass {
+                name: "draft",
+                members,
             })
-            .transpose()?;
+        };
 
-        let backend = Backend::new(main_settings)?;
-        let (name, chat) = match to {
+        let (name, system, target, with_literal) = match to {
             Lang::En => {
                 let prompt = Prompt::load(PromptName::Restore, prompts_dir)?;
                 let with_literal = draft.is_none();
@@ -126,29 +138,20 @@ impl Engine {
                     ("english_variant", variant),
                     ("literal_rule", literal_rule(with_literal)),
                 ])?;
-                (
-                    "restore",
-                    chat_setup(system, Target::English, with_literal, main_settings),
-                )
+                ("restore", system, Target::English, with_literal)
             }
             Lang::De => {
                 let prompt = Prompt::load(PromptName::PolishDe, prompts_dir)?;
-                let system = prompt.fill(&[])?;
-                (
-                    "polish-de",
-                    chat_setup(system, Target::German, false, main_settings),
-                )
+                ("polish-de", prompt.fill(&[])?, Target::German, false)
             }
         };
-        let main = Pass {
-            name,
-            params: params(main_settings, Some(&chat)),
-            backend,
-            chat: Some(chat),
-        };
+        let members = restore
+            .into_iter()
+            .map(|r| member(r, |r| chat_setup(system.clone(), target, with_literal, r)))
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             draft,
-            main,
+            main: Pass { name, members },
             glossary,
             cache: cache.map(Mutex::new),
             usage: Mutex::default(),
@@ -167,9 +170,19 @@ impl Engine {
         self.warnings.lock().map(|w| w.clone()).unwrap_or_default()
     }
 
-    /// The quota or auth error that stopped a backend, if any.
-    pub fn stopped(&self) -> Option<BackendError> {
-        self.stopped.lock().ok().and_then(|s| s.clone())
+    /// The errors that stopped backends (quota, auth, failing past their retries), if any.
+    pub fn stopped(&self) -> Vec<BackendError> {
+        self.stopped
+            .lock()
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn is_stopped(&self, backend: &str) -> bool {
+        self.stopped
+            .lock()
+            .map(|s| s.contains_key(backend))
+            .unwrap_or(true)
     }
 
     pub(super) fn add_usage(&self, backend: &str, usage: Usage) {
@@ -187,19 +200,33 @@ impl Engine {
     }
 
     pub(super) fn stop(&self, error: &BackendError) {
-        if let Ok(mut stopped) = self.stopped.lock()
-            && stopped.is_none()
-        {
-            *stopped = Some(error.clone());
+        if let Ok(mut stopped) = self.stopped.lock() {
+            stopped
+                .entry(error.backend.clone())
+                .or_insert_with(|| error.clone());
         }
     }
+}
+
+/// A pass member: a chat backend gets the pass's prompt, a translation service none.
+fn member(
+    settings: &BackendSettings,
+    setup: impl Fn(&BackendSettings) -> ChatSetup,
+) -> Result<Member, EngineError> {
+    let backend = Backend::new(settings)?;
+    let chat = (backend.capability() == Capability::Chat).then(|| setup(settings));
+    Ok(Member {
+        params: params(settings, chat.as_ref()),
+        backend,
+        chat,
+    })
 }
 
 fn chat_setup(
     system: String,
     target: Target,
     with_literal: bool,
-    settings: &crate::config::BackendSettings,
+    settings: &BackendSettings,
 ) -> ChatSetup {
     ChatSetup {
         prompt_hash: content_hash(&system),
@@ -211,7 +238,7 @@ fn chat_setup(
 }
 
 /// Settings that change a result, for the cache key (never the key or URL).
-fn params(settings: &crate::config::BackendSettings, chat: Option<&ChatSetup>) -> Value {
+fn params(settings: &BackendSettings, chat: Option<&ChatSetup>) -> Value {
     let tuning = &settings.tuning;
     match chat {
         Some(chat) => json!({

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::batch::{self, BatchLimits};
-use super::engine::{Engine, Pass};
+use super::engine::{Engine, Member, Pass};
 use super::mask::{MaskStyle, Masked, mask, unmask};
 use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
 use super::{RepairedDocument, RepairedSegment};
@@ -46,6 +46,9 @@ pub struct SegmentResult {
     pub notes: Vec<String>,
     pub draft_cached: bool,
     pub final_cached: bool,
+    /// Which backend produced the draft and the final text (fallbacks may differ).
+    pub draft_backend: Option<String>,
+    pub final_backend: Option<String>,
     pub error: Option<String>,
 }
 
@@ -117,9 +120,13 @@ impl Engine {
     ) {
         let is_draft = pass.name == "draft";
         let pending = self.pending(pass, units, results);
-        let batches = plan_batches(pass, texts, &pending);
+        let indices: Vec<usize> = pending.iter().map(|(i, _)| *i).collect();
+        let batches = match self.active(pass) {
+            Some((_, member)) => plan_batches(member, texts, &indices),
+            None => consecutive_runs(&indices),
+        };
         let drafts: Vec<Option<&str>> = results.iter().map(|r| r.draft.as_deref()).collect();
-        let keys: HashMap<usize, CacheKey> = pending.into_iter().collect();
+        let keys: HashMap<usize, Vec<CacheKey>> = pending.into_iter().collect();
         let done = join_all(
             batches
                 .into_iter()
@@ -134,13 +141,14 @@ impl Engine {
         }
     }
 
-    /// Fill `results` from the cache; the segments still to send, with their keys.
+    /// Fill `results` from the cache — a result from any of the pass's backends counts — and
+    /// return the segments still to send, with their key for each backend.
     fn pending(
         &self,
         pass: &Pass,
         units: &[Unit<'_>],
         results: &mut [SegmentResult],
-    ) -> Vec<(usize, CacheKey)> {
+    ) -> Vec<(usize, Vec<CacheKey>)> {
         let is_draft = pass.name == "draft";
         let mut pending = Vec::new();
         for (i, unit) in units.iter().enumerate() {
@@ -152,10 +160,14 @@ impl Engine {
                 (Some(draft), false, true) => format!("{}\u{1f}{draft}", unit.seg.text),
                 _ => unit.seg.text.clone(),
             };
-            let key = self.key(pass, unit, &source);
-            match self.cached(&key) {
+            let keys: Vec<CacheKey> = pass
+                .members
+                .iter()
+                .map(|member| self.key(pass, member, unit, &source))
+                .collect();
+            match keys.iter().find_map(|key| self.cached(key)) {
                 Some(entry) => store(&mut results[i], is_draft, entry, true),
-                None => pending.push((i, key)),
+                None => pending.push((i, keys)),
             }
         }
         pending
@@ -171,22 +183,25 @@ impl Engine {
         let mut plans = Vec::new();
         for pass in self.draft.iter().chain([&self.main]) {
             let pending = self.pending(pass, &units, &mut results);
-            let batches = plan_batches(pass, &texts, &pending);
+            let member = self.active(pass).map_or(pass.first(), |(_, m)| m);
+            let indices: Vec<usize> = pending.iter().map(|(i, _)| *i).collect();
+            let batches = plan_batches(member, &texts, &indices);
             let source: u64 = pending
                 .iter()
-                .map(|&(i, _)| match pass.chat {
+                .map(|(i, _)| (*i, &member.chat))
+                .map(|(i, chat)| match chat {
                     Some(_) => u64::from(estimate_tokens(texts[i])),
                     None => texts[i].chars().count() as u64,
                 })
                 .sum();
             // The requests as they would be sent: prompt, JSON framing, context, glossary.
             let drafts: Vec<Option<&str>> = results.iter().map(|r| r.draft.as_deref()).collect();
-            let sent: u64 = match pass.chat {
+            let sent: u64 = match member.chat {
                 Some(_) => batches
                     .iter()
                     .map(|b| {
                         let (request, _) =
-                            self.chat_request(pass, &units, &texts, &drafts, b.clone());
+                            self.chat_request(pass, member, &units, &texts, &drafts, b.clone());
                         u64::from(request.estimated_tokens)
                     })
                     .sum(),
@@ -194,13 +209,13 @@ impl Engine {
             };
             plans.push(PassPlan {
                 pass: pass.name,
-                backend: pass.backend.name().to_owned(),
+                backend: member.backend.name().to_owned(),
                 segments: units.len(),
                 cached: units.len() - pending.len(),
                 requests: batches.len(),
                 estimated_input: sent,
                 source_input: source,
-                unit: if pass.chat.is_some() {
+                unit: if member.chat.is_some() {
                     "tokens"
                 } else {
                     "characters"
@@ -217,33 +232,43 @@ impl Engine {
         plans
     }
 
-    /// One batch, split on invalid replies; the result for each index in `range`.
-    /// Each finished batch goes into the cache at once, so an interruption loses nothing
-    /// that was paid for.
+    /// One batch, split on invalid replies; the result for each index in `range`. A backend
+    /// that stops (quota, auth, or failing past its retries) hands the batch to the next one
+    /// in the pass. Each finished batch goes into the cache at once, so an interruption loses
+    /// nothing that was paid for.
     async fn run_batch(
         &self,
         pass: &Pass,
         units: &[Unit<'_>],
         texts: &[&str],
         drafts: &[Option<&str>],
-        keys: &HashMap<usize, CacheKey>,
+        keys: &HashMap<usize, Vec<CacheKey>>,
         range: Range<usize>,
     ) -> Vec<(usize, Result<Entry, String>)> {
         let mut out = Vec::new();
         let mut queue = vec![range];
         while let Some(range) = queue.pop() {
-            if let Some(stopped) = self.stopped() {
-                let why = format!("not sent: {stopped}");
+            let Some((m, member)) = self.active(pass) else {
+                let why = match self.stopped().last() {
+                    Some(e) => format!("not sent: {e}"),
+                    None => "not sent: no backend left".to_owned(),
+                };
                 out.extend(range.map(|i| (i, Err(why.clone()))));
                 continue;
+            };
+            // A fallback with other limits gets the range in batches of its own size.
+            let fitted = plan_batches(member, texts, &range.clone().collect::<Vec<_>>());
+            if fitted.len() > 1 {
+                queue.extend(fitted.into_iter().rev());
+                continue;
             }
-            let attempt = match &pass.chat {
+            let attempt = match &member.chat {
                 Some(_) => {
-                    self.chat_batch(pass, units, texts, drafts, range.clone())
+                    self.chat_batch(pass, member, units, texts, drafts, range.clone())
                         .await
                 }
                 None => {
-                    self.translate_batch(pass, units, texts, range.clone())
+                    self.translate_batch(member, units, texts, range.clone())
                         .await
                 }
             };
@@ -252,45 +277,64 @@ impl Engine {
                     let finished: Vec<(CacheKey, Entry)> = entries
                         .iter()
                         .filter_map(|(i, entry)| {
-                            Some((*keys.get(i)?, entry.as_ref().ok()?.clone()))
+                            Some((*keys.get(i)?.get(m)?, entry.as_ref().ok()?.clone()))
                         })
                         .collect();
                     self.remember(&finished);
                     out.extend(entries);
                 }
                 Err(Failed::Backend(e)) => {
-                    if e.is_fatal_for_backend() {
+                    let gives_up = e.is_fatal_for_backend()
+                        || matches!(e.kind, ErrorKind::Unavailable | ErrorKind::RateLimited);
+                    let fallback = pass
+                        .members
+                        .iter()
+                        .skip(m + 1)
+                        .any(|other| !self.is_stopped(other.backend.name()));
+                    if e.is_fatal_for_backend() || (gives_up && fallback) {
                         self.stop(&e);
                     }
-                    // A refused request may be too large; smaller ones may pass.
-                    if e.kind == ErrorKind::Rejected && range.len() > 1 {
+                    if gives_up && fallback {
+                        queue.push(range);
+                    } else if e.kind == ErrorKind::Rejected && range.len() > 1 {
+                        // A refused request may be too large; smaller ones may pass.
                         split(&mut queue, range);
                     } else {
                         out.extend(range.map(|i| (i, Err(e.to_string()))));
                     }
                 }
-                Err(Failed::Invalid(why)) if range.len() > 1 => {
-                    let _ = why;
-                    split(&mut queue, range);
-                }
+                Err(Failed::Invalid(_)) if range.len() > 1 => split(&mut queue, range),
                 Err(Failed::Invalid(why)) => {
-                    out.extend(range.map(|i| (i, Err(format!("{}: {why}", pass.backend.name())))));
+                    let name = member.backend.name();
+                    out.extend(range.map(|i| (i, Err(format!("{name}: {why}")))));
                 }
             }
         }
         out
     }
 
+    /// The backend that serves `pass` now: the first one that has not stopped.
+    fn active<'p>(&self, pass: &'p Pass) -> Option<(usize, &'p Member)> {
+        pass.members
+            .iter()
+            .enumerate()
+            .find(|(_, member)| !self.is_stopped(member.backend.name()))
+    }
+
     /// The request for one chat batch, and the masked German it carries.
     fn chat_request(
         &self,
         pass: &Pass,
+        member: &Member,
         units: &[Unit<'_>],
         texts: &[&str],
         drafts: &[Option<&str>],
         range: Range<usize>,
     ) -> (ChatRequest, Vec<Masked>) {
-        let chat = pass.chat.as_ref().expect("chat passes have a chat setup");
+        let chat = member
+            .chat
+            .as_ref()
+            .expect("chat backends have a chat setup");
         let masked: Vec<Masked> = range
             .clone()
             .map(|i| mask(texts[i], &units[i].seg.protected, MaskStyle::Brackets))
@@ -348,16 +392,25 @@ impl Engine {
     async fn chat_batch(
         &self,
         pass: &Pass,
+        member: &Member,
         units: &[Unit<'_>],
         texts: &[&str],
         drafts: &[Option<&str>],
         range: Range<usize>,
     ) -> Result<Vec<(usize, Result<Entry, String>)>, Failed> {
-        let chat = pass.chat.as_ref().expect("chat passes have a chat setup");
-        let (request, masked) = self.chat_request(pass, units, texts, drafts, range.clone());
+        let chat = member
+            .chat
+            .as_ref()
+            .expect("chat backends have a chat setup");
+        let (request, masked) =
+            self.chat_request(pass, member, units, texts, drafts, range.clone());
         let ids: Vec<&str> = range.clone().map(|i| units[i].id.as_str()).collect();
-        let reply = pass.backend.chat(&request).await.map_err(Failed::Backend)?;
-        self.add_usage(pass.backend.name(), reply.usage);
+        let reply = member
+            .backend
+            .chat(&request)
+            .await
+            .map_err(Failed::Backend)?;
+        self.add_usage(member.backend.name(), reply.usage);
         match &reply.stop {
             Stop::Complete => {}
             Stop::Truncated => {
@@ -392,7 +445,7 @@ impl Engine {
                 .map_err(Failed::Invalid)?;
             out.push((
                 i,
-                Ok(self.entry(pass, &units[i], text, literal, reply.notes)),
+                Ok(self.entry(pass.name, member, &units[i], text, literal, reply.notes)),
             ));
         }
         Ok(out)
@@ -400,7 +453,7 @@ impl Engine {
 
     async fn translate_batch(
         &self,
-        pass: &Pass,
+        member: &Member,
         units: &[Unit<'_>],
         texts: &[&str],
         range: Range<usize>,
@@ -422,19 +475,19 @@ impl Engine {
             context: (!context.is_empty()).then_some(context),
             xml,
         };
-        let reply = pass
+        let reply = member
             .backend
             .translate(&request)
             .await
             .map_err(Failed::Backend)?;
-        self.add_usage(pass.backend.name(), reply.usage);
+        self.add_usage(member.backend.name(), reply.usage);
         Ok(range
             .zip(reply.texts)
             .zip(&masked)
             .map(|((i, text), masked)| {
                 let outcome = unmask(&text, masked)
-                    .map(|text| self.entry(pass, &units[i], text, None, Vec::new()))
-                    .map_err(|why| format!("{}: {why}", pass.backend.name()));
+                    .map(|text| self.entry("draft", member, &units[i], text, None, Vec::new()))
+                    .map_err(|why| format!("{}: {why}", member.backend.name()));
                 (i, outcome)
             })
             .collect())
@@ -442,7 +495,8 @@ impl Engine {
 
     fn entry(
         &self,
-        pass: &Pass,
+        pass: &str,
+        member: &Member,
         unit: &Unit<'_>,
         text: String,
         literal: Option<String>,
@@ -452,26 +506,26 @@ impl Engine {
             text,
             literal,
             notes,
-            pass: pass.name.to_owned(),
-            backend: pass.backend.name().to_owned(),
-            model: pass.backend.model().to_owned(),
+            pass: pass.to_owned(),
+            backend: member.backend.name().to_owned(),
+            model: member.backend.model().to_owned(),
             source: unit.seg.text.clone(),
         }
     }
 
-    fn key(&self, pass: &Pass, unit: &Unit<'_>, source: &str) -> CacheKey {
+    fn key(&self, pass: &Pass, member: &Member, unit: &Unit<'_>, source: &str) -> CacheKey {
         let hits = self.glossary.hits(&unit.seg.text);
-        let mut params = pass.params.clone();
+        let mut params = member.params.clone();
         if !hits.is_empty() {
             params["glossary"] = json!(hits);
         }
-        let kind = pass.backend.kind().to_string();
+        let kind = member.backend.kind().to_string();
         CacheKey::new(&KeyParts {
             pass: pass.name,
-            backend: pass.backend.name(),
+            backend: member.backend.name(),
             kind: &kind,
-            model: pass.backend.model(),
-            prompt_hash: pass.chat.as_ref().map_or("", |c| c.prompt_hash.as_str()),
+            model: member.backend.model(),
+            prompt_hash: member.chat.as_ref().map_or("", |c| c.prompt_hash.as_str()),
             params: &params,
             context: &unit.context,
             source,
@@ -530,10 +584,9 @@ fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
         .collect()
 }
 
-/// Batches of consecutive pending segments, sized for the pass's backend.
-fn plan_batches(pass: &Pass, texts: &[&str], pending: &[(usize, CacheKey)]) -> Vec<Range<usize>> {
-    let indices: Vec<usize> = pending.iter().map(|(i, _)| *i).collect();
-    let limits = match &pass.chat {
+/// Batches of consecutive pending segments, sized for the backend that will get them.
+fn plan_batches(member: &Member, texts: &[&str], indices: &[usize]) -> Vec<Range<usize>> {
+    let limits = match &member.chat {
         Some(chat) => BatchLimits {
             max_tokens: chat.max_batch_tokens,
             max_items: MAX_CHAT_ITEMS,
@@ -541,7 +594,7 @@ fn plan_batches(pass: &Pass, texts: &[&str], pending: &[(usize, CacheKey)]) -> V
         },
         None => TRANSLATE_LIMITS,
     };
-    consecutive_runs(&indices)
+    consecutive_runs(indices)
         .into_iter()
         .flat_map(|run| {
             let sizes: Vec<(u32, usize)> = run
@@ -565,13 +618,16 @@ fn store(result: &mut SegmentResult, is_draft: bool, entry: Entry, cached: bool)
     if is_draft {
         result.draft = Some(entry.text);
         result.draft_cached = cached;
+        result.draft_backend = Some(entry.backend);
     } else {
         result.final_text = Some(entry.text);
         if result.draft.is_none() {
+            result.draft_backend = entry.literal.is_some().then(|| entry.backend.clone());
             result.draft = entry.literal;
         }
         result.notes = entry.notes;
         result.final_cached = cached;
+        result.final_backend = Some(entry.backend);
     }
 }
 

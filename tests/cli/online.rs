@@ -454,3 +454,59 @@ async fn provider_variables_alone_pick_the_backends_and_say_so() {
     assert!(env.path("a.en.txt").exists());
     assert_eq!(requests(&servers.chat).await, 1);
 }
+
+#[tokio::test]
+async fn a_quota_exhausted_backend_falls_back_to_the_next() {
+    let servers = servers(Model::Good).await;
+    let broke = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(serde_json::json!({"error": {
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+            "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}})))
+        .expect(1)
+        .mount(&broke)
+        .await;
+    let env = TestEnv::new();
+    env.write(
+        ".klartext.toml",
+        format!(
+            "[passes]\nrestore = [\"openai\", \"local\"]\n\
+             [backends.openai]\nmodel = \"gpt-4.1-mini\"\nbase_url = \"{}/v1\"\n\
+             [backends.local]\nkind = \"openai\"\nmodel = \"qwen3:8b\"\nbase_url = \"{}/v1\"\n",
+            broke.uri(),
+            servers.chat.uri()
+        ),
+    );
+    env.write(
+        "a.de.txt",
+        std::fs::read(sample("interview.de.txt")).expect("sample"),
+    );
+    let out = fix(&env, &["a.de.txt", "--json"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("insufficient_quota") || stderr.contains("exceeded your current quota"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("went to the next backend"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let segments = report["files"][0]["segments"].as_array().expect("segments");
+    assert!(
+        segments.iter().all(|s| s["final_backend"] == "local"),
+        "{report}"
+    );
+    assert!(env.path("a.en.txt").exists());
+    let served = requests(&servers.chat).await;
+    let again = fix(&env, &["a.de.txt"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        requests(&servers.chat).await,
+        served,
+        "the fallback's results are cached too"
+    );
+    assert_eq!(
+        requests(&broke).await,
+        1,
+        "nothing more for the exhausted backend"
+    );
+}

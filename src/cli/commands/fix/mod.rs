@@ -67,8 +67,16 @@ pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
             for warning in online.engine.warnings() {
                 ctx.printer.warn(&warning);
             }
-            if let Some(stopped) = online.engine.stopped() {
-                ctx.printer.error(&anyhow::Error::new(stopped));
+            // A backend that stopped is an error when work was left undone, otherwise a
+            // warning: its paragraphs went to the next backend of the pass.
+            for stopped in online.engine.stopped() {
+                if failed > 0 {
+                    ctx.printer.error(&anyhow::Error::new(stopped));
+                } else {
+                    ctx.printer.warn(&format!(
+                        "{stopped}; its paragraphs went to the next backend of the pass"
+                    ));
+                }
             }
             if let Some(line) = online::usage_line(&usage) {
                 ctx.printer.note(&line);
@@ -172,7 +180,7 @@ fn fix_file(
             let text = translated.document(&doc, &decoded.text);
             report.segments = Some(translated.segments.clone());
             if show && failed == 0 {
-                online::show(&translated, &online.engine, args, ctx)?;
+                online::show(&translated, args, ctx)?;
             }
             match text {
                 Some(text) => text,

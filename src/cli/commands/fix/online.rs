@@ -15,7 +15,7 @@ use crate::cli::{Context, stdout};
 use crate::config::{Lang, Source};
 use crate::diff::{DiffOptions, diff_document};
 use crate::glossary::Glossary;
-use crate::pipeline::{Engine, PassPlan, RepairedDocument, Translated};
+use crate::pipeline::{Engine, PassPlan, RepairedDocument, SegmentResult, Translated};
 use crate::render;
 
 /// Everything `fix` needs for the API passes, built once per run.
@@ -104,17 +104,38 @@ pub fn announce(engine: &Engine, ctx: &Context) {
     let draft = engine
         .draft
         .as_ref()
-        .map(|d| format!(" and {} for the draft", d.backend.name()))
+        .map(|d| format!(" and {} for the draft", d.first().backend.name()))
         .unwrap_or_default();
     ctx.printer.note(&format!(
         "using {} ({}) from {var} for the restore pass{draft}; --offline repairs the German only",
-        engine.main.backend.name(),
-        engine.main.backend.model(),
+        engine.main.first().backend.name(),
+        engine.main.first().backend.model(),
     ));
 }
 
 /// With `-v`: what came from the cache and what was sent, and the model's notes per paragraph.
 pub fn details(name: &str, translated: &Translated, ctx: &Context) {
+    // After a fallback, say which backend did what (always: it changes cost and quality).
+    for (side, pick) in [
+        (
+            "draft",
+            (|s| s.draft_backend.as_deref()) as fn(&SegmentResult) -> Option<&str>,
+        ),
+        ("final", |s| s.final_backend.as_deref()),
+    ] {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for backend in translated.segments.iter().filter_map(pick) {
+            match counts.iter_mut().find(|(b, _)| *b == backend) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((backend, 1)),
+            }
+        }
+        if counts.len() > 1 {
+            let list: Vec<String> = counts.iter().map(|(b, n)| format!("{n} by {b}")).collect();
+            ctx.printer
+                .note(&format!("{name}: {side} paragraphs: {}", list.join(", ")));
+        }
+    }
     let total = translated.segments.len();
     let cached = translated
         .segments
@@ -176,18 +197,15 @@ pub fn not_written(name: &str, failed: usize) -> anyhow::Error {
 }
 
 /// Draft against final (or, for `--to de`, the German against its correction), side by side.
-pub fn show(
-    translated: &Translated,
-    engine: &Engine,
-    args: &FixArgs,
-    ctx: &Context,
-) -> anyhow::Result<()> {
+pub fn show(translated: &Translated, args: &FixArgs, ctx: &Context) -> anyhow::Result<()> {
     let english = ctx.settings.to.value == Lang::En;
     let (old_title, old): (String, Vec<&str>) = if english {
-        let source = engine
-            .draft
-            .as_ref()
-            .map_or_else(|| engine.main.backend.name(), |d| d.backend.name());
+        let source = producers(
+            translated
+                .segments
+                .iter()
+                .map(|s| s.draft_backend.as_deref()),
+        );
         let texts = translated
             .segments
             .iter()
@@ -207,7 +225,15 @@ pub fn show(
         .iter()
         .map(|s| s.final_text.as_deref().unwrap_or_default())
         .collect();
-    let new_title = format!("final · {}", engine.main.backend.name());
+    let new_title = format!(
+        "final · {}",
+        producers(
+            translated
+                .segments
+                .iter()
+                .map(|s| s.final_backend.as_deref())
+        )
+    );
     let Some(mut opts) = super::super::render_options(ctx, &args.display, (&old_title, &new_title))
     else {
         return Ok(());
@@ -226,6 +252,18 @@ pub fn show(
     let mut out = stdout();
     render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
     crate::cli::finish(out)
+}
+
+/// The backends that produced a side, in order of first use: `deepl`, or `openai+local` after
+/// a fallback.
+fn producers<'a>(names: impl Iterator<Item = Option<&'a str>>) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for name in names.flatten() {
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    seen.join("+")
 }
 
 pub fn print_plan(name: &str, plans: &[PassPlan], ctx: &Context) {
