@@ -45,6 +45,7 @@ pub struct Failure {
 pub fn classify(kind: BackendKind, status: u16, headers: &HeaderMap, body: &[u8]) -> Failure {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let (message, code) = json.as_ref().map(error_message).unwrap_or_default();
+    let reasons = json.as_ref().map(google_reasons).unwrap_or_default();
     let message = if message.is_empty() {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
@@ -56,7 +57,7 @@ pub fn classify(kind: BackendKind, status: u16, headers: &HeaderMap, body: &[u8]
     } else {
         message
     };
-    let failure_kind = kind_of(kind, status, &code, &message);
+    let failure_kind = kind_of(kind, status, &code, &message, &reasons);
     let wait = wait_hint(headers, SystemTime::now()).or_else(|| json.as_ref().and_then(retry_info));
     Failure {
         kind: failure_kind,
@@ -66,8 +67,19 @@ pub fn classify(kind: BackendKind, status: u16, headers: &HeaderMap, body: &[u8]
     }
 }
 
-fn kind_of(kind: BackendKind, status: u16, code: &str, message: &str) -> FailureKind {
+fn kind_of(
+    kind: BackendKind,
+    status: u16,
+    code: &str,
+    message: &str,
+    reasons: &[String],
+) -> FailureKind {
     let lower = message.to_ascii_lowercase();
+    if matches!(kind, BackendKind::Gemini | BackendKind::Google)
+        && let Some(google) = google_kind(status, code, &lower, reasons)
+    {
+        return google;
+    }
     let quota_words = code == "insufficient_quota"
         || code == "billing_error"
         || lower.contains("credit balance is too low")
@@ -76,6 +88,15 @@ fn kind_of(kind: BackendKind, status: u16, code: &str, message: &str) -> Failure
     match (kind, status) {
         (BackendKind::Deepl, 456) => FailureKind::Quota,
         (BackendKind::Deepl, 529) => FailureKind::RateLimited,
+        // Azure's 403001: the free tier's characters are used up.
+        (BackendKind::Azure, 403) if code == "403001" => FailureKind::Quota,
+        // A missing or refused key, or a request over the operator's size limit: every
+        // later request fails the same way.
+        (BackendKind::Libretranslate, 400)
+            if lower.contains("api key") || lower.contains("exceeds text limit") =>
+        {
+            FailureKind::Fatal
+        }
         (_, 402) => FailureKind::Quota,
         (_, 400 | 403 | 429) if quota_words => FailureKind::Quota,
         (_, 429) => FailureKind::RateLimited,
@@ -86,22 +107,89 @@ fn kind_of(kind: BackendKind, status: u16, code: &str, message: &str) -> Failure
     }
 }
 
+/// Google's APIs (Gemini, Cloud Translation) say more in `status`, the detail reasons and quota
+/// ids than in the HTTP status. Gemini's per-minute 429s read "You exceeded your current
+/// quota" too, so only a daily (or zero) limit counts as quota; `None` leaves it to the status.
+fn google_kind(status: u16, code: &str, lower: &str, reasons: &[String]) -> Option<FailureKind> {
+    let reason = |name: &str| reasons.iter().any(|r| r == name);
+    if reason("API_KEY_INVALID")
+        || lower.contains("api key not valid")
+        || lower.contains("api key expired")
+        || code == "FAILED_PRECONDITION"
+    {
+        return Some(FailureKind::Fatal);
+    }
+    if !matches!(status, 403 | 429) {
+        return None;
+    }
+    let daily = reason("dailyLimitExceeded")
+        || reasons.iter().any(|r| r.contains("PerDay"))
+        || lower.contains("daily limit exceeded")
+        || lower.contains("per day")
+        || zero_limit(lower);
+    if daily {
+        return Some(FailureKind::Quota);
+    }
+    let rate = status == 429
+        || reason("userRateLimitExceeded")
+        || reason("rateLimitExceeded")
+        || lower.contains("rate limit exceeded");
+    rate.then_some(FailureKind::RateLimited)
+}
+
+/// "Quota exceeded for metric: …, limit: 0": the plan does not include this model at all.
+fn zero_limit(lower: &str) -> bool {
+    lower.match_indices("limit: 0").any(|(at, found)| {
+        !lower[at + found.len()..].starts_with(|c: char| c.is_ascii_digit() || c == '.')
+    })
+}
+
+/// Google's machine-readable reasons: `details[].reason` (`google.rpc.ErrorInfo`, e.g.
+/// `API_KEY_INVALID`), `details[].violations[].quotaId` (`google.rpc.QuotaFailure`, e.g.
+/// `GenerateRequestsPerDayPerProjectPerModel-FreeTier`) and Translation v2's
+/// `errors[].reason` (`dailyLimitExceeded`, `userRateLimitExceeded`).
+fn google_reasons(json: &Value) -> Vec<String> {
+    let Some(error) = json.get("error") else {
+        return Vec::new();
+    };
+    let list = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
+    let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
+    let mut reasons = Vec::new();
+    for detail in list(error.get("details")) {
+        reasons.extend(text(&detail, "reason"));
+        for violation in list(detail.get("violations")) {
+            reasons.extend(text(&violation, "quotaId"));
+        }
+    }
+    for item in list(error.get("errors")) {
+        reasons.extend(text(&item, "reason"));
+    }
+    reasons
+}
+
 /// The message and code of the providers' error envelopes:
-/// OpenAI-style `{"error":{"message","type","code"}}` (also Gemini's `status`, OpenRouter's
-/// numeric `code`), Anthropic `{"type":"error","error":{"type","message"}}`, Ollama
-/// `{"error":"…"}`, DeepL `{"message":…}`.
+/// OpenAI-style `{"error":{"message","type","code"}}` (also Gemini's and Google's `status`,
+/// Azure's and OpenRouter's numeric `code`), Anthropic
+/// `{"type":"error","error":{"type","message"}}`, Ollama and LibreTranslate `{"error":"…"}`,
+/// DeepL `{"message":…}`.
 fn error_message(json: &Value) -> (String, String) {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
     match json.get("error") {
         Some(Value::String(message)) => (message.clone(), String::new()),
         Some(error) => {
-            let code = error
-                .get("code")
-                .and_then(Value::as_str)
-                .or_else(|| error.get("type").and_then(Value::as_str))
-                .or_else(|| error.get("status").and_then(Value::as_str))
+            let field = |name| error.get(name).and_then(Value::as_str).map(str::to_owned);
+            let code = field("code")
+                .or_else(|| field("type"))
+                .or_else(|| field("status"))
+                // Azure's six digits (`403001`) say more than its HTTP status.
+                .or_else(|| {
+                    error
+                        .get("code")
+                        .and_then(Value::as_u64)
+                        .map(|c| c.to_string())
+                })
                 .unwrap_or_default();
-            (text(error.get("message")), code.to_owned())
+            (text(error.get("message")), code)
         }
         None => (text(json.get("message")), text(json.get("code"))),
     }
@@ -337,6 +425,110 @@ mod tests {
         );
         assert_eq!(msg("<html>gateway</html>"), "<html>gateway</html>");
         assert_eq!(msg(""), "HTTP 400");
+    }
+
+    /// `(backend, status, body, expected)` rows, checked together so a failure names its row.
+    fn assert_kinds(rows: &[(BackendKind, u16, String, FailureKind)]) {
+        for (backend, status, body, expected) in rows {
+            let f = classify(*backend, *status, &HeaderMap::new(), body.as_bytes());
+            assert_eq!(f.kind, *expected, "{backend} {status} {body}");
+        }
+    }
+
+    #[test]
+    fn gemini_quota_rate_limits_and_keys() {
+        use FailureKind::{Fatal, Quota, RateLimited, Rejected, Transient};
+        let row = |code: u16, status: &str, message: &str, details: Value, expected| {
+            let error = serde_json::json!({"code": code, "message": message, "status": status, "details": details});
+            let body = serde_json::json!({ "error": error }).to_string();
+            (BackendKind::Gemini, code, body, expected)
+        };
+        let exhausted = "You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10, model: gemini-2.5-flash\nPlease retry in 7.5s.";
+        let per = |quota_id: &str| {
+            serde_json::json!([
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests", "quotaId": quota_id}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}
+            ])
+        };
+        let minute = per("GenerateRequestsPerMinutePerProjectPerModel-FreeTier");
+        let day = per("GenerateRequestsPerDayPerProjectPerModel-FreeTier");
+        let bad_key = serde_json::json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]);
+        let no = || serde_json::json!([]);
+        let no_model = exhausted.replace("limit: 10", "limit: 0");
+        // Gemini's per-minute 429 says "exceeded your current quota" too: wait and retry.
+        #[rustfmt::skip]
+        let rows = [
+            row(429, "RESOURCE_EXHAUSTED", exhausted, minute, RateLimited),
+            row(429, "RESOURCE_EXHAUSTED", exhausted, day, Quota),
+            row(429, "RESOURCE_EXHAUSTED", "Quota exceeded for metric: requests per day", no(), Quota),
+            row(429, "RESOURCE_EXHAUSTED", &no_model, no(), Quota),
+            row(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", bad_key, Fatal),
+            row(400, "FAILED_PRECONDITION", "User location is not supported for the API use.", no(), Fatal),
+            row(400, "INVALID_ARGUMENT", "Invalid JSON payload received.", no(), Rejected),
+            row(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers.", no(), Fatal),
+            row(503, "UNAVAILABLE", "The model is overloaded.", no(), Transient),
+        ];
+        assert_kinds(&rows);
+        assert!(zero_limit("limit: 0") && !zero_limit("limit: 0.5") && !zero_limit("limit: 05"));
+    }
+
+    #[test]
+    fn google_translate_legacy_reasons() {
+        use FailureKind::{Fatal, Quota, RateLimited, Rejected};
+        let row = |status: u16, message: &str, reason: &str, expected| {
+            let item =
+                serde_json::json!({"message": message, "domain": "usageLimits", "reason": reason});
+            let body = serde_json::json!({"error": {"code": status, "message": message, "errors": [item]}});
+            (BackendKind::Google, status, body.to_string(), expected)
+        };
+        #[rustfmt::skip]
+        let rows = [
+            row(403, "Daily Limit Exceeded", "dailyLimitExceeded", Quota),
+            row(403, "User Rate Limit Exceeded", "userRateLimitExceeded", RateLimited),
+            row(403, "Rate Limit Exceeded", "rateLimitExceeded", RateLimited),
+            row(403, "Too many requests", "rateLimitExceeded", RateLimited),
+            row(400, "API key not valid. Please pass a valid API key.", "badRequest", Fatal),
+            row(403, "Requests from this referer are blocked.", "forbidden", Fatal),
+            row(400, "Invalid Value", "invalid", Rejected),
+        ];
+        assert_kinds(&rows);
+    }
+
+    #[test]
+    fn azure_and_libretranslate_codes() {
+        use FailureKind::{Fatal, Quota, RateLimited, Rejected, Transient};
+        let azure = |status: u16, code: u32, message: &str, expected| {
+            let body = serde_json::json!({"error": {"code": code, "message": message}});
+            (BackendKind::Azure, status, body.to_string(), expected)
+        };
+        let libre = |status: u16, message: &str, expected| {
+            let body = serde_json::json!({ "error": message }).to_string();
+            (BackendKind::Libretranslate, status, body, expected)
+        };
+        let free =
+            "The operation isn't allowed because the subscription has exceeded its free quota.";
+        #[rustfmt::skip]
+        let rows = [
+            azure(403, 403_001, free, Quota),
+            azure(403, 403_000, "The operation isn't allowed.", Fatal),
+            azure(401, 401_000, "The request isn't authorized because credentials are missing or invalid.", Fatal),
+            azure(429, 429_001, "The server rejected the request because the client has exceeded request limits.", RateLimited),
+            azure(408, 408_001, "The requested translation system is not yet available.", Transient),
+            azure(500, 500_000, "An unexpected error occurred.", Transient),
+            azure(503, 503_000, "Service is temporarily unavailable.", Transient),
+            azure(400, 400_050, "The input text is too long.", Rejected),
+            libre(400, "Visit https://portal.libretranslate.com to get an API key", Fatal),
+            libre(400, "Please contact the server operator to get an API key", Fatal),
+            libre(400, "Invalid request: request (6000) exceeds text limit (5000)", Fatal),
+            libre(400, "xx is not supported", Rejected),
+            libre(403, "Invalid API key", Fatal),
+            libre(429, "Slowdown: 30 per 1 minute", RateLimited),
+            libre(500, "Cannot translate text: boom", Transient),
+        ];
+        assert_kinds(&rows);
+        let body = serde_json::json!({"error": {"code": 403_001, "message": free}}).to_string();
+        let f = classify(BackendKind::Azure, 403, &HeaderMap::new(), body.as_bytes());
+        assert_eq!(f.message, free);
     }
 
     #[test]

@@ -1,18 +1,23 @@
 //! The providers klartext talks to, behind one closed enum of concrete clients. Two
-//! capabilities: *translate* (texts + context → texts: DeepL) and *chat* (system + user
-//! message, optional JSON schema → text, stop reason, usage: OpenAI-compatible servers,
-//! Anthropic, Ollama). Each client owns its wire format (DTOs, auth, parsing); the shared
-//! [`transport`] owns the HTTP client, limits and retries, and [`failure`] classifies errors
-//! once for all of them. Nothing here knows about files, diffs or terminals.
+//! capabilities: *translate* (texts + context → texts: DeepL, Google Cloud Translation, Azure
+//! Translator, LibreTranslate) and *chat* (system + user message, optional JSON schema → text,
+//! stop reason, usage: OpenAI-compatible servers, Anthropic, Gemini, Ollama). Each client owns
+//! its wire format (DTOs, auth, parsing); the shared [`transport`] owns the HTTP client, limits
+//! and retries, and [`failure`] classifies errors once for all of them. Nothing here knows
+//! about files, diffs or terminals.
 
 mod anthropic;
+mod azure;
 mod deepl;
 pub mod failure;
+mod gemini;
+mod google;
+mod libretranslate;
 mod ollama;
 mod openai;
 pub mod transport;
 
-use std::ops::AddAssign;
+use std::ops::{AddAssign, Range};
 use std::sync::atomic::Ordering;
 
 use serde::Serialize;
@@ -142,8 +147,12 @@ impl BackendError {
 pub enum Backend {
     Openai(openai::Openai),
     Anthropic(anthropic::Anthropic),
+    Gemini(gemini::Gemini),
     Ollama(ollama::Ollama),
     Deepl(deepl::Deepl),
+    Google(google::Google),
+    Azure(azure::Azure),
+    Libretranslate(libretranslate::Libretranslate),
 }
 
 impl Backend {
@@ -151,18 +160,13 @@ impl Backend {
         Ok(match settings.kind.value {
             BackendKind::Openai => Self::Openai(openai::Openai::new(settings)?),
             BackendKind::Anthropic => Self::Anthropic(anthropic::Anthropic::new(settings)?),
+            BackendKind::Gemini => Self::Gemini(gemini::Gemini::new(settings)?),
             BackendKind::Ollama => Self::Ollama(ollama::Ollama::new(settings)?),
             BackendKind::Deepl => Self::Deepl(deepl::Deepl::new(settings)?),
-            other => {
-                return Err(BackendError {
-                    backend: settings.name.clone(),
-                    kind: ErrorKind::Config,
-                    message: format!("kind {other} is not available in this version"),
-                    hint: Some(
-                        "use openai, anthropic, ollama or deepl for now; the others are coming"
-                            .to_owned(),
-                    ),
-                });
+            BackendKind::Google => Self::Google(google::Google::new(settings)?),
+            BackendKind::Azure => Self::Azure(azure::Azure::new(settings)?),
+            BackendKind::Libretranslate => {
+                Self::Libretranslate(libretranslate::Libretranslate::new(settings)?)
             }
         })
     }
@@ -171,8 +175,12 @@ impl Backend {
         match self {
             Self::Openai(b) => &b.transport,
             Self::Anthropic(b) => &b.transport,
+            Self::Gemini(b) => &b.transport,
             Self::Ollama(b) => &b.transport,
             Self::Deepl(b) => &b.transport,
+            Self::Google(b) => &b.transport,
+            Self::Azure(b) => &b.transport,
+            Self::Libretranslate(b) => &b.transport,
         }
     }
 
@@ -193,8 +201,9 @@ impl Backend {
         match self {
             Self::Openai(b) => &b.model,
             Self::Anthropic(b) => &b.model,
+            Self::Gemini(b) => &b.model,
             Self::Ollama(b) => &b.model,
-            Self::Deepl(_) => "",
+            Self::Deepl(_) | Self::Google(_) | Self::Azure(_) | Self::Libretranslate(_) => "",
         }
     }
 
@@ -207,8 +216,11 @@ impl Backend {
         match self {
             Self::Openai(b) => b.chat(request).await,
             Self::Anthropic(b) => b.chat(request).await,
+            Self::Gemini(b) => b.chat(request).await,
             Self::Ollama(b) => b.chat(request).await,
-            Self::Deepl(_) => Err(self.wrong_capability("chat")),
+            Self::Deepl(_) | Self::Google(_) | Self::Azure(_) | Self::Libretranslate(_) => {
+                Err(self.wrong_capability("chat"))
+            }
         }
     }
 
@@ -218,7 +230,12 @@ impl Backend {
     ) -> Result<TranslateReply, BackendError> {
         match self {
             Self::Deepl(b) => b.translate(request).await,
-            _ => Err(self.wrong_capability("translate")),
+            Self::Google(b) => b.translate(request).await,
+            Self::Azure(b) => b.translate(request).await,
+            Self::Libretranslate(b) => b.translate(request).await,
+            Self::Openai(_) | Self::Anthropic(_) | Self::Gemini(_) | Self::Ollama(_) => {
+                Err(self.wrong_capability("translate"))
+            }
         }
     }
 
@@ -227,8 +244,12 @@ impl Backend {
         match self {
             Self::Openai(b) => b.check().await,
             Self::Anthropic(b) => b.check().await,
+            Self::Gemini(b) => b.check().await,
             Self::Ollama(b) => b.check().await,
             Self::Deepl(b) => b.check().await,
+            Self::Google(b) => b.check().await,
+            Self::Azure(b) => b.check().await,
+            Self::Libretranslate(b) => b.check().await,
         }
     }
 
@@ -253,6 +274,48 @@ pub fn grouped(n: u64) -> String {
         out.push(digit);
     }
     out
+}
+
+/// Consecutive ranges of `texts` with at most `max_texts` texts and `max_chars` characters
+/// each, for translation services with per-request limits. A text longer than `max_chars` on
+/// its own still goes alone; the service's answer then says what is wrong.
+fn char_slices(texts: &[String], max_texts: usize, max_chars: usize) -> Vec<Range<usize>> {
+    let mut slices = Vec::new();
+    let (mut start, mut chars) = (0, 0);
+    for (i, text) in texts.iter().enumerate() {
+        let cost = text.chars().count();
+        if i > start && (i - start == max_texts || chars + cost > max_chars) {
+            slices.push(start..i);
+            (start, chars) = (i, 0);
+        }
+        chars += cost;
+    }
+    if start < texts.len() {
+        slices.push(start..texts.len());
+    }
+    slices
+}
+
+/// Characters in `texts`, as translation services count and bill them.
+fn chars_in(texts: &[String]) -> u64 {
+    texts.iter().map(|t| t.chars().count() as u64).sum()
+}
+
+/// `url` with `pairs` appended to its query, percent-encoded. (reqwest's `query` needs a
+/// feature klartext does not enable.) The error never repeats the pairs: one may be a key.
+fn url_with_query(
+    backend: &str,
+    url: &str,
+    pairs: &[(&str, &str)],
+) -> Result<reqwest::Url, BackendError> {
+    let mut parsed = reqwest::Url::parse(url).map_err(|e| BackendError {
+        backend: backend.to_owned(),
+        kind: ErrorKind::Config,
+        message: format!("{url} is not a valid URL: {e}"),
+        hint: Some(format!("check backends.{backend}.base_url")),
+    })?;
+    parsed.query_pairs_mut().extend_pairs(pairs);
+    Ok(parsed)
 }
 
 /// The key a backend needs, or the configuration error that says where to put it.

@@ -1,0 +1,469 @@
+//! Google Cloud Translation v2 ("Basic"), `POST /language/translate/v2?key=…` with a JSON
+//! body: German in, English out, `format: html` when the texts carry protected-span tags. v2
+//! takes no context, at most 128 texts and about 30,000 characters per request, so a larger
+//! [`TranslateRequest`] goes out as consecutive sub-requests joined in order. Google escapes
+//! its answers as HTML even for plain text; [`decode_entities`] undoes that. The key rides in
+//! the URL query, so only the query-free URL ever reaches a message.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::transport::Transport;
+use super::{
+    BackendError, TranslateReply, TranslateRequest, Usage, base_url, char_slices, chars_in,
+    require_key, url_with_query,
+};
+use crate::config::{BackendKind, BackendSettings};
+
+const MAX_TEXTS: usize = 128;
+const MAX_CHARS: usize = 30_000;
+
+/// The named references decoded in plain-text answers: the ones Google writes, and the
+/// common typographic and German ones.
+#[rustfmt::skip]
+const NAMED: [(&str, char); 32] = [
+    ("amp", '&'), ("lt", '<'), ("gt", '>'), ("quot", '"'), ("apos", '\''), ("nbsp", '\u{a0}'),
+    ("ndash", '–'), ("mdash", '—'), ("lsquo", '‘'), ("rsquo", '’'), ("sbquo", '‚'),
+    ("ldquo", '“'), ("rdquo", '”'), ("bdquo", '„'), ("laquo", '«'), ("raquo", '»'),
+    ("hellip", '…'), ("middot", '·'), ("euro", '€'), ("copy", '©'), ("reg", '®'),
+    ("trade", '™'), ("deg", '°'), ("auml", 'ä'), ("ouml", 'ö'), ("uuml", 'ü'), ("Auml", 'Ä'),
+    ("Ouml", 'Ö'), ("Uuml", 'Ü'), ("szlig", 'ß'), ("eacute", 'é'), ("egrave", 'è'),
+];
+
+pub struct Google {
+    pub(super) transport: Transport,
+    base_url: String,
+    key: String,
+}
+
+impl Google {
+    pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
+        let key = require_key(settings)?;
+        let transport = Transport::new(
+            &settings.name,
+            BackendKind::Google,
+            &settings.tuning,
+            Some(&key),
+            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
+        )?;
+        Ok(Self {
+            transport,
+            base_url: base_url(settings)?,
+            key,
+        })
+    }
+
+    #[cfg(test)]
+    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
+        self.transport = self.transport.with_backoff(backoff);
+        self
+    }
+
+    /// The body for one slice of texts, exactly as sent; `request.context` has no place in v2.
+    fn body(texts: &[String], xml: bool) -> Value {
+        let format = if xml { "html" } else { "text" };
+        json!({"q": texts, "source": "de", "target": "en", "format": format})
+    }
+
+    /// `url` with the key (and `more`) in its query, for the request only: messages get the
+    /// plain `url`.
+    fn keyed(&self, url: &str, more: &[(&str, &str)]) -> Result<reqwest::Url, BackendError> {
+        let mut pairs = vec![("key", self.key.as_str())];
+        pairs.extend_from_slice(more);
+        url_with_query(&self.transport.name, url, &pairs)
+    }
+
+    pub async fn translate(
+        &self,
+        request: &TranslateRequest,
+    ) -> Result<TranslateReply, BackendError> {
+        let url = format!("{}/language/translate/v2", self.base_url);
+        let keyed = self.keyed(&url, &[])?;
+        let mut reply = TranslateReply {
+            texts: Vec::with_capacity(request.texts.len()),
+            usage: Usage::default(),
+        };
+        for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
+            let sent = &request.texts[slice];
+            let body = Self::body(sent, request.xml);
+            let chars = chars_in(sent);
+            let answer = self
+                .transport
+                .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
+                    client.post(keyed.clone()).json(&body)
+                })
+                .await?;
+            let texts = parse(&answer.body, sent.len(), request.xml)
+                .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
+            reply.texts.extend(texts);
+            reply.usage += Usage {
+                requests: 1 + answer.retries,
+                retries: answer.retries,
+                billed_characters: chars,
+                ..Usage::default()
+            };
+        }
+        Ok(reply)
+    }
+
+    pub async fn check(&self) -> Result<String, BackendError> {
+        let url = format!("{}/language/translate/v2/languages", self.base_url);
+        let keyed = self.keyed(&url, &[("target", "en")])?;
+        let answer = self
+            .transport
+            .send(&url, 1, |client| client.get(keyed.clone()))
+            .await?;
+        let listed: Listed = serde_json::from_slice(&answer.body)
+            .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
+        let languages = listed.data.languages;
+        Ok(if languages.iter().any(|l| l.language == "de") {
+            format!("{} answers; German is available", self.base_url)
+        } else {
+            format!(
+                "{} answers, but German is not among its {} languages",
+                self.base_url,
+                languages.len()
+            )
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Translated {
+    data: Translations,
+}
+
+#[derive(Deserialize)]
+struct Translations {
+    #[serde(default)]
+    translations: Vec<Translation>,
+}
+
+#[derive(Deserialize)]
+struct Translation {
+    #[serde(rename = "translatedText")]
+    translated_text: String,
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    data: Languages,
+}
+
+#[derive(Deserialize)]
+struct Languages {
+    #[serde(default)]
+    languages: Vec<Language>,
+}
+
+#[derive(Deserialize)]
+struct Language {
+    language: String,
+}
+
+/// The `count` translations of one slice, in order, with Google's escaping undone.
+fn parse(body: &[u8], count: usize, xml: bool) -> Result<Vec<String>, String> {
+    let answer: Translated = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let translations = answer.data.translations;
+    if translations.len() != count {
+        return Err(format!(
+            "{} translations for {count} texts",
+            translations.len()
+        ));
+    }
+    Ok(translations
+        .into_iter()
+        .map(|t| decode_entities(&t.translated_text, !xml))
+        .collect())
+}
+
+/// Undo Google's HTML escaping. With `all` (plain-text answers) every numeric and every
+/// [`NAMED`] reference is decoded. Otherwise (HTML answers, which the caller unescapes itself)
+/// only numeric ones are, and those for `&`, `<` and `>` become the named forms it knows, so
+/// that markup stays markup. Anything else, such as a lone `&`, is kept as it is.
+fn decode_entities(text: &str, all: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest[1..]
+            .find(';')
+            .filter(|&end| end <= 10)
+            .and_then(|end| Some((reference(&rest[1..=end], all)?, end + 2)));
+        match decoded {
+            Some((replacement, len)) => {
+                out.push_str(&replacement);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What `&name;` stands for, if it is decoded (see [`decode_entities`]).
+fn reference(name: &str, all: bool) -> Option<String> {
+    if let Some(number) = name.strip_prefix('#') {
+        let code = match number.strip_prefix(['x', 'X']) {
+            Some(hex) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                u32::from_str_radix(hex, 16).ok()?
+            }
+            None if number.bytes().all(|b| b.is_ascii_digit()) => number.parse().ok()?,
+            _ => return None,
+        };
+        let c = char::from_u32(code)?;
+        return Some(match (all, c) {
+            (false, '&') => "&amp;".to_owned(),
+            (false, '<') => "&lt;".to_owned(),
+            (false, '>') => "&gt;".to_owned(),
+            _ => c.to_string(),
+        });
+    }
+    let named = NAMED.iter().find(|(n, _)| *n == name);
+    named.filter(|_| all).map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use wiremock::matchers::{body_json, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::backend::testing::{self, TEST_KEY, shown_without_key};
+    use crate::backend::{Backend, ErrorKind};
+
+    const TRANSLATE: &str = "/language/translate/v2";
+
+    fn request(texts: &[&str], xml: bool) -> TranslateRequest {
+        TranslateRequest {
+            texts: texts.iter().map(|t| (*t).to_owned()).collect(),
+            context: Some("Ein Bericht über das Wetter.".to_owned()),
+            xml,
+        }
+    }
+
+    /// Answers every translate request by echoing its texts as `EN: text`.
+    struct Echo;
+
+    impl wiremock::Respond for Echo {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let texts: Vec<String> = serde_json::from_value(body["q"].clone()).unwrap_or_default();
+            let items: Vec<Value> = texts
+                .iter()
+                .map(|t| json!({"translatedText": format!("EN: {t}")}))
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"translations": items}}))
+        }
+    }
+
+    fn error(code: u16, message: &str, reason: &str) -> ResponseTemplate {
+        let body = json!({"error": {"code": code, "message": message,
+            "errors": [{"message": message, "domain": "usageLimits", "reason": reason}]}});
+        ResponseTemplate::new(code).set_body_json(body)
+    }
+
+    fn client(uri: &str) -> Google {
+        let settings = testing::settings(BackendKind::Google, uri, None);
+        let client = Google::new(&settings).expect("client");
+        client.with_backoff(testing::fast_backoff())
+    }
+
+    async fn translate(
+        uri: &str,
+        texts: &[&str],
+        xml: bool,
+    ) -> Result<TranslateReply, BackendError> {
+        client(uri).translate(&request(texts, xml)).await
+    }
+
+    /// `texts` as plain text without context.
+    fn plain(texts: Vec<String>) -> TranslateRequest {
+        TranslateRequest {
+            texts,
+            context: None,
+            xml: false,
+        }
+    }
+
+    /// What a user would see of `err`, checked to hold no key — in Debug output either.
+    fn shown(err: &BackendError) -> String {
+        assert!(!format!("{err:?}").contains(TEST_KEY), "{err:?}");
+        shown_without_key(err)
+    }
+
+    /// `first` once, then [`Echo`].
+    async fn failing_once(first: ResponseTemplate) -> MockServer {
+        let server = MockServer::start().await;
+        let once = Mock::given(method("POST")).respond_with(first);
+        once.up_to_n_times(1).mount(&server).await;
+        let echo = Mock::given(method("POST")).respond_with(Echo);
+        echo.mount(&server).await;
+        server
+    }
+
+    async fn requests(server: &MockServer) -> usize {
+        server.received_requests().await.map_or(0, |r| r.len())
+    }
+
+    #[tokio::test]
+    async fn sends_the_documented_request_and_decodes_the_reply() {
+        let server = MockServer::start().await;
+        let texts = ["Er sagte &quot;Nein&quot; um <k i=\"1\"/>.", "Es regnet."];
+        let expected = json!({"q": texts, "source": "de", "target": "en", "format": "html"});
+        let answer = json!({"data": {"translations": [
+            {"translatedText": "He said &quot;No&quot; at <k i=\"1\"/> &amp; didn&#39;t care."},
+            {"translatedText": "It&#39;s raining."}
+        ]}});
+        Mock::given(method("POST"))
+            .and(path(TRANSLATE))
+            .and(query_param("key", TEST_KEY))
+            .and(body_json(&expected))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let reply = translate(&server.uri(), &texts, true).await.expect("reply");
+        let first = "He said &quot;No&quot; at <k i=\"1\"/> &amp; didn't care.";
+        assert_eq!(reply.texts, [first, "It's raining."]);
+        let usage = (reply.usage.billed_characters, reply.usage.requests);
+        assert_eq!(usage, (chars_in(&request(&texts, true).texts), 1));
+
+        let escaped = "Tom &amp; Jerry&#39;s &lt;b&gt; &quot;x&quot; &hellip;";
+        let answer = json!({"data": {"translations": [{"translatedText": escaped}]}});
+        let server = failing_once(ResponseTemplate::new(200).set_body_json(answer)).await;
+        let reply = translate(&server.uri(), &["Tom & Jerrys"], false).await;
+        assert_eq!(reply.expect("reply").texts, ["Tom & Jerry's <b> \"x\" …"]);
+        let sent = testing::request_body(&server, 0).await;
+        let expected =
+            json!({"q": ["Tom & Jerrys"], "source": "de", "target": "en", "format": "text"});
+        assert_eq!(sent, expected, "no context");
+    }
+
+    #[test]
+    fn entities_are_decoded_as_the_format_needs() {
+        let text = "&#39;&#x27;&amp;&lt;&gt;&quot;&apos;&auml;&#38;&#60;&#x3E;&#8364;";
+        assert_eq!(decode_entities(text, true), "''&<>\"'ä&<>€");
+        let html = "''&amp;&lt;&gt;&quot;&apos;&auml;&amp;&lt;&gt;€";
+        assert_eq!(decode_entities(text, false), html);
+        let kept = [
+            "a & b",
+            "&;",
+            "&#;",
+            "&#x;",
+            "&#xZZ;",
+            "&#1114112;",
+            "&unknown;",
+            "&amp",
+        ];
+        for text in kept {
+            assert_eq!(decode_entities(text, true), text);
+        }
+        assert_eq!(decode_entities("Grüße &amp; mehr", true), "Grüße & mehr");
+    }
+
+    #[tokio::test]
+    async fn large_requests_are_split_in_order() {
+        let server = MockServer::start().await;
+        let echo = Mock::given(method("POST")).respond_with(Echo);
+        echo.expect(3 + 2).mount(&server).await;
+        let texts: Vec<String> = (0..300).map(|i| format!("Satz Nummer {i}.")).collect();
+        let reply = client(&server.uri()).translate(&plain(texts.clone())).await;
+        let expected: Vec<String> = texts.iter().map(|t| format!("EN: {t}")).collect();
+        assert_eq!(reply.expect("reply").texts, expected);
+        for (n, (first, len)) in [(0, 128), (128, 128), (256, 44)].into_iter().enumerate() {
+            let sent = testing::request_body(&server, n).await;
+            assert_eq!(sent["q"].as_array().map(Vec::len), Some(len));
+            assert_eq!(sent["q"][0], texts[first]);
+        }
+        let big = plain(vec!["ä".repeat(20_000), "ö".repeat(20_000)]);
+        let reply = client(&server.uri()).translate(&big).await.expect("reply");
+        assert_eq!(reply.usage.requests, 2, "by characters");
+    }
+
+    #[tokio::test]
+    async fn rate_limits_and_server_errors_are_retried() {
+        let user_rate = error(403, "User Rate Limit Exceeded", "userRateLimitExceeded");
+        let rate = error(429, "Rate Limit Exceeded", "rateLimitExceeded");
+        let answers = [
+            (user_rate, 0),
+            (rate.insert_header("retry-after", "1"), 1),
+            (error(500, "Backend Error", "backendError"), 0),
+        ];
+        for (answer, wait) in answers {
+            let server = failing_once(answer).await;
+            let started = std::time::Instant::now();
+            let reply = translate(&server.uri(), &["Hallo"], false).await;
+            let usage = reply.expect("retried").usage;
+            assert_eq!((usage.requests, usage.retries), (2, 1));
+            assert!(started.elapsed().as_secs() >= wait, "waited as told");
+        }
+    }
+
+    #[tokio::test]
+    async fn quota_and_bad_keys_stop_and_never_show_the_key() {
+        let server = failing_once(error(403, "Daily Limit Exceeded", "dailyLimitExceeded")).await;
+        let err = translate(&server.uri(), &["Hallo"], false)
+            .await
+            .expect_err("quota");
+        assert_eq!((err.kind, requests(&server).await), (ErrorKind::Quota, 1));
+        shown(&err);
+
+        let message = "API key not valid. Please pass a valid API key.";
+        let server = failing_once(error(400, message, "badRequest")).await;
+        let err = translate(&server.uri(), &["Hallo"], false)
+            .await
+            .expect_err("key");
+        assert_eq!((err.kind, requests(&server).await), (ErrorKind::Fatal, 1));
+        let said = shown(&err);
+        let named = said.contains("GOOGLE_TRANSLATE_API_KEY") && said.contains(TRANSLATE);
+        assert!(named, "{said}");
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let uri = format!("http://{}", closed.local_addr().expect("address"));
+        drop(closed);
+        let mut settings = testing::settings(BackendKind::Google, &uri, None);
+        settings.tuning.max_attempts.value = 1;
+        let google = Google::new(&settings).expect("client");
+        let err = google.translate(&request(&["Hallo"], false)).await;
+        let err = err.expect_err("nobody listens");
+        assert_eq!(err.kind, ErrorKind::Unavailable);
+        assert!(shown(&err).contains("could not connect"));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_number_of_translations_is_malformed() {
+        let one = json!({"data": {"translations": [{"translatedText": "Hello"}]}});
+        let server = failing_once(ResponseTemplate::new(200).set_body_json(one)).await;
+        let err = translate(&server.uri(), &["Hallo", "Welt"], false).await;
+        let err = err.expect_err("count");
+        assert_eq!(err.kind, ErrorKind::Malformed);
+        assert!(shown(&err).contains("1 translations for 2 texts"));
+        let unwrapped = parse(br#"{"translations":[]}"#, 0, false);
+        assert!(unwrapped.is_err(), "data is required");
+    }
+
+    #[tokio::test]
+    async fn check_looks_for_german() {
+        let server = MockServer::start().await;
+        let languages = json!({"data": {"languages": [
+            {"language": "af", "name": "Afrikaans"}, {"language": "de", "name": "German"}]}});
+        Mock::given(method("GET"))
+            .and(path("/language/translate/v2/languages"))
+            .and(query_param("key", TEST_KEY))
+            .and(query_param("target", "en"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(languages))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let settings = testing::settings(BackendKind::Google, &server.uri(), None);
+        let said = Backend::new(&settings).expect("backend").check().await;
+        let expected = format!("{} answers; German is available", server.uri());
+        assert_eq!(said.expect("ok"), expected);
+    }
+}
