@@ -82,8 +82,9 @@ pub fn user_message(req: &Request) -> String {
 
 /// JSON Schema of the reply, usable as OpenAI strict structured output (root object, every
 /// object has `additionalProperties: false` and lists all its properties in `required`), as
-/// Ollama's `format` and as Gemini's `responseSchema` (converted by the Gemini client). `required` lists the properties in
-/// the order the model should write them (Gemini follows it): id, text, literal, notes.
+/// Ollama's `format`, and (converted by the Gemini client) as Gemini's `responseSchema`.
+/// `required` lists the properties in the order the model should write them (Gemini follows
+/// it): id, text, literal, notes.
 pub fn reply_schema(target: Target, with_literal: bool) -> Value {
     let field = target.field();
     let text_description = match target {
