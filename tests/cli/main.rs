@@ -8,3 +8,4 @@ mod diff;
 mod fix;
 mod mocks;
 mod online;
+mod providers;

@@ -31,51 +31,60 @@ pub enum Model {
     Comments,
 }
 
-/// OpenAI Chat Completions: answers the segment protocol in good English.
+/// The reply text a well-behaved (or not) model gives to the segment protocol.
+fn protocol_reply(model: Model, system: &str, user: &str) -> String {
+    let user: Value = serde_json::from_str(user).expect("the user message is one JSON object");
+    let with_literal = system.contains("Also return `literal`");
+    let field = if system.contains("correct German texts") {
+        "de"
+    } else {
+        "en"
+    };
+    let items = user["segments"].as_array().cloned().unwrap_or_default();
+    let mut segments: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let id = item["id"].as_str().unwrap_or_default();
+            let de = item["de"].as_str().unwrap_or_default();
+            let kept = markers(de).join(" ");
+            let text = match (model, field) {
+                (Model::Echoes, _) => de.to_owned(),
+                (Model::Comments, _) => format!(
+                    "Here is the corrected English translation of the paragraph: The company \
+                     reported strong growth. {kept}"
+                ),
+                (_, "de") => format!("Ein korrigierter deutscher Absatz {id}. {kept}"),
+                _ => format!("The restored English of paragraph {id} reads well. {kept}"),
+            };
+            let mut segment = json!({"id": id, field: text.trim(), "notes": ["restored idiom"]});
+            if with_literal {
+                segment["literal"] =
+                    json!(format!("The literal English of paragraph {id}. {kept}").trim());
+            }
+            segment
+        })
+        .collect();
+    if model == Model::DropsLastOfMany && segments.len() > 1 {
+        segments.pop();
+    }
+    json!({"segments": segments}).to_string()
+}
+
+fn json_body(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).expect("JSON request")
+}
+
+/// OpenAI Chat Completions: answers the segment protocol.
 pub struct ChatCompletions(pub Model);
 
 impl Respond for ChatCompletions {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&request.body).expect("JSON request");
-        let system = body["messages"][0]["content"].as_str().unwrap_or_default();
-        let user: Value =
-            serde_json::from_str(body["messages"][1]["content"].as_str().unwrap_or("{}"))
-                .expect("the user message is one JSON object");
-        let with_literal = system.contains("Also return `literal`");
-        let field = if system.contains("correct German texts") {
-            "de"
-        } else {
-            "en"
-        };
-        let items = user["segments"].as_array().cloned().unwrap_or_default();
-        let mut segments: Vec<Value> = items
-            .iter()
-            .map(|item| {
-                let id = item["id"].as_str().unwrap_or_default();
-                let de = item["de"].as_str().unwrap_or_default();
-                let kept = markers(de).join(" ");
-                let text = match (self.0, field) {
-                    (Model::Echoes, _) => de.to_owned(),
-                    (Model::Comments, _) => format!(
-                        "Here is the corrected English translation of the paragraph: The company \
-                         reported strong growth. {kept}"
-                    ),
-                    (_, "de") => format!("Ein korrigierter deutscher Absatz {id}. {kept}"),
-                    _ => format!("The restored English of paragraph {id} reads well. {kept}"),
-                };
-                let mut segment =
-                    json!({"id": id, field: text.trim(), "notes": ["restored idiom"]});
-                if with_literal {
-                    segment["literal"] =
-                        json!(format!("The literal English of paragraph {id}. {kept}").trim());
-                }
-                segment
-            })
-            .collect();
-        if self.0 == Model::DropsLastOfMany && segments.len() > 1 {
-            segments.pop();
-        }
-        let content = json!({"segments": segments}).to_string();
+        let body = json_body(request);
+        let content = protocol_reply(
+            self.0,
+            body["messages"][0]["content"].as_str().unwrap_or_default(),
+            body["messages"][1]["content"].as_str().unwrap_or("{}"),
+        );
         ResponseTemplate::new(200).set_body_json(json!({
             "id": "chatcmpl-test",
             "object": "chat.completion",
@@ -87,29 +96,150 @@ impl Respond for ChatCompletions {
     }
 }
 
-/// DeepL `/v2/translate`: a literal "translation" of each text, tags kept.
+/// Anthropic Messages.
+pub struct Messages;
+
+impl Respond for Messages {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = json_body(request);
+        let text = protocol_reply(
+            Model::Good,
+            body["system"].as_str().unwrap_or_default(),
+            body["messages"][0]["content"].as_str().unwrap_or("{}"),
+        );
+        ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant",
+            "content": [{"type": "text", "text": text}], "model": body["model"],
+            "stop_reason": "end_turn", "stop_sequence": null,
+            "usage": {"input_tokens": 900, "output_tokens": 150}
+        }))
+    }
+}
+
+/// Gemini `generateContent`.
+pub struct GenerateContent;
+
+impl Respond for GenerateContent {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = json_body(request);
+        let text = protocol_reply(
+            Model::Good,
+            body["systemInstruction"]["parts"][0]["text"]
+                .as_str()
+                .unwrap_or_default(),
+            body["contents"][0]["parts"][0]["text"]
+                .as_str()
+                .unwrap_or("{}"),
+        );
+        ResponseTemplate::new(200).set_body_json(json!({
+            "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 800, "candidatesTokenCount": 120, "totalTokenCount": 920},
+            "modelVersion": "gemini-2.5-flash", "responseId": "test"
+        }))
+    }
+}
+
+/// Ollama `/api/chat`.
+pub struct OllamaChat;
+
+impl Respond for OllamaChat {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = json_body(request);
+        let content = protocol_reply(
+            Model::Good,
+            body["messages"][0]["content"].as_str().unwrap_or_default(),
+            body["messages"][1]["content"].as_str().unwrap_or("{}"),
+        );
+        ResponseTemplate::new(200).set_body_json(json!({
+            "model": body["model"], "created_at": "2026-11-28T20:00:00Z",
+            "message": {"role": "assistant", "content": content},
+            "done": true, "done_reason": "stop",
+            "prompt_eval_count": 700, "eval_count": 100
+        }))
+    }
+}
+
+/// A literal "translation" that keeps the XML tags klartext puts around protected spans.
+fn literal(text: &str) -> String {
+    let tags: Vec<&str> = text
+        .match_indices("<k i=\"")
+        .map(|(at, _)| {
+            let end = text[at..].find("/>").map_or(text.len(), |e| at + e + 2);
+            &text[at..end]
+        })
+        .collect();
+    format!("Literal draft of a paragraph. {}", tags.join(" "))
+        .trim()
+        .to_owned()
+}
+
+/// Google Cloud Translation v2.
+pub struct GoogleTranslate;
+
+impl Respond for GoogleTranslate {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let texts = json_body(request)["q"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let translations: Vec<Value> = texts
+            .iter()
+            .map(|t| json!({"translatedText": literal(t.as_str().unwrap_or_default())}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"data": {"translations": translations}}))
+    }
+}
+
+/// Azure Translator v3.
+pub struct AzureTranslate;
+
+impl Respond for AzureTranslate {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let items = json_body(request).as_array().cloned().unwrap_or_default();
+        let answer: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                let text = literal(item["Text"].as_str().unwrap_or_default());
+                json!({"translations": [{"text": text, "to": "en"}]})
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(answer)
+    }
+}
+
+/// LibreTranslate `/translate`.
+pub struct LibreTranslate;
+
+impl Respond for LibreTranslate {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let texts = json_body(request)["q"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let out: Vec<String> = texts
+            .iter()
+            .map(|t| literal(t.as_str().unwrap_or_default()))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"translatedText": out}))
+    }
+}
+
+/// DeepL `/v2/translate`.
 pub struct Translate;
 
 impl Respond for Translate {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&request.body).expect("JSON request");
-        let translations: Vec<Value> = body["text"]
+        let texts = json_body(request)["text"]
             .as_array()
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let translations: Vec<Value> = texts
             .iter()
             .map(|text| {
                 let text = text.as_str().unwrap_or_default();
-                let tags: Vec<&str> = text
-                    .match_indices("<k i=\"")
-                    .map(|(at, _)| {
-                        let end = text[at..].find("/>").map_or(text.len(), |e| at + e + 2);
-                        &text[at..end]
-                    })
-                    .collect();
                 json!({
                     "detected_source_language": "DE",
-                    "text": format!("Literal draft of a paragraph. {}", tags.join(" ")).trim(),
+                    "text": literal(text),
                     "billed_characters": text.chars().count(),
                 })
             })

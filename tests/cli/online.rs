@@ -321,10 +321,14 @@ async fn backends_check_calls_each_backend_once() {
         .expect("runs");
     let stdout = stdout_of(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", stderr_of(&out));
+    assert_eq!(stdout.lines().count(), 2, "one line per backend:\n{stdout}");
     assert!(
-        stdout.contains("deepl (deepl) · draft") && stdout.contains("openai (openai) · restore"),
+        stdout.contains("ok     deepl (deepl, draft)")
+            && stdout.contains("ok     openai (openai, restore)"),
         "{stdout}"
     );
+    let listing = env.cmd().args(["backends"]).output().expect("runs");
+    assert!(stdout_of(&listing).contains("deepl (deepl) · draft"));
     assert!(
         stdout.contains("12,345 of 500,000") && stdout.contains("gpt-4.1-mini is available"),
         "{stdout}"
@@ -339,7 +343,7 @@ async fn backends_check_calls_each_backend_once() {
     let stdout = stdout_of(&missing_key);
     assert_eq!(missing_key.status.code(), Some(2), "{stdout}");
     assert!(
-        stdout.contains("FAILED") && stdout.contains("OPENAI_API_KEY"),
+        stdout.contains("FAILED deepl") && stdout.contains("set DEEPL_API_KEY"),
         "{stdout}"
     );
 }

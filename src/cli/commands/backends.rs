@@ -126,6 +126,30 @@ async fn check_one(settings: &BackendSettings) -> Check {
 
 fn print(rows: &[Row]) -> anyhow::Result<()> {
     let mut out = crate::cli::stdout();
+    // With --check: one line per backend, its state first.
+    if rows.iter().all(|r| r.check.is_some()) {
+        for row in rows {
+            let Some(check) = &row.check else { continue };
+            let passes = if row.passes.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", row.passes.join(", "))
+            };
+            let state = if check.ok { "ok" } else { "FAILED" };
+            let hint = check
+                .hint
+                .as_ref()
+                .map(|h| format!(" · hint: {h}"))
+                .unwrap_or_default();
+            let message = crate::render::sanitize(&check.message);
+            writeln!(
+                out,
+                "{state:<6} {} ({}{passes}): {message}{hint}",
+                row.name, row.kind
+            )?;
+        }
+        return crate::cli::finish(out);
+    }
     for row in rows {
         let passes = if row.passes.is_empty() {
             "no pass".to_owned()
@@ -138,17 +162,6 @@ fn print(rows: &[Row]) -> anyhow::Result<()> {
             writeln!(out, "  model  {model}")?;
         }
         writeln!(out, "  key    {}", row.key)?;
-        if let Some(check) = &row.check {
-            let mark = if check.ok { "ok" } else { "FAILED" };
-            writeln!(
-                out,
-                "  check  {mark}: {}",
-                crate::render::sanitize(&check.message)
-            )?;
-            if let Some(hint) = &check.hint {
-                writeln!(out, "         hint: {hint}")?;
-            }
-        }
     }
     crate::cli::finish(out)
 }
