@@ -720,3 +720,22 @@ fn gemini_reads_google_api_key_and_azure_its_region() {
         "files win"
     );
 }
+
+/// The README's configuration snippets are real: every TOML block in it loads.
+#[test]
+fn readme_snippets_load() {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let blocks: Vec<&str> = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert!(blocks.len() >= 2, "the README shows its configuration");
+    for block in blocks {
+        let fx = Fixture::new(Some(block), None);
+        let settings = fx
+            .load(&[], &Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}\n---\n{block}"));
+        assert!(!settings.backends.is_empty());
+    }
+}
