@@ -15,6 +15,7 @@ mod google;
 mod libretranslate;
 mod ollama;
 mod openai;
+mod slots;
 pub mod transport;
 
 use std::ops::{AddAssign, Range};
@@ -108,6 +109,8 @@ pub enum ErrorKind {
     Malformed,
     /// The backend is not set up to be used (no key, wrong capability).
     Config,
+    /// The user pressed Ctrl-C.
+    Cancelled,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -182,6 +185,29 @@ impl Backend {
             Self::Azure(b) => &b.transport,
             Self::Libretranslate(b) => &b.transport,
         }
+    }
+
+    fn transport_mut(&mut self) -> &mut transport::Transport {
+        match self {
+            Self::Openai(b) => &mut b.transport,
+            Self::Anthropic(b) => &mut b.transport,
+            Self::Gemini(b) => &mut b.transport,
+            Self::Ollama(b) => &mut b.transport,
+            Self::Deepl(b) => &mut b.transport,
+            Self::Google(b) => &mut b.transport,
+            Self::Azure(b) => &mut b.transport,
+            Self::Libretranslate(b) => &mut b.transport,
+        }
+    }
+
+    /// Stop sending when `token` is cancelled.
+    pub fn watch(&mut self, token: tokio_util::sync::CancellationToken) {
+        self.transport_mut().watch(token);
+    }
+
+    /// Requests in flight allowed now (the configured concurrency, lowered after 429s).
+    pub fn concurrency(&self) -> usize {
+        self.transport().concurrency()
     }
 
     pub fn name(&self) -> &str {

@@ -4,15 +4,15 @@
 //! the server's wait for 429s, an immediate stop for quota, auth and rejected requests.
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
-use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 use super::failure::{self, Failure, FailureKind};
+use super::slots::Slots;
 use super::{BackendError, ChatReply, ErrorKind};
 use crate::config::{BackendKind, Tuning};
 
@@ -60,7 +60,9 @@ pub struct Transport {
     pub name: String,
     pub kind: BackendKind,
     client: reqwest::Client,
-    slots: Arc<Semaphore>,
+    slots: Slots,
+    /// Ctrl-C: no new attempts, waits end, requests in flight are dropped.
+    cancel: CancellationToken,
     requests: Option<DefaultDirectRateLimiter>,
     tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
     max_attempts: u32,
@@ -109,7 +111,8 @@ impl Transport {
             name: name.to_owned(),
             kind,
             client,
-            slots: Arc::new(Semaphore::new(slots)),
+            slots: Slots::new(slots),
+            cancel: CancellationToken::new(),
             requests,
             tokens,
             max_attempts: tuning.max_attempts.value.max(1),
@@ -131,6 +134,16 @@ impl Transport {
         &self.client
     }
 
+    /// Stop when `token` is cancelled (the run's Ctrl-C).
+    pub fn watch(&mut self, token: CancellationToken) {
+        self.cancel = token;
+    }
+
+    /// Requests this backend may have in flight now (lowered after 429s).
+    pub fn concurrency(&self) -> usize {
+        self.slots.limit()
+    }
+
     /// Send the request `build` makes, as often as the failure classes allow. `cost` is the
     /// request's estimated tokens (characters for translation services) for the token limiter.
     pub async fn send(
@@ -142,18 +155,19 @@ impl Transport {
         let mut waited = Duration::ZERO;
         let mut retries = 0u64;
         loop {
-            let outcome = {
-                let _slot = self
-                    .slots
-                    .acquire()
-                    .await
-                    .expect("the semaphore is never closed");
-                self.pace(cost).await;
-                self.requests_sent.fetch_add(1, Ordering::Relaxed);
-                self.attempt(build(&self.client)).await
+            let outcome = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(self.cancelled()),
+                outcome = async {
+                    let _slot = self.slots.acquire().await;
+                    self.pace(cost).await;
+                    self.requests_sent.fetch_add(1, Ordering::Relaxed);
+                    self.attempt(build(&self.client)).await
+                } => outcome,
             };
             let failure = match outcome {
                 Ok((body, headers)) => {
+                    self.slots.succeeded();
                     return Ok(Answer {
                         body,
                         headers,
@@ -162,6 +176,10 @@ impl Transport {
                 }
                 Err(failure) => failure,
             };
+            if failure.status == Some(429) && failure.kind == FailureKind::RateLimited {
+                // We kept to the configured limits, so they are too high for this account.
+                self.slots.rate_limited();
+            }
             let attempts = u32::try_from(retries + 1).unwrap_or(u32::MAX);
             if !failure.kind.is_retryable() || attempts >= self.max_attempts {
                 return Err(self.error(url, failure, attempts));
@@ -178,7 +196,11 @@ impl Transport {
                 );
                 return Err(self.error(url, failure, attempts));
             }
-            tokio::time::sleep(delay).await;
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(self.cancelled()),
+                () = tokio::time::sleep(delay) => {}
+            }
             waited += delay;
             retries += 1;
         }
@@ -236,6 +258,15 @@ impl Transport {
             let mut failure = failure::classify(self.kind, status.as_u16(), &headers, &body);
             failure.message = failure::redact(&failure.message, self.key.as_deref());
             Err(failure)
+        }
+    }
+
+    fn cancelled(&self) -> BackendError {
+        BackendError {
+            backend: self.name.clone(),
+            kind: ErrorKind::Cancelled,
+            message: "cancelled (Ctrl-C)".to_owned(),
+            hint: None,
         }
     }
 

@@ -96,8 +96,14 @@ Examples:
   klartext fix article.de.txt --offline -o article.fixed.de.txt
   klartext fix article.de.txt -o out/          writes out/article.fixed.de.txt
   klartext fix notes.txt --in-place            keeps notes.txt.bak
+  klartext fix in/ -o out/                     a whole folder, mirrored under out/
+  klartext fix in/ -o out/ --glob '*.md' --exclude 'drafts/' --jobs 8
   klartext fix --json a.de.txt b.de.md         a JSON report for scripts
   cat a.txt | klartext fix - > a.fixed.txt     stdin to stdout
+
+Folders: hidden files and .gitignore rules are honoured, files named like outputs (a.en.txt)
+are skipped, progress shows on a terminal, a summary and OUT/klartext-report.json end the run.
+Ctrl-C stops sending, keeps every finished file and exits 130; the same command resumes.
 
 Output names: a.de.txt -> a.en.txt, b.de.md -> b.en.md, c.txt -> c.en.txt. An existing output
 that klartext did not write is never replaced without --force.";
@@ -159,14 +165,27 @@ pub struct DisplayArgs {
 
 #[derive(Debug, Args)]
 pub struct FixArgs {
-    /// Files to fix; `-` reads stdin and writes the result to stdout
+    /// Files or folders to fix; `-` reads stdin and writes the result to stdout
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Write the result to this file (one input only), or into this existing folder under
-    /// the output name (a.de.txt -> FOLDER/a.fixed.de.txt while only German repairs run)
+    /// Write the result to this file (one input), or into this folder under the output name;
+    /// for folders the tree is mirrored below it
     #[arg(short, long, value_name = "PATH", conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
+
+    /// In folders, take files matching this glob (repeatable) [default: *.txt, *.md]
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+
+    /// In folders, skip files and folders matching this glob (repeatable), e.g. 'drafts/'
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// At most this many requests in flight for the whole run (each backend also has its own
+    /// `concurrency`)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
 
     /// Replace each input with its result, keeping NAME.bak
     #[arg(long)]

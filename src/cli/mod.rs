@@ -26,6 +26,8 @@ pub enum Status {
     Differences,
     /// Some inputs failed; their errors were already printed.
     Failure,
+    /// Ctrl-C: finished work was kept.
+    Interrupted,
 }
 
 impl Status {
@@ -34,6 +36,7 @@ impl Status {
             Self::Success => 0,
             Self::Differences => 1,
             Self::Failure => 2,
+            Self::Interrupted => 130,
         })
     }
 }

@@ -73,7 +73,7 @@ impl Printer {
 
     /// Print `klartext: error: …` with the whole cause chain, then a hint if any layer has one.
     pub fn error(&self, err: &anyhow::Error) {
-        self.line(ERROR, "error", &format!("{err:#}"));
+        self.line(ERROR, "error", &describe(err));
         if let Some(hint) = hint_for(err) {
             self.line(HINT, "hint", &hint);
         }
@@ -116,6 +116,14 @@ impl Printer {
         self.quiet
     }
 
+    /// The same printer, silent but for errors (for work a summary reports instead).
+    pub fn quietly(&self) -> Self {
+        Self {
+            quiet: true,
+            ..self.clone()
+        }
+    }
+
     fn plain(&self, message: &str) {
         let _ = writeln!(std::io::stderr().lock(), "klartext: {}", sanitize(message));
     }
@@ -129,6 +137,23 @@ impl Printer {
             writeln!(err, "klartext: {label}: {message}")
         };
     }
+}
+
+/// The error and its causes, `outer: inner`, leaving out a cause whose text the message
+/// already shows (library errors often quote their source in their own message).
+pub fn describe(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// The first hint any error in the chain offers; every library error enum has one.
@@ -152,4 +177,23 @@ fn hint_for(err: &anyhow::Error) -> Option<String> {
             e.downcast_ref::<PromptError>().and_then(PromptError::hint)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_already_quoted_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let err = anyhow::Error::new(FileError::Read {
+            path: "a.txt".into(),
+            source: io,
+        })
+        .context("fixing a.txt");
+        assert_eq!(
+            describe(&err),
+            "fixing a.txt: cannot read a.txt: permission denied"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 
 mod encoding;
 mod ledger;
+mod walk;
 
 use std::fs;
 use std::io::{self, Write};
@@ -12,6 +13,10 @@ use std::path::{Path, PathBuf};
 
 pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, decode, encode};
 pub use ledger::Ledger;
+pub use walk::{DEFAULT_GLOBS, Found, Patterns, Skipped, WalkError, is_output_name, walk};
+
+/// The run report a batch writes into its output folder.
+pub const REPORT_NAME: &str = "klartext-report.json";
 
 use crate::config::Lang;
 

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 use super::protocol::Target;
 use crate::backend::{Backend, BackendError, Usage};
@@ -19,9 +21,9 @@ use crate::segment::content_hash;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("{0}")]
+    #[error(transparent)]
     Backend(#[from] BackendError),
-    #[error("{0}")]
+    #[error(transparent)]
     Prompt(#[from] PromptError),
     #[error("no restore pass is configured: set passes.restore to a chat backend")]
     NoRestore,
@@ -80,6 +82,10 @@ pub struct Engine {
     pub(super) warnings: Mutex<Vec<String>>,
     /// Backends that stopped (quota, auth, or failing past their retries), by name.
     pub(super) stopped: Mutex<BTreeMap<String, BackendError>>,
+    /// Ctrl-C: nothing more is sent, waits end.
+    cancel: CancellationToken,
+    /// `--jobs N`: requests in flight for the whole run, over all backends.
+    pub(super) jobs: Option<Semaphore>,
 }
 
 impl Engine {
@@ -90,7 +96,9 @@ impl Engine {
         glossary: Glossary,
         cache: Option<Cache>,
         prompts_dir: Option<&Path>,
+        jobs: Option<usize>,
     ) -> Result<Self, EngineError> {
+        let cancel = CancellationToken::new();
         let listed = |names: &Option<Sourced<Vec<String>>>| -> Vec<&BackendSettings> {
             names
                 .iter()
@@ -122,7 +130,11 @@ impl Engine {
             let system = prompt.fill(&[("english_variant", variant)])?;
             let members = draft
                 .into_iter()
-                .map(|d| member(d, |d| chat_setup(system.clone(), Target::English, false, d)))
+                .map(|d| {
+                    member(d, &cancel, |d| {
+                        chat_setup(system.clone(), Target::English, false, d)
+                    })
+                })
                 .collect::<Result<_, _>>()?;
             Some(Pass {
                 name: "draft",
@@ -147,7 +159,11 @@ impl Engine {
         };
         let members = restore
             .into_iter()
-            .map(|r| member(r, |r| chat_setup(system.clone(), target, with_literal, r)))
+            .map(|r| {
+                member(r, &cancel, |r| {
+                    chat_setup(system.clone(), target, with_literal, r)
+                })
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self {
             draft,
@@ -157,7 +173,23 @@ impl Engine {
             usage: Mutex::default(),
             warnings: Mutex::default(),
             stopped: Mutex::default(),
+            cancel,
+            jobs: jobs.map(|n| Semaphore::new(n.max(1))),
         })
+    }
+
+    /// Ctrl-C: send nothing more; requests in flight are dropped, finished work is kept.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// A handle that cancels the run (for a Ctrl-C listener).
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 
     /// Usage per backend name, so far.
@@ -211,9 +243,11 @@ impl Engine {
 /// A pass member: a chat backend gets the pass's prompt, a translation service none.
 fn member(
     settings: &BackendSettings,
+    cancel: &CancellationToken,
     setup: impl Fn(&BackendSettings) -> ChatSetup,
 ) -> Result<Member, EngineError> {
-    let backend = Backend::new(settings)?;
+    let mut backend = Backend::new(settings)?;
+    backend.watch(cancel.clone());
     let chat = (backend.capability() == Capability::Chat).then(|| setup(settings));
     Ok(Member {
         params: params(settings, chat.as_ref()),

@@ -247,7 +247,13 @@ impl Engine {
     ) -> Vec<(usize, Result<Entry, String>)> {
         let mut out = Vec::new();
         let mut queue = vec![range];
+        // A single paragraph whose reply failed validation gets one more try: models slip.
+        let mut second_tries: Vec<usize> = Vec::new();
         while let Some(range) = queue.pop() {
+            if self.is_cancelled() {
+                out.extend(range.map(|i| (i, Err("not sent: cancelled (Ctrl-C)".to_owned()))));
+                continue;
+            }
             let Some((m, member)) = self.active(pass) else {
                 let why = match self.stopped().last() {
                     Some(e) => format!("not sent: {e}"),
@@ -304,6 +310,10 @@ impl Engine {
                     }
                 }
                 Err(Failed::Invalid(_)) if range.len() > 1 => split(&mut queue, range),
+                Err(Failed::Invalid(_)) if !second_tries.contains(&range.start) => {
+                    second_tries.push(range.start);
+                    queue.push(range);
+                }
                 Err(Failed::Invalid(why)) => {
                     let name = member.backend.name();
                     out.extend(range.map(|i| (i, Err(format!("{name}: {why}")))));
@@ -311,6 +321,14 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// A place among the run's `--jobs` requests in flight (none without `--jobs`).
+    async fn job(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.jobs {
+            Some(jobs) => jobs.acquire().await.ok(),
+            None => None,
+        }
     }
 
     /// The backend that serves `pass` now: the first one that has not stopped.
@@ -405,6 +423,7 @@ impl Engine {
         let (request, masked) =
             self.chat_request(pass, member, units, texts, drafts, range.clone());
         let ids: Vec<&str> = range.clone().map(|i| units[i].id.as_str()).collect();
+        let _job = self.job().await;
         let reply = member
             .backend
             .chat(&request)
@@ -475,6 +494,7 @@ impl Engine {
             context: (!context.is_empty()).then_some(context),
             xml,
         };
+        let _job = self.job().await;
         let reply = member
             .backend
             .translate(&request)

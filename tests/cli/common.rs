@@ -32,6 +32,18 @@ impl TestEnv {
         std::fs::read(self.path(rel)).expect("read output")
     }
 
+    /// The same environment for a child process the test manages itself (signals).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_klartext"));
+        cmd.current_dir(self.root.path())
+            .env_clear()
+            .env("HOME", self.root.path())
+            .env("KLARTEXT_CONFIG_DIR", self.path("config"))
+            .env("KLARTEXT_CACHE_DIR", self.path("cache"))
+            .env("COLUMNS", "100");
+        cmd
+    }
+
     /// `klartext` with a cleared environment, run inside the temporary folder.
     pub fn cmd(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_klartext"));

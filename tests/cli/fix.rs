@@ -134,7 +134,6 @@ fn bad_inputs_fail_clearly() {
         &["fix", "missing.txt"],
         &["missing.txt", "no such file"],
     );
-    assert_fails(&env, &["fix", "folder"], &["folder", "not available yet"]);
     assert_fails(
         &env,
         &["fix", "ok.txt", "-o", "nowhere/out.txt"],
@@ -146,6 +145,33 @@ fn bad_inputs_fail_clearly() {
         &["fix", "ok.txt", "folder/x.txt", "-o", "x"],
         &["one output"],
     );
+}
+
+#[test]
+fn a_folder_offline_is_repaired_and_summarized() {
+    let env = TestEnv::new();
+    env.write("in/a.txt", GARBLED);
+    env.write("in/sub/b.md", GARBLED);
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("2 files: 2 ok"), "{stderr}");
+    assert_eq!(env.read("out/a.fixed.txt"), REPAIRED.as_bytes());
+    assert_eq!(env.read("out/sub/b.fixed.md"), REPAIRED.as_bytes());
+    assert!(env.path("out/klartext-report.json").exists());
+    assert_fails(
+        &env,
+        &["fix", "in", "-o", "in/out"],
+        &["inside the input folder", "--exclude"],
+    );
+    env.cmd()
+        .args(["fix", "in", "-o", "in/out", "--exclude", "out/"])
+        .assert()
+        .success();
 }
 
 #[test]

@@ -2,9 +2,12 @@
 //! environment (no inherited variables, its own config and cache folders), against local
 //! stand-ins for the providers.
 
+mod batch;
 mod common;
 mod config;
 mod diff;
+#[path = "../support/fake_openai.rs"]
+mod fake_openai;
 mod fix;
 mod mocks;
 mod online;

@@ -1,6 +1,7 @@
 //! `klartext fix PATH...`: read → segment → repair → show and write. Each input is handled on
 //! its own: a failing file is reported and counted, the others still complete.
 
+mod batch;
 mod online;
 mod report;
 
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::cli::args::FixArgs;
-use crate::cli::printer::Hinted;
+use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, Status};
 use crate::config::Lang;
 use crate::diff::DiffOptions;
@@ -34,6 +35,9 @@ pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
         online::announce(&online.engine, ctx);
     }
     let mut ledger = Ledger::open(&ctx.settings.cache_dir.value);
+    if let Some(inputs) = batch::collect(args, ctx)? {
+        return batch::run(inputs, args, ctx, online.as_ref(), ledger);
+    }
     let mut reports = Vec::with_capacity(args.paths.len());
     for (i, path) in args.paths.iter().enumerate() {
         if args.paths.len() > 1 && !args.json && !ctx.printer.is_quiet() {
@@ -113,7 +117,7 @@ fn check_arguments(args: &FixArgs) -> anyhow::Result<()> {
             "write the result with -o FILE, or read it from stdout"
         ));
     }
-    if args.output.is_some() && args.paths.len() > 1 {
+    if args.output.is_some() && args.paths.len() > 1 && !args.paths.iter().any(|p| p.is_dir()) {
         anyhow::bail!(Hinted::new(
             format!(
                 "-o names one output, but {} inputs were given",
@@ -193,7 +197,7 @@ fn fix_file(
         text: &result,
         decoded: &decoded,
     };
-    written.write(destination, args, ctx, ledger, &mut report)?;
+    written.write(destination, args, &ctx.printer, ledger, &mut report)?;
     if online.is_none() {
         summarize(&name, &doc, ctx);
     }
@@ -212,7 +216,7 @@ impl Written<'_> {
         &self,
         destination: Destination,
         args: &FixArgs,
-        ctx: &Context,
+        printer: &Printer,
         ledger: &mut Ledger,
         report: &mut FileReport,
     ) -> anyhow::Result<()> {
@@ -237,16 +241,16 @@ impl Written<'_> {
                 }
                 files::write_atomic(&target, &bytes)?;
                 if let Err(err) = ledger.record(&target, &bytes) {
-                    ctx.printer.warn(&format!(
+                    printer.warn(&format!(
                         "wrote {}, but could not remember it as klartext's: {err}",
                         target.display()
                     ));
                 }
-                ctx.printer.note(&format!("wrote {}", target.display()));
+                printer.note(&format!("wrote {}", target.display()));
                 report.output(&target);
             }
             Destination::InPlace(target) if text == decoded.text => {
-                ctx.printer.note(&format!(
+                printer.note(&format!(
                     "{}: nothing to change, left as it was",
                     target.display()
                 ));
@@ -255,10 +259,10 @@ impl Written<'_> {
                 let bytes = encode(&target, text, decoded)?;
                 if !args.no_backup {
                     let backup = files::write_backup(&target)?;
-                    ctx.printer.detail(&format!("kept {}", backup.display()));
+                    printer.detail(&format!("kept {}", backup.display()));
                 }
                 files::write_atomic(&target, &bytes)?;
-                ctx.printer.note(&format!("rewrote {}", target.display()));
+                printer.note(&format!("rewrote {}", target.display()));
                 report.output(&target);
             }
         }
@@ -274,18 +278,6 @@ fn read_input(path: &Path) -> anyhow::Result<Decoded> {
             .read_to_end(&mut bytes)
             .context("cannot read stdin")?;
         return files::decode(&bytes).map_err(|e| anyhow::anyhow!("stdin {e}"));
-    }
-    if path.is_dir() {
-        anyhow::bail!(Hinted::new(
-            format!(
-                "{} is a folder; fixing whole folders is not available yet",
-                path.display()
-            ),
-            format!(
-                "pass the files themselves, e.g. klartext fix {}/*.txt",
-                path.display()
-            )
-        ));
     }
     Ok(files::read_document(path)?)
 }

@@ -49,12 +49,17 @@ impl Online {
             glossary,
             cache,
             prompts.as_deref(),
+            args.jobs.map(usize::from),
         )?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
         Ok(Self { engine, runtime })
+    }
+
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
     }
 
     pub fn translate(&self, doc: &RepairedDocument, source: &str) -> Translated {

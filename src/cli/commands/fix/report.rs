@@ -70,7 +70,7 @@ impl FileReport {
 
     pub fn failed(input: String, err: &anyhow::Error) -> Self {
         Self {
-            error: Some(format!("{err:#}")),
+            error: Some(crate::cli::printer::describe(err)),
             ..Self::empty(input, FileStatus::Failed)
         }
     }

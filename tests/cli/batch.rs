@@ -1,0 +1,276 @@
+//! `fix DIR -o OUT` against a fake provider that injects latency and faults.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::common::{TestEnv, stderr_of};
+use crate::fake_openai::{Behaviour, FakeOpenai};
+
+/// Distinct paragraphs, so no two files share a cache entry.
+fn article(n: usize, paragraphs: usize) -> String {
+    (0..paragraphs)
+        .map(|p| {
+            format!(
+                "Der Bericht {n} sagt im Absatz {p}, dass die Firma am hinteren Fuß erwischt wurde und {} Milliarden US-Dollar verlor.",
+                n * 100 + p
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn configure(env: &TestEnv, url: &str, extra: &str) {
+    env.write(
+        ".klartext.toml",
+        format!(
+            "[passes]\nrestore = \"local\"\n[backends.local]\nkind = \"openai\"\nmodel = \"m\"\n\
+             base_url = \"{url}\"\nmax_attempts = 6\n{extra}"
+        ),
+    );
+}
+
+fn corpus(env: &TestEnv, files: usize, paragraphs: usize) {
+    for n in 0..files {
+        env.write(
+            &format!("in/part{}/doc{n}.de.txt", n % 3),
+            article(n, paragraphs),
+        );
+    }
+}
+
+/// Every file below `dir`, relative to it, sorted.
+fn outputs(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(relative) = path.strip_prefix(dir) {
+                found.push(relative.display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Every finished output is whole: one restored paragraph per source paragraph.
+fn assert_complete(env: &TestEnv, file: &str, paragraphs: usize) {
+    let text = String::from_utf8(env.read(file)).expect("UTF-8");
+    assert_eq!(
+        text.matches("The restored English").count(),
+        paragraphs,
+        "{file}:\n{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tree_is_mirrored_with_the_right_files() {
+    let fake = FakeOpenai::start(Behaviour::default()).await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "");
+    env.write("in/a.de.txt", article(1, 2));
+    env.write("in/deep/er/b.md", format!("# Titel\n\n{}", article(2, 1)));
+    env.write("in/.hidden/c.txt", article(3, 1));
+    env.write("in/skip/d.txt", article(4, 1));
+    env.write("in/.gitignore", "skip/\n");
+    env.write(
+        "in/e.en.txt",
+        "Already English, an output of an earlier run.",
+    );
+    env.write("in/notes.rtf", "{\\rtf1 not prose}");
+    env.write("in/blob.txt", b"\x89PNG\r\n\x1a\n\0\0\0");
+    let legacy_text = article(5, 1);
+    let (legacy, _, _) = encoding_rs::WINDOWS_1252.encode(&legacy_text);
+    env.write("in/legacy.txt", &legacy);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(env.path("in"), env.path("in/deep/loop")).expect("symlink");
+
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the binary file fails the run: {stderr}"
+    );
+    assert!(
+        stderr.contains("blob.txt") && stderr.contains("binary"),
+        "{stderr}"
+    );
+    assert_eq!(
+        outputs(&env.path("out")),
+        [
+            "a.en.txt",
+            "deep/er/b.en.md",
+            "klartext-report.json",
+            "legacy.en.txt"
+        ],
+        "{stderr}"
+    );
+    assert_complete(&env, "out/a.en.txt", 2);
+    let legacy_out = env.read("out/legacy.en.txt");
+    let (decoded, _, bad) = encoding_rs::WINDOWS_1252.decode(&legacy_out);
+    assert!(!bad && decoded.contains("The restored English"));
+    assert!(
+        String::from_utf8(env.read("out/deep/er/b.en.md"))
+            .expect("UTF-8")
+            .starts_with("# ")
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    assert_eq!(report["totals"]["failed"], 1);
+    assert_eq!(
+        report["files"].as_array().map(Vec::len),
+        Some(4),
+        "a, b, blob, legacy"
+    );
+    assert!(
+        stderr.contains("loop"),
+        "the symlink loop is reported: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_faults_are_retried_until_every_paragraph_is_done() {
+    let fake = FakeOpenai::start(Behaviour {
+        latency: Duration::from_millis(5),
+        rate_limit_pct: 20,
+        server_error_pct: 5,
+        reset_pct: 2,
+        truncate_pct: 1,
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "batch_tokens = 60\nconcurrency = 4\n");
+    corpus(&env, 24, 4);
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for n in 0..24 {
+        assert_complete(&env, &format!("out/part{}/doc{n}.en.txt", n % 3), 4);
+    }
+    let faults = fake.counts.faults.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(faults > 5, "faults were injected: {faults}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    assert!(report["totals"]["retries"].as_u64() > Some(0), "{report}");
+    assert!(stderr.contains("retries"), "{stderr}");
+    assert_eq!(
+        fake.counts.duplicates(),
+        0,
+        "no paragraph was paid for twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_running_out_halfway_keeps_finished_files_and_the_rerun_finishes() {
+    let fake = FakeOpenai::start(Behaviour {
+        quota_after: Some(6),
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "concurrency = 1\n");
+    corpus(&env, 12, 2);
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out", "--jobs", "1"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("quota") && stderr.contains("not finished"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    let done: Vec<String> = outputs(&env.path("out"))
+        .into_iter()
+        .filter(|p| p.ends_with(".en.txt"))
+        .collect();
+    assert_eq!(done.len(), 6, "{done:?}\n{stderr}");
+    for n in 0..12 {
+        let file = format!("out/part{}/doc{n}.en.txt", n % 3);
+        if env.path(&file).exists() {
+            assert_complete(&env, &file, 2);
+        }
+    }
+
+    let fresh = FakeOpenai::start(Behaviour::default()).await;
+    configure(&env, &fresh.url, "concurrency = 1\n");
+    let again = env
+        .cmd()
+        .args(["fix", "in", "-o", "out"])
+        .output()
+        .expect("runs");
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    let sent = fresh
+        .counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(sent, 6, "only the unfinished files were sent");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_keeps_finished_files_and_leaves_no_partial_ones() {
+    let fake = FakeOpenai::start(Behaviour {
+        latency: Duration::from_millis(150),
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "concurrency = 2\n");
+    corpus(&env, 40, 2);
+    let child = env
+        .std_cmd()
+        .args(["fix", "in", "-o", "out"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let started = Instant::now();
+    while outputs(&env.path("out"))
+        .iter()
+        .filter(|p| p.ends_with(".en.txt"))
+        .count()
+        < 2
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no output appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let files = outputs(&env.path("out"));
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.contains(".klartext-") || f.ends_with(".tmp")),
+        "{files:?}"
+    );
+    let finished: Vec<&String> = files.iter().filter(|p| p.ends_with(".en.txt")).collect();
+    assert!(finished.len() < 40, "stopped early");
+    for file in finished {
+        assert_complete(&env, &format!("out/{file}"), 2);
+    }
+}
