@@ -94,12 +94,16 @@ impl Transport {
                 message: format!("cannot set up the HTTP client: {e}"),
                 hint: None,
             })?;
-        let per_minute = |n: u32| NonZeroU32::new(n).map(Quota::per_minute);
-        let requests = tuning
-            .requests_per_minute
-            .as_ref()
-            .and_then(|r| per_minute(r.value))
-            .map(RateLimiter::direct);
+        // Requests are spread over the minute (a second's worth may burst), so a run never
+        // fires a minute's allowance at once; tokens may burst up to a minute's budget, since
+        // one large request can need most of it.
+        let requests = tuning.requests_per_minute.as_ref().and_then(|r| {
+            let rate = NonZeroU32::new(r.value)?;
+            let burst = NonZeroU32::new((r.value / 60).max(1))?;
+            Some(RateLimiter::direct(
+                Quota::per_minute(rate).allow_burst(burst),
+            ))
+        });
         let tokens = tuning.tokens_per_minute.as_ref().and_then(|t| {
             let burst = NonZeroU32::new(t.value)?;
             Some((RateLimiter::direct(Quota::per_minute(burst)), burst))

@@ -98,6 +98,15 @@ pub fn write_document(path: &Path, text: &str, like: &Decoded) -> Result<(), Fil
 /// Write through a temporary file in the same folder and rename it into place, so a crash or
 /// Ctrl-C never leaves a half-written file. An existing file keeps its permissions.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// [`write_atomic`] for content produced by `fill`, streamed to the temporary file (a large
+/// report never has to exist in memory as a whole).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), FileError> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -117,7 +126,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         .suffix(".tmp")
         .tempfile_in(folder)
         .map_err(write_err)?;
-    tmp.write_all(bytes).map_err(write_err)?;
+    {
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut out).map_err(write_err)?;
+        out.flush().map_err(write_err)?;
+    }
     if let Ok(meta) = fs::metadata(path) {
         tmp.as_file()
             .set_permissions(meta.permissions())

@@ -71,6 +71,7 @@ impl FakeOpenai {
         let shared = (Arc::new(behaviour), counts.clone());
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
+                let _ = socket.set_nodelay(true);
                 let (behaviour, counts) = (shared.0.clone(), shared.1.clone());
                 tokio::spawn(serve(socket, behaviour, counts));
             }
@@ -93,13 +94,12 @@ async fn serve(mut socket: TcpStream, behaviour: Arc<Behaviour>, counts: Arc<Cou
         let Some((status, headers, text)) = response else {
             return; // a dropped connection
         };
-        let head = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{headers}\r\n",
+        // One write, so Nagle's algorithm never holds the body back for a delayed ACK.
+        let whole = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{headers}\r\n{text}",
             text.len()
         );
-        if socket.write_all(head.as_bytes()).await.is_err()
-            || socket.write_all(text.as_bytes()).await.is_err()
-        {
+        if socket.write_all(whole.as_bytes()).await.is_err() {
             return;
         }
     }

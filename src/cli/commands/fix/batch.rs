@@ -5,8 +5,8 @@
 //! `OUT/klartext-report.json` end the run.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -15,14 +15,14 @@ use serde::Serialize;
 
 use super::online::{self, Online};
 use super::report::{FileReport, FileStatus};
-use super::{Destination, Written};
+use super::{Destination, WriteOptions, Written};
 use crate::backend::{Usage, grouped};
 use crate::cli::args::FixArgs;
-use crate::cli::printer::Hinted;
+use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, Status};
 use crate::config::Lang;
 use crate::files::{self, Ledger, Patterns, Skipped};
-use crate::pipeline;
+use crate::pipeline::{self, Engine};
 use crate::segment::Format;
 
 /// One input of a batch.
@@ -163,6 +163,7 @@ pub fn run(
         Some(online) => online.runtime(),
         None => {
             runtime = tokio::runtime::Builder::new_multi_thread()
+                .max_blocking_threads(4)
                 .enable_all()
                 .build()?;
             &runtime
@@ -170,7 +171,7 @@ pub fn run(
     };
     let bar = progress_bar(ctx, total);
     let paragraphs = AtomicU64::new(0);
-    let ledger = Mutex::new(ledger);
+    let ledger = Arc::new(Mutex::new(ledger));
     let in_flight = online.map_or(4, |o| files_in_flight(o, args));
     let lang = online.map(|_| ctx.settings.to.value);
 
@@ -190,22 +191,33 @@ pub fn run(
                 bar.set_message(status_line(online, paragraphs.load(Ordering::Relaxed)));
             }
         };
+        let job = Job {
+            engine: online.map(|o| Arc::clone(&o.engine)),
+            out: args.output.clone(),
+            lang,
+            options: WriteOptions::from(args),
+            printer: ctx.printer.quietly(),
+            ledger: Arc::clone(&ledger),
+        };
+        // Each file is its own task, so files use every core; `in_flight` bounds memory.
         let work = futures_util::stream::iter(inputs)
             .map(|input| {
-                let ledger = &ledger;
-                let paragraphs = &paragraphs;
-                let bar = &bar;
+                let job = job.clone();
+                let name = input.path.display().to_string();
                 async move {
-                    let report = process(&input, args, ctx, online, lang, ledger).await;
-                    paragraphs.fetch_add(report.paragraphs as u64, Ordering::Relaxed);
-                    if let Some(error) = &report.error {
-                        bar.suspend(|| ctx.printer.error(&anyhow::anyhow!("{error}")));
-                    }
-                    bar.inc(1);
-                    report
+                    tokio::spawn(job.process(input))
+                        .await
+                        .unwrap_or_else(|e| FileReport::failed(name, &anyhow::anyhow!("{e}")))
                 }
             })
             .buffer_unordered(in_flight)
+            .inspect(|report| {
+                paragraphs.fetch_add(report.paragraphs as u64, Ordering::Relaxed);
+                if let Some(error) = &report.error {
+                    bar.suspend(|| ctx.printer.error(&anyhow::anyhow!("{error}")));
+                }
+                bar.inc(1);
+            })
             .collect::<Vec<_>>();
         tokio::select! {
             reports = work => reports,
@@ -228,8 +240,9 @@ pub fn run(
             usage: &usage,
             files: &reports,
         };
-        let json = serde_json::to_vec_pretty(&report)?;
-        files::write_atomic(&out.join(files::REPORT_NAME), &json)?;
+        files::write_atomic_with(&out.join(files::REPORT_NAME), |w| {
+            serde_json::to_writer_pretty(w, &report).map_err(std::io::Error::other)
+        })?;
     }
     summarize(&reports, &totals, &usage, online, ctx, args, interrupted);
     Ok(if interrupted {
@@ -289,85 +302,107 @@ fn files_in_flight(online: &Online, args: &FixArgs) -> usize {
     (slots * 2).clamp(2, 64)
 }
 
-async fn process(
-    input: &Input,
-    args: &FixArgs,
-    ctx: &Context,
-    online: Option<&Online>,
+/// What every file of a batch needs, owned, so each file can be its own task.
+#[derive(Clone)]
+struct Job {
+    engine: Option<Arc<Engine>>,
+    out: Option<PathBuf>,
     lang: Option<Lang>,
-    ledger: &Mutex<Ledger>,
-) -> FileReport {
-    let name = input.path.display().to_string();
-    let decoded = match files::read_document(&input.path) {
-        Ok(decoded) => decoded,
-        Err(err) => return FileReport::failed(name, &err.into()),
-    };
-    let mut report = FileReport::new(name.clone(), &decoded);
-    if decoded.text.trim().is_empty() {
-        report.status = FileStatus::Empty;
-        return report;
-    }
-    let doc = pipeline::repair_document(&decoded.text, Format::from_path(&input.path));
-    report.record(&doc);
-    report.repaired.clear(); // the batch report keeps counts, not every repair
-    let text = match online {
-        None => doc.text.clone(),
-        Some(online) => {
-            let translated = online.engine.translate(&doc, &decoded.text).await;
-            match translated.document(&doc, &decoded.text) {
-                Some(text) => text,
-                None => {
-                    let failed: Vec<String> = translated
-                        .failed()
-                        .map(|s| format!("{}: {}", s.id, s.error.as_deref().unwrap_or("no result")))
-                        .collect();
-                    let first = failed.first().cloned().unwrap_or_default();
-                    let err = anyhow::anyhow!(
-                        "{name}: {} of {} paragraphs failed ({first}{})",
-                        failed.len(),
-                        translated.segments.len(),
-                        if failed.len() > 1 { "; …" } else { "" }
-                    );
-                    let mut failed_report = FileReport::failed(name, &err);
-                    failed_report.paragraphs = report.paragraphs;
-                    return failed_report;
+    options: WriteOptions,
+    printer: Printer,
+    ledger: Arc<Mutex<Ledger>>,
+}
+
+impl Job {
+    async fn process(self, input: Input) -> FileReport {
+        let name = input.path.display().to_string();
+        // File work runs on the blocking pool, so the requests of other files keep flowing.
+        let path = input.path.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let decoded = files::read_document(&path)?;
+            let doc = pipeline::repair_document(&decoded.text, Format::from_path(&path));
+            Ok::<_, files::FileError>((decoded, doc))
+        })
+        .await;
+        let (decoded, doc) = match read {
+            Ok(Ok(read)) => read,
+            Ok(Err(err)) => return FileReport::failed(name, &err.into()),
+            Err(join) => return FileReport::failed(name, &anyhow::anyhow!("{join}")),
+        };
+        let mut report = FileReport::new(name.clone(), &decoded);
+        if decoded.text.trim().is_empty() {
+            report.status = FileStatus::Empty;
+            return report;
+        }
+        report.record(&doc);
+        report.repaired = Vec::new(); // the batch report keeps counts, not every repair
+        let text = match &self.engine {
+            None => doc.text.clone(),
+            Some(engine) => {
+                let translated = engine.translate(&doc, &decoded.text).await;
+                match translated.document(&doc, &decoded.text) {
+                    Some(text) => text,
+                    None => {
+                        let failed: Vec<String> = translated
+                            .failed()
+                            .map(|s| {
+                                format!("{}: {}", s.id, s.error.as_deref().unwrap_or("no result"))
+                            })
+                            .collect();
+                        let first = failed.first().cloned().unwrap_or_default();
+                        let err = anyhow::anyhow!(
+                            "{name}: {} of {} paragraphs failed ({first}{})",
+                            failed.len(),
+                            translated.segments.len(),
+                            if failed.len() > 1 { "; …" } else { "" }
+                        );
+                        let mut failed_report = FileReport::failed(name, &err);
+                        failed_report.paragraphs = report.paragraphs;
+                        return failed_report;
+                    }
                 }
             }
+        };
+        let destination = match (&self.out, self.lang) {
+            (Some(out), lang) => Destination::File(out.join(files::output_path(
+                &input.relative,
+                lang.unwrap_or(Lang::De),
+            ))),
+            (None, Some(lang)) => Destination::File(files::output_path(&input.path, lang)),
+            (None, None) => Destination::Nowhere,
+        };
+        let written = tokio::task::spawn_blocking(move || {
+            if let Destination::File(target) = &destination
+                && let Some(parent) = target.parent()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
+            }
+            let mut ledger = self
+                .ledger
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let written = Written {
+                path: &input.path,
+                text: &text,
+                decoded: &decoded,
+            };
+            written.write(
+                destination,
+                &self.options,
+                &self.printer,
+                &mut ledger,
+                &mut report,
+            )?;
+            Ok::<_, anyhow::Error>(report)
+        })
+        .await;
+        match written {
+            Ok(Ok(report)) => report,
+            Ok(Err(err)) => FileReport::failed(name, &err),
+            Err(join) => FileReport::failed(name, &anyhow::anyhow!("{join}")),
         }
-    };
-    let destination = match (&args.output, lang) {
-        (Some(out), Some(lang)) => {
-            Destination::File(out.join(files::output_path(&input.relative, lang)))
-        }
-        (Some(out), None) => {
-            Destination::File(out.join(files::output_path(&input.relative, Lang::De)))
-        }
-        (None, Some(lang)) => Destination::File(files::output_path(&input.path, lang)),
-        (None, None) => Destination::Nowhere,
-    };
-    if let Destination::File(target) = &destination
-        && let Some(parent) = target.parent()
-        && let Err(e) = std::fs::create_dir_all(parent)
-    {
-        return FileReport::failed(
-            name,
-            &anyhow::anyhow!("cannot create {}: {e}", parent.display()),
-        );
     }
-    let written = Written {
-        path: &input.path,
-        text: &text,
-        decoded: &decoded,
-    };
-    let mut ledger = match ledger.lock() {
-        Ok(ledger) => ledger,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    let quiet = ctx.printer.quietly();
-    if let Err(err) = written.write(destination, args, &quiet, &mut ledger, &mut report) {
-        return FileReport::failed(name, &err);
-    }
-    report
 }
 
 fn progress_bar(ctx: &Context, total: usize) -> ProgressBar {

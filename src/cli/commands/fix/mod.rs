@@ -197,11 +197,35 @@ fn fix_file(
         text: &result,
         decoded: &decoded,
     };
-    written.write(destination, args, &ctx.printer, ledger, &mut report)?;
+    written.write(
+        destination,
+        &WriteOptions::from(args),
+        &ctx.printer,
+        ledger,
+        &mut report,
+    )?;
     if online.is_none() {
         summarize(&name, &doc, ctx);
     }
     Ok(report)
+}
+
+/// The flags that decide how a result is written.
+#[derive(Debug, Clone, Copy)]
+struct WriteOptions {
+    json: bool,
+    force: bool,
+    no_backup: bool,
+}
+
+impl From<&FixArgs> for WriteOptions {
+    fn from(args: &FixArgs) -> Self {
+        Self {
+            json: args.json,
+            force: args.force,
+            no_backup: args.no_backup,
+        }
+    }
 }
 
 /// A finished result and what it was made from.
@@ -215,7 +239,7 @@ impl Written<'_> {
     fn write(
         &self,
         destination: Destination,
-        args: &FixArgs,
+        args: &WriteOptions,
         printer: &Printer,
         ledger: &mut Ledger,
         report: &mut FileReport,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
@@ -20,7 +21,8 @@ use crate::render;
 
 /// Everything `fix` needs for the API passes, built once per run.
 pub struct Online {
-    pub engine: Engine,
+    /// Shared with the tasks of a batch.
+    pub engine: Arc<Engine>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -52,10 +54,15 @@ impl Online {
             args.jobs.map(usize::from),
         )?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
+            // File work is short; a few blocking threads keep memory flat.
+            .max_blocking_threads(4)
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        Ok(Self { engine, runtime })
+        Ok(Self {
+            engine: Arc::new(engine),
+            runtime,
+        })
     }
 
     pub fn runtime(&self) -> &tokio::runtime::Runtime {
