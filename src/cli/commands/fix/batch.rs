@@ -170,6 +170,7 @@ pub fn run(
         }
     };
     let bar = progress_bar(ctx, total);
+    bar.set_message(status_line(online, 0));
     let paragraphs = AtomicU64::new(0);
     let ledger = Arc::new(Mutex::new(ledger));
     let in_flight = online.map_or(4, |o| files_in_flight(o, args));
@@ -411,7 +412,7 @@ fn progress_bar(ctx: &Context, total: usize) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "{elapsed_precise} [{bar:28}] {pos}/{len} files · {msg} · ETA {eta}",
+        "{elapsed_precise} [{bar:20}] {pos}/{len} files · {wide_msg} ETA {eta}",
     )
     .map(|s| s.progress_chars("=> "))
     .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -419,7 +420,7 @@ fn progress_bar(ctx: &Context, total: usize) -> ProgressBar {
     bar
 }
 
-/// `1,234 ¶ · 87 requests · 3 retries · 45,678 tokens` from the engine's tallies.
+/// `1,234 ¶ · 87 req · 3 retries · 45,678 tok` from the engine's tallies.
 fn status_line(online: Option<&Online>, paragraphs: u64) -> String {
     let usage = online.map(Online::usage).unwrap_or_default();
     let sum = usage.values().fold(Usage::default(), |mut all, u| {
@@ -429,13 +430,13 @@ fn status_line(online: Option<&Online>, paragraphs: u64) -> String {
     let mut line = format!("{} ¶", grouped(paragraphs));
     if online.is_some() {
         line += &format!(
-            " · {} requests · {} retries · {} tokens",
+            " · {} req · {} retries · {} tok",
             grouped(sum.requests),
             grouped(sum.retries),
             grouped(sum.input_tokens + sum.output_tokens)
         );
         if sum.billed_characters > 0 {
-            line += &format!(" · {} characters", grouped(sum.billed_characters));
+            line += &format!(" · {} chars", grouped(sum.billed_characters));
         }
     }
     line
