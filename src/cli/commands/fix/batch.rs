@@ -214,7 +214,8 @@ pub fn run(
             .buffer_unordered(in_flight)
             .inspect(|report| {
                 paragraphs.fetch_add(report.paragraphs as u64, Ordering::Relaxed);
-                if let Some(error) = &report.error {
+                // Files left unsent after a quota stop or Ctrl-C are listed in the summary.
+                if let Some(error) = report.error.as_ref().filter(|_| !is_unsent(report)) {
                     bar.suspend(|| ctx.printer.error(&anyhow::anyhow!("{error}")));
                 }
                 bar.inc(1);
