@@ -62,6 +62,7 @@ fn main() {
         titles: ("source".into(), "repaired".into()),
         fold_unchanged: true,
         source: None,
+        notes: Vec::new(),
     };
     let runs = 7;
     time("decode", runs, || files::decode(&bytes));

@@ -53,6 +53,34 @@ pub struct RenderOptions {
     /// A third pane on the left: the text both sides come from (the German), with its title,
     /// one entry per pair index. Shown side by side from [`THREE_PANE_WIDTH`] columns.
     pub source: Option<(String, Vec<String>)>,
+    /// What to check in each paragraph (verify's findings), by pair index: counted in the
+    /// paragraph's header and listed under it. A paragraph with notes is never folded.
+    pub notes: Vec<Vec<Note>>,
+}
+
+/// One line of advice under a paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub level: NoteLevel,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NoteLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+impl NoteLevel {
+    /// Shown with the colour too, so the level never rests on colour alone.
+    fn marker(self) -> &'static str {
+        match self {
+            Self::Error => "✗",
+            Self::Warning => "⚠",
+            Self::Info => "ℹ",
+        }
+    }
 }
 
 /// Three panes of prose need about this many columns.
@@ -70,13 +98,15 @@ pub fn render_diff(
         return sheet.full(out, Role::Fold, &identical_note(diff.pairs.len()));
     }
     sheet.titles(out)?;
-    for block in blocks(&diff.pairs, opts.fold_unchanged) {
+    for block in blocks(&diff.pairs, opts.fold_unchanged, &opts.notes) {
         writeln!(out)?;
         match block {
             Block::Folded(count) => sheet.full(out, Role::Fold, &fold_note(count))?,
             Block::Pair(pair) => {
-                sheet.full(out, Role::Header, &header(pair))?;
+                let notes = opts.notes.get(pair.index).map_or(&[][..], Vec::as_slice);
+                sheet.full(out, Role::Header, &header(pair, notes))?;
                 sheet.body(out, pair)?;
+                sheet.notes(out, notes)?;
             }
         }
     }
@@ -89,11 +119,12 @@ enum Block<'a> {
     Folded(usize),
 }
 
-fn blocks(pairs: &[Pair], fold: bool) -> Vec<Block<'_>> {
+fn blocks<'a>(pairs: &'a [Pair], fold: bool, notes: &[Vec<Note>]) -> Vec<Block<'a>> {
     let mut blocks = Vec::new();
     let mut folded = 0;
     for pair in pairs {
-        if fold && pair.kind == PairKind::Unchanged {
+        let noted = notes.get(pair.index).is_some_and(|n| !n.is_empty());
+        if fold && pair.kind == PairKind::Unchanged && !noted {
             folded += 1;
             continue;
         }
@@ -109,7 +140,22 @@ fn blocks(pairs: &[Pair], fold: bool) -> Vec<Block<'_>> {
     blocks
 }
 
-fn header(pair: &Pair) -> String {
+fn header(pair: &Pair, notes: &[Note]) -> String {
+    let counts: Vec<String> = [NoteLevel::Error, NoteLevel::Warning, NoteLevel::Info]
+        .into_iter()
+        .filter_map(|level| {
+            let count = notes.iter().filter(|n| n.level == level).count();
+            (count > 0).then(|| format!("{}{count}", level.marker()))
+        })
+        .collect();
+    if counts.is_empty() {
+        pair_header(pair)
+    } else {
+        format!("{} · {}", pair_header(pair), counts.join(" "))
+    }
+}
+
+fn pair_header(pair: &Pair) -> String {
     let number = pair.index + 1;
     match pair.kind {
         PairKind::Unchanged => format!("¶ {number} · unchanged"),
@@ -258,6 +304,23 @@ impl<'o> Sheet<'o> {
         }
     }
 
+    /// The notes under a paragraph, one per line, marked by level.
+    fn notes(&self, out: &mut impl Write, notes: &[Note]) -> io::Result<()> {
+        for note in notes {
+            let role = match note.level {
+                NoteLevel::Error => Role::Error,
+                NoteLevel::Warning => Role::Warning,
+                NoteLevel::Info => Role::Fold,
+            };
+            let runs = [
+                (role, Cow::Owned(format!("{} ", note.level.marker()))),
+                (Role::Same, sanitize(&note.text)),
+            ];
+            self.prefixed(out, "", &self.wrap(&runs, self.span()))?;
+        }
+        Ok(())
+    }
+
     /// One full-width text in a single role (headers, notes), wrapped like everything else.
     fn full(&self, out: &mut impl Write, role: Role, text: &str) -> io::Result<()> {
         self.prefixed(out, "", &self.wrap(&[(role, text)], self.span()))
@@ -378,6 +441,7 @@ mod tests {
             titles: ("source".to_owned(), "repaired".to_owned()),
             fold_unchanged: true,
             source: None,
+            notes: Vec::new(),
         }
     }
 
@@ -455,6 +519,51 @@ mod tests {
             let left = title.split('│').next().expect("split yields one part");
             assert_eq!(display_width(left), pane + 1, "at {width}: {title:?}");
         }
+    }
+
+    #[test]
+    fn notes_are_counted_listed_and_never_folded() {
+        let diff = diff_document(
+            &[
+                "Der Umsatz lag bei 4 Billionen.",
+                "Unverändert.",
+                "Auch gleich.",
+            ],
+            &["Revenue was 4 billion.", "Unverändert.", "Auch gleich."],
+            &DiffOptions::default(),
+        );
+        let note = |level, text: &str| Note {
+            level,
+            text: text.to_owned(),
+        };
+        let opts = RenderOptions {
+            notes: vec![
+                vec![
+                    note(
+                        NoteLevel::Error,
+                        "quantity: „4 Billionen“ is 4 trillion, the English says 4 billion",
+                    ),
+                    note(NoteLevel::Warning, "form: length ratio 0.4"),
+                ],
+                vec![note(
+                    NoteLevel::Info,
+                    "source: repairable offline: glued quote",
+                )],
+            ],
+            ..options(80, Layout::SideBySide, ColorMode::Plain)
+        };
+        let output = render(&diff, &opts);
+        assert_fits(&output, 80);
+        assert!(
+            output.contains("¶ 1 · 2 changes · 20% similar · ✗1 ⚠1"),
+            "{output}"
+        );
+        assert!(
+            output.contains("¶ 2 · unchanged · ℹ1"),
+            "noted pairs stay: {output}"
+        );
+        assert!(output.contains("… 1 unchanged paragraph …"), "{output}");
+        insta::assert_snapshot!(output);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub(super) enum Role {
     Deleted,
     Inserted,
     Fold,
+    Error,
+    Warning,
 }
 
 impl Role {
@@ -37,6 +39,8 @@ impl Role {
         match self {
             Role::Title => Style::new().bold().underline(),
             Role::Header | Role::Fold => Style::new().dimmed(),
+            Role::Error => Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+            Role::Warning => Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
             Role::Same => Style::new(),
             Role::Deleted => Style::new()
                 .fg_color(Some(AnsiColor::Red.into()))

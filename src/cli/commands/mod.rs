@@ -70,6 +70,7 @@ fn render_options(
         titles: (titles.0.to_owned(), titles.1.to_owned()),
         fold_unchanged: !display.full,
         source: None,
+        notes: Vec::new(),
     })
 }
 
