@@ -20,3 +20,4 @@ pub mod segment;
 #[cfg(test)]
 pub(crate) mod spec_check;
 pub mod term;
+pub mod verify;

@@ -53,6 +53,9 @@ pub enum Command {
     /// Side-by-side prose diff of two text files
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Check a German text, or a translation of it, for what was lost or invented (offline)
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
     /// Show the configuration and where each value comes from
     #[command(subcommand, after_help = CONFIG_HELP)]
     Config(ConfigCommand),
@@ -116,6 +119,19 @@ Examples:
   klartext diff draft.en.txt final.en.txt
   klartext diff --view inline --width 80 a.txt b.txt
   klartext diff --json old.md new.md";
+
+const CHECK_HELP: &str = "\
+Without a translation, check warns about the German itself: number-scale false friends
+(Billionen), glued or unbalanced quotes, headings fused onto paragraphs, fragments, omissions.
+With a translation (from klartext, DeepL, Google or a person), it also checks every paragraph
+pair: numbers and their scale, names and tokens, German left in the English, echoes, model
+commentary, truncation, quotes, glossary terms. Exit code: 0 clean, 1 findings at or above
+--fail-on, 2 failure.
+
+Examples:
+  klartext check article.de.txt
+  klartext check article.de.txt article.en.txt
+  klartext check article.de.txt article.en.txt --json --fail-on warning";
 
 const CONFIG_HELP: &str = "\
 Precedence, lowest first: built-in defaults, NO_COLOR and provider variables, the user file,
@@ -215,6 +231,10 @@ pub struct FixArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub offline: bool,
 
+    /// Exit 1 when verify finds something at least this serious (the output is still written)
+    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
+    pub fail_on: FailOn,
+
     /// Neither read nor write the cache of finished paragraphs
     #[arg(long)]
     pub no_cache: bool,
@@ -241,6 +261,38 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub display: DisplayArgs,
+}
+
+/// How serious a finding must be to make the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The German text
+    pub source: PathBuf,
+    /// Its translation (paragraph for paragraph); without it only the German is checked
+    pub translation: Option<PathBuf>,
+
+    /// The translation is corrected German (as `fix --to de` writes), not English
+    #[arg(long)]
+    pub german: bool,
+
+    /// A glossary (TOML or CSV) whose terms the translation must use
+    #[arg(long, value_name = "FILE")]
+    pub glossary: Vec<PathBuf>,
+
+    /// Exit 1 when a finding is at least this serious
+    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
+    pub fail_on: FailOn,
+
+    /// Print the findings as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

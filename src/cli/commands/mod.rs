@@ -2,6 +2,7 @@
 
 mod backends;
 mod cache;
+mod check;
 mod config;
 mod diff;
 mod fix;
@@ -20,6 +21,7 @@ pub fn run(cli: &Cli, ctx: &Context) -> anyhow::Result<Status> {
     match &cli.command {
         Command::Fix(args) => fix::run(args, ctx),
         Command::Diff(args) => diff::run(args, ctx),
+        Command::Check(args) => check::run(args, ctx),
         Command::Config(command) => config::run(command, ctx),
         Command::Backends { check, json } => backends::run(*check, *json, ctx),
         Command::Cache(command) => cache::run(command, ctx),

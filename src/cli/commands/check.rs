@@ -1,0 +1,149 @@
+//! `klartext check SOURCE [TRANSLATION]`: verify's checks on existing files, so they also audit
+//! translations made elsewhere. Exit 0 clean, 1 findings at or above `--fail-on`, 2 failure.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::cli::args::{CheckArgs, FailOn};
+use crate::cli::{Context, Status};
+use crate::files;
+use crate::glossary::Glossary;
+use crate::pipeline::protocol::Target;
+use crate::render::sanitize;
+use crate::segment::{self, Format};
+use crate::verify::{self, Finding, Options, Pair, Severity};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema: &'static str,
+    source: String,
+    translation: Option<String>,
+    paragraphs: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    findings: &'a [Finding],
+}
+
+pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
+    let source = files::read_document(&args.source)?;
+    let texts = |path: &Path, text: &str| -> Vec<(String, Vec<std::ops::Range<usize>>)> {
+        segment::segment(text, Format::from_path(path))
+            .segments()
+            .map(|s| (s.text(text).to_owned(), s.protected.clone()))
+            .collect()
+    };
+    let german = texts(&args.source, &source.text);
+    let mut glossary = Glossary::default();
+    for path in &args.glossary {
+        glossary = glossary.merge(Glossary::load(path)?);
+    }
+    let mut findings = Vec::new();
+    match &args.translation {
+        None => {
+            for (i, (text, _)) in german.iter().enumerate() {
+                findings.extend(verify::verify_source(&format!("s{i}"), text));
+            }
+        }
+        Some(path) => {
+            let translation = files::read_document(path)?;
+            let output = texts(path, &translation.text);
+            findings.extend(verify::verify_counts(german.len(), output.len()));
+            let target = if args.german {
+                Target::German
+            } else {
+                Target::English
+            };
+            for (i, ((de, protected), (out, _))) in german.iter().zip(&output).enumerate() {
+                let id = format!("s{i}");
+                findings.extend(verify::verify(
+                    &Pair {
+                        id: &id,
+                        source: de,
+                        draft: None,
+                        output: out,
+                        target,
+                    },
+                    &Options {
+                        glossary: Some(&glossary),
+                        protected,
+                    },
+                ));
+            }
+        }
+    }
+    let count = |level| findings.iter().filter(|f| f.severity == level).count();
+    let (errors, warnings, infos) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    if args.json {
+        super::print_json(&Report {
+            schema: "klartext.check/1",
+            source: args.source.display().to_string(),
+            translation: args.translation.as_ref().map(|p| p.display().to_string()),
+            paragraphs: german.len(),
+            errors,
+            warnings,
+            infos,
+            findings: &findings,
+        })?;
+    } else if !ctx.printer.is_quiet() {
+        let mut out = crate::cli::stdout();
+        for finding in &findings {
+            writeln!(out, "{}", describe(finding))?;
+        }
+        crate::cli::finish(out)?;
+        ctx.printer.note(&format!(
+            "{}: {errors} {}, {warnings} {}, {infos} {} in {} paragraphs",
+            args.source.display(),
+            plural(errors, "error", "errors"),
+            plural(warnings, "warning", "warnings"),
+            plural(infos, "note", "notes"),
+            german.len()
+        ));
+    }
+    Ok(if fails(&findings, args.fail_on) {
+        Status::Differences
+    } else {
+        Status::Success
+    })
+}
+
+/// `¶ 3 ✗ quantity/wrong-scale: …`
+pub fn describe(finding: &Finding) -> String {
+    let paragraph = finding
+        .segment
+        .trim_start_matches('s')
+        .parse::<usize>()
+        .map_or_else(|_| finding.segment.clone(), |n| (n + 1).to_string());
+    let marker = match finding.severity {
+        Severity::Error => "✗",
+        Severity::Warning => "⚠",
+        Severity::Info => "ℹ",
+    };
+    sanitize(&format!(
+        "¶ {paragraph} {marker} {}/{}: {}",
+        finding.check.id(),
+        finding.rule,
+        finding.message
+    ))
+    .into_owned()
+}
+
+/// Whether findings reach the `--fail-on` level.
+pub fn fails(findings: &[Finding], fail_on: FailOn) -> bool {
+    let worst = verify::worst(findings);
+    match fail_on {
+        FailOn::Never => false,
+        FailOn::Warning => worst >= Some(Severity::Warning),
+        FailOn::Error => worst >= Some(Severity::Error),
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}

@@ -1,0 +1,198 @@
+//! The offline verify pass: what a translation lost or invented, judged on the German source and
+//! the output of one segment (quantities, names, language, form, glossary terms), whole-document
+//! form (one output segment per input segment), and warnings about the German itself that hold
+//! with no translation at all. Every issue is a [`Finding`] with a severity, pointing at a
+//! segment and, where it can, at the spans involved. Word and shape heuristics only; pure, no
+//! I/O. Each check errs on the side of silence: a finding should be worth a reader's look.
+
+mod acronyms;
+mod form;
+mod glossary;
+mod language;
+mod names;
+pub mod quantities;
+mod source;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+use crate::pipeline::protocol::Target;
+
+/// How much a finding matters. `Error`: the output is wrong or unusable as it stands;
+/// `Warning`: probably wrong, worth a look; `Info`: advisory.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// The family a finding belongs to; each has its own rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    Quantity,
+    Name,
+    Language,
+    Form,
+    Glossary,
+    Source,
+}
+
+impl Check {
+    pub const ALL: [Check; 6] = [
+        Check::Quantity,
+        Check::Name,
+        Check::Language,
+        Check::Form,
+        Check::Glossary,
+        Check::Source,
+    ];
+
+    /// Stable identifier, as used in reports and as the first half of `check/rule`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Check::Quantity => "quantity",
+            Check::Name => "name",
+            Check::Language => "language",
+            Check::Form => "form",
+            Check::Glossary => "glossary",
+            Check::Source => "source",
+        }
+    }
+}
+
+/// One issue. Spans are byte ranges of the segment's source and output text.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Finding {
+    /// The segment id; empty for document-wide findings ([`verify_counts`]).
+    pub segment: String,
+    pub check: Check,
+    /// Stable rule id within the check, e.g. `missing-name`.
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// One English line for reports.
+    pub message: String,
+    pub source_span: Option<Range<usize>>,
+    pub output_span: Option<Range<usize>>,
+}
+
+impl Finding {
+    fn new(
+        segment: &str,
+        check: Check,
+        rule: &'static str,
+        severity: Severity,
+        message: String,
+    ) -> Finding {
+        Finding {
+            segment: segment.to_owned(),
+            check,
+            rule,
+            severity,
+            message,
+            source_span: None,
+            output_span: None,
+        }
+    }
+
+    fn in_source(mut self, span: Range<usize>) -> Finding {
+        self.source_span = Some(span);
+        self
+    }
+
+    fn in_output(mut self, span: Range<usize>) -> Finding {
+        self.output_span = Some(span);
+        self
+    }
+}
+
+/// One segment to verify.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair<'a> {
+    pub id: &'a str,
+    /// The German as read (or as repaired: spans refer to whatever is given here).
+    pub source: &'a str,
+    /// The literal draft, when there is one; only used to make messages more precise.
+    pub draft: Option<&'a str>,
+    pub output: &'a str,
+    /// The output's language: English, or German for the German-only mode.
+    pub target: Target,
+}
+
+/// What `verify` knows besides the pair.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options<'a> {
+    pub glossary: Option<&'a crate::glossary::Glossary>,
+    /// Spans of `source` that must appear verbatim in the output (inline code, URLs, markup).
+    pub protected: &'a [Range<usize>],
+}
+
+/// Output-side checks of one segment (quantity, name, language, form, glossary). For German
+/// output the checks that assume English (language, acronym expansions, glossary) are skipped.
+pub fn verify(pair: &Pair, opts: &Options) -> Vec<Finding> {
+    let output_is_german = pair.target == Target::German;
+    let mut findings: Vec<Finding> = quantities::check(pair.source, pair.output, output_is_german)
+        .into_iter()
+        .map(|issue| quantity_finding(pair.id, issue))
+        .collect();
+    findings.extend(names::check(pair, opts));
+    if !output_is_german {
+        findings.extend(acronyms::mismatches(pair));
+        findings.extend(language::check(pair));
+    }
+    findings.extend(form::check(pair));
+    if let (Some(glossary), false) = (opts.glossary, output_is_german) {
+        findings.extend(glossary::check(pair, glossary));
+    }
+    findings
+}
+
+/// German-only warnings (source-side): they run with no translation at all.
+pub fn verify_source(id: &str, source: &str) -> Vec<Finding> {
+    // Scale words the German may have got wrong: a remark on the source (check `source`,
+    // rule `scale-word`), judged against a translation by the quantity check instead.
+    let mut findings: Vec<Finding> = quantities::source_warnings(source)
+        .into_iter()
+        .map(|issue| Finding {
+            check: Check::Source,
+            rule: "scale-word",
+            ..quantity_finding(id, issue)
+        })
+        .collect();
+    findings.extend(source::check(id, source));
+    findings
+}
+
+/// Whole-document form checks: one output segment per input segment.
+pub fn verify_counts(source_segments: usize, output_segments: usize) -> Vec<Finding> {
+    form::counts(source_segments, output_segments)
+}
+
+/// The highest severity among `findings`.
+pub fn worst(findings: &[Finding]) -> Option<Severity> {
+    findings.iter().map(|f| f.severity).max()
+}
+
+fn quantity_finding(segment: &str, issue: quantities::QuantityIssue) -> Finding {
+    let severity = if issue.error {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    Finding {
+        segment: segment.to_owned(),
+        check: Check::Quantity,
+        rule: issue.rule,
+        severity,
+        message: issue.message,
+        source_span: issue.source_span,
+        output_span: issue.output_span,
+    }
+}

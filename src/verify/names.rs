@@ -1,0 +1,410 @@
+//! The name check: tokens of the German that must survive translation (acronyms, CamelCase and
+//! brand-like names, codes with digits such as `GB300`, URLs, e-mail addresses and protected
+//! spans), with the German acronyms that legitimately change in English ("KI" → "AI"). Only
+//! token shapes count: German capitalises every noun, so a capital letter alone never makes a
+//! name. Acronyms in parentheses that do not fit their expansion: see `acronyms`.
+
+use std::ops::Range;
+
+use super::text::{contains_term, tokens};
+use super::{Check, Finding, Options, Pair, Severity};
+
+/// What kind of token must survive, which decides the rule and severity of a miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// Two or more capitals and no other lower-case letter than a plural `s`: `EU`, `TPUs`.
+    /// May legitimately become an English acronym or be spelled out, hence only a warning.
+    Acronym,
+    /// Lower case followed by upper case inside the word: `OpenAI`, `iPhone`, `CoreWeave`.
+    Brand,
+    /// Letters and digits mixed: `GB300`, `NVL72`, `5G`.
+    Coded,
+}
+
+/// Units glued to a number (`100MB`, `3GHz`): quantities, which the quantity check owns.
+const UNITS: [&str; 20] = [
+    "kb", "mb", "gb", "tb", "pb", "kbit", "mbit", "gbit", "hz", "khz", "mhz", "ghz", "w", "kw",
+    "mw", "gw", "kwh", "mwh", "gwh", "mah",
+];
+
+pub(super) fn shape(token: &str) -> Option<Shape> {
+    if token.chars().any(|c| c.is_ascii_digit()) {
+        if !token.chars().any(char::is_alphabetic) {
+            return None; // a number: the quantity check's business
+        }
+        let tail = token.trim_start_matches(|c: char| c.is_ascii_digit());
+        let plain_number = tail.len() < token.len()
+            && (tail.chars().all(char::is_lowercase)
+                || UNITS.contains(&tail.to_lowercase().as_str()));
+        // "1990er", "3fach", "100MB" are numbers with a suffix, not codes.
+        return (!plain_number).then_some(Shape::Coded);
+    }
+    let upper = token.chars().filter(|c| c.is_uppercase()).count();
+    let lower_positions: Vec<usize> = token
+        .char_indices()
+        .filter(|(_, c)| c.is_lowercase())
+        .map(|(i, _)| i)
+        .collect();
+    let only_plural_s = lower_positions.is_empty()
+        || (lower_positions.len() == 1 && token.ends_with('s') && token.chars().count() >= 3);
+    if upper >= 2 && only_plural_s {
+        return Some(Shape::Acronym);
+    }
+    let chars: Vec<char> = token.chars().collect();
+    let camel = chars
+        .windows(2)
+        .any(|w| w[0].is_lowercase() && w[1].is_uppercase());
+    // The German gender capital I ("MitarbeiterInnen") looks like CamelCase but is a noun.
+    let gender_i = token.ends_with("Innen") || token.ends_with("In");
+    (camel && !gender_i).then_some(Shape::Brand)
+}
+
+/// German acronyms and their usual English renderings (lower case). A rendering may also be
+/// the spelled-out English, so "KI" is kept by "artificial intelligence"; English acronyms
+/// spelled out as capitalised words ("World Health Organization") need no entry.
+#[rustfmt::skip]
+const ALIASES: &[(&str, &[&str])] = &[
+    ("AGB", &["terms and conditions", "terms of service", "terms of use"]),
+    ("BA", &["federal employment agency", "employment agency"]),
+    ("BAMF", &["federal office for migration", "migration office"]),
+    ("BDI", &["federation of german industries", "german industry federation"]),
+    ("BGB", &["civil code"]),
+    ("BGH", &["federal court of justice", "federal supreme court"]),
+    ("BIP", &["gdp", "gross domestic product", "economic output"]),
+    ("BKA", &["federal criminal police"]),
+    ("BND", &["federal intelligence service"]),
+    ("BRD", &["frg", "germany", "federal republic"]),
+    ("BSI", &["federal office for information security"]),
+    ("BVerfG", &["constitutional court"]),
+    ("CHF", &["franc", "francs"]),
+    ("DB", &["deutsche bahn"]),
+    ("DDR", &["gdr", "east germany", "east german", "german democratic republic"]),
+    ("DFB", &["german football association", "football association"]),
+    ("DGB", &["trade union confederation"]),
+    ("DSGVO", &["gdpr", "general data protection regulation"]),
+    ("EEG", &["renewable energy"]),
+    ("EM", &["european championship", "euro"]),
+    ("EU", &["european union", "europe"]),
+    ("EUR", &["€", "euro", "euros"]),
+    ("EZB", &["ecb", "european central bank"]),
+    ("EuGH", &["ecj", "european court of justice", "court of justice"]),
+    ("GBP", &["£", "pound", "pounds"]),
+    ("GG", &["basic law", "constitution"]),
+    ("GKV", &["statutory health insurance"]),
+    ("H1", &["first half"]),
+    ("H2", &["second half"]),
+    ("IHK", &["chamber of commerce"]),
+    ("IWF", &["imf", "international monetary fund"]),
+    ("KI", &["ai", "artificial intelligence"]),
+    ("KMU", &["sme", "smes", "small and medium"]),
+    ("LKA", &["state criminal police"]),
+    ("LKW", &["truck", "trucks", "lorry", "lorries", "hgv"]),
+    ("MdB", &["member of parliament", "mp", "bundestag"]),
+    ("MwSt", &["vat", "value-added tax", "value added tax", "sales tax"]),
+    ("NRW", &["north rhine-westphalia"]),
+    ("OLG", &["higher regional court"]),
+    ("PKW", &["car", "cars", "passenger car"]),
+    ("Q1", &["first quarter"]),
+    ("Q2", &["second quarter"]),
+    ("Q3", &["third quarter"]),
+    ("Q4", &["fourth quarter"]),
+    ("StGB", &["criminal code"]),
+    ("UN", &["u.n.", "united nations"]),
+    ("UNO", &["un", "u.n.", "united nations"]),
+    ("US", &["u.s.", "united states", "america", "american", "dollar", "$"]),
+    ("USA", &["us", "u.s.", "united states", "america"]),
+    ("USD", &["$", "dollar", "dollars"]),
+    ("WLAN", &["wi-fi", "wifi", "wireless"]),
+    ("WM", &["world cup", "world championship"]),
+    ("ÖPNV", &["public transport", "public transit", "local transport"]),
+];
+
+/// Legal forms of companies: English copy routinely drops them ("Siemens" for "Siemens AG").
+const LEGAL_FORMS: [&str; 9] = ["AG", "GmbH", "KG", "KGaA", "mbH", "OHG", "SE", "UG", "eG"];
+
+pub(super) fn aliases(token: &str) -> &'static [&'static str] {
+    ALIASES
+        .iter()
+        .find(|(de, _)| *de == token)
+        .map_or(&[], |(_, en)| *en)
+}
+
+/// An acronym without its plural `s`.
+pub(super) fn acronym_base(token: &str) -> &str {
+    token.strip_suffix('s').unwrap_or(token)
+}
+
+pub(super) fn check(pair: &Pair, opts: &Options) -> Vec<Finding> {
+    let mut findings = protected_spans(pair, opts.protected);
+    findings.extend(links(pair, opts.protected));
+    let glossary_words: Vec<String> = opts
+        .glossary
+        .map(|g| {
+            g.hits(pair.source)
+                .iter()
+                .flat_map(|term| tokens(&term.de).into_iter().map(|(_, w)| w.to_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let links = link_spans(pair.source);
+    let mut seen: Vec<&str> = Vec::new();
+    for (span, token) in tokens(pair.source) {
+        let Some(shape) = shape(token).filter(|_| !LEGAL_FORMS.contains(&token)) else {
+            continue;
+        };
+        let inside = |r: &Range<usize>| r.start <= span.start && span.end <= r.end;
+        let covered = opts.protected.iter().any(inside)
+            || links.iter().any(inside)
+            // The glossary check owns glossary terms.
+            || glossary_words.contains(&token.to_lowercase());
+        if covered || seen.contains(&token) {
+            continue;
+        }
+        seen.push(token);
+        if survives(token, shape, pair.output) {
+            continue;
+        }
+        let in_draft = if pair.draft.is_some_and(|d| survives(token, shape, d)) {
+            " (the draft has it)"
+        } else {
+            ""
+        };
+        let (rule, severity, what) = match shape {
+            Shape::Acronym => ("missing-acronym", Severity::Warning, "acronym"),
+            Shape::Brand => ("missing-name", Severity::Error, "name"),
+            Shape::Coded => ("missing-token", Severity::Error, "code"),
+        };
+        let message = format!("{what} \"{token}\" is missing from the output{in_draft}");
+        findings.push(Finding::new(pair.id, Check::Name, rule, severity, message).in_source(span));
+    }
+    findings
+}
+
+/// Whether `token` (or what it legitimately becomes in English) occurs in `text`.
+fn survives(token: &str, shape: Shape, text: &str) -> bool {
+    let mut forms = vec![token];
+    match shape {
+        Shape::Acronym => forms.push(acronym_base(token)),
+        // German genitive: "OpenAIs Chef" is "OpenAI's boss".
+        Shape::Brand => forms.extend(token.strip_suffix('s')),
+        Shape::Coded => {}
+    }
+    forms.iter().any(|form| {
+        contains_term(text, form)
+            || aliases(form).iter().any(|alias| contains_term(text, alias))
+            || (shape == Shape::Acronym && spelled_out(form, text))
+    })
+}
+
+/// Short words an expansion may contain without an initial ("Bank for International
+/// Settlements", "Department of Defense").
+pub(super) const CONNECTORS: [&str; 8] = ["of", "and", "for", "the", "on", "in", "de", "&"];
+
+/// Whether `text` spells out `acronym` as capitalised words ("World Health Organization").
+fn spelled_out(acronym: &str, text: &str) -> bool {
+    let want: Vec<char> = acronym.chars().flat_map(char::to_lowercase).collect();
+    let words: Vec<&str> = tokens(text).into_iter().map(|(_, w)| w).collect();
+    (0..words.len()).any(|start| {
+        let mut initials = Vec::new();
+        for word in &words[start..] {
+            if initials.len() == want.len() {
+                break;
+            }
+            if !initials.is_empty() && CONNECTORS.contains(word) {
+                continue;
+            }
+            match word.chars().next() {
+                Some(c) if c.is_uppercase() => initials.extend(c.to_lowercase()),
+                _ => break,
+            }
+        }
+        initials == want
+    })
+}
+
+/// Every protected span must come back verbatim.
+fn protected_spans(pair: &Pair, protected: &[Range<usize>]) -> Vec<Finding> {
+    protected
+        .iter()
+        .filter_map(|range| {
+            let span = pair.source.get(range.clone())?.trim();
+            (!span.is_empty() && !pair.output.contains(span)).then(|| {
+                let message = format!("protected text \"{span}\" is missing from the output");
+                Finding::new(
+                    pair.id,
+                    Check::Name,
+                    "missing-token",
+                    Severity::Error,
+                    message,
+                )
+                .in_source(range.clone())
+            })
+        })
+        .collect()
+}
+
+/// URLs and e-mail addresses outside protected spans must come back verbatim.
+fn links(pair: &Pair, protected: &[Range<usize>]) -> Vec<Finding> {
+    link_spans(pair.source)
+        .into_iter()
+        .filter(|span| {
+            !protected
+                .iter()
+                .any(|p| p.start <= span.start && span.end <= p.end)
+        })
+        .filter(|span| !pair.output.contains(&pair.source[span.clone()]))
+        .map(|span| {
+            let link = &pair.source[span.clone()];
+            let message = format!("link \"{link}\" is missing from the output or was changed");
+            Finding::new(
+                pair.id,
+                Check::Name,
+                "missing-token",
+                Severity::Error,
+                message,
+            )
+            .in_source(span)
+        })
+        .collect()
+}
+
+/// URLs (`http://`, `https://`, `www.`) and e-mail addresses, without trailing sentence
+/// punctuation.
+fn link_spans(text: &str) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if !c.is_whitespace() {
+            start.get_or_insert(i);
+            continue;
+        }
+        let Some(s) = start.take() else { continue };
+        let word = &text[s..i];
+        let lead = word.len()
+            - word
+                .trim_start_matches(['(', '[', '<', '"', '„', '“', '»', '\''])
+                .len();
+        let core = word[lead..].trim_end_matches([
+            '.', ',', ';', ':', '!', '?', ')', ']', '>', '"', '“', '”', '«', '\'',
+        ]);
+        let lower = core.to_ascii_lowercase();
+        let url = ["http://", "https://", "www."]
+            .iter()
+            .any(|p| lower.starts_with(p) && lower.len() > p.len() + 2);
+        let email = core.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty()
+                && host.contains('.')
+                && !host.starts_with('.')
+                && !host.ends_with('.')
+                && !host.contains('@')
+        });
+        if url || email {
+            found.push(s + lead..s + lead + core.len());
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::protocol::Target;
+
+    fn rules(de: &str, en: &str) -> Vec<&'static str> {
+        let pair = Pair {
+            id: "t",
+            source: de,
+            draft: None,
+            output: en,
+            target: Target::English,
+        };
+        check(&pair, &Options::default())
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape("TPUs"), Some(Shape::Acronym));
+        assert_eq!(shape("NVIDIA"), Some(Shape::Acronym));
+        assert_eq!(shape("OpenAI"), Some(Shape::Brand));
+        assert_eq!(shape("iPhone"), Some(Shape::Brand));
+        assert_eq!(shape("GB300"), Some(Shape::Coded));
+        assert_eq!(shape("5G"), Some(Shape::Coded));
+        for plain in [
+            "Regierung",
+            "1990er",
+            "100MB",
+            "2024",
+            "Mitarbeiterinnen",
+            "LehrerInnen",
+        ] {
+            assert_eq!(shape(plain), None, "{plain}");
+        }
+    }
+
+    #[test]
+    fn missing_names_codes_and_acronyms() {
+        assert_eq!(
+            rules(
+                "CoreWeave liefert GB300-Systeme.",
+                "The company delivers GB200 systems."
+            ),
+            ["missing-name", "missing-token"]
+        );
+        assert_eq!(
+            rules("Die NATO tagt.", "The alliance meets."),
+            ["missing-acronym"]
+        );
+    }
+
+    #[test]
+    fn legitimate_renderings_are_not_misses() {
+        for (de, en) in [
+            ("Die KI-Chips der EU.", "The EU's AI chips."),
+            ("Das BIP der USA wächst.", "U.S. GDP is growing."),
+            ("Die WHO warnt.", "The World Health Organization warns."),
+            ("OpenAIs Chef und Openai.", "OpenAI's chief."),
+            ("Die MwSt steigt.", "Value-added tax goes up."),
+            ("Kosten von 5 Mio. US-Dollar.", "Costs of $5 million."),
+        ] {
+            assert_eq!(rules(de, en), Vec::<&str>::new(), "{de}");
+        }
+    }
+
+    #[test]
+    fn links_and_protected_spans_must_be_verbatim() {
+        let de =
+            "Mehr unter https://example.org/neu. Fragen an presse@example.com oder `cargo run`.";
+        let en = "More at https://example.org/new. Questions to presse@example.com or `cargo run`.";
+        let start = de.find("`cargo").expect("in the text");
+        let code = start..start + "`cargo run`".len();
+        let protected = std::slice::from_ref(&code);
+        let pair = Pair {
+            id: "t",
+            source: de,
+            draft: None,
+            output: en,
+            target: Target::English,
+        };
+        let opts = Options {
+            protected,
+            ..Options::default()
+        };
+        let found = check(&pair, &opts);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, "missing-token");
+        assert!(found[0].message.contains("https://example.org/neu"));
+        let changed = Pair {
+            output: "More at https://example.org/neu. Questions to presse@example.com or cargo.",
+            ..pair
+        };
+        let found = check(&changed, &opts);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("`cargo run`"));
+    }
+}

@@ -1,0 +1,359 @@
+//! The labelled test set (`tests/data/verify-*.toml`): every planted problem must be found, clean
+//! pairs must stay (almost) silent, and a per-check precision/recall table for tuning. Plus
+//! tests of the module's own surface (severity order, ids, serialisation, German target).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::*;
+use crate::glossary::{Glossary, Term};
+
+/// At most one false positive per this many clean pairs.
+const CLEAN_PAIRS_PER_FALSE_POSITIVE: usize = 30;
+
+#[derive(Deserialize)]
+struct PairFile {
+    pair: Vec<Labelled>,
+}
+
+#[derive(Deserialize)]
+struct Labelled {
+    id: String,
+    de: String,
+    en: String,
+    /// `check/rule` keys that must be found; empty for a clean pair.
+    #[serde(default)]
+    expect: Vec<String>,
+    #[serde(default)]
+    glossary: BTreeMap<String, String>,
+    /// `"de"` for German output (the German-only mode); English otherwise.
+    #[serde(default)]
+    target: Option<String>,
+}
+
+impl Labelled {
+    fn is_clean(&self) -> bool {
+        self.expect.is_empty()
+    }
+
+    /// What this pair must produce, as far as the active checks go.
+    fn expected(&self) -> BTreeSet<String> {
+        self.expect.iter().cloned().collect()
+    }
+
+    /// Every finding of `verify` and `verify_source`, as `check/rule` → worst severity.
+    fn findings(&self) -> BTreeMap<String, Severity> {
+        let glossary = Glossary::from_terms(
+            self.glossary
+                .iter()
+                .map(|(de, en)| Term::new(de.as_str(), en.as_str()))
+                .collect(),
+        );
+        let target = match self.target.as_deref() {
+            Some("de") => Target::German,
+            _ => Target::English,
+        };
+        let pair = Pair {
+            id: &self.id,
+            source: &self.de,
+            draft: None,
+            output: &self.en,
+            target,
+        };
+        let opts = Options {
+            glossary: (!glossary.is_empty()).then_some(&glossary),
+            protected: &[],
+        };
+        let mut found: BTreeMap<String, Severity> = BTreeMap::new();
+        let all = verify(&pair, &opts)
+            .into_iter()
+            .chain(verify_source(&self.id, &self.de));
+        for f in all {
+            let key = format!("{}/{}", f.check.id(), f.rule);
+            let worst = found.entry(key).or_insert(f.severity);
+            *worst = (*worst).max(f.severity);
+        }
+        found
+    }
+
+    /// Findings worth a reader's look (warning or error) that nobody planted.
+    fn false_positives(&self, found: &BTreeMap<String, Severity>) -> Vec<String> {
+        let expected = self.expected();
+        found
+            .iter()
+            .filter(|(key, severity)| **severity >= Severity::Warning && !expected.contains(*key))
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+}
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// Every pair of every `tests/data/verify-*.toml`, in file-name order.
+fn labelled() -> Vec<Labelled> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir())
+        .expect("tests/data is part of the repository")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("verify-") && n.ends_with(".toml"))
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no tests/data/verify-*.toml");
+    let mut pairs = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("test data is readable UTF-8");
+        let file: PairFile = toml::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
+        pairs.extend(file.pair);
+    }
+    let ids: BTreeSet<&str> = pairs.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids.len(), pairs.len(), "pair ids must be unique");
+    pairs
+}
+
+#[test]
+fn labelled_pairs_meet_expectations() {
+    let pairs = labelled();
+    let mut missed = Vec::new();
+    let mut false_positives = Vec::new();
+    let mut clean = 0;
+    for pair in &pairs {
+        let found = pair.findings();
+        for key in pair.expected() {
+            if !found.contains_key(&key) {
+                missed.push(format!("{}: {key} not found (found {found:?})", pair.id));
+            }
+        }
+        if pair.is_clean() {
+            clean += 1;
+            for key in pair.false_positives(&found) {
+                false_positives.push(format!("{}: {key}", pair.id));
+            }
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "planted problems missed:\n{}",
+        missed.join("\n")
+    );
+    assert!(
+        clean >= 20,
+        "the set needs at least 20 clean pairs, has {clean}"
+    );
+    assert!(
+        false_positives.len() * CLEAN_PAIRS_PER_FALSE_POSITIVE <= clean,
+        "{} false positives on {clean} clean pairs (at most 1 in {CLEAN_PAIRS_PER_FALSE_POSITIVE}):\n{}",
+        false_positives.len(),
+        false_positives.join("\n")
+    );
+}
+
+/// Per check: planted, found (planted and found), false positives (warning or error findings
+/// nobody planted, on any pair), precision and recall. Set `KLARTEXT_PRINT_VERIFY_TABLE` to
+/// print it:
+/// `KLARTEXT_PRINT_VERIFY_TABLE=1 cargo test --lib precision_recall_table -- --nocapture`.
+#[test]
+fn precision_recall_table() {
+    #[derive(Default)]
+    struct Row {
+        planted: usize,
+        found: usize,
+        false_positives: usize,
+    }
+    let mut rows: BTreeMap<&'static str, Row> = Check::ALL
+        .iter()
+        .map(|c| (c.id(), Row::default()))
+        .collect();
+    let check_of = |key: &str| {
+        let id = key.split('/').next().unwrap_or_default();
+        Check::ALL.iter().map(|c| c.id()).find(|c| *c == id)
+    };
+    let mut unplanted = Vec::new();
+    for pair in labelled() {
+        let found = pair.findings();
+        for key in pair.expected() {
+            let row = rows.entry(check_of(&key).unwrap_or("unknown")).or_default();
+            row.planted += 1;
+            row.found += usize::from(found.contains_key(&key));
+        }
+        for key in pair.false_positives(&found) {
+            let row = rows.entry(check_of(&key).unwrap_or("unknown")).or_default();
+            row.false_positives += 1;
+            unplanted.push(format!("{}: {key}", pair.id));
+        }
+    }
+    let ratio = |num: usize, den: usize| {
+        if den == 0 {
+            "-".to_owned()
+        } else {
+            format!("{:.2}", num as f64 / den as f64)
+        }
+    };
+    let mut table = format!(
+        "{:<10} {:>7} {:>6} {:>4} {:>9} {:>6}\n",
+        "check", "planted", "found", "fp", "precision", "recall"
+    );
+    for (check, row) in &rows {
+        table.push_str(&format!(
+            "{check:<10} {:>7} {:>6} {:>4} {:>9} {:>6}\n",
+            row.planted,
+            row.found,
+            row.false_positives,
+            ratio(row.found, row.found + row.false_positives),
+            ratio(row.found, row.planted),
+        ));
+    }
+    if std::env::var_os("KLARTEXT_PRINT_VERIFY_TABLE").is_some() {
+        eprintln!("{table}false positives: {}", unplanted.join(", "));
+    }
+    assert!(
+        rows.values().map(|r| r.planted).sum::<usize>() >= 20,
+        "{table}"
+    );
+}
+
+#[test]
+fn source_paragraph_with_typical_defects() {
+    let de = "Der Chipkonzern ist nun 4 Billionen Dollar wert. Der Chef erklärte:”Wir wachsen \
+              weiter.” Was einst ein kleiner Hersteller von Grafikkarten war und sich zum \
+              wertvollsten Konzern der Welt entwickelt hat. Rechenzentren im Wandel";
+    let found = verify_source("p1", de);
+    let rules: BTreeSet<&str> = found.iter().map(|f| f.rule).collect();
+    for rule in ["fused-heading", "glued-quote", "fragment"] {
+        assert!(rules.contains(rule), "{rule} missing: {found:?}");
+    }
+    let fragment = found
+        .iter()
+        .find(|f| f.rule == "fragment")
+        .expect("checked above");
+    let span = fragment.source_span.clone().expect("fragments are located");
+    assert!(de[span].starts_with("Was einst"));
+    assert!(found.iter().all(|f| f.segment == "p1"));
+    assert!(
+        found.iter().any(|f| f.rule == "scale-word"),
+        "\"Billionen\" deserves a scale-word warning: {found:?}"
+    );
+}
+
+#[test]
+fn clean_german_gives_no_source_warnings() {
+    let clean = std::fs::read_to_string(data_dir().join("clean-de.txt")).expect("test data");
+    for (i, paragraph) in clean.split("\n\n").enumerate() {
+        let loud: Vec<Finding> = verify_source(&i.to_string(), paragraph)
+            .into_iter()
+            .filter(|f| f.check == Check::Source && f.severity >= Severity::Warning)
+            .collect();
+        assert!(loud.is_empty(), "{paragraph}\n{loud:?}");
+    }
+}
+
+#[test]
+fn severity_order_ids_and_worst() {
+    assert!(Severity::Info < Severity::Warning && Severity::Warning < Severity::Error);
+    let ids: Vec<&str> = Check::ALL.iter().map(|c| c.id()).collect();
+    assert_eq!(
+        ids,
+        ["quantity", "name", "language", "form", "glossary", "source"]
+    );
+    assert_eq!(worst(&[]), None);
+    let pair = Pair {
+        id: "s1",
+        source: "Die Gewerkschaft ruft zu einem Warnstreik bei der Bahn auf.",
+        draft: None,
+        output: "The union is calling a warning strike at the railway,",
+        target: Target::English,
+    };
+    let found = verify(&pair, &Options::default());
+    assert_eq!(worst(&found), Some(Severity::Warning), "{found:?}");
+    assert_eq!(worst(&verify_counts(2, 3)), Some(Severity::Error));
+}
+
+#[test]
+fn findings_serialise_with_kebab_case_ids() {
+    let pair = Pair {
+        id: "s2",
+        source: "CoreWeave wächst.",
+        draft: Some("CoreWeave is growing."),
+        output: "The company is growing.",
+        target: Target::English,
+    };
+    let found = verify(&pair, &Options::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.contains("the draft has it"));
+    let json = serde_json::to_value(&found[0]).expect("findings serialise");
+    assert_eq!(json["check"], "name");
+    assert_eq!(json["rule"], "missing-name");
+    assert_eq!(json["severity"], "error");
+    assert_eq!(json["source_span"]["start"], 0);
+}
+
+#[test]
+fn german_output_skips_language_and_glossary() {
+    let glossary = Glossary::from_terms(vec![Term::new("Kopilot", "Copilot")]);
+    let pair = Pair {
+        id: "s3",
+        source: "Der Kopilot von Microsoft hilft,beim Schreiben.",
+        draft: None,
+        output: "Der Kopilot von Microsoft hilft beim Schreiben.",
+        target: Target::German,
+    };
+    let opts = Options {
+        glossary: Some(&glossary),
+        protected: &[],
+    };
+    let found = verify(&pair, &opts);
+    assert!(found.is_empty(), "{found:?}");
+    let lost = Pair {
+        output: "Der Kopilot von Microsoft hilft beim",
+        ..pair
+    };
+    let rules: Vec<&str> = verify(&lost, &opts).iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["truncated"]);
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text built from the characters the checks look at: quotes, brackets, dots, ellipses,
+    /// umlauts, capitals, digits, `@` and multi-byte letters.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[A-Za-zÄÖÜäöüß0-9 .,:;!?…\\-–\"„“”'’()\\[\\]@/\n]{0,80}")
+            .expect("valid pattern")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn on_any_text(source in text(), output in text(), cut in 0usize..90) {
+            let tail = cut.min(source.len())..source.len();
+            let protected = std::slice::from_ref(&tail);
+            let glossary = Glossary::from_terms(vec![Term::new("KI", "AI")]);
+            for target in [Target::English, Target::German] {
+                let pair = Pair { id: "p", source: &source, draft: Some(&output), output: &output, target };
+                let opts = Options { glossary: Some(&glossary), protected };
+                for f in verify(&pair, &opts) {
+                    if let Some(span) = f.output_span {
+                        prop_assert!(output.get(span).is_some());
+                    }
+                    if let Some(span) = f.source_span {
+                        prop_assert!(source.get(span).is_some());
+                    }
+                }
+            }
+            for f in verify_source("p", &source) {
+                if let Some(span) = f.source_span {
+                    prop_assert!(source.get(span).is_some());
+                }
+            }
+        }
+    }
+}
