@@ -14,11 +14,12 @@ use serde_json::json;
 use super::batch::{self, BatchLimits};
 use super::engine::{Engine, Member, Pass};
 use super::mask::{MaskStyle, Masked, mask, unmask};
-use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
+use super::protocol::{self, Expect, GlossaryTerm, Item, Request, Target, estimate_tokens};
 use super::{RepairedDocument, RepairedSegment};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
 use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::segment::content_hash;
+use crate::verify::{self, Finding};
 
 /// Characters of neighbouring text sent along as read-only context.
 const CONTEXT_CHARS: usize = 600;
@@ -50,6 +51,8 @@ pub struct SegmentResult {
     pub draft_backend: Option<String>,
     pub final_backend: Option<String>,
     pub error: Option<String>,
+    /// What verify found in the result.
+    pub findings: Vec<Finding>,
 }
 
 /// A document after the API passes.
@@ -108,7 +111,36 @@ impl Engine {
         }
         self.run_pass(&self.main, &units, &texts, &mut results)
             .await;
+        self.verify(&units, &mut results);
         Translated { segments: results }
+    }
+
+    /// Check every finished paragraph against its German, offline.
+    fn verify(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+        let target = self
+            .main
+            .first()
+            .chat
+            .as_ref()
+            .map_or(Target::English, |c| c.target);
+        for (unit, result) in units.iter().zip(results.iter_mut()) {
+            let Some(output) = &result.final_text else {
+                continue;
+            };
+            result.findings = verify::verify(
+                &verify::Pair {
+                    id: &unit.id,
+                    source: &unit.seg.text,
+                    draft: result.draft.as_deref(),
+                    output,
+                    target,
+                },
+                &verify::Options {
+                    glossary: Some(&self.glossary),
+                    protected: &unit.seg.protected,
+                },
+            );
+        }
     }
 
     async fn run_pass(

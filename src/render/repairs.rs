@@ -1,5 +1,5 @@
-//! The list under the diff: every offline repair (rule, before → after) and every flag, by
-//! paragraph, in the same wrapping and styles as the diff.
+//! The list under the diff: every offline repair (rule, before → after), by paragraph, in the
+//! same wrapping and styles as the diff. (What needs checking shows as notes in the diff.)
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -9,7 +9,7 @@ use super::wrap::Role;
 use super::{RenderOptions, Sheet, sanitize};
 use crate::pipeline::RepairedSegment;
 
-/// Writes the repairs and flags of a document; nothing when there are none.
+/// Writes the repairs of a document; nothing when there are none.
 pub fn render_repairs(
     segments: &[RepairedSegment],
     source: &str,
@@ -18,7 +18,6 @@ pub fn render_repairs(
 ) -> io::Result<()> {
     let sheet = Sheet::new(opts);
     let repairs: usize = segments.iter().map(|s| s.repairs.len()).sum();
-    let flags: usize = segments.iter().map(|s| s.flags.len()).sum();
     if repairs > 0 {
         writeln!(out)?;
         let noun = if repairs == 1 { "repair" } else { "repairs" };
@@ -38,22 +37,6 @@ pub fn render_repairs(
                     (Role::Same, left),
                     (Role::Inserted, visible(&r.after)),
                     (Role::Same, right),
-                ];
-                sheet.prefixed(out, "", &sheet.wrap(&runs, sheet.width))?;
-            }
-        }
-    }
-    if flags > 0 {
-        writeln!(out)?;
-        sheet.full(out, Role::Title, &format!("To check ({flags})"))?;
-        for seg in segments {
-            for f in &seg.flags {
-                let runs = [
-                    (
-                        Role::Header,
-                        Cow::from(format!("¶ {} · {}: ", seg.index + 1, f.rule.id())),
-                    ),
-                    (Role::Same, sanitize(&f.message)),
                 ];
                 sheet.prefixed(out, "", &sheet.wrap(&runs, sheet.width))?;
             }

@@ -331,6 +331,7 @@ fn help_teaches_with_examples() {
     for sub in [
         &["fix"][..],
         &["diff"],
+        &["check"],
         &["config"],
         &["config", "show"],
         &["config", "path"],

@@ -77,11 +77,15 @@ fn project(servers: &Servers, draft: bool) -> TestEnv {
     env
 }
 
+/// `fix` as these tests need it: the stand-ins answer with placeholder English, which verify
+/// rightly flags (numbers and names are gone), so findings do not change the exit code here;
+/// `verify_findings_set_exit_code_1` covers that.
 fn fix(env: &TestEnv, args: &[&str]) -> std::process::Output {
     env.cmd()
         .env("OPENAI_API_KEY", OPENAI_KEY)
         .env("DEEPL_API_KEY", DEEPL_KEY)
         .arg("fix")
+        .args(["--fail-on", "never"])
         .args(args)
         .output()
         .expect("runs")
@@ -440,7 +444,7 @@ async fn provider_variables_alone_pick_the_backends_and_say_so() {
         env.cmd()
             .env("OPENAI_API_KEY", OPENAI_KEY)
             .env("OPENAI_BASE_URL", format!("{}/v1", servers.chat.uri()))
-            .args(["fix", "a.de.txt", "--view", "none"])
+            .args(["fix", "a.de.txt", "--view", "none", "--fail-on", "never"])
             .args(extra)
             .output()
             .expect("runs")
@@ -513,4 +517,34 @@ async fn a_quota_exhausted_backend_falls_back_to_the_next() {
         1,
         "nothing more for the exhausted backend"
     );
+}
+
+#[tokio::test]
+async fn verify_findings_set_exit_code_1_and_show_in_the_diff() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let out = env
+        .cmd()
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("DEEPL_API_KEY", DEEPL_KEY)
+        .args(["fix", "article.de.txt", "--width", "100"])
+        .output()
+        .expect("runs");
+    let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the placeholder English lost numbers: {stderr}"
+    );
+    assert!(env.path("article.en.txt").exists(), "written all the same");
+    assert!(stdout.contains("✗ quantity/missing-number"), "{stdout}");
+    assert!(
+        stderr.contains("verify:") && stderr.contains("errors"),
+        "{stderr}"
+    );
+    let json = fix(&env, &["article.de.txt", "--json", "--force"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let first = &report["files"][0]["segments"][0]["findings"][0];
+    assert_eq!(first["check"], "quantity", "{report}");
+    assert!(report["files"][0]["errors"].as_u64() > Some(0));
 }

@@ -11,7 +11,7 @@ use crate::cli::{Context, Status};
 use crate::files;
 use crate::glossary::Glossary;
 use crate::pipeline::protocol::Target;
-use crate::render::sanitize;
+use crate::render::{Note, NoteLevel, sanitize};
 use crate::segment::{self, Format};
 use crate::verify::{self, Finding, Options, Pair, Severity};
 
@@ -132,6 +132,34 @@ pub fn describe(finding: &Finding) -> String {
         finding.message
     ))
     .into_owned()
+}
+
+/// Findings as the diff's notes, by paragraph index (segment ids are `s0`, `s1`, …).
+pub fn notes(findings: &[Finding], paragraphs: usize) -> Vec<Vec<Note>> {
+    let mut notes = vec![Vec::new(); paragraphs];
+    for finding in findings {
+        let index = finding
+            .segment
+            .trim_start_matches('s')
+            .parse::<usize>()
+            .ok();
+        if let Some(slot) = index.and_then(|i| notes.get_mut(i)) {
+            slot.push(Note {
+                level: match finding.severity {
+                    Severity::Error => NoteLevel::Error,
+                    Severity::Warning => NoteLevel::Warning,
+                    Severity::Info => NoteLevel::Info,
+                },
+                text: format!(
+                    "{}/{}: {}",
+                    finding.check.id(),
+                    finding.rule,
+                    finding.message
+                ),
+            });
+        }
+    }
+    notes
 }
 
 /// Whether findings reach the `--fail-on` level.

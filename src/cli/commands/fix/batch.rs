@@ -24,6 +24,7 @@ use crate::config::Lang;
 use crate::files::{self, Ledger, Patterns, Skipped};
 use crate::pipeline::{self, Engine};
 use crate::segment::Format;
+use crate::verify;
 
 /// One input of a batch.
 pub struct Input {
@@ -126,7 +127,10 @@ fn check_out_not_inside(root: &Path, out: &Path, patterns: &Patterns) -> anyhow:
 #[derive(Debug, Default, Serialize)]
 struct Totals {
     ok: usize,
+    /// Written, with verify's errors or warnings to check.
     flagged: usize,
+    errors: usize,
+    warnings: usize,
     failed: usize,
     empty: usize,
     not_started: usize,
@@ -249,8 +253,10 @@ pub fn run(
     summarize(&reports, &totals, &usage, online, ctx, args, interrupted);
     Ok(if interrupted {
         Status::Interrupted
-    } else if totals.failed > 0 {
+    } else if totals.failed + totals.not_started > 0 {
         Status::Failure
+    } else if reports.iter().any(|r| r.reaches(args.fail_on)) {
+        Status::Differences
     } else {
         Status::Success
     })
@@ -339,9 +345,16 @@ impl Job {
         report.record(&doc);
         report.repaired = Vec::new(); // the batch report keeps counts, not every repair
         let text = match &self.engine {
-            None => doc.text.clone(),
+            None => {
+                let findings = doc.segmented.segments().flat_map(|s| {
+                    verify::verify_source(&format!("s{}", s.index), s.text(&decoded.text))
+                });
+                report.count(&findings.collect::<Vec<_>>());
+                doc.text.clone()
+            }
             Some(engine) => {
                 let translated = engine.translate(&doc, &decoded.text).await;
+                report.count(translated.segments.iter().flat_map(|s| &s.findings));
                 match translated.document(&doc, &decoded.text) {
                     Some(text) => text,
                     None => {
@@ -454,8 +467,10 @@ fn totals(
     };
     for report in reports {
         totals.paragraphs += report.paragraphs as u64;
+        totals.errors += report.errors;
+        totals.warnings += report.warnings;
         match report.status {
-            FileStatus::Ok if report.flags > 0 => totals.flagged += 1,
+            FileStatus::Ok if report.errors + report.warnings > 0 => totals.flagged += 1,
             FileStatus::Ok => totals.ok += 1,
             FileStatus::Empty => totals.empty += 1,
             FileStatus::Failed if is_unsent(report) => totals.not_started += 1,
@@ -489,6 +504,12 @@ fn summarize(
 ) {
     let p = &ctx.printer;
     let failed = totals.failed + totals.not_started;
+    if totals.errors + totals.warnings > 0 {
+        p.note(&format!(
+            "verify: {} errors and {} warnings to check (per file in the report)",
+            totals.errors, totals.warnings
+        ));
+    }
     p.note(&format!(
         "{} files: {} ok, {} flagged, {} failed{}{} in {:.1} s",
         grouped(reports.len() as u64),

@@ -19,6 +19,7 @@ use crate::files::{self, Decoded, FileError, Ledger};
 use crate::pipeline::{self, RepairedDocument};
 use crate::render;
 use crate::segment::Format;
+use crate::verify;
 use online::Online;
 use report::{FileReport, FileStatus, RunReport};
 
@@ -103,7 +104,31 @@ pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
             .note(&format!("{failed} of {} inputs failed", args.paths.len()));
         return Ok(Status::Failure);
     }
-    Ok(Status::Success)
+    Ok(findings_status(&reports, args, ctx))
+}
+
+/// Exit 1 when verify's findings reach `--fail-on` (the outputs are written all the same).
+fn findings_status(reports: &[FileReport], args: &FixArgs, ctx: &Context) -> Status {
+    let (errors, warnings) = reports
+        .iter()
+        .fold((0, 0), |(e, w), r| (e + r.errors, w + r.warnings));
+    if errors + warnings > 0 {
+        ctx.printer.note(&format!(
+            "verify: {errors} {} and {warnings} {} to check{}",
+            if errors == 1 { "error" } else { "errors" },
+            if warnings == 1 { "warning" } else { "warnings" },
+            if ctx.printer.is_quiet() {
+                ""
+            } else {
+                " (marked ✗ and ⚠ in the diff)"
+            }
+        ));
+    }
+    if reports.iter().any(|r| r.reaches(args.fail_on)) {
+        Status::Differences
+    } else {
+        Status::Success
+    }
 }
 
 fn check_arguments(args: &FixArgs) -> anyhow::Result<()> {
@@ -166,9 +191,18 @@ fn fix_file(
 
     let result = match online {
         None => {
+            let findings: Vec<verify::Finding> = doc
+                .segmented
+                .segments()
+                .flat_map(|s| {
+                    verify::verify_source(&format!("s{}", s.index), s.text(&decoded.text))
+                })
+                .collect();
+            report.count(&findings);
             if show {
-                show_repairs(&doc, &decoded.text, args, ctx)?;
+                show_repairs(&doc, &decoded.text, &findings, args, ctx)?;
             }
+            report.findings = findings;
             doc.text.clone()
         }
         Some(online) if args.dry_run => {
@@ -182,6 +216,7 @@ fn fix_file(
             online::details(&name, &translated, ctx);
             let failed = online::report_failures(&name, &translated, ctx);
             let text = translated.document(&doc, &decoded.text);
+            report.count(translated.segments.iter().flat_map(|s| &s.findings));
             report.segments = Some(translated.segments.clone());
             if show && failed == 0 {
                 online::show(&translated, args, ctx)?;
@@ -351,12 +386,14 @@ fn encode(target: &Path, text: &str, like: &Decoded) -> anyhow::Result<Vec<u8>> 
 fn show_repairs(
     doc: &RepairedDocument,
     source: &str,
+    findings: &[verify::Finding],
     args: &FixArgs,
     ctx: &Context,
 ) -> anyhow::Result<()> {
-    let Some(opts) = super::render_options(ctx, &args.display, ("source", "repaired")) else {
+    let Some(mut opts) = super::render_options(ctx, &args.display, ("source", "repaired")) else {
         return Ok(());
     };
+    opts.notes = super::check::notes(findings, doc.segments.len());
     let diff = doc.diff(source, &DiffOptions::default());
     let mut out = crate::cli::stdout();
     render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;

@@ -250,6 +250,12 @@ pub fn show(translated: &Translated, args: &FixArgs, ctx: &Context) -> anyhow::R
     else {
         return Ok(());
     };
+    let findings: Vec<_> = translated
+        .segments
+        .iter()
+        .flat_map(|s| s.findings.iter().cloned())
+        .collect();
+    opts.notes = super::super::check::notes(&findings, translated.segments.len());
     if english && opts.width >= render::THREE_PANE_WIDTH {
         opts.source = Some((
             "German".to_owned(),

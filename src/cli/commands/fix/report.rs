@@ -7,8 +7,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::backend::Usage;
+use crate::cli::args::FailOn;
 use crate::files::{Decoded, LineEnding, TextEncoding};
 use crate::pipeline::{PassPlan, RepairedDocument, RepairedSegment, SegmentResult};
+use crate::verify::{Finding, Severity};
 
 pub const SCHEMA: &str = "klartext.fix/2";
 
@@ -46,6 +48,13 @@ pub struct FileReport {
     pub paragraphs: usize,
     pub repairs: usize,
     pub flags: usize,
+    /// Verify's error- and warning-level findings.
+    pub errors: usize,
+    pub warnings: usize,
+    /// Offline: what verify found in the German (with API passes the findings are per
+    /// paragraph in `segments`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
     /// Offline repairs: only the paragraphs with repairs or flags.
     pub repaired: Vec<RepairedSegment>,
     /// The API passes, one entry per paragraph (absent offline).
@@ -86,6 +95,9 @@ impl FileReport {
             paragraphs: 0,
             repairs: 0,
             flags: 0,
+            errors: 0,
+            warnings: 0,
+            findings: Vec::new(),
             repaired: Vec::new(),
             segments: None,
             plan: None,
@@ -103,6 +115,26 @@ impl FileReport {
             .filter(|s| !s.repairs.is_empty() || !s.flags.is_empty())
             .cloned()
             .collect();
+    }
+
+    /// Count verify's findings (all of a file's paragraphs).
+    pub fn count<'a>(&mut self, findings: impl IntoIterator<Item = &'a Finding>) {
+        for finding in findings {
+            match finding.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+                Severity::Info => {}
+            }
+        }
+    }
+
+    /// Whether the findings reach `--fail-on`.
+    pub fn reaches(&self, fail_on: FailOn) -> bool {
+        match fail_on {
+            FailOn::Never => false,
+            FailOn::Warning => self.errors + self.warnings > 0,
+            FailOn::Error => self.errors > 0,
+        }
     }
 
     pub fn output(&mut self, path: &Path) {
