@@ -191,12 +191,14 @@ fn fix_file(
 
     let result = match online {
         None => {
+            // The "repairable offline" notes are left out: fix has just made those repairs.
             let findings: Vec<verify::Finding> = doc
                 .segmented
                 .segments()
                 .flat_map(|s| {
                     verify::verify_source(&format!("s{}", s.index), s.text(&decoded.text))
                 })
+                .filter(|f| f.severity > verify::Severity::Info)
                 .collect();
             report.count(&findings);
             if show {
