@@ -168,11 +168,38 @@ pub(super) fn flags(text: &str, protected: &[Range<usize>]) -> Vec<Flag> {
             rule: Rule::QuoteStyle,
             range: marks[i].range(),
             message: format!(
-                "unbalanced quotation marks: the {} mark at byte {} cannot be paired; quote glyphs left as they are",
-                marks[i].glyph, marks[i].pos
+                "unbalanced quotation marks: the {} in „{}“ cannot be paired; quote glyphs left \
+                 as they are",
+                marks[i].glyph,
+                excerpt(text, marks[i].range())
             ),
         }],
     }
+}
+
+/// A few words around `range`, so a message can say where without byte offsets.
+fn excerpt(text: &str, range: Range<usize>) -> String {
+    const AROUND: usize = 12;
+    let before: String = text[..range.start]
+        .chars()
+        .rev()
+        .take(AROUND)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let after: String = text[range.end..].chars().take(AROUND).collect();
+    let lead = if before.len() < range.start {
+        "…"
+    } else {
+        ""
+    };
+    let tail = if range.end + after.len() < text.len() {
+        "…"
+    } else {
+        ""
+    };
+    format!("{lead}{before}{}{after}{tail}", &text[range])
 }
 
 #[cfg(test)]
