@@ -2,6 +2,7 @@
 //! into word-level chunks that are either the same on both sides or a change. Pure data and
 //! `similar` calls only; colour, width and layout belong to `render`.
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -20,7 +21,48 @@ pub enum Chunk {
     Change {
         old: String,
         new: String,
+        category: Category,
+        /// For a small edit inside a word: which graphemes differ, for display only.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        emphasis: Option<Emphasis>,
     },
+}
+
+/// What kind of change, for bulk decisions ("accept all punctuation changes") and styling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// Only whitespace differs.
+    Whitespace,
+    /// Only punctuation and typography (quotes, dashes, commas) differ.
+    Punctuation,
+    /// Only letter case differs.
+    Case,
+    Words,
+}
+
+/// A change's two sides cut into pieces, `(emphasised, text)`, so that the few graphemes that
+/// differ inside a word can be shown (`Straße` → `Strasse`). The pieces concatenate to the side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Emphasis {
+    pub old: Vec<(bool, String)>,
+    pub new: Vec<(bool, String)>,
+}
+
+/// How a pair's paragraphs were matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Alignment {
+    /// One old paragraph, one new (also when unchanged).
+    OneToOne,
+    /// One old paragraph became several new ones.
+    Split,
+    /// Several old paragraphs became one.
+    Merge,
+    /// Only the new side has it.
+    Inserted,
+    /// Only the old side has it.
+    Deleted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,6 +89,13 @@ pub struct Pair {
     pub chunks: Vec<Chunk>,
     /// Word-only similarity in `0..=1`: whitespace and case do not count.
     pub similarity: f32,
+    /// Which paragraphs of each side the pair holds (a split or merge spans several; their
+    /// texts are joined with a blank line).
+    pub old_paragraphs: Range<usize>,
+    pub new_paragraphs: Range<usize>,
+    pub alignment: Alignment,
+    /// So different that word-by-word changes would be noise: show it as a whole replacement.
+    pub rewritten: bool,
 }
 
 impl Pair {
@@ -124,6 +173,18 @@ fn diff_pair(index: usize, old: &str, new: &str, opts: &DiffOptions) -> Pair {
     } else {
         (PairKind::Changed, word_similarity(old, new, opts))
     };
+    let alignment = match kind {
+        PairKind::Deleted => Alignment::Deleted,
+        PairKind::Inserted => Alignment::Inserted,
+        _ => Alignment::OneToOne,
+    };
+    let side = |text: &str| {
+        if text.is_empty() {
+            index..index
+        } else {
+            index..index + 1
+        }
+    };
     Pair {
         index,
         kind,
@@ -131,6 +192,10 @@ fn diff_pair(index: usize, old: &str, new: &str, opts: &DiffOptions) -> Pair {
         new: new.to_owned(),
         chunks: diff_words(old, new, opts),
         similarity,
+        old_paragraphs: side(old),
+        new_paragraphs: side(new),
+        alignment,
+        rewritten: false,
     }
 }
 
@@ -194,6 +259,7 @@ fn push_change(chunks: &mut Vec<Chunk>, old: &str, new: &str) {
     if let Some(Chunk::Change {
         old: prev_old,
         new: prev_new,
+        ..
     }) = chunks.last_mut()
     {
         prev_old.push_str(&gap);
@@ -217,6 +283,8 @@ fn change(old: &str, new: &str) -> Chunk {
     Chunk::Change {
         old: old.to_owned(),
         new: new.to_owned(),
+        category: Category::Words,
+        emphasis: None,
     }
 }
 
@@ -261,7 +329,7 @@ mod tests {
                     old.push_str(text);
                     new.push_str(text);
                 }
-                Chunk::Change { old: o, new: n } => {
+                Chunk::Change { old: o, new: n, .. } => {
                     old.push_str(o);
                     new.push_str(n);
                 }
@@ -382,7 +450,7 @@ mod tests {
             for chunk in &chunks {
                 match chunk {
                     Chunk::Same { text } => prop_assert!(!text.is_empty()),
-                    Chunk::Change { old, new } => prop_assert!(!(old.is_empty() && new.is_empty())),
+                    Chunk::Change { old, new, .. } => prop_assert!(!(old.is_empty() && new.is_empty())),
                 }
             }
             // No two changes are separated by whitespace alone.

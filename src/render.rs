@@ -429,6 +429,10 @@ mod tests {
             new: inserted.to_owned(),
             chunks: diff_words("", inserted, &opts),
             similarity: 0.0,
+            old_paragraphs: 8..8,
+            new_paragraphs: 8..9,
+            alignment: crate::diff::Alignment::Inserted,
+            rewritten: false,
         });
         diff
     }

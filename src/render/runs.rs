@@ -23,7 +23,7 @@ pub(super) fn runs(pair: &Pair, view: View) -> Vec<(Role, Cow<'_, str>)> {
     for chunk in &pair.chunks {
         match chunk {
             Chunk::Same { text } => runs.push((Role::Same, sanitize(text))),
-            Chunk::Change { old, new } => {
+            Chunk::Change { old, new, .. } => {
                 if view != View::New && !old.is_empty() {
                     runs.push((Role::Deleted, shown_change(old)));
                 }
