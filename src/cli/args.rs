@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+use super::pager::Paging;
 use crate::config::{ColorChoice, Lang, Overrides, View};
 
 const ABOUT: &str = "Turn garbled, machine-translated German into clean, faithful English, and \
@@ -175,8 +176,16 @@ pub struct DisplayArgs {
     pub width: Option<u16>,
 
     /// Show unchanged paragraphs in full instead of folding them into one line
-    #[arg(long)]
+    #[arg(long, conflicts_with = "context")]
     pub full: bool,
+
+    /// Show this many unchanged paragraphs around each change (the rest are folded)
+    #[arg(long, value_name = "N")]
+    pub context: Option<usize>,
+
+    /// Page the diff: auto = when stdout is a terminal [pager: $KLARTEXT_PAGER, $PAGER, less -FRX]
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub paging: Paging,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod pager;
 mod printer;
 
 use std::io::{self, Write};

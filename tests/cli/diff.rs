@@ -88,3 +88,30 @@ fn control_characters_are_never_emitted_raw() {
         "{stdout:?}"
     );
 }
+
+#[test]
+fn paging_goes_through_the_configured_pager() {
+    let env = TestEnv::new();
+    env.write("old.txt", OLD);
+    env.write("new.txt", NEW);
+    let out = env
+        .cmd()
+        .args(["diff", "old.txt", "new.txt", "--paging", "always"])
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KLARTEXT_PAGER", "tee paged.txt")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let paged = String::from_utf8(env.read("paged.txt")).expect("UTF-8");
+    assert!(paged.contains(" │ "), "{paged}");
+    // Never on a pipe unless asked.
+    let out = env
+        .cmd()
+        .args(["diff", "old.txt", "new.txt"])
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KLARTEXT_PAGER", "tee paged-again.txt")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!env.path("paged-again.txt").exists());
+}

@@ -32,9 +32,9 @@ pub fn run(args: &DiffArgs, ctx: &Context) -> anyhow::Result<Status> {
     } else if !ctx.printer.is_quiet() {
         let titles = (label(&args.old), label(&args.new));
         if let Some(opts) = super::render_options(ctx, &args.display, (&titles.0, &titles.1)) {
-            let mut out = crate::cli::stdout();
+            let mut out = super::output(ctx, &args.display);
             render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
-            crate::cli::finish(out)?;
+            out.finish()?;
         }
     }
     Ok(if diff.is_identical() {

@@ -76,6 +76,11 @@ fn render_options(
     })
 }
 
+/// Where a diff view goes: the pager when `--paging` and the terminal say so, else stdout.
+fn output(ctx: &Context, display: &DisplayArgs) -> super::pager::Output {
+    super::pager::Output::open(display.paging, &ctx.env, &ctx.terminal)
+}
+
 /// Print a value as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut out = super::stdout();

@@ -397,11 +397,21 @@ fn show_repairs(
     };
     opts.notes = super::check::notes(findings, doc.segments.len());
     let diff = doc.diff(source, &DiffOptions::default());
-    let mut out = crate::cli::stdout();
+    let mut out = view_output(args, ctx);
     render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
     render::render_repairs(&doc.segments, source, &opts, &mut out)
         .context("writing the repairs")?;
-    crate::cli::finish(out)
+    Ok(out.finish()?)
+}
+
+/// One file's diff may be paged; several files print one after another.
+fn view_output(args: &FixArgs, ctx: &Context) -> crate::cli::pager::Output {
+    let paging = if args.paths.len() == 1 {
+        args.display.paging
+    } else {
+        crate::cli::pager::Paging::Never
+    };
+    crate::cli::pager::Output::open(paging, &ctx.env, &ctx.terminal)
 }
 
 fn summarize(name: &str, doc: &RepairedDocument, ctx: &Context) {

@@ -10,9 +10,9 @@ use anyhow::Context as _;
 
 use crate::backend::{Usage, grouped};
 use crate::cache::Cache;
+use crate::cli::Context;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
-use crate::cli::{Context, stdout};
 use crate::config::{Lang, Source};
 use crate::diff::{DiffOptions, diff_document};
 use crate::glossary::Glossary;
@@ -267,9 +267,9 @@ pub fn show(translated: &Translated, args: &FixArgs, ctx: &Context) -> anyhow::R
         ));
     }
     let diff = diff_document(&old, &new, &DiffOptions::default());
-    let mut out = stdout();
+    let mut out = super::view_output(args, ctx);
     render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
-    crate::cli::finish(out)
+    Ok(out.finish()?)
 }
 
 /// The backends that produced a side, in order of first use: `deepl`, or `openai+local` after
