@@ -4,6 +4,7 @@
 //! looks at the environment.
 
 mod repairs;
+pub mod report;
 mod runs;
 mod visible;
 mod wrap;

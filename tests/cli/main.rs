@@ -3,6 +3,7 @@
 //! stand-ins for the providers.
 
 mod batch;
+mod browser;
 mod check;
 mod common;
 mod config;
