@@ -119,7 +119,9 @@ word. Exit code: 0 identical, 1 different, 2 error.
 Examples:
   klartext diff draft.en.txt final.en.txt
   klartext diff --view inline --width 80 a.txt b.txt
-  klartext diff --json old.md new.md";
+  klartext diff --json old.md new.md
+  klartext diff a.txt b.txt --report changes.html   a page to share (also .md, .json)
+  klartext diff a.txt b.txt --format unified --context 1";
 
 const CHECK_HELP: &str = "\
 Without a translation, check warns about the German itself: number-scale false friends
@@ -186,6 +188,11 @@ pub struct DisplayArgs {
     /// Page the diff: auto = when stdout is a terminal [pager: $KLARTEXT_PAGER, $PAGER, less -FRX]
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub paging: Paging,
+
+    /// Also write the diff as a report: FILE.html (one self-contained page), FILE.md
+    /// (CriticMarkup) or FILE.json
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -268,8 +275,21 @@ pub struct DiffArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// side-by-side (the views of --view) or a unified diff with one paragraph per line
+    #[arg(long, value_enum, default_value = "view", value_name = "FORMAT")]
+    pub format: DiffFormat,
+
     #[command(flatten)]
     pub display: DisplayArgs,
+}
+
+/// What `klartext diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// The layout of --view (side by side, stacked or inline)
+    View,
+    /// A unified diff, one paragraph per line, for tools
+    Unified,
 }
 
 /// How serious a finding must be to make the exit code 1.

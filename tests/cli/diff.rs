@@ -115,3 +115,47 @@ fn paging_goes_through_the_configured_pager() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!env.path("paged-again.txt").exists());
 }
+
+#[test]
+fn reports_and_unified_output() {
+    let env = TestEnv::new();
+    env.write("old.txt", OLD);
+    env.write("new.txt", NEW);
+    for name in ["r.html", "r.md", "r.json"] {
+        let out = env
+            .cmd()
+            .args([
+                "diff", "old.txt", "new.txt", "--report", name, "--view", "none",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+        assert!(!env.read(name).is_empty(), "{name} written");
+    }
+    let html = String::from_utf8(env.read("r.html")).expect("UTF-8");
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("<del"),
+        "{html}"
+    );
+    let md = String::from_utf8(env.read("r.md")).expect("UTF-8");
+    assert!(md.contains("{~~") || md.contains("{--"), "{md}");
+    let json: serde_json::Value = serde_json::from_slice(&env.read("r.json")).expect("JSON");
+    assert_eq!(json["schema"], "klartext.report/1");
+    let bad = env
+        .cmd()
+        .args(["diff", "old.txt", "new.txt", "--report", "r.pdf"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr_of(&bad).contains("FILE.html"));
+    let unified = env
+        .cmd()
+        .args(["diff", "old.txt", "new.txt", "--format", "unified"])
+        .output()
+        .expect("runs");
+    let text = stdout_of(&unified);
+    assert!(
+        text.starts_with("--- old.txt") && text.contains("+++ new.txt"),
+        "{text}"
+    );
+}

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::cli::args::DiffArgs;
+use crate::cli::args::{DiffArgs, DiffFormat};
 use crate::cli::{Context, Status};
 use crate::diff::{DiffOptions, DocumentDiff, diff_document};
 use crate::files;
@@ -19,7 +19,24 @@ pub fn run(args: &DiffArgs, ctx: &Context) -> anyhow::Result<Status> {
         (&args.new, &new.text),
         &DiffOptions::default(),
     );
-    if args.json {
+    if let Some(path) = &args.display.report {
+        let titles = (label(&args.old), label(&args.new));
+        let input =
+            render::report::ReportInput::new(&diff, (&titles.0, &titles.1), super::GENERATOR);
+        super::write_report(path, &input)?;
+        ctx.printer.note(&format!("wrote {}", path.display()));
+    }
+    if args.format == DiffFormat::Unified {
+        let titles = (
+            args.old.display().to_string(),
+            args.new.display().to_string(),
+        );
+        let input =
+            render::report::ReportInput::new(&diff, (&titles.0, &titles.1), super::GENERATOR);
+        let mut out = super::output(ctx, &args.display);
+        render::report::unified(&input, args.display.context.unwrap_or(3), &mut out)?;
+        out.finish()?;
+    } else if args.json {
         super::print_json(&serde_json::json!({
             "schema": "klartext.diff/1",
             "old": args.old.display().to_string(),

@@ -14,7 +14,7 @@ use clap::CommandFactory;
 use super::args::{Cli, Command, DisplayArgs};
 use super::{Context, Status};
 use crate::config::View;
-use crate::render::{ColorMode, Layout, RenderOptions};
+use crate::render::{ColorMode, Layout, RenderOptions, report};
 use crate::term;
 
 pub fn run(cli: &Cli, ctx: &Context) -> anyhow::Result<Status> {
@@ -80,6 +80,45 @@ fn render_options(
 fn output(ctx: &Context, display: &DisplayArgs) -> super::pager::Output {
     super::pager::Output::open(display.paging, &ctx.env, &ctx.terminal)
 }
+
+/// Write `input` as the report `path` names by its extension (.html, .md, .json), atomically.
+fn write_report(path: &std::path::Path, input: &report::ReportInput) -> anyhow::Result<()> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let writer: fn(&report::ReportInput, &mut dyn Write) -> std::io::Result<()> =
+        match extension.as_str() {
+            "html" | "htm" => |input, out| report::html(input, &mut WriteRef(out)),
+            "md" | "markdown" => |input, out| report::markdown(input, &mut WriteRef(out)),
+            "json" => |input, out| report::json(input, &mut WriteRef(out)),
+            _ => {
+                return Err(super::printer::Hinted::new(
+                    format!("cannot tell the report format of {}", path.display()),
+                    "name it FILE.html, FILE.md or FILE.json",
+                )
+                .into());
+            }
+        };
+    crate::files::write_atomic_with(path, |out| writer(input, out))?;
+    Ok(())
+}
+
+/// `&mut dyn Write` as an `impl Write` for the report writers.
+struct WriteRef<'a>(&'a mut dyn Write);
+
+impl Write for WriteRef<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// What made a report.
+const GENERATOR: &str = concat!("klartext ", env!("CARGO_PKG_VERSION"));
 
 /// Print a value as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
