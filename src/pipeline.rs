@@ -111,11 +111,12 @@ impl RepairedDocument {
         self.segments.iter().map(|s| s.flags.len()).sum()
     }
 
-    /// The paragraph diff of the source against the repaired text.
+    /// The paragraph diff of the source against the repaired text, paired by index: repairs
+    /// keep the segmentation.
     pub fn diff(&self, source: &str, opts: &DiffOptions) -> DocumentDiff {
         let old: Vec<&str> = self.segmented.segments().map(|s| s.text(source)).collect();
         let new: Vec<&str> = self.segments.iter().map(|s| s.text.as_str()).collect();
-        diff::diff_document(&old, &new, opts)
+        diff::diff_by_index(&old, &new, opts)
     }
 }
 

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::diff::{DocumentDiff, Pair, PairKind};
+use crate::diff::{Alignment, DocumentDiff, Pair, PairKind};
 pub use repairs::render_repairs;
 use runs::{View, runs};
 pub use visible::{display_width, sanitize};
@@ -156,18 +156,51 @@ fn header(pair: &Pair, notes: &[Note]) -> String {
     }
 }
 
+/// `¶ 3 · 2 changes · 80% similar`, with the alignment when it is not 1:1 (`¶ 3 → 3–4 · split`,
+/// `¶ 5 · merged from 5–6`; the numbers after the arrow or `from` are the other side's
+/// paragraphs) and `rewritten` for a pair shown as a whole replacement.
 fn pair_header(pair: &Pair) -> String {
-    let number = pair.index + 1;
+    let mut header = format!("¶ {}", pair.index + 1);
+    match pair.alignment {
+        Alignment::Split => {
+            write!(header, " → {} · split", paragraphs(&pair.new_paragraphs))
+                .expect("writing to a String cannot fail");
+        }
+        Alignment::Merge => {
+            write!(
+                header,
+                " · merged from {}",
+                paragraphs(&pair.old_paragraphs)
+            )
+            .expect("writing to a String cannot fail");
+        }
+        Alignment::OneToOne | Alignment::Inserted | Alignment::Deleted => {}
+    }
+    let percent = (pair.similarity.clamp(0.0, 1.0) * 100.0).round();
     match pair.kind {
-        PairKind::Unchanged => format!("¶ {number} · unchanged"),
-        PairKind::Deleted => format!("¶ {number} · deleted"),
-        PairKind::Inserted => format!("¶ {number} · new"),
+        PairKind::Unchanged => header.push_str(" · unchanged"),
+        PairKind::Deleted => header.push_str(" · deleted"),
+        PairKind::Inserted => header.push_str(" · new"),
+        PairKind::Changed if pair.rewritten => {
+            write!(header, " · rewritten · {percent}% similar")
+                .expect("writing to a String cannot fail");
+        }
         PairKind::Changed => {
             let changes = pair.change_count();
             let noun = if changes == 1 { "change" } else { "changes" };
-            let percent = (pair.similarity.clamp(0.0, 1.0) * 100.0).round();
-            format!("¶ {number} · {changes} {noun} · {percent}% similar")
+            write!(header, " · {changes} {noun} · {percent}% similar")
+                .expect("writing to a String cannot fail");
         }
+    }
+    header
+}
+
+/// One-based paragraph numbers: `4` or `4–5`.
+fn paragraphs(range: &std::ops::Range<usize>) -> String {
+    if range.len() > 1 {
+        format!("{}–{}", range.start + 1, range.end)
+    } else {
+        (range.start + 1).to_string()
     }
 }
 
@@ -382,7 +415,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::diff::{DiffOptions, diff_document, diff_words};
+    use crate::diff::{DiffOptions, diff_by_index, diff_document, diff_words};
 
     const URL_OLD: &str = "https://example.org/ein/sehr/langer/pfad/zum/fahrplan/der/donaudampfschifffahrt/sommer-2024/abfahrten.html";
     const URL_NEW: &str = "https://example.org/ein/sehr/langer/pfad/zum/fahrplan/der/donaudampfschifffahrt/sommer-2025/abfahrten.html";
@@ -419,9 +452,10 @@ mod tests {
         ];
         let opts = DiffOptions {
             timeout: Duration::from_secs(10),
+            ..DiffOptions::default()
         };
-        let mut diff = diff_document(&old, &new, &opts);
-        // Index pairing cannot produce both kinds; a later aligner will, so add one by hand.
+        let mut diff = diff_by_index(&old, &new, &opts);
+        // Index pairing cannot produce both kinds, so add one by hand.
         let inserted = "Ein ganz neuer Absatz über die Straße.";
         diff.pairs.push(Pair {
             index: diff.pairs.len(),
@@ -528,7 +562,7 @@ mod tests {
 
     #[test]
     fn notes_are_counted_listed_and_never_folded() {
-        let diff = diff_document(
+        let diff = diff_by_index(
             &[
                 "Der Umsatz lag bei 4 Billionen.",
                 "Unverändert.",
@@ -560,7 +594,7 @@ mod tests {
         let output = render(&diff, &opts);
         assert_fits(&output, 80);
         assert!(
-            output.contains("¶ 1 · 2 changes · 20% similar · ✗1 ⚠1"),
+            output.contains("¶ 1 · rewritten · 20% similar · ✗1 ⚠1"),
             "{output}"
         );
         assert!(
@@ -573,7 +607,7 @@ mod tests {
 
     #[test]
     fn three_panes_with_the_source_when_wide() {
-        let diff = diff_document(
+        let diff = diff_by_index(
             &["The firm is on the rear foot."],
             &["The company is on the back foot."],
             &DiffOptions::default(),
@@ -608,6 +642,41 @@ mod tests {
             !render(&diff, &narrow).contains("hinteren"),
             "two panes below 180 columns"
         );
+    }
+
+    #[test]
+    fn aligned_headers_name_splits_merges_and_rewrites() {
+        let first = "Die Fähre fährt jede Stunde vom Anleger am Markt ab.";
+        let second = "Bei Sturm fällt sie aus, dann fährt ein Bus über die Brücke.";
+        let third = "Fahrkarten gibt es am Automaten und beim Personal an Bord.";
+        let fourth = "Kinder unter sechs Jahren fahren kostenlos mit.";
+        let old = [
+            format!("{first} {second}"),
+            third.to_owned(),
+            fourth.to_owned(),
+            "Der Kiosk am Anleger verkauft auch Kaffee und Brötchen.".to_owned(),
+        ];
+        let new = [
+            first.to_owned(),
+            second.to_owned(),
+            format!("{third} {fourth}"),
+            "Am Anleger gibt es einen Kiosk, der morgens Brötchen hat.".to_owned(),
+        ];
+        let old: Vec<&str> = old.iter().map(String::as_str).collect();
+        let new: Vec<&str> = new.iter().map(String::as_str).collect();
+        let diff = diff_document(&old, &new, &DiffOptions::default());
+        let headers: Vec<String> = diff.pairs.iter().map(pair_header).collect();
+        assert_eq!(
+            headers,
+            [
+                "¶ 1 → 1–2 · split · 1 change · 100% similar",
+                "¶ 2 · merged from 2–3 · 1 change · 100% similar",
+                "¶ 3 · rewritten · 32% similar",
+            ]
+        );
+        let output = render(&diff, &options(80, Layout::SideBySide, ColorMode::Plain));
+        assert_fits(&output, 80);
+        insta::assert_snapshot!(output);
     }
 
     #[test]

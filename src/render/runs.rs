@@ -1,11 +1,12 @@
 //! How a pair's chunks become styled runs for one view of it: shared text, removals and
-//! insertions, all sanitised, with whitespace-only changes made visible.
+//! insertions, all sanitised, with whitespace-only changes made visible and small edits inside
+//! a word narrowed to the graphemes that differ.
 
 use std::borrow::Cow;
 
 use super::sanitize;
 use super::wrap::Role;
-use crate::diff::{Chunk, Pair};
+use crate::diff::{Chunk, Emphasis, Pair};
 
 /// Which text of a pair a layout shows in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,22 +19,48 @@ pub(super) enum View {
     Redline,
 }
 
+/// A rewritten pair has one change, the whole old text against the whole new one, so it shows
+/// as one removal and one insertion with no word emphasis.
 pub(super) fn runs(pair: &Pair, view: View) -> Vec<(Role, Cow<'_, str>)> {
     let mut runs = Vec::new();
     for chunk in &pair.chunks {
         match chunk {
             Chunk::Same { text } => runs.push((Role::Same, sanitize(text))),
-            Chunk::Change { old, new, .. } => {
+            Chunk::Change {
+                old, new, emphasis, ..
+            } => {
                 if view != View::New && !old.is_empty() {
-                    runs.push((Role::Deleted, shown_change(old)));
+                    match emphasis {
+                        Some(Emphasis { old: pieces, .. }) => {
+                            emphasised(&mut runs, pieces, (Role::Deleted, Role::DeletedSoft));
+                        }
+                        None => runs.push((Role::Deleted, shown_change(old))),
+                    }
                 }
                 if view != View::Old && !new.is_empty() {
-                    runs.push((Role::Inserted, shown_change(new)));
+                    match emphasis {
+                        Some(Emphasis { new: pieces, .. }) => {
+                            emphasised(&mut runs, pieces, (Role::Inserted, Role::InsertedSoft));
+                        }
+                        None => runs.push((Role::Inserted, shown_change(new))),
+                    }
                 }
             }
         }
     }
     runs
+}
+
+/// One side of an edited word: the differing graphemes in the change's role, the rest softer.
+fn emphasised<'p>(
+    runs: &mut Vec<(Role, Cow<'p, str>)>,
+    pieces: &'p [(bool, String)],
+    (strong, soft): (Role, Role),
+) {
+    for (emphasised, text) in pieces {
+        let role = if *emphasised { strong } else { soft };
+        runs.push((role, sanitize(text)));
+    }
 }
 
 /// A change side made only of whitespace would vanish (and be dropped at wrap points), so it is
@@ -58,25 +85,29 @@ fn shown_change(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{DiffOptions, diff_document};
+    use crate::diff::{DiffOptions, diff_by_index};
+
+    fn shown(pair: &Pair, view: View) -> Vec<(Role, String)> {
+        runs(pair, view)
+            .into_iter()
+            .map(|(role, text)| (role, text.into_owned()))
+            .collect()
+    }
+
+    fn run(role: Role, text: &str) -> (Role, String) {
+        (role, text.to_owned())
+    }
 
     #[test]
     fn views_pick_their_side() {
-        let diff = diff_document(
+        let diff = diff_by_index(
             &["Er ass\x07 gern."],
             &["Er aß gern."],
             &DiffOptions::default(),
         );
         let pair = &diff.pairs[0];
-        let shown = |view| -> Vec<(Role, String)> {
-            runs(pair, view)
-                .into_iter()
-                .map(|(role, text)| (role, text.into_owned()))
-                .collect()
-        };
-        let run = |role, text: &str| (role, text.to_owned());
         assert_eq!(
-            shown(View::Old),
+            shown(pair, View::Old),
             [
                 run(Role::Same, "Er "),
                 run(Role::Deleted, "ass␇"),
@@ -84,13 +115,49 @@ mod tests {
             ]
         );
         assert_eq!(
-            shown(View::Redline),
+            shown(pair, View::Redline),
             [
                 run(Role::Same, "Er "),
                 run(Role::Deleted, "ass␇"),
                 run(Role::Inserted, "aß"),
                 run(Role::Same, " gern.")
             ]
+        );
+    }
+
+    #[test]
+    fn edited_words_emphasise_only_what_differs() {
+        let diff = diff_by_index(
+            &["Die Grosse Stadt."],
+            &["Die Größe Stadt."],
+            &DiffOptions::default(),
+        );
+        assert_eq!(
+            shown(&diff.pairs[0], View::Redline),
+            [
+                run(Role::Same, "Die "),
+                run(Role::DeletedSoft, "Gr"),
+                run(Role::Deleted, "oss"),
+                run(Role::DeletedSoft, "e"),
+                run(Role::InsertedSoft, "Gr"),
+                run(Role::Inserted, "öß"),
+                run(Role::InsertedSoft, "e"),
+                run(Role::Same, " Stadt.")
+            ]
+        );
+    }
+
+    #[test]
+    fn rewritten_pairs_are_one_removal_and_one_insertion() {
+        let (old, new) = (
+            "Der Umsatz lag im letzten Jahr bei vier Milliarden Euro.",
+            "Im Vorjahr setzte die Firma rund vier Milliarden um.",
+        );
+        let diff = diff_by_index(&[old], &[new], &DiffOptions::default());
+        assert!(diff.pairs[0].rewritten);
+        assert_eq!(
+            shown(&diff.pairs[0], View::Redline),
+            [run(Role::Deleted, old), run(Role::Inserted, new)]
         );
     }
 

@@ -18,15 +18,28 @@ pub(super) enum Role {
     Same,
     Deleted,
     Inserted,
+    /// The unchanged rest of a word whose other graphemes are `Deleted`/`Inserted`.
+    DeletedSoft,
+    InsertedSoft,
     Fold,
     Error,
     Warning,
 }
 
 impl Role {
+    /// The role a mode can show: plain text cannot emphasise part of a marked word, so there
+    /// the soft roles join their change's markers around the whole word.
+    fn shown(self, color: ColorMode) -> Role {
+        match (color, self) {
+            (ColorMode::Plain, Role::DeletedSoft) => Role::Deleted,
+            (ColorMode::Plain, Role::InsertedSoft) => Role::Inserted,
+            _ => self,
+        }
+    }
+
     /// wdiff-style markers that stand in for colour in plain mode.
     pub(super) fn marks(self, color: ColorMode) -> (&'static str, &'static str) {
-        match (color, self) {
+        match (color, self.shown(color)) {
             (ColorMode::Plain, Role::Deleted) => ("[-", "-]"),
             (ColorMode::Plain, Role::Inserted) => ("{+", "+}"),
             _ => ("", ""),
@@ -49,6 +62,10 @@ impl Role {
                 .fg_color(Some(AnsiColor::Green.into()))
                 .bold()
                 .underline(),
+            // The change's colour without the underline: the word is changed, these graphemes
+            // are not.
+            Role::DeletedSoft => Style::new().fg_color(Some(AnsiColor::Red.into())),
+            Role::InsertedSoft => Style::new().fg_color(Some(AnsiColor::Green.into())),
         }
     }
 
@@ -79,6 +96,7 @@ pub(super) fn wrap<S: AsRef<str>>(runs: &[(Role, S)], width: usize, color: Color
     };
     let mut word: Vec<(Role, &str)> = Vec::new();
     for (role, text) in runs {
+        let role = &role.shown(color);
         for piece in pieces(text.as_ref()) {
             match piece {
                 Piece::Ink(ink) => word.push((*role, ink)),
@@ -327,6 +345,31 @@ mod tests {
         ];
         assert_eq!(plain(&runs, 18), ["Hauptstraße,{+·+}", "die laut"]);
         assert_eq!(plain(&runs, 40), ["Hauptstraße,{+·+}die laut"]);
+    }
+
+    #[test]
+    fn soft_roles_share_their_change_markers_in_plain_mode() {
+        let runs = [
+            (Role::Same, "Die "),
+            (Role::DeletedSoft, "Gr"),
+            (Role::Deleted, "oss"),
+            (Role::DeletedSoft, "e"),
+            (Role::Same, " Stadt"),
+        ];
+        assert_eq!(plain(&runs, 40), ["Die [-Grosse-] Stadt"]);
+        assert!(widths_ok(&runs, 12));
+        let ansi = wrap(&runs, 40, ColorMode::Ansi);
+        let roles: Vec<Role> = ansi[0].segments.iter().map(|(role, _)| *role).collect();
+        assert_eq!(
+            roles,
+            [
+                Role::Same,
+                Role::DeletedSoft,
+                Role::Deleted,
+                Role::DeletedSoft,
+                Role::Same
+            ]
+        );
     }
 
     #[test]

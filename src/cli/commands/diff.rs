@@ -61,8 +61,9 @@ pub fn run(args: &DiffArgs, ctx: &Context) -> anyhow::Result<Status> {
     })
 }
 
-/// Both sides are segmented by their own format and paired paragraph by paragraph; the text
-/// between paragraphs (blank lines, markup) is not compared.
+/// Both sides are segmented by their own format and their paragraphs aligned by content
+/// (inserted, deleted, split and merged paragraphs are recognised); the text between
+/// paragraphs (blank lines, markup) is not compared.
 fn compare(old: (&Path, &str), new: (&Path, &str), opts: &DiffOptions) -> DocumentDiff {
     let texts = |(path, text): (&Path, &str)| -> Vec<String> {
         let segmented = segment::segment(text, Format::from_path(path));

@@ -14,7 +14,7 @@ use crate::cli::Context;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::config::{Lang, Source};
-use crate::diff::{DiffOptions, diff_document};
+use crate::diff::{DiffOptions, diff_by_index};
 use crate::glossary::Glossary;
 use crate::pipeline::{Engine, PassPlan, RepairedDocument, SegmentResult, Translated};
 use crate::render;
@@ -266,7 +266,7 @@ pub fn show(translated: &Translated, args: &FixArgs, ctx: &Context) -> anyhow::R
                 .collect(),
         ));
     }
-    let diff = diff_document(&old, &new, &DiffOptions::default());
+    let diff = diff_by_index(&old, &new, &DiffOptions::default());
     let mut out = super::view_output(args, ctx);
     render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
     Ok(out.finish()?)
