@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use klartext::diff::DiffOptions;
+use klartext::diff::{DiffOptions, diff_document};
 use klartext::files;
 use klartext::pipeline;
 use klartext::render::{self, ColorMode, Layout, RenderOptions};
@@ -27,6 +27,32 @@ fn corpus(bytes: usize) -> String {
         i += 1;
     }
     text
+}
+
+/// A second version of `old`: every 7th paragraph deleted, every 11th edited, every 13th split
+/// in two, and a new paragraph after every 17th.
+fn edited_version(old: &[&str]) -> Vec<String> {
+    let mut new = Vec::with_capacity(old.len() + old.len() / 10);
+    for (i, p) in old.iter().enumerate() {
+        match i {
+            i if i % 7 == 3 => {}
+            i if i % 11 == 5 => new.push(p.replace("Die ", "Diese ")),
+            i if i % 13 == 8 => match p.split_once(". ") {
+                Some((a, b)) => {
+                    new.push(format!("{a}."));
+                    new.push(b.to_owned());
+                }
+                None => new.push((*p).to_owned()),
+            },
+            _ => new.push((*p).to_owned()),
+        }
+        if i % 17 == 16 {
+            new.push(format!(
+                "Ein neu eingefügter Absatz Nummer {i} ohne Gegenstück."
+            ));
+        }
+    }
+    new
 }
 
 fn time<T>(label: &str, runs: usize, mut f: impl FnMut() -> T) -> Duration {
@@ -60,7 +86,7 @@ fn main() {
         layout: Layout::SideBySide,
         color: ColorMode::Plain,
         titles: ("source".into(), "repaired".into()),
-        fold_unchanged: true,
+        context: Some(0),
         source: None,
         notes: Vec::new(),
     };
@@ -75,6 +101,27 @@ fn main() {
     time("render (side-by-side, 100)", runs, || {
         let mut sink = Vec::with_capacity(4 << 20);
         render::render_diff(&diff, &opts, &mut sink).expect("render to memory");
+        sink
+    });
+    // `klartext diff` of two arbitrary versions: paragraphs aligned by content across deletions,
+    // insertions, splits and edits (the costly path; `fix` pairs its own paragraphs by index).
+    // Numbered, so that most paragraphs are unique as in a real document.
+    let numbered: Vec<String> = text
+        .split("\n\n")
+        .filter(|p| !p.is_empty())
+        .enumerate()
+        .map(|(i, p)| format!("Absatz {i}: {p}"))
+        .collect();
+    let old: Vec<&str> = numbered.iter().map(String::as_str).collect();
+    let edited = edited_version(&old);
+    let new: Vec<&str> = edited.iter().map(String::as_str).collect();
+    time("diff (aligned by content)", runs, || {
+        diff_document(&old, &new, &DiffOptions::default())
+    });
+    let aligned = diff_document(&old, &new, &DiffOptions::default());
+    time("render aligned (s-b-s, 100)", runs, || {
+        let mut sink = Vec::with_capacity(4 << 20);
+        render::render_diff(&aligned, &opts, &mut sink).expect("render to memory");
         sink
     });
     let total = time("total", runs, || {

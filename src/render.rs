@@ -35,11 +35,21 @@ pub enum Layout {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorMode {
+    /// 16 ANSI colours, which follow the terminal's theme.
     Ansi,
+    /// 256 colours or more: changes also get a subtle background tint.
+    Tinted,
     /// No escapes: changes are marked wdiff-style, `[-old-]` and `{+new+}`.
     Plain,
+    /// Roles as readable tags (`<del>…</del>`), for snapshots and bug reports.
+    Debug,
 }
 
+impl ColorMode {
+    fn escapes(self) -> bool {
+        matches!(self, Self::Ansi | Self::Tinted)
+    }
+}
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
     /// Total columns available; values below 20 are treated as 20.
@@ -49,8 +59,9 @@ pub struct RenderOptions {
     pub color: ColorMode,
     /// Headings of the old and new side, e.g. ("source", "repaired").
     pub titles: (String, String),
-    /// Collapse runs of unchanged paragraphs into one row.
-    pub fold_unchanged: bool,
+    /// Fold runs of unchanged paragraphs into one row, keeping this many next to each change
+    /// (`Some(0)`: fold them all); `None` shows every paragraph.
+    pub context: Option<usize>,
     /// A third pane on the left: the text both sides come from (the German), with its title,
     /// one entry per pair index. Shown side by side from [`THREE_PANE_WIDTH`] columns.
     pub source: Option<(String, Vec<String>)>,
@@ -95,11 +106,11 @@ pub fn render_diff(
     out: &mut impl Write,
 ) -> io::Result<()> {
     let sheet = Sheet::new(opts);
-    if opts.fold_unchanged && diff.is_identical() {
+    if opts.context.is_some() && diff.is_identical() {
         return sheet.full(out, Role::Fold, &identical_note(diff.pairs.len()));
     }
     sheet.titles(out)?;
-    for block in blocks(&diff.pairs, opts.fold_unchanged, &opts.notes) {
+    for block in blocks(&diff.pairs, opts.context, &opts.notes) {
         writeln!(out)?;
         match block {
             Block::Folded(count) => sheet.full(out, Role::Fold, &fold_note(count))?,
@@ -120,12 +131,22 @@ enum Block<'a> {
     Folded(usize),
 }
 
-fn blocks<'a>(pairs: &'a [Pair], fold: bool, notes: &[Vec<Note>]) -> Vec<Block<'a>> {
+fn blocks<'a>(pairs: &'a [Pair], context: Option<usize>, notes: &[Vec<Note>]) -> Vec<Block<'a>> {
+    // What must be seen: changes and noted paragraphs, and `context` pairs around them.
+    let marked: Vec<bool> = pairs
+        .iter()
+        .map(|p| p.kind != PairKind::Unchanged || notes.get(p.index).is_some_and(|n| !n.is_empty()))
+        .collect();
+    let shown = |i: usize| -> bool {
+        let Some(n) = context else { return true };
+        let from = i.saturating_sub(n);
+        let to = (i + n).min(pairs.len().saturating_sub(1));
+        (from..=to).any(|j| marked[j])
+    };
     let mut blocks = Vec::new();
     let mut folded = 0;
-    for pair in pairs {
-        let noted = notes.get(pair.index).is_some_and(|n| !n.is_empty());
-        if fold && pair.kind == PairKind::Unchanged && !noted {
+    for (i, pair) in pairs.iter().enumerate() {
+        if !shown(i) {
             folded += 1;
             continue;
         }
@@ -392,13 +413,13 @@ impl<'o> Sheet<'o> {
         let mut line = String::new();
         for (role, text) in &row.segments {
             match self.opts.color {
-                ColorMode::Plain => {
-                    let (open, close) = role.marks(ColorMode::Plain);
+                color if !color.escapes() => {
+                    let (open, close) = role.marks(color);
                     line.extend([open, text.as_str(), close]);
                 }
-                ColorMode::Ansi => {
+                color => {
                     // Reset after every span so no style outlives its row.
-                    let style = role.style();
+                    let style = role.style(color);
                     write!(line, "{style}{text}{style:#}")
                         .expect("writing to a String cannot fail");
                 }
@@ -478,7 +499,7 @@ mod tests {
             layout,
             color,
             titles: ("source".to_owned(), "repaired".to_owned()),
-            fold_unchanged: true,
+            context: Some(0),
             source: None,
             notes: Vec::new(),
         }
@@ -538,7 +559,7 @@ mod tests {
                 for color in [ColorMode::Plain, ColorMode::Ansi] {
                     for fold in [true, false] {
                         let opts = RenderOptions {
-                            fold_unchanged: fold,
+                            context: fold.then_some(0),
                             ..options(width, layout, color)
                         };
                         assert_fits(&render(&diff, &opts), width);
@@ -695,7 +716,7 @@ mod tests {
         );
         assert!(render(&one, &opts).contains("… 1 unchanged paragraph …"));
         let unfolded = RenderOptions {
-            fold_unchanged: false,
+            context: None,
             ..opts
         };
         assert!(render(&one, &unfolded).contains("¶ 1 · unchanged"));
@@ -711,6 +732,41 @@ mod tests {
             let last_escape = line.rfind('\x1b').expect("line has an escape");
             assert!(line[last_escape..].starts_with("\x1b[0m"), "{line:?}");
         }
+    }
+
+    /// Every layout at 40, 80, 120 and 200 columns, without colour (markers) and with colour
+    /// shown as readable tags.
+    #[test]
+    fn every_layout_width_and_colour_mode() {
+        let diff = fixture();
+        for (layout, name) in LAYOUTS.iter().zip(["side_by_side", "stacked", "inline"]) {
+            for width in [40, 80, 120, 200] {
+                for (color, mode) in [(ColorMode::Plain, "plain"), (ColorMode::Debug, "debug")] {
+                    let output = render(&diff, &options(width, *layout, color));
+                    assert_fits(&output, width);
+                    insta::assert_snapshot!(format!("matrix_{name}_{width}_{mode}"), output);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn context_keeps_neighbours_of_changes() {
+        let same = |n: usize| format!("Absatz {n} bleibt.");
+        let old: Vec<String> = (0..7).map(same).collect();
+        let mut new = old.clone();
+        new[3] = "Absatz 3 ist neu.".to_owned();
+        let old: Vec<&str> = old.iter().map(String::as_str).collect();
+        let new: Vec<&str> = new.iter().map(String::as_str).collect();
+        let diff = diff_by_index(&old, &new, &DiffOptions::default());
+        let opts = RenderOptions {
+            context: Some(1),
+            ..options(80, Layout::SideBySide, ColorMode::Plain)
+        };
+        let output = render(&diff, &opts);
+        assert!(output.contains("… 2 unchanged paragraphs …"), "{output}");
+        assert!(output.contains("Absatz 2 bleibt.") && output.contains("Absatz 4 bleibt."));
+        assert!(!output.contains("Absatz 1 bleibt."), "{output}");
     }
 
     #[test]
@@ -789,7 +845,7 @@ mod tests {
             let new: Vec<&str> = new.iter().map(String::as_str).collect();
             let diff = diff_document(&old, &new, &DiffOptions::default());
             let color = if ansi { ColorMode::Ansi } else { ColorMode::Plain };
-            let opts = RenderOptions { fold_unchanged: false, ..options(width, layout, color) };
+            let opts = RenderOptions { context: None, ..options(width, layout, color) };
             assert_fits(&render(&diff, &opts), width);
         }
     }

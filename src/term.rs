@@ -33,7 +33,7 @@ impl Terminal {
 pub fn use_color(choice: ColorChoice, env: &Env, is_tty: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
-        ColorChoice::Never => false,
+        ColorChoice::Never | ColorChoice::Debug => false,
         ColorChoice::Auto => {
             if env.get_nonempty("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
                 true
@@ -44,6 +44,14 @@ pub fn use_color(choice: ColorChoice, env: &Env, is_tty: bool) -> bool {
             }
         }
     }
+}
+
+/// Whether the terminal shows 256 colours or more (`COLORTERM=truecolor|24bit`, or a `TERM`
+/// naming 256 colours), so changes can get background tints.
+pub fn many_colors(env: &Env) -> bool {
+    env.get("COLORTERM")
+        .is_some_and(|c| c.eq_ignore_ascii_case("truecolor") || c.eq_ignore_ascii_case("24bit"))
+        || env.get("TERM").is_some_and(|t| t.contains("256color"))
 }
 
 /// Output width: `--width` (or config) > `$COLUMNS` > the terminal > 80.

@@ -59,6 +59,8 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+    /// Styles as readable tags (`<del>…</del>`): for snapshots and bug reports.
+    Debug,
 }
 
 /// The provider protocol a configured backend speaks.

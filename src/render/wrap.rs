@@ -37,18 +37,47 @@ impl Role {
         }
     }
 
-    /// wdiff-style markers that stand in for colour in plain mode.
+    /// wdiff-style markers that stand in for colour in plain mode; readable tags in debug mode.
     pub(super) fn marks(self, color: ColorMode) -> (&'static str, &'static str) {
         match (color, self.shown(color)) {
             (ColorMode::Plain, Role::Deleted) => ("[-", "-]"),
             (ColorMode::Plain, Role::Inserted) => ("{+", "+}"),
+            (ColorMode::Debug, role) => role.tags(),
             _ => ("", ""),
         }
     }
 
-    /// 16-colour styles, so they follow the user's terminal theme. Changes are underlined too,
-    /// so colour is never the only signal.
-    pub(super) fn style(self) -> Style {
+    /// Debug mode: every role but plain text as a tag pair.
+    fn tags(self) -> (&'static str, &'static str) {
+        match self {
+            Role::Title => ("<title>", "</title>"),
+            Role::Header => ("<hdr>", "</hdr>"),
+            Role::Same => ("", ""),
+            Role::Deleted => ("<del>", "</del>"),
+            Role::Inserted => ("<ins>", "</ins>"),
+            Role::DeletedSoft => ("<del~>", "</del~>"),
+            Role::InsertedSoft => ("<ins~>", "</ins~>"),
+            Role::Fold => ("<fold>", "</fold>"),
+            Role::Error => ("<err>", "</err>"),
+            Role::Warning => ("<warn>", "</warn>"),
+        }
+    }
+
+    /// 16-colour styles, so they follow the user's terminal theme; with 256 colours or more
+    /// changes also get a subtle background tint (delta's dark palette). Changes are underlined
+    /// too, so colour is never the only signal.
+    pub(super) fn style(self, color: ColorMode) -> Style {
+        let tint =
+            |index: u8| (color == ColorMode::Tinted).then(|| anstyle::Ansi256Color(index).into());
+        match self {
+            Role::Deleted => return self.basic_style().bg_color(tint(52)),
+            Role::Inserted => return self.basic_style().bg_color(tint(22)),
+            _ => {}
+        }
+        self.basic_style()
+    }
+
+    fn basic_style(self) -> Style {
         match self {
             Role::Title => Style::new().bold().underline(),
             Role::Header | Role::Fold => Style::new().dimmed(),

@@ -347,3 +347,38 @@ fn help_teaches_with_examples() {
         .success()
         .stdout(predicates::str::contains("klartext"));
 }
+
+#[test]
+fn offline_report_context_and_debug_colour() {
+    let env = TestEnv::new();
+    env.write(
+        "a.txt",
+        format!("Eins.\n\nZwei.\n\nDrei.\n\n{GARBLED}\nVier.\n\nFünf.\n\nSechs.\n"),
+    );
+    let out = env
+        .cmd()
+        .args([
+            "fix",
+            "a.txt",
+            "--context",
+            "1",
+            "--color",
+            "debug",
+            "--report",
+            "a.md",
+        ])
+        .output()
+        .expect("runs");
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout.contains("<del>") && stdout.contains("<fold>"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Drei.") && !stdout.contains("Zwei."),
+        "one paragraph of context:\n{stdout}"
+    );
+    let md = String::from_utf8(env.read("a.md")).expect("UTF-8");
+    assert!(md.contains("{~~") || md.contains("{++"), "{md}");
+}

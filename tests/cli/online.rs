@@ -548,3 +548,21 @@ async fn verify_findings_set_exit_code_1_and_show_in_the_diff() {
     assert_eq!(first["check"], "quantity", "{report}");
     assert!(report["files"][0]["errors"].as_u64() > Some(0));
 }
+
+#[tokio::test]
+async fn a_report_of_the_run_has_three_columns_and_the_findings() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let out = fix(
+        &env,
+        &["article.de.txt", "--report", "run.html", "--view", "none"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let html = String::from_utf8(env.read("run.html")).expect("UTF-8");
+    assert!(
+        html.contains("draft · deepl") && html.contains("final · openai"),
+        "titles"
+    );
+    assert!(html.contains("lang=\"de\""), "the German column");
+    assert!(html.contains("missing-number"), "findings are listed");
+}

@@ -13,7 +13,7 @@ use clap::CommandFactory;
 
 use super::args::{Cli, Command, DisplayArgs};
 use super::{Context, Status};
-use crate::config::View;
+use crate::config::{ColorChoice, View};
 use crate::render::{ColorMode, Layout, RenderOptions, report};
 use crate::term;
 
@@ -56,21 +56,26 @@ fn render_options(
         View::Auto if width >= SIDE_BY_SIDE_MIN_WIDTH => Layout::SideBySide,
         View::Auto => Layout::Stacked,
     };
-    let color = if term::use_color(
-        ctx.settings.color.value,
-        &ctx.env,
-        ctx.terminal.stdout_is_tty,
-    ) {
-        ColorMode::Ansi
-    } else {
+    let choice = ctx.settings.color.value;
+    let color = if choice == ColorChoice::Debug {
+        ColorMode::Debug
+    } else if !term::use_color(choice, &ctx.env, ctx.terminal.stdout_is_tty) {
         ColorMode::Plain
+    } else if term::many_colors(&ctx.env) {
+        ColorMode::Tinted
+    } else {
+        ColorMode::Ansi
     };
     Some(RenderOptions {
         width,
         layout,
         color,
         titles: (titles.0.to_owned(), titles.1.to_owned()),
-        fold_unchanged: !display.full,
+        context: if display.full {
+            None
+        } else {
+            Some(display.context.unwrap_or(0))
+        },
         source: None,
         notes: Vec::new(),
     })

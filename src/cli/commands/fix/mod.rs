@@ -17,7 +17,7 @@ use crate::config::Lang;
 use crate::diff::DiffOptions;
 use crate::files::{self, Decoded, FileError, Ledger};
 use crate::pipeline::{self, RepairedDocument};
-use crate::render;
+use crate::render::{self, report as diff_report};
 use crate::segment::Format;
 use crate::verify;
 use online::Online;
@@ -204,6 +204,21 @@ fn fix_file(
             if show {
                 show_repairs(&doc, &decoded.text, &findings, args, ctx)?;
             }
+            if let Some(path) = &args.display.report {
+                let diff = doc.diff(&decoded.text, &DiffOptions::default());
+                let notes = super::check::notes(&findings, doc.segments.len());
+                let input = diff_report::ReportInput {
+                    notes: &notes,
+                    langs: diff_report::Langs {
+                        old: Some("de"),
+                        new: Some("de"),
+                        source: None,
+                    },
+                    ..diff_report::ReportInput::new(&diff, ("source", "repaired"), super::GENERATOR)
+                };
+                super::write_report(path, &input)?;
+                ctx.printer.note(&format!("wrote {}", path.display()));
+            }
             report.findings = findings;
             doc.text.clone()
         }
@@ -220,8 +235,34 @@ fn fix_file(
             let text = translated.document(&doc, &decoded.text);
             report.count(translated.segments.iter().flat_map(|s| &s.findings));
             report.segments = Some(translated.segments.clone());
-            if show && failed == 0 {
-                online::show(&translated, args, ctx)?;
+            if failed == 0 {
+                let view = online::view(&translated, ctx);
+                if show {
+                    online::show(&view, args, ctx)?;
+                }
+                if let Some(path) = &args.display.report {
+                    let source = view.source.as_ref().map(|s| ("German", s.as_slice()));
+                    let input = diff_report::ReportInput {
+                        source,
+                        notes: &view.notes,
+                        langs: diff_report::Langs {
+                            old: Some("en"),
+                            new: Some(if ctx.settings.to.value == Lang::En {
+                                "en"
+                            } else {
+                                "de"
+                            }),
+                            source: Some("de"),
+                        },
+                        ..diff_report::ReportInput::new(
+                            &view.diff,
+                            (&view.titles.0, &view.titles.1),
+                            super::GENERATOR,
+                        )
+                    };
+                    super::write_report(path, &input)?;
+                    ctx.printer.note(&format!("wrote {}", path.display()));
+                }
             }
             match text {
                 Some(text) => text,

@@ -209,66 +209,64 @@ pub fn not_written(name: &str, failed: usize) -> anyhow::Error {
 }
 
 /// Draft against final (or, for `--to de`, the German against its correction), side by side.
-pub fn show(translated: &Translated, args: &FixArgs, ctx: &Context) -> anyhow::Result<()> {
+/// What the diff view and a report show of a translated document.
+pub struct View {
+    pub titles: (String, String),
+    pub diff: crate::diff::DocumentDiff,
+    pub notes: Vec<Vec<render::Note>>,
+    /// The German, for a third column (English output only).
+    pub source: Option<Vec<String>>,
+}
+
+/// Draft against final (or, for `--to de`, the German against its correction).
+pub fn view(translated: &Translated, ctx: &Context) -> View {
     let english = ctx.settings.to.value == Lang::En;
+    let segments = &translated.segments;
     let (old_title, old): (String, Vec<&str>) = if english {
-        let source = producers(
-            translated
-                .segments
-                .iter()
-                .map(|s| s.draft_backend.as_deref()),
-        );
-        let texts = translated
-            .segments
+        let source = producers(segments.iter().map(|s| s.draft_backend.as_deref()));
+        let texts = segments
             .iter()
             .map(|s| s.draft.as_deref().unwrap_or(&s.repaired))
             .collect();
         (format!("draft · {source}"), texts)
     } else {
-        let texts = translated
-            .segments
-            .iter()
-            .map(|s| s.source.as_str())
-            .collect();
+        let texts = segments.iter().map(|s| s.source.as_str()).collect();
         ("German".to_owned(), texts)
     };
-    let new: Vec<&str> = translated
-        .segments
+    let new: Vec<&str> = segments
         .iter()
         .map(|s| s.final_text.as_deref().unwrap_or_default())
         .collect();
     let new_title = format!(
         "final · {}",
-        producers(
-            translated
-                .segments
-                .iter()
-                .map(|s| s.final_backend.as_deref())
-        )
+        producers(segments.iter().map(|s| s.final_backend.as_deref()))
     );
-    let Some(mut opts) = super::super::render_options(ctx, &args.display, (&old_title, &new_title))
-    else {
-        return Ok(());
-    };
-    let findings: Vec<_> = translated
-        .segments
+    let findings: Vec<_> = segments
         .iter()
         .flat_map(|s| s.findings.iter().cloned())
         .collect();
-    opts.notes = super::super::check::notes(&findings, translated.segments.len());
-    if english && opts.width >= render::THREE_PANE_WIDTH {
-        opts.source = Some((
-            "German".to_owned(),
-            translated
-                .segments
-                .iter()
-                .map(|s| s.source.clone())
-                .collect(),
-        ));
+    View {
+        titles: (old_title, new_title),
+        diff: diff_by_index(&old, &new, &DiffOptions::default()),
+        notes: super::super::check::notes(&findings, segments.len()),
+        source: english.then(|| segments.iter().map(|s| s.source.clone()).collect()),
     }
-    let diff = diff_by_index(&old, &new, &DiffOptions::default());
+}
+
+/// The view side by side (the German as a third pane when the terminal is wide enough).
+pub fn show(view: &View, args: &FixArgs, ctx: &Context) -> anyhow::Result<()> {
+    let titles = (view.titles.0.as_str(), view.titles.1.as_str());
+    let Some(mut opts) = super::super::render_options(ctx, &args.display, titles) else {
+        return Ok(());
+    };
+    opts.notes = view.notes.clone();
+    if let Some(source) = &view.source
+        && opts.width >= render::THREE_PANE_WIDTH
+    {
+        opts.source = Some(("German".to_owned(), source.clone()));
+    }
     let mut out = super::view_output(args, ctx);
-    render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
+    render::render_diff(&view.diff, &opts, &mut out).context("writing the diff")?;
     Ok(out.finish()?)
 }
 
