@@ -275,7 +275,7 @@ pub struct DiffArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// side-by-side (the views of --view) or a unified diff with one paragraph per line
+    /// The layout chosen by --view, or a unified diff (one paragraph per line) for patch tools
     #[arg(long, value_enum, default_value = "view", value_name = "FORMAT")]
     pub format: DiffFormat,
 
