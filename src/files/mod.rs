@@ -96,7 +96,8 @@ pub fn write_document(path: &Path, text: &str, like: &Decoded) -> Result<(), Fil
 }
 
 /// Write through a temporary file in the same folder and rename it into place, so a crash or
-/// Ctrl-C never leaves a half-written file. An existing file keeps its permissions.
+/// Ctrl-C never leaves a half-written file. An existing file keeps its permissions; a new one
+/// gets the usual 0666 less the umask.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     write_atomic_with(path, |out| out.write_all(bytes))
 }
@@ -121,11 +122,13 @@ pub fn write_atomic_with(
         path: path.to_owned(),
         source,
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".klartext-")
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(write_err)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".klartext-").suffix(".tmp");
+    // A new file gets the permissions any other program would give it (0666 less the umask),
+    // not the temporary file's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(folder).map_err(write_err)?;
     {
         let mut out = io::BufWriter::new(tmp.as_file_mut());
         fill(&mut out).map_err(write_err)?;
@@ -211,6 +214,22 @@ mod tests {
         assert_eq!(fs::read(&path).expect("read"), b"two");
         let leftovers = fs::read_dir(dir.path()).expect("list").count();
         assert_eq!(leftovers, 1, "no temporary files left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_get_the_usual_mode_and_existing_files_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plain = dir.path().join("plain.txt");
+        fs::write(&plain, b"x").expect("plain write");
+        let ours = dir.path().join("ours.txt");
+        write_atomic(&ours, b"x").expect("atomic write");
+        assert_eq!(mode(&ours), mode(&plain), "as any program would create it");
+        fs::set_permissions(&ours, fs::Permissions::from_mode(0o640)).expect("chmod");
+        write_atomic(&ours, b"y").expect("rewrite");
+        assert_eq!(mode(&ours), 0o640);
     }
 
     #[test]
