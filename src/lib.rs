@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod prompt;
 pub mod render;
 pub mod repair;
+pub mod review;
 pub mod segment;
 #[cfg(test)]
 pub(crate) mod spec_check;

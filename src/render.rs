@@ -17,6 +17,37 @@ use crate::diff::{Alignment, DocumentDiff, Pair, PairKind};
 pub use repairs::render_repairs;
 use runs::{View, runs};
 pub use visible::{display_width, sanitize};
+
+/// The pieces of the static layouts the review screen draws with its own styles: styled rows
+/// wrapped by display width, exactly as the terminal diff wraps them.
+pub mod pieces {
+    pub use super::runs::View;
+    use super::runs::focused_runs;
+    pub use super::wrap::Role;
+    use super::wrap::wrap;
+    use super::{ColorMode, Note, Pair};
+
+    /// One wrapped row: `(role, text)` segments.
+    pub type Row = Vec<(Role, String)>;
+
+    /// One view of `pair` wrapped to `width`, with change number `focus` marked.
+    pub fn pair_rows(pair: &Pair, view: View, width: usize, focus: Option<usize>) -> Vec<Row> {
+        rows(&focused_runs(pair, view, focus), width)
+    }
+
+    /// Styled text (sanitise untrusted text first) wrapped to `width`.
+    pub fn rows<S: AsRef<str>>(runs: &[(Role, S)], width: usize) -> Vec<Row> {
+        wrap(runs, width, ColorMode::Ansi)
+            .into_iter()
+            .map(|row| row.segments)
+            .collect()
+    }
+
+    /// The pair's header line, as the terminal diff prints it (`¶ 3 · 2 changes · 84% similar`).
+    pub fn header(pair: &Pair, notes: &[Note]) -> String {
+        super::header(pair, notes)
+    }
+}
 use wrap::{Role, Row, wrap};
 
 /// Narrower output cannot hold a pane plus its change markers.
@@ -86,7 +117,7 @@ pub enum NoteLevel {
 
 impl NoteLevel {
     /// Shown with the colour too, so the level never rests on colour alone.
-    fn marker(self) -> &'static str {
+    pub fn marker(self) -> &'static str {
         match self {
             Self::Error => "✗",
             Self::Warning => "⚠",

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -32,6 +32,17 @@ impl TextEncoding {
             Self::Legacy(enc) => enc.name(),
         }
     }
+
+    /// The encoding [`name`](Self::name) gave, as recorded in a report.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "utf-8" => Self::Utf8 { bom: false },
+            "utf-8 (bom)" => Self::Utf8 { bom: true },
+            "utf-16le (bom)" => Self::Utf16Le,
+            "utf-16be (bom)" => Self::Utf16Be,
+            label => Self::Legacy(encoding_rs::Encoding::for_label(label.as_bytes())?),
+        })
+    }
 }
 
 impl fmt::Display for TextEncoding {
@@ -46,9 +57,17 @@ impl Serialize for TextEncoding {
     }
 }
 
+impl<'de> Deserialize<'de> for TextEncoding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Self::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown encoding `{name}`")))
+    }
+}
+
 /// How lines end. Uniform CRLF text is converted to LF on reading and back on writing, so the
 /// rest of klartext only ever sees `\n`; mixed text is kept byte for byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LineEnding {
     Lf,
@@ -266,6 +285,20 @@ fn first_unmappable(text: &str, enc: &'static encoding_rs::Encoding) -> EncodeEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoding_names_read_back() {
+        for encoding in [
+            TextEncoding::Utf8 { bom: false },
+            TextEncoding::Utf8 { bom: true },
+            TextEncoding::Utf16Le,
+            TextEncoding::Utf16Be,
+            TextEncoding::Legacy(encoding_rs::WINDOWS_1252),
+        ] {
+            assert_eq!(TextEncoding::from_name(encoding.name()), Some(encoding));
+        }
+        assert_eq!(TextEncoding::from_name("klingon"), None);
+    }
 
     fn roundtrip(bytes: &[u8]) -> Decoded {
         let decoded = decode(bytes).expect("decodes");

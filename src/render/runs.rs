@@ -10,7 +10,7 @@ use crate::diff::{Chunk, Emphasis, Pair};
 
 /// Which text of a pair a layout shows in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum View {
+pub enum View {
     /// Shared text plus what was removed or replaced.
     Old,
     /// Shared text plus what was inserted or the replacement.
@@ -22,27 +22,50 @@ pub(super) enum View {
 /// A rewritten pair has one change, the whole old text against the whole new one, so it shows
 /// as one removal and one insertion with no word emphasis.
 pub(super) fn runs(pair: &Pair, view: View) -> Vec<(Role, Cow<'_, str>)> {
+    focused_runs(pair, view, None)
+}
+
+/// [`runs`] with the change numbered `focus` (counting changes only) in the focus roles.
+pub(super) fn focused_runs(
+    pair: &Pair,
+    view: View,
+    focus: Option<usize>,
+) -> Vec<(Role, Cow<'_, str>)> {
     let mut runs = Vec::new();
+    let mut change = 0;
     for chunk in &pair.chunks {
         match chunk {
             Chunk::Same { text } => runs.push((Role::Same, sanitize(text))),
             Chunk::Change {
                 old, new, emphasis, ..
             } => {
+                let focused = focus == Some(change);
+                change += 1;
+                let (deleted, inserted) = if focused {
+                    (
+                        (Role::DeletedFocus, Role::DeletedFocus),
+                        (Role::InsertedFocus, Role::InsertedFocus),
+                    )
+                } else {
+                    (
+                        (Role::Deleted, Role::DeletedSoft),
+                        (Role::Inserted, Role::InsertedSoft),
+                    )
+                };
                 if view != View::New && !old.is_empty() {
                     match emphasis {
                         Some(Emphasis { old: pieces, .. }) => {
-                            emphasised(&mut runs, pieces, (Role::Deleted, Role::DeletedSoft));
+                            emphasised(&mut runs, pieces, deleted);
                         }
-                        None => runs.push((Role::Deleted, shown_change(old))),
+                        None => runs.push((deleted.0, shown_change(old))),
                     }
                 }
                 if view != View::Old && !new.is_empty() {
                     match emphasis {
                         Some(Emphasis { new: pieces, .. }) => {
-                            emphasised(&mut runs, pieces, (Role::Inserted, Role::InsertedSoft));
+                            emphasised(&mut runs, pieces, inserted);
                         }
-                        None => runs.push((Role::Inserted, shown_change(new))),
+                        None => runs.push((inserted.0, shown_change(new))),
                     }
                 }
             }

@@ -12,7 +12,7 @@ use super::visible::display_width;
 
 /// What a piece of text is, independent of how a mode shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
+pub enum Role {
     Title,
     Header,
     Same,
@@ -21,6 +21,9 @@ pub(super) enum Role {
     /// The unchanged rest of a word whose other graphemes are `Deleted`/`Inserted`.
     DeletedSoft,
     InsertedSoft,
+    /// The change the review screen is on (never used by the static layouts).
+    DeletedFocus,
+    InsertedFocus,
     Fold,
     Error,
     Warning,
@@ -31,8 +34,8 @@ impl Role {
     /// the soft roles join their change's markers around the whole word.
     fn shown(self, color: ColorMode) -> Role {
         match (color, self) {
-            (ColorMode::Plain, Role::DeletedSoft) => Role::Deleted,
-            (ColorMode::Plain, Role::InsertedSoft) => Role::Inserted,
+            (ColorMode::Plain, Role::DeletedSoft | Role::DeletedFocus) => Role::Deleted,
+            (ColorMode::Plain, Role::InsertedSoft | Role::InsertedFocus) => Role::Inserted,
             _ => self,
         }
     }
@@ -57,6 +60,8 @@ impl Role {
             Role::Inserted => ("<ins>", "</ins>"),
             Role::DeletedSoft => ("<del~>", "</del~>"),
             Role::InsertedSoft => ("<ins~>", "</ins~>"),
+            Role::DeletedFocus => ("<del!>", "</del!>"),
+            Role::InsertedFocus => ("<ins!>", "</ins!>"),
             Role::Fold => ("<fold>", "</fold>"),
             Role::Error => ("<err>", "</err>"),
             Role::Warning => ("<warn>", "</warn>"),
@@ -95,6 +100,8 @@ impl Role {
             // are not.
             Role::DeletedSoft => Style::new().fg_color(Some(AnsiColor::Red.into())),
             Role::InsertedSoft => Style::new().fg_color(Some(AnsiColor::Green.into())),
+            Role::DeletedFocus => Role::Deleted.basic_style().invert(),
+            Role::InsertedFocus => Role::Inserted.basic_style().invert(),
         }
     }
 
