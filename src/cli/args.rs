@@ -16,6 +16,7 @@ Examples:
   klartext fix samples/tech-news.de.txt       repair offline and show the diff
   klartext fix article.de.txt -o clean.de.txt write the repaired German
   klartext diff draft.en.txt final.en.txt     side-by-side prose diff of two files
+  klartext review article.en.txt              accept or reject the corrections, in the terminal
   klartext config show                        every setting and where it came from
 
 Exit codes: 0 success, 1 differences (diff) or error-level findings, 2 failure.
@@ -54,6 +55,9 @@ pub enum Command {
     /// Side-by-side prose diff of two text files
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Accept, reject or edit the corrections of `fix` in the terminal, then write the result
+    #[command(after_help = REVIEW_HELP)]
+    Review(ReviewArgs),
     /// Check a German text, or a translation of it, for what was lost or invented (offline)
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
@@ -111,6 +115,32 @@ Ctrl-C stops sending, keeps every finished file and exits 130; the same command 
 
 Output names: a.de.txt -> a.en.txt, b.de.md -> b.en.md, c.txt -> c.en.txt. An existing output
 that klartext did not write is never replaced without --force.";
+
+const REVIEW_HELP: &str = "\
+Each paragraph shows the literal draft against the correction. Keys: a accept, r reject (keep
+the draft), s skip, e edit in $EDITOR, m decide per change instead of per paragraph, b bulk
+(accept all punctuation-only changes, ...), z undo, w write, q quit, ? all keys. Decisions are
+saved as you go (beside the output, in .klartext/NAME.review.json), so a review can be left and
+resumed; running fix again keeps them for paragraphs that come out the same. Nothing is written
+until you press w (or choose to write when quitting); paragraphs left pending keep the
+correction.
+
+Without a terminal, or for scripts:
+  klartext review out/ --accept-all            keep every correction (the output as fix wrote it)
+  klartext review a.en.txt --reject-all        keep every draft
+  klartext review a.en.txt --apply mine.json   decisions from a file, in the saved format:
+      {\"schema\": \"klartext.decisions/1\", \"output\": \"a.en.txt\", \"paragraphs\": [
+        {\"id\": \"s2\", \"decision\": \"reject\"},
+        {\"id\": \"s5\", \"decision\": \"edit\", \"text\": \"My own sentence.\"}]}
+
+PATH is an output of fix (a.en.txt), a folder of them, or a JSON report of fix. fix saves what
+review needs beside each output it translates with a backend (.klartext/NAME.json); an offline
+run only repairs the German and leaves nothing to review.
+
+Examples:
+  klartext review article.en.txt
+  klartext review english/                     every output below the folder, one after another
+  klartext review english/ --accept-all --json";
 
 const DIFF_HELP: &str = "\
 Both files are split into paragraphs the same way (Markdown by extension) and compared word by
@@ -262,6 +292,37 @@ pub struct FixArgs {
 
     #[command(flatten)]
     pub display: DisplayArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// An output of fix (a.en.txt), a folder of outputs, or a JSON report of fix
+    pub path: PathBuf,
+
+    /// Accept every correction and write the outputs (no terminal needed)
+    #[arg(long, conflicts_with_all = ["reject_all", "apply"])]
+    pub accept_all: bool,
+
+    /// Reject every correction, keeping the drafts, and write the outputs
+    #[arg(long, conflicts_with = "apply")]
+    pub reject_all: bool,
+
+    /// Apply the decisions in FILE (the format review saves) and write the outputs; repeat for
+    /// several outputs
+    #[arg(long, value_name = "FILE")]
+    pub apply: Vec<PathBuf>,
+
+    /// Review and replace outputs even if they were edited since klartext wrote them
+    #[arg(long)]
+    pub force: bool,
+
+    /// With --accept-all, --reject-all or --apply: print a JSON summary per output
+    #[arg(long)]
+    pub json: bool,
+
+    /// Starting layout (t switches): side-by-side needs at least 70 columns
+    #[arg(long, value_enum)]
+    pub view: Option<View>,
 }
 
 #[derive(Debug, Args)]

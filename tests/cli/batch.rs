@@ -106,7 +106,10 @@ async fn a_tree_is_mirrored_with_the_right_files() {
     assert_eq!(
         outputs(&env.path("out")),
         [
+            ".klartext/a.en.txt.json",
+            ".klartext/legacy.en.txt.json",
             "a.en.txt",
+            "deep/er/.klartext/b.en.md.json",
             "deep/er/b.en.md",
             "klartext-report.json",
             "legacy.en.txt"

@@ -14,3 +14,5 @@ mod fix;
 mod mocks;
 mod online;
 mod providers;
+mod review;
+mod tui;

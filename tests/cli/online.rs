@@ -9,12 +9,12 @@ use crate::mocks::{ChatCompletions, Model, Translate};
 const OPENAI_KEY: &str = "sk-test-never-shown-4242";
 const DEEPL_KEY: &str = "deepl-test-never-shown-77:fx";
 
-struct Servers {
-    chat: MockServer,
-    deepl: MockServer,
+pub struct Servers {
+    pub chat: MockServer,
+    pub deepl: MockServer,
 }
 
-async fn servers(model: Model) -> Servers {
+pub async fn servers(model: Model) -> Servers {
     let chat = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -54,7 +54,7 @@ async fn servers(model: Model) -> Servers {
 }
 
 /// A project with both passes configured against the mocks, and a copy of a sample.
-fn project(servers: &Servers, draft: bool) -> TestEnv {
+pub fn project(servers: &Servers, draft: bool) -> TestEnv {
     let env = TestEnv::new();
     let passes = if draft {
         "[passes]\ndraft = \"deepl\"\nrestore = \"openai\"\n"
@@ -80,7 +80,7 @@ fn project(servers: &Servers, draft: bool) -> TestEnv {
 /// `fix` as these tests need it: the stand-ins answer with placeholder English, which verify
 /// rightly flags (numbers and names are gone), so findings do not change the exit code here;
 /// `verify_findings_set_exit_code_1` covers that.
-fn fix(env: &TestEnv, args: &[&str]) -> std::process::Output {
+pub fn fix(env: &TestEnv, args: &[&str]) -> std::process::Output {
     env.cmd()
         .env("OPENAI_API_KEY", OPENAI_KEY)
         .env("DEEPL_API_KEY", DEEPL_KEY)

@@ -6,6 +6,7 @@ mod check;
 mod config;
 mod diff;
 mod fix;
+mod review;
 
 use std::io::Write;
 
@@ -21,6 +22,7 @@ pub fn run(cli: &Cli, ctx: &Context) -> anyhow::Result<Status> {
     match &cli.command {
         Command::Fix(args) => fix::run(args, ctx),
         Command::Diff(args) => diff::run(args, ctx),
+        Command::Review(args) => review::run(args, ctx),
         Command::Check(args) => check::run(args, ctx),
         Command::Config(command) => config::run(command, ctx),
         Command::Backends { check, json } => backends::run(*check, *json, ctx),

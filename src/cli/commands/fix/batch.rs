@@ -344,6 +344,7 @@ impl Job {
         }
         report.record(&doc);
         report.repaired = Vec::new(); // the batch report keeps counts, not every repair
+        let mut record = None;
         let text = match &self.engine {
             None => {
                 let findings = doc.segmented.segments().flat_map(|s| {
@@ -356,7 +357,17 @@ impl Job {
                 let translated = engine.translate(&doc, &decoded.text).await;
                 report.count(translated.segments.iter().flat_map(|s| &s.findings));
                 match translated.document(&doc, &decoded.text) {
-                    Some(text) => text,
+                    Some(text) => {
+                        record = Some(super::online::record(
+                            &name,
+                            &doc,
+                            &decoded.text,
+                            &translated,
+                            &decoded,
+                            self.lang.unwrap_or(Lang::En),
+                        ));
+                        text
+                    }
                     None => {
                         let failed: Vec<String> = translated
                             .failed()
@@ -401,6 +412,7 @@ impl Job {
                 path: &input.path,
                 text: &text,
                 decoded: &decoded,
+                record,
             };
             written.write(
                 destination,

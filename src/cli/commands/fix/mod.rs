@@ -18,6 +18,7 @@ use crate::diff::DiffOptions;
 use crate::files::{self, Decoded, FileError, Ledger};
 use crate::pipeline::{self, RepairedDocument};
 use crate::render::{self, report as diff_report};
+use crate::review::{self, Record};
 use crate::segment::Format;
 use crate::verify;
 use online::Online;
@@ -189,6 +190,7 @@ fn fix_file(
     // Stdout carries the text itself when it is the destination; the diff would corrupt it.
     let show = !args.json && !ctx.printer.is_quiet() && !matches!(destination, Destination::Stdout);
 
+    let mut record = None;
     let result = match online {
         None => {
             // The "repairable offline" notes are left out: fix has just made those repairs.
@@ -236,6 +238,14 @@ fn fix_file(
             report.count(translated.segments.iter().flat_map(|s| &s.findings));
             report.segments = Some(translated.segments.clone());
             if failed == 0 {
+                record = Some(online::record(
+                    &name,
+                    &doc,
+                    &decoded.text,
+                    &translated,
+                    &decoded,
+                    ctx.settings.to.value,
+                ));
                 let view = online::view(&translated, ctx);
                 if show {
                     online::show(&view, args, ctx)?;
@@ -274,6 +284,7 @@ fn fix_file(
         path,
         text: &result,
         decoded: &decoded,
+        record,
     };
     written.write(
         destination,
@@ -311,11 +322,13 @@ struct Written<'a> {
     path: &'a Path,
     text: &'a str,
     decoded: &'a Decoded,
+    /// With API passes: what `review` needs, saved beside the output.
+    record: Option<Record>,
 }
 
 impl Written<'_> {
     fn write(
-        &self,
+        self,
         destination: Destination,
         args: &WriteOptions,
         printer: &Printer,
@@ -326,7 +339,17 @@ impl Written<'_> {
             path,
             text,
             decoded,
-        } = *self;
+            mut record,
+        } = self;
+        // Decisions from an earlier review still hold for paragraphs that came out the same.
+        let reviewed = match (&destination, &mut record) {
+            (Destination::File(target) | Destination::InPlace(target), Some(record)) => {
+                record.output = file_name(target);
+                with_saved_decisions(record, target, printer)
+            }
+            _ => None,
+        };
+        let text = reviewed.as_deref().unwrap_or(text);
         match destination {
             Destination::Nowhere => {}
             Destination::Stdout if args.json => report.text = Some(text.to_owned()),
@@ -350,6 +373,7 @@ impl Written<'_> {
                 }
                 printer.note(&format!("wrote {}", target.display()));
                 report.output(&target);
+                save_record(record.as_ref(), &target, printer);
             }
             Destination::InPlace(target) if text == decoded.text => {
                 printer.note(&format!(
@@ -366,9 +390,80 @@ impl Written<'_> {
                 files::write_atomic(&target, &bytes)?;
                 printer.note(&format!("rewrote {}", target.display()));
                 report.output(&target);
+                save_record(record.as_ref(), &target, printer);
             }
         }
         Ok(())
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// The output with the saved review decisions about `target` applied, when there are any that
+/// still match their paragraphs.
+fn with_saved_decisions(record: &Record, target: &Path, printer: &Printer) -> Option<String> {
+    let path = Record::decisions_path_for(target);
+    let bytes = std::fs::read(&path).ok()?;
+    let saved: review::Decisions = match serde_json::from_slice(&bytes) {
+        Ok(saved) => saved,
+        Err(err) => {
+            printer.warn(&format!(
+                "{}: not a decisions file ({err}); the review decisions were not applied",
+                path.display()
+            ));
+            return None;
+        }
+    };
+    let doc = review::Doc::new(String::new(), record.clone(), &saved, String::new());
+    let kept = doc
+        .items
+        .iter()
+        .filter(|i| i.reviewable() && i.verdict != review::Verdict::Pending)
+        .count();
+    let stale = saved.stale(record);
+    if stale > 0 {
+        printer.note(&format!(
+            "{}: {stale} review {} dropped: their paragraphs were translated anew",
+            target.display(),
+            if stale == 1 { "decision" } else { "decisions" }
+        ));
+    }
+    (kept > 0).then(|| {
+        printer.note(&format!(
+            "{}: kept {kept} review {} for unchanged paragraphs",
+            target.display(),
+            if kept == 1 { "decision" } else { "decisions" }
+        ));
+        doc.text()
+    })
+}
+
+/// Save `record` beside the output it describes (`.klartext/NAME.json`). Failing to is not
+/// fatal: the output is written; only a later review needs the record.
+fn save_record(record: Option<&Record>, target: &Path, printer: &Printer) {
+    let Some(record) = record else {
+        return;
+    };
+    let path = Record::path_for(target);
+    let saved = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| {
+            files::write_atomic_with(&path, |w| {
+                serde_json::to_writer(w, record).map_err(std::io::Error::other)
+            })
+            .map_err(anyhow::Error::from)
+        });
+    if let Err(err) = saved {
+        printer.warn(&format!(
+            "wrote {}, but not its review record {}: {err}",
+            target.display(),
+            path.display()
+        ));
     }
 }
 

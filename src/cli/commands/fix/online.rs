@@ -15,9 +15,13 @@ use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::config::{Lang, Source};
 use crate::diff::{DiffOptions, diff_by_index};
+use crate::files::Decoded;
 use crate::glossary::Glossary;
 use crate::pipeline::{Engine, PassPlan, RepairedDocument, SegmentResult, Translated};
 use crate::render;
+use crate::review::{self, Record};
+use crate::segment::Piece;
+use crate::verify::Severity;
 
 /// Everything `fix` needs for the API passes, built once per run.
 pub struct Online {
@@ -222,25 +226,14 @@ pub struct View {
 pub fn view(translated: &Translated, ctx: &Context) -> View {
     let english = ctx.settings.to.value == Lang::En;
     let segments = &translated.segments;
-    let (old_title, old): (String, Vec<&str>) = if english {
-        let source = producers(segments.iter().map(|s| s.draft_backend.as_deref()));
-        let texts = segments
-            .iter()
-            .map(|s| s.draft.as_deref().unwrap_or(&s.repaired))
-            .collect();
-        (format!("draft · {source}"), texts)
-    } else {
-        let texts = segments.iter().map(|s| s.source.as_str()).collect();
-        ("German".to_owned(), texts)
-    };
-    let new: Vec<&str> = segments
+    let (titles, old, new) = sides(segments, ctx.settings.to.value);
+    // Without a draft the repaired German stands in, so the view still has two sides.
+    let old: Vec<&str> = old
         .iter()
-        .map(|s| s.final_text.as_deref().unwrap_or_default())
+        .zip(segments)
+        .map(|(old, s)| old.unwrap_or(&s.repaired))
         .collect();
-    let new_title = format!(
-        "final · {}",
-        producers(segments.iter().map(|s| s.final_backend.as_deref()))
-    );
+    let (old_title, new_title) = titles;
     let findings: Vec<_> = segments
         .iter()
         .flat_map(|s| s.findings.iter().cloned())
@@ -268,6 +261,87 @@ pub fn show(view: &View, args: &FixArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut out = super::view_output(args, ctx);
     render::render_diff(&view.diff, &opts, &mut out).context("writing the diff")?;
     Ok(out.finish()?)
+}
+
+/// The two sides of a translated document: titles, what a rejection keeps (the draft, or for
+/// German output the German as read; `None` without a draft) and the result.
+fn sides(segments: &[SegmentResult], to: Lang) -> ((String, String), Vec<Option<&str>>, Vec<&str>) {
+    let (old_title, old): (String, Vec<Option<&str>>) = if to == Lang::En {
+        let source = producers(segments.iter().map(|s| s.draft_backend.as_deref()));
+        let texts = segments.iter().map(|s| s.draft.as_deref()).collect();
+        (format!("draft · {source}"), texts)
+    } else {
+        let texts = segments.iter().map(|s| Some(s.source.as_str())).collect();
+        ("German".to_owned(), texts)
+    };
+    let new: Vec<&str> = segments
+        .iter()
+        .map(|s| s.final_text.as_deref().unwrap_or_default())
+        .collect();
+    let new_title = format!(
+        "final · {}",
+        producers(segments.iter().map(|s| s.final_backend.as_deref()))
+    );
+    ((old_title, new_title), old, new)
+}
+
+/// What `review` needs to revisit this output later: every paragraph's German, draft and
+/// result, and the text around the paragraphs. The output's name is filled in when it is
+/// written.
+pub fn record(
+    input: &str,
+    doc: &RepairedDocument,
+    source: &str,
+    translated: &Translated,
+    decoded: &Decoded,
+    to: Lang,
+) -> Record {
+    let (titles, old, new) = sides(&translated.segments, to);
+    let mut blocks = vec![String::new()];
+    for piece in &doc.segmented.pieces {
+        match piece {
+            Piece::Segment(_) => blocks.push(String::new()),
+            Piece::Block(block) => {
+                if let (Some(last), Some(text)) =
+                    (blocks.last_mut(), source.get(block.range.clone()))
+                {
+                    last.push_str(text);
+                }
+            }
+        }
+    }
+    let paragraphs = translated
+        .segments
+        .iter()
+        .zip(old.into_iter().zip(new))
+        .map(|(s, (old, new))| review::Paragraph {
+            id: s.id.clone(),
+            german: s.source.clone(),
+            old: old.map(str::to_owned),
+            new: new.to_owned(),
+            notes: s.notes.clone(),
+            findings: s
+                .findings
+                .iter()
+                .filter(|f| f.severity > Severity::Info)
+                .map(|f| review::record::FindingNote {
+                    severity: f.severity,
+                    message: f.message.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    Record {
+        schema: review::record::RECORD_SCHEMA.to_owned(),
+        input: input.to_owned(),
+        output: String::new(),
+        encoding: decoded.encoding,
+        line_ending: decoded.line_ending,
+        titles,
+        to: to.to_string(),
+        blocks,
+        paragraphs,
+    }
 }
 
 /// The backends that produced a side, in order of first use: `deepl`, or `openai+local` after

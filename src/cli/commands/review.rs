@@ -1,0 +1,614 @@
+//! `klartext review PATH`: find the records `fix` saved beside its outputs, restore earlier
+//! decisions, then either run the full-screen review (ratatui + crossterm) or, for scripts,
+//! apply `--accept-all`, `--reject-all` or `--apply FILE`. Decisions are saved after every
+//! change; outputs are written only when the user asks.
+
+use std::io::{self, IsTerminal, Stdout};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context as _;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::{cursor, execute, terminal};
+use serde::Serialize;
+
+use crate::cli::args::ReviewArgs;
+use crate::cli::printer::Hinted;
+use crate::cli::{Context, Status};
+use crate::config::View;
+use crate::files::{self, Decoded, Ledger};
+use crate::review::record::FOLDER;
+use crate::review::{
+    Decisions, Doc, Effect, Layout, Record, Review, Theme, Verdict, draw, record::RecordError,
+};
+use crate::term;
+
+/// One output under review and where its files are.
+struct Target {
+    output: PathBuf,
+    decisions: PathBuf,
+}
+
+pub fn run(args: &ReviewArgs, ctx: &Context) -> anyhow::Result<Status> {
+    let records = locate(&args.path, &ctx.cwd)?;
+    let mut ledger = Ledger::open(&ctx.settings.cache_dir.value);
+    let mut targets = Vec::with_capacity(records.len());
+    let mut docs = Vec::with_capacity(records.len());
+    for record_path in records {
+        let (target, doc) = load(&record_path, &ctx.cwd)?;
+        let ours = doc.on_disk == doc.record.as_written()
+            || doc.on_disk == doc.text()
+            || ledger.may_overwrite(&target.output);
+        if !ours && !args.force {
+            return Err(Hinted::new(
+                format!(
+                    "{} was edited since klartext wrote it; review rebuilds it from its record \
+                     and would replace those edits",
+                    target.output.display()
+                ),
+                "keep your edits, or pass --force to review it anyway",
+            )
+            .into());
+        }
+        targets.push(target);
+        docs.push(doc);
+    }
+    let scripted = args.accept_all || args.reject_all || !args.apply.is_empty();
+    if scripted {
+        return scripted_review(docs, &targets, args, ctx, &mut ledger);
+    }
+    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        return Err(Hinted::new(
+            "review needs a terminal (stdin and stdout)",
+            format!(
+                "without one: `klartext review {path} --accept-all` (keep the corrections), \
+                 `--reject-all` (keep the drafts) or `--apply DECISIONS.json` (see \
+                 `klartext review --help`)",
+                path = args.path.display()
+            ),
+        )
+        .into());
+    }
+    let total: usize = docs
+        .iter()
+        .map(|d| d.items.iter().filter(|i| i.reviewable()).count())
+        .sum();
+    if total == 0 {
+        ctx.printer
+            .note("nothing to review: the draft and the correction agree in every paragraph");
+        return Ok(Status::Success);
+    }
+    interactive(docs, &targets, args, ctx, &mut ledger)
+}
+
+/// The records PATH stands for: a folder's (recursively), an output's, or a report's.
+fn locate(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let nothing_hint = "fix saves a record beside each output it translates with a backend \
+                        (.klartext/NAME.json); an offline run only repairs the German and leaves \
+                        nothing to review";
+    if path.is_dir() {
+        let mut found = Vec::new();
+        let walk = ignore::WalkBuilder::new(path)
+            .standard_filters(false)
+            .follow_links(false)
+            .build();
+        for entry in walk.flatten() {
+            let p = entry.path();
+            let in_folder = p
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n == FOLDER);
+            if in_folder
+                && p.extension().is_some_and(|e| e == "json")
+                && !Record::is_decisions_file(p)
+            {
+                found.push(p.to_owned());
+            }
+        }
+        found.sort();
+        if found.is_empty() {
+            return Err(Hinted::new(
+                format!("{}: no outputs of fix to review", path.display()),
+                nothing_hint,
+            )
+            .into());
+        }
+        return Ok(found);
+    }
+    if !path.exists() {
+        return Err(Hinted::new(
+            format!("{}: no such file or folder", path.display()),
+            "give an output of fix (a.en.txt), a folder of them, or a JSON report of fix",
+        )
+        .into());
+    }
+    if Record::is_decisions_file(path) {
+        return Err(Hinted::new(
+            format!("{} holds saved decisions, not an output", path.display()),
+            format!(
+                "review the output it belongs to, or apply it: klartext review OUTPUT --apply {}",
+                path.display()
+            ),
+        )
+        .into());
+    }
+    if path.extension().is_some_and(|e| e == "json") {
+        return from_json(path, cwd);
+    }
+    let record = Record::path_for(path);
+    if !record.is_file() {
+        return Err(Hinted::new(
+            format!(
+                "{}: no review record beside it ({} is missing)",
+                path.display(),
+                record.display()
+            ),
+            nothing_hint,
+        )
+        .into());
+    }
+    Ok(vec![record])
+}
+
+/// A record itself, or a report of fix (`--json`, `klartext-report.json`) naming outputs.
+fn from_json(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let schema = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");
+    if schema.starts_with("klartext.record") {
+        return Ok(vec![path.to_owned()]);
+    }
+    let Some(files) = value.get("files").and_then(|f| f.as_array()) else {
+        anyhow::bail!(Hinted::new(
+            format!(
+                "{} is neither a report of fix nor a review record",
+                path.display()
+            ),
+            "give an output of fix, a folder of them, or the JSON report fix printed or wrote"
+        ));
+    };
+    let report_dir = path.parent().unwrap_or(Path::new(""));
+    let mut records = Vec::new();
+    for output in files.iter().filter_map(|f| f.get("output")?.as_str()) {
+        let candidates = [cwd.join(output), report_dir.join(output)];
+        let record = candidates
+            .iter()
+            .map(|o| Record::path_for(o))
+            .find(|r| r.is_file())
+            .ok_or_else(|| {
+                Hinted::new(
+                    format!(
+                        "{}: no review record for its output {output}",
+                        path.display()
+                    ),
+                    "run review from the folder fix ran in, or give the output folder instead",
+                )
+            })?;
+        records.push(record);
+    }
+    if records.is_empty() {
+        anyhow::bail!(Hinted::new(
+            format!("{}: the report names no written outputs", path.display()),
+            "fix writes outputs (and the records review needs) only with a backend"
+        ));
+    }
+    Ok(records)
+}
+
+/// A record, the saved decisions about its output, and the output as it is now.
+fn load(record_path: &Path, cwd: &Path) -> anyhow::Result<(Target, Doc)> {
+    let bytes = std::fs::read(record_path)
+        .with_context(|| format!("cannot read {}", record_path.display()))?;
+    let record: Record = serde_json::from_slice(&bytes).map_err(|err| {
+        Hinted::new(
+            format!("{} is not a review record: {err}", record_path.display()),
+            "run fix again to write a fresh one",
+        )
+    })?;
+    record.check().map_err(|err: RecordError| {
+        Hinted::new(
+            format!("{} {err}", record_path.display()),
+            "run fix again to write a fresh one",
+        )
+    })?;
+    let output = record.output_path(record_path);
+    let decoded = files::read_document(&output).map_err(|err| {
+        Hinted::new(
+            format!("{err}"),
+            format!(
+                "the output of {} is missing or unreadable; run fix again",
+                record.input
+            ),
+        )
+    })?;
+    let decisions_path = Record::decisions_path_for(&output);
+    let saved = match std::fs::read(&decisions_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
+            Hinted::new(
+                format!("{} is damaged: {err}", decisions_path.display()),
+                "move it away to start this review afresh",
+            )
+        })?,
+        Err(_) => Decisions::new(&record.output),
+    };
+    let name = output
+        .strip_prefix(cwd)
+        .unwrap_or(&output)
+        .display()
+        .to_string();
+    let doc = Doc::new(name, record, &saved, decoded.text);
+    Ok((
+        Target {
+            output,
+            decisions: decisions_path,
+        },
+        doc,
+    ))
+}
+
+fn save_decisions(doc: &Doc, target: &Target) -> anyhow::Result<()> {
+    if let Some(folder) = target.decisions.parent() {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+    }
+    let decisions = doc.decisions();
+    files::write_atomic_with(&target.decisions, |w| {
+        serde_json::to_writer_pretty(w, &decisions).map_err(io::Error::other)
+    })?;
+    Ok(())
+}
+
+/// Write one output with its verdicts applied. `false`: it already held them.
+fn write_output(
+    doc: &mut Doc,
+    target: &Target,
+    force: bool,
+    ledger: &mut Ledger,
+) -> anyhow::Result<bool> {
+    let text = doc.text();
+    if text == doc.on_disk {
+        return Ok(false);
+    }
+    // Whatever changed the file since the review began is not silently replaced.
+    let now = files::read_document(&target.output)?;
+    if now.text != doc.on_disk && !force {
+        anyhow::bail!(Hinted::new(
+            format!(
+                "{} changed on disk during the review; not replaced",
+                target.output.display()
+            ),
+            "your decisions are saved: reopen the review, or pass --force to replace it",
+        ));
+    }
+    let like = Decoded {
+        text: String::new(),
+        encoding: doc.record.encoding,
+        line_ending: doc.record.line_ending,
+    };
+    let bytes = files::encode(&text, like.encoding, like.line_ending).map_err(|source| {
+        files::FileError::Encode {
+            path: target.output.clone(),
+            source,
+        }
+    })?;
+    files::write_atomic(&target.output, &bytes)?;
+    // Not fatal: without the ledger entry a later run merely asks for --force.
+    let _ = ledger.record(&target.output, &bytes);
+    doc.on_disk = text;
+    Ok(true)
+}
+
+#[derive(Serialize)]
+struct Summary {
+    output: String,
+    reviewed: usize,
+    accepted: usize,
+    rejected: usize,
+    edited: usize,
+    mixed: usize,
+    pending: usize,
+    written: bool,
+}
+
+fn summary(doc: &Doc, written: bool) -> Summary {
+    let review = Review::new(vec![doc.clone()], (80, 24));
+    let counts = review.counts();
+    Summary {
+        output: doc.name.clone(),
+        reviewed: counts.total,
+        accepted: counts.accepted,
+        rejected: counts.rejected,
+        edited: counts.edited,
+        mixed: counts.mixed,
+        pending: counts.pending,
+        written,
+    }
+}
+
+/// `--accept-all`, `--reject-all`, `--apply FILE`.
+fn scripted_review(
+    mut docs: Vec<Doc>,
+    targets: &[Target],
+    args: &ReviewArgs,
+    ctx: &Context,
+    ledger: &mut Ledger,
+) -> anyhow::Result<Status> {
+    if args.accept_all || args.reject_all {
+        let verdict = if args.accept_all {
+            Verdict::Accept
+        } else {
+            Verdict::Reject
+        };
+        for doc in &mut docs {
+            doc.decide_all(&verdict);
+        }
+    }
+    for file in &args.apply {
+        apply_file(file, &mut docs, ctx)?;
+    }
+    let mut summaries = Vec::with_capacity(docs.len());
+    let mut failed = 0;
+    for (doc, target) in docs.iter_mut().zip(targets) {
+        save_decisions(doc, target)?;
+        match write_output(doc, target, args.force, ledger) {
+            Ok(written) => {
+                let s = summary(doc, written);
+                if !args.json {
+                    ctx.printer.note(&format!(
+                        "{}: {} accepted, {} rejected, {} edited{}{} · {}",
+                        s.output,
+                        s.accepted,
+                        s.rejected,
+                        s.edited,
+                        if s.mixed > 0 {
+                            format!(", {} mixed", s.mixed)
+                        } else {
+                            String::new()
+                        },
+                        if s.pending > 0 {
+                            format!(", {} pending (kept the correction)", s.pending)
+                        } else {
+                            String::new()
+                        },
+                        if written {
+                            "written"
+                        } else {
+                            "already up to date"
+                        }
+                    ));
+                }
+                summaries.push(s);
+            }
+            Err(err) => {
+                ctx.printer.error(&err);
+                failed += 1;
+            }
+        }
+    }
+    if args.json {
+        super::print_json(&summaries)?;
+    }
+    Ok(if failed > 0 {
+        Status::Failure
+    } else {
+        Status::Success
+    })
+}
+
+/// Decisions from a file in the saved format, matched to an output by its `output` name.
+fn apply_file(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let decisions: Decisions = serde_json::from_slice(&bytes).map_err(|err| {
+        Hinted::new(
+            format!("{} is not a decisions file: {err}", file.display()),
+            "see `klartext review --help` for the format",
+        )
+    })?;
+    let single = docs.len() == 1;
+    let Some(doc) = docs
+        .iter_mut()
+        .find(|d| d.record.output == decisions.output || (single && decisions.output.is_empty()))
+    else {
+        anyhow::bail!(Hinted::new(
+            format!(
+                "{}: no output named {:?} is under review",
+                file.display(),
+                decisions.output
+            ),
+            "set \"output\" to the output's file name (a.en.txt)",
+        ));
+    };
+    let Doc { record, items, .. } = doc;
+    for saved in &decisions.paragraphs {
+        let Some(index) = record.paragraphs.iter().position(|p| p.id == saved.id) else {
+            anyhow::bail!(
+                "{}: {} has no paragraph {}",
+                file.display(),
+                record.output,
+                saved.id
+            );
+        };
+        let paragraph = &record.paragraphs[index];
+        if saved.key.as_ref().is_some_and(|k| *k != paragraph.key()) {
+            ctx.printer.warn(&format!(
+                "{}: {} was translated anew since this decision; skipped",
+                file.display(),
+                saved.id
+            ));
+            continue;
+        }
+        let item = &mut items[index];
+        if let Verdict::Changes { changes } = &saved.verdict
+            && changes.len() != item.pair.change_count()
+        {
+            anyhow::bail!(
+                "{}: {} has {} changes, the file decides {}",
+                file.display(),
+                saved.id,
+                item.pair.change_count(),
+                changes.len()
+            );
+        }
+        item.verdict = saved.verdict.clone();
+    }
+    Ok(())
+}
+
+type Screen = Terminal<CrosstermBackend<Stdout>>;
+
+fn enter() -> io::Result<Screen> {
+    terminal::enable_raw_mode()?;
+    execute!(io::stdout(), terminal::EnterAlternateScreen)?;
+    Terminal::new(CrosstermBackend::new(io::stdout()))
+}
+
+fn leave() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
+}
+
+fn interactive(
+    docs: Vec<Doc>,
+    targets: &[Target],
+    args: &ReviewArgs,
+    ctx: &Context,
+    ledger: &mut Ledger,
+) -> anyhow::Result<Status> {
+    let theme = Theme {
+        color: term::use_color(ctx.settings.color.value, &ctx.env, true),
+    };
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        leave();
+        previous(info);
+    }));
+    let mut screen = enter().context("cannot take over the terminal")?;
+    let size = screen.size().context("cannot read the terminal size")?;
+    let mut review = Review::new(docs, (size.width, size.height));
+    review.layout = match args.view.unwrap_or(ctx.settings.view.value) {
+        View::SideBySide => Layout::SideBySide,
+        View::Stacked => Layout::Stacked,
+        View::Inline => Layout::Inline,
+        View::Auto | View::None => Layout::Auto,
+    };
+    let outcome = event_loop(&mut screen, &mut review, targets, args, ctx, ledger, theme);
+    leave();
+    let aborted = outcome?;
+    let counts = review.counts();
+    let unwritten = review.unwritten().len();
+    ctx.printer.note(&format!(
+        "review: {} accepted, {} rejected, {} edited, {} pending{}",
+        counts.accepted,
+        counts.rejected,
+        counts.edited,
+        counts.pending,
+        match unwritten {
+            0 => String::new(),
+            1 => "; 1 output not written (decisions saved: review again to write)".to_owned(),
+            n => format!("; {n} outputs not written (decisions saved: review again to write)"),
+        }
+    ));
+    Ok(if aborted {
+        Status::Interrupted
+    } else {
+        Status::Success
+    })
+}
+
+/// Runs until the user quits; `true` when they aborted.
+fn event_loop(
+    screen: &mut Screen,
+    review: &mut Review,
+    targets: &[Target],
+    args: &ReviewArgs,
+    ctx: &Context,
+    ledger: &mut Ledger,
+    theme: Theme,
+) -> anyhow::Result<bool> {
+    loop {
+        screen.draw(|frame| draw(frame, review, theme))?;
+        let mut effect = match event::read()? {
+            Event::Key(key) if key.kind == KeyEventKind::Press => review.handle(key),
+            Event::Resize(columns, rows) => {
+                review.resize(columns, rows);
+                Effect::None
+            }
+            _ => Effect::None,
+        };
+        // An edit leads to a save: effects are handled until none is left.
+        loop {
+            effect = match effect {
+                Effect::None => break,
+                Effect::Save(docs) => {
+                    for d in docs {
+                        if let Err(err) = save_decisions(&review.docs[d], &targets[d]) {
+                            review.message = Some(format!("could not save decisions: {err:#}"));
+                        }
+                    }
+                    Effect::None
+                }
+                Effect::Edit { doc, item, text } => {
+                    leave();
+                    let result = edit(&text, ctx);
+                    *screen = enter()?;
+                    screen.clear()?;
+                    review.edited(doc, item, result)
+                }
+                Effect::Write { then_quit } => {
+                    let mut written = 0;
+                    let mut failure = None;
+                    for d in review.unwritten() {
+                        match write_output(&mut review.docs[d], &targets[d], args.force, ledger) {
+                            Ok(true) => written += 1,
+                            Ok(false) => {}
+                            Err(err) => failure = Some(format!("{err:#}")),
+                        }
+                    }
+                    let ok = failure.is_none();
+                    review.written(failure.map_or(Ok(written), Err));
+                    if then_quit && ok {
+                        return Ok(false);
+                    }
+                    Effect::None
+                }
+                Effect::Quit => return Ok(false),
+                Effect::Abort => return Ok(true),
+            };
+        }
+    }
+}
+
+/// `$VISUAL`, else `$EDITOR`, else `vi`, on a temporary file holding `text`.
+fn edit(text: &str, ctx: &Context) -> Result<String, String> {
+    let editor = ctx
+        .env
+        .get("VISUAL")
+        .or_else(|| ctx.env.get("EDITOR"))
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or("vi")
+        .to_owned();
+    let mut file = tempfile::Builder::new()
+        .prefix("klartext-paragraph-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|e| format!("cannot create a file to edit: {e}"))?;
+    io::Write::write_all(&mut file, format!("{text}\n").as_bytes())
+        .map_err(|e| format!("cannot write the file to edit: {e}"))?;
+    // Through the shell, so EDITOR may carry arguments (`code --wait`), as git allows.
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(file.path())
+        .status()
+        .map_err(|e| format!("cannot start the editor `{editor}`: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "`{editor}` exited with {status}; the edit was not kept"
+        ));
+    }
+    std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read the edited text: {e}"))
+}
