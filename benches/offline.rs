@@ -1,5 +1,6 @@
 //! Offline `fix` on a 1 MB German text: decode → segment → repair → diff → render, timed per
-//! stage. Run with `cargo bench --bench offline`; prints figures, asserts nothing.
+//! stage; then `klartext diff` of two 1 MB versions and `klartext review` of a 1 MB output.
+//! Run with `cargo bench --bench offline`; prints figures, asserts nothing.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -8,7 +9,11 @@ use klartext::diff::{DiffOptions, diff_document};
 use klartext::files;
 use klartext::pipeline;
 use klartext::render::{self, ColorMode, Layout, RenderOptions};
+use klartext::review::{self, Decisions, Doc, Paragraph, Record, Review, Theme};
 use klartext::segment::Format;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Paragraphs in the style of a bad machine translation, with the defects `repair` fixes.
 const PARAGRAPHS: [&str; 4] = [
@@ -53,6 +58,42 @@ fn edited_version(old: &[&str]) -> Vec<String> {
         }
     }
     new
+}
+
+/// A review record of `old` as drafts, each with a corrected version (two words changed in
+/// every other paragraph).
+fn review_record(old: &[&str]) -> Record {
+    let paragraphs: Vec<Paragraph> = old
+        .iter()
+        .enumerate()
+        .map(|(i, old)| Paragraph {
+            id: format!("s{i}"),
+            german: (*old).to_owned(),
+            old: Some((*old).to_owned()),
+            new: if i % 2 == 0 {
+                old.replacen("Die ", "Diese ", 1)
+                    .replacen(" und ", " sowie ", 1)
+            } else {
+                (*old).to_owned()
+            },
+            notes: Vec::new(),
+            findings: Vec::new(),
+        })
+        .collect();
+    let mut blocks = vec![String::new()];
+    blocks.extend((1..paragraphs.len()).map(|_| "\n\n".to_owned()));
+    blocks.push("\n".to_owned());
+    Record {
+        schema: klartext::review::record::RECORD_SCHEMA.to_owned(),
+        input: "bench.de.txt".into(),
+        output: "bench.en.txt".into(),
+        encoding: files::TextEncoding::Utf8 { bom: false },
+        line_ending: files::LineEnding::Lf,
+        titles: ("draft".into(), "final".into()),
+        to: "en".into(),
+        blocks,
+        paragraphs,
+    }
 }
 
 fn time<T>(label: &str, runs: usize, mut f: impl FnMut() -> T) -> Duration {
@@ -124,6 +165,48 @@ fn main() {
         render::render_diff(&aligned, &opts, &mut sink).expect("render to memory");
         sink
     });
+    // `klartext review` of the same pair as one output: load (diff every paragraph), restore,
+    // and draw one 200×50 screen.
+    let record = review_record(&old);
+    let on_disk = record.as_written();
+    time("review: open + first screen", runs, || {
+        let doc = Doc::new(
+            "bench.en.txt".into(),
+            record.clone(),
+            &Decisions::new("bench.en.txt"),
+            on_disk.clone(),
+        );
+        let review = Review::new(vec![doc], (200, 50));
+        let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
+        terminal
+            .draw(|frame| review::draw(frame, &review, Theme { color: true }))
+            .expect("draws");
+        review.len()
+    });
+    let reviewed = Doc::new(
+        "bench.en.txt".into(),
+        record.clone(),
+        &Decisions::new("bench.en.txt"),
+        on_disk,
+    );
+    let opened = Review::new(vec![reviewed], (200, 50));
+    let keys = 100;
+    let per_keys = time("review: 100 decisions + draws", runs, || {
+        let mut review = opened.clone();
+        let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
+        for _ in 0..keys {
+            review.handle(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE));
+            terminal
+                .draw(|frame| review::draw(frame, &review, Theme { color: true }))
+                .expect("draws");
+        }
+        review.counts().accepted
+    });
+    println!(
+        "review: {:.2} ms per key (decide and redraw; saving the decisions file not included), {} paragraphs to review",
+        per_keys.as_secs_f64() * 1e3 / keys as f64,
+        opened.len()
+    );
     let total = time("total", runs, || {
         let decoded = files::decode(&bytes).expect("decodes");
         let doc = pipeline::repair_document(&decoded.text, Format::Plain);
