@@ -11,7 +11,7 @@ use super::{
     BackendError, ChatReply, ChatRequest, ErrorKind, Stop, Usage, base_url, require_key,
     require_model,
 };
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 
 /// The API version klartext's wire format follows.
 const API_VERSION: &str = "2023-06-01";
@@ -42,13 +42,7 @@ impl Anthropic {
                 hint: Some(format!("set backends.{name}.temperature to at most 1.0")),
             });
         }
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Anthropic,
-            tuning,
-            Some(&key),
-            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
-        )?;
+        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
             transport,
             model: require_model(settings)?,
@@ -101,12 +95,10 @@ impl Anthropic {
 
     pub async fn check(&self) -> Result<String, BackendError> {
         let url = format!("{}/v1/models?{MODELS_PAGE}", self.base_url);
-        let answer = self
+        let models: ModelList = self
             .transport
-            .send(&url, 1, |client| self.authorized(client.get(&url)))
+            .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
-        let models: ModelList = serde_json::from_slice(&answer.body)
-            .map_err(|e| BackendError::malformed(self.name(), e))?;
         // An alias such as `claude-sonnet-4-5` names the dated id `claude-sonnet-4-5-20250929`.
         let dated = format!("{}-", self.model);
         let listed = models.data.iter().any(|m| {
@@ -115,19 +107,12 @@ impl Anthropic {
                     .strip_prefix(&dated)
                     .is_some_and(|date| date.chars().all(|c| c.is_ascii_digit()))
         });
-        let state = if listed {
-            "is available".to_owned()
-        } else {
-            format!("is not in its list of {} models", models.data.len())
-        };
-        Ok(format!(
-            "{} answers; model {} {state}",
-            self.base_url, self.model
+        Ok(super::model_verdict(
+            &self.base_url,
+            &self.model,
+            listed,
+            models.data.len(),
         ))
-    }
-
-    fn name(&self) -> &str {
-        &self.transport.name
     }
 }
 
@@ -212,6 +197,7 @@ mod tests {
     use super::*;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
     use crate::backend::{Backend, ErrorKind};
+    use crate::config::BackendKind;
     use crate::config::{Source, Sourced};
 
     const MODEL: &str = "claude-sonnet-4-5";

@@ -14,7 +14,7 @@ use super::{
     BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, char_slices,
     chars_in, require_key, url_with_query,
 };
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 
 const MAX_TEXTS: usize = 1_000;
 const MAX_CHARS: usize = 50_000;
@@ -32,13 +32,7 @@ pub struct Azure {
 impl Azure {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Azure,
-            &settings.tuning,
-            Some(&key),
-            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
-        )?;
+        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
             transport,
             base_url: base_url(settings)?,
@@ -206,6 +200,7 @@ mod tests {
     use super::*;
     use crate::backend::Backend;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
+    use crate::config::BackendKind;
     use crate::config::{Source, Sourced};
 
     fn request(texts: &[&str], xml: bool) -> TranslateRequest {

@@ -12,7 +12,7 @@ use super::transport::Transport;
 use super::{
     BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, require_key,
 };
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 
 /// DeepL's own limit per request.
 const MAX_TEXTS: usize = 50;
@@ -30,13 +30,7 @@ impl Deepl {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         // The key first: without one there is no host either, and the key is what to fix.
         let key = require_key(settings)?;
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Deepl,
-            &settings.tuning,
-            Some(&key),
-            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
-        )?;
+        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
             transport,
             base_url: base_url(settings)?,
@@ -146,13 +140,11 @@ impl Deepl {
 
     pub async fn check(&self) -> Result<String, BackendError> {
         let url = self.url("/v2/usage");
-        let answer = self
+        let usage: UsageAnswer = self
             .transport
-            .send(&url, 1, |client| self.authorized(client.get(&url)))
+            .get_json(&url, |client| self.authorized(client.get(&url)))
             .await
             .map_err(|e| self.explain_endpoint(e))?;
-        let usage: UsageAnswer = serde_json::from_slice(&answer.body)
-            .map_err(|e| BackendError::malformed(self.name(), e))?;
         let plan = if self.key.ends_with(":fx") {
             "DeepL Free"
         } else {
@@ -224,6 +216,7 @@ mod tests {
     use super::*;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
     use crate::backend::{Backend, ErrorKind};
+    use crate::config::BackendKind;
     use crate::config::{Secret, Source, Sourced};
     use crate::spec_check::{Operation, assert_conforms};
 

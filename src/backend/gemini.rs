@@ -13,7 +13,7 @@ use super::transport::Transport;
 use super::{
     BackendError, ChatReply, ChatRequest, Stop, Usage, base_url, require_key, require_model,
 };
-use crate::config::{BackendKind, BackendSettings, Source};
+use crate::config::BackendSettings;
 use schema::response_schema;
 
 pub struct Gemini {
@@ -28,19 +28,9 @@ pub struct Gemini {
 impl Gemini {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        // The key may have come from GOOGLE_API_KEY, the fallback: hints name where it was.
-        let key_env = match settings.api_key.as_ref().map(|k| &k.source) {
-            Some(Source::Env(var)) => Some(var.as_str()),
-            _ => settings.api_key_env.as_ref().map(|v| v.value.as_str()),
-        };
+        // Hints name GOOGLE_API_KEY when the key came from that fallback.
+        let transport = Transport::for_backend(settings, Some(&key))?;
         let tuning = &settings.tuning;
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Gemini,
-            tuning,
-            Some(&key),
-            key_env,
-        )?;
         Ok(Self {
             transport,
             model: require_model(settings)?,
@@ -101,12 +91,10 @@ impl Gemini {
 
     pub async fn check(&self) -> Result<String, BackendError> {
         let url = self.url("");
-        let answer = self
+        let model: ModelInfo = self
             .transport
-            .send(&url, 1, |client| self.authorized(client.get(&url)))
+            .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
-        let model: ModelInfo = serde_json::from_slice(&answer.body)
-            .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
         let limit = model
             .output_token_limit
             .map(|n| format!(", up to {} output tokens", super::grouped(n)))
@@ -233,6 +221,7 @@ mod tests {
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
     use crate::backend::{Backend, ErrorKind};
     use crate::config::Sourced;
+    use crate::config::{BackendKind, Source};
     use crate::pipeline::protocol::{Target, reply_schema};
 
     fn request(schema: Option<Value>) -> ChatRequest {

@@ -13,7 +13,7 @@ use super::{
     BackendError, TranslateReply, TranslateRequest, Usage, base_url, char_slices, chars_in,
     require_key, url_with_query,
 };
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 
 const MAX_TEXTS: usize = 128;
 const MAX_CHARS: usize = 30_000;
@@ -39,13 +39,7 @@ pub struct Google {
 impl Google {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Google,
-            &settings.tuning,
-            Some(&key),
-            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
-        )?;
+        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
             transport,
             base_url: base_url(settings)?,
@@ -109,12 +103,10 @@ impl Google {
     pub async fn check(&self) -> Result<String, BackendError> {
         let url = format!("{}/language/translate/v2/languages", self.base_url);
         let keyed = self.keyed(&url, &[("target", "en")])?;
-        let answer = self
+        let listed: Listed = self
             .transport
-            .send(&url, 1, |client| client.get(keyed.clone()))
+            .get_json(&url, |client| client.get(keyed.clone()))
             .await?;
-        let listed: Listed = serde_json::from_slice(&answer.body)
-            .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
         let languages = listed.data.languages;
         Ok(if languages.iter().any(|l| l.language == "de") {
             format!("{} answers; German is available", self.base_url)
@@ -236,6 +228,7 @@ mod tests {
     use super::*;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
     use crate::backend::{Backend, ErrorKind};
+    use crate::config::BackendKind;
 
     const TRANSLATE: &str = "/language/translate/v2";
 

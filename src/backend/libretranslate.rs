@@ -12,7 +12,7 @@ use super::{
     BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, char_slices,
     chars_in,
 };
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 
 const MAX_TEXTS: usize = 50;
 const MAX_CHARS: usize = 5_000;
@@ -32,13 +32,7 @@ impl Libretranslate {
             .as_ref()
             .map(|k| k.value.expose().to_owned());
         let key_env = settings.api_key_env.as_ref().map(|v| v.value.as_str());
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Libretranslate,
-            &settings.tuning,
-            key.as_deref(),
-            key_env,
-        )?;
+        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
             transport,
             base_url: base_url(settings)?,
@@ -118,12 +112,10 @@ impl Libretranslate {
 
     pub async fn check(&self) -> Result<String, BackendError> {
         let url = format!("{}/languages", self.base_url);
-        let answer = self
+        let languages: Vec<Language> = self
             .transport
-            .send(&url, 1, |client| client.get(&url))
+            .get_json(&url, |client| client.get(&url))
             .await?;
-        let languages: Vec<Language> = serde_json::from_slice(&answer.body)
-            .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
         let german = languages.iter().find(|l| l.code == "de");
         Ok(match german {
             Some(de) if de.targets.iter().any(|t| t == "en") => {
@@ -187,6 +179,7 @@ mod tests {
     use super::*;
     use crate::backend::Backend;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
+    use crate::config::BackendKind;
 
     fn request(texts: &[&str], xml: bool) -> TranslateRequest {
         TranslateRequest {

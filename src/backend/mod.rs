@@ -345,6 +345,15 @@ fn url_with_query(
 }
 
 /// The key a backend needs, or the configuration error that says where to put it.
+/// What `backends --check` says of a model list: `URL answers; model M is available`.
+fn model_verdict(base_url: &str, model: &str, listed: bool, count: usize) -> String {
+    if listed {
+        format!("{base_url} answers; model {model} is available")
+    } else {
+        format!("{base_url} answers; model {model} is not in its list of {count} models")
+    }
+}
+
 fn require_key(settings: &BackendSettings) -> Result<String, BackendError> {
     match &settings.api_key {
         Some(key) => Ok(key.value.expose().to_owned()),

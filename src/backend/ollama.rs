@@ -9,7 +9,7 @@ use super::transport::Transport;
 use super::{
     BackendError, ChatReply, ChatRequest, ErrorKind, Stop, Usage, base_url, require_model,
 };
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 
 pub struct Ollama {
     pub(super) transport: Transport,
@@ -27,13 +27,7 @@ impl Ollama {
             .as_ref()
             .map(|k| k.value.expose().to_owned());
         let tuning = &settings.tuning;
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Ollama,
-            tuning,
-            key.as_deref(),
-            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
-        )?;
+        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
             transport,
             model: require_model(settings)?,
@@ -112,12 +106,10 @@ impl Ollama {
 
     pub async fn check(&self) -> Result<String, BackendError> {
         let url = format!("{}/api/tags", self.base_url);
-        let answer = self
+        let tags: Tags = self
             .transport
-            .send(&url, 1, |client| self.authorized(client.get(&url)))
+            .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
-        let tags: Tags = serde_json::from_slice(&answer.body)
-            .map_err(|e| BackendError::malformed(self.name(), e))?;
         let wanted = with_tag(&self.model);
         let pulled = tags
             .models
@@ -134,10 +126,6 @@ impl Ollama {
                 self.model
             )
         })
-    }
-
-    fn name(&self) -> &str {
-        &self.transport.name
     }
 }
 
@@ -209,6 +197,7 @@ mod tests {
     use super::*;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
     use crate::backend::{Backend, ErrorKind};
+    use crate::config::BackendKind;
     use crate::spec_check::{Operation, assert_conforms};
 
     const MODEL: &str = "qwen3:8b";

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::transport::Transport;
 use super::{BackendError, ChatReply, ChatRequest, Stop, Usage, base_url, require_model};
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 
 /// The name OpenAI requires for a `json_schema` response format.
 const SCHEMA_NAME: &str = "klartext_segments";
@@ -38,13 +38,7 @@ impl Openai {
             (None, false) => None,
         };
         let tuning = &settings.tuning;
-        let transport = Transport::new(
-            &settings.name,
-            BackendKind::Openai,
-            tuning,
-            key.as_deref(),
-            settings.api_key_env.as_ref().map(|v| v.value.as_str()),
-        )?;
+        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
             transport,
             model: require_model(settings)?,
@@ -113,30 +107,17 @@ impl Openai {
 
     pub async fn check(&self) -> Result<String, BackendError> {
         let url = format!("{}/models", self.base_url);
-        let answer = self
+        let models: ModelList = self
             .transport
-            .send(&url, 1, |client| self.authorized(client.get(&url)))
+            .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
-        let models: ModelList = serde_json::from_slice(&answer.body)
-            .map_err(|e| BackendError::malformed(self.name(), e))?;
         let listed = models.data.iter().any(|m| m.id == self.model);
-        Ok(if listed {
-            format!(
-                "{} answers; model {} is available",
-                self.base_url, self.model
-            )
-        } else {
-            format!(
-                "{} answers; model {} is not in its list of {} models",
-                self.base_url,
-                self.model,
-                models.data.len()
-            )
-        })
-    }
-
-    fn name(&self) -> &str {
-        &self.transport.name
+        Ok(super::model_verdict(
+            &self.base_url,
+            &self.model,
+            listed,
+            models.data.len(),
+        ))
     }
 }
 
@@ -218,6 +199,7 @@ mod tests {
     use super::*;
     use crate::backend::testing::{self, TEST_KEY};
     use crate::backend::{Backend, ErrorKind};
+    use crate::config::BackendKind;
 
     fn request() -> ChatRequest {
         ChatRequest {

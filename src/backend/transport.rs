@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::failure::{self, Failure, FailureKind};
 use super::slots::Slots;
 use super::{BackendError, ChatReply, ErrorKind};
-use crate::config::{BackendKind, Tuning};
+use crate::config::{BackendKind, BackendSettings, Source, Tuning};
 
 const USER_AGENT: &str = concat!("klartext/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,6 +76,26 @@ pub struct Transport {
 }
 
 impl Transport {
+    /// The transport of a configured backend: its name, kind and limits; `key` (if any) is
+    /// kept out of every error, and hints name the variable it came from — the one actually
+    /// read, which may be a fallback such as `GOOGLE_API_KEY`.
+    pub fn for_backend(
+        settings: &BackendSettings,
+        key: Option<&str>,
+    ) -> Result<Self, BackendError> {
+        let key_env = match settings.api_key.as_ref().map(|k| &k.source) {
+            Some(Source::Env(var)) => Some(var.as_str()),
+            _ => settings.api_key_env.as_ref().map(|v| v.value.as_str()),
+        };
+        Self::new(
+            &settings.name,
+            settings.kind.value,
+            &settings.tuning,
+            key,
+            key_env,
+        )
+    }
+
     pub fn new(
         name: &str,
         kind: BackendKind,
@@ -208,6 +228,16 @@ impl Transport {
             waited += delay;
             retries += 1;
         }
+    }
+
+    /// Send the GET request `build` makes (one unit of cost) and read its JSON answer.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<T, BackendError> {
+        let answer = self.send(url, 1, build).await?;
+        serde_json::from_slice(&answer.body).map_err(|e| BackendError::malformed(&self.name, e))
     }
 
     /// POST a chat request's JSON `body` and read the answer with the provider's `parse`;
