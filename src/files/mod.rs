@@ -87,12 +87,21 @@ pub fn read_document(path: &Path) -> Result<Decoded, FileError> {
 
 /// Encode `text` as `like` was read and write it atomically to `path`.
 pub fn write_document(path: &Path, text: &str, like: &Decoded) -> Result<(), FileError> {
-    let bytes =
-        encode(text, like.encoding, like.line_ending).map_err(|source| FileError::Encode {
-            path: path.to_owned(),
-            source,
-        })?;
+    let bytes = encode_for(path, text, like.encoding, like.line_ending)?;
     write_atomic(path, &bytes)
+}
+
+/// [`encode`] for the file at `path`, which a failure names.
+pub fn encode_for(
+    path: &Path,
+    text: &str,
+    encoding: TextEncoding,
+    line_ending: LineEnding,
+) -> Result<Vec<u8>, FileError> {
+    encode(text, encoding, line_ending).map_err(|source| FileError::Encode {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Write through a temporary file in the same folder and rename it into place, so a crash or

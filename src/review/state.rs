@@ -155,6 +155,22 @@ impl Doc {
         decisions
     }
 
+    /// Tallies over the paragraphs with something to decide.
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for item in self.items.iter().filter(|i| i.reviewable()) {
+            counts.total += 1;
+            match &item.verdict {
+                _ if item.is_pending() => counts.pending += 1,
+                Verdict::Accept => counts.accepted += 1,
+                Verdict::Reject => counts.rejected += 1,
+                Verdict::Edit { .. } => counts.edited += 1,
+                Verdict::Changes { .. } | Verdict::Pending => counts.mixed += 1,
+            }
+        }
+        counts
+    }
+
     /// Whether the output on disk differs from what the verdicts make of it.
     pub fn unwritten(&self) -> bool {
         self.text() != self.on_disk
@@ -238,6 +254,17 @@ pub struct Counts {
     /// Some changes accepted, some rejected.
     pub mixed: usize,
     pub pending: usize,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.total += other.total;
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.edited += other.edited;
+        self.mixed += other.mixed;
+        self.pending += other.pending;
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -346,19 +373,10 @@ impl Review {
     }
 
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
-        for &(d, i) in &self.order {
-            let item = &self.docs[d].items[i];
-            counts.total += 1;
-            match &item.verdict {
-                _ if item.is_pending() => counts.pending += 1,
-                Verdict::Accept => counts.accepted += 1,
-                Verdict::Reject => counts.rejected += 1,
-                Verdict::Edit { .. } => counts.edited += 1,
-                Verdict::Changes { .. } | Verdict::Pending => counts.mixed += 1,
-            }
-        }
-        counts
+        self.docs.iter().fold(Counts::default(), |mut all, doc| {
+            all.add(doc.counts());
+            all
+        })
     }
 
     /// Documents whose output on disk differs from their verdicts.

@@ -18,7 +18,7 @@ use crate::cli::args::ReviewArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
 use crate::config::View;
-use crate::files::{self, Decoded, Ledger};
+use crate::files::{self, Ledger};
 use crate::review::record::FOLDER;
 use crate::review::{
     Decisions, Doc, Effect, Layout, Record, Review, Theme, Verdict, draw, record::RecordError,
@@ -225,15 +225,14 @@ fn load(record_path: &Path, cwd: &Path) -> anyhow::Result<(Target, Doc)> {
         )
     })?;
     let decisions_path = Record::decisions_path_for(&output);
-    let saved = match std::fs::read(&decisions_path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
+    let saved = read_decisions(&output)
+        .map_err(|err| {
             Hinted::new(
-                format!("{} is damaged: {err}", decisions_path.display()),
+                format!("{err:#}"),
                 "move it away to start this review afresh",
             )
-        })?,
-        Err(_) => Decisions::new(&record.output),
-    };
+        })?
+        .unwrap_or_else(|| Decisions::new(&record.output));
     let name = output
         .strip_prefix(cwd)
         .unwrap_or(&output)
@@ -249,16 +248,31 @@ fn load(record_path: &Path, cwd: &Path) -> anyhow::Result<(Target, Doc)> {
     ))
 }
 
-fn save_decisions(doc: &Doc, target: &Target) -> anyhow::Result<()> {
-    if let Some(folder) = target.decisions.parent() {
+/// The decisions saved about `output`; `None` when there are none yet.
+pub(super) fn read_decisions(output: &Path) -> anyhow::Result<Option<Decisions>> {
+    let path = Record::decisions_path_for(output);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(None);
+    };
+    let saved = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a decisions file", path.display()))?;
+    Ok(Some(saved))
+}
+
+/// Write a record or decisions file atomically, creating the `.klartext` folder.
+pub(super) fn write_sidecar(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    if let Some(folder) = path.parent() {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create {}", folder.display()))?;
     }
-    let decisions = doc.decisions();
-    files::write_atomic_with(&target.decisions, |w| {
-        serde_json::to_writer_pretty(w, &decisions).map_err(io::Error::other)
+    files::write_atomic_with(path, |w| {
+        serde_json::to_writer_pretty(w, value).map_err(io::Error::other)
     })?;
     Ok(())
+}
+
+fn save_decisions(doc: &Doc, target: &Target) -> anyhow::Result<()> {
+    write_sidecar(&target.decisions, &doc.decisions())
 }
 
 /// Write one output with its verdicts applied. `false`: it already held them.
@@ -283,17 +297,12 @@ fn write_output(
             "your decisions are saved: reopen the review, or pass --force to replace it",
         ));
     }
-    let like = Decoded {
-        text: String::new(),
-        encoding: doc.record.encoding,
-        line_ending: doc.record.line_ending,
-    };
-    let bytes = files::encode(&text, like.encoding, like.line_ending).map_err(|source| {
-        files::FileError::Encode {
-            path: target.output.clone(),
-            source,
-        }
-    })?;
+    let bytes = files::encode_for(
+        &target.output,
+        &text,
+        doc.record.encoding,
+        doc.record.line_ending,
+    )?;
     files::write_atomic(&target.output, &bytes)?;
     // Not fatal: without the ledger entry a later run merely asks for --force.
     let _ = ledger.record(&target.output, &bytes);
@@ -314,8 +323,7 @@ struct Summary {
 }
 
 fn summary(doc: &Doc, written: bool) -> Summary {
-    let review = Review::new(vec![doc.clone()], (80, 24));
-    let counts = review.counts();
+    let counts = doc.counts();
     Summary {
         output: doc.name.clone(),
         reviewed: counts.total,

@@ -405,19 +405,15 @@ fn file_name(path: &Path) -> String {
 /// The output with the saved review decisions about `target` applied, when there are any that
 /// still match their paragraphs.
 fn with_saved_decisions(record: &Record, target: &Path, printer: &Printer) -> Option<String> {
-    let path = Record::decisions_path_for(target);
-    let bytes = std::fs::read(&path).ok()?;
-    let saved: review::Decisions = match serde_json::from_slice(&bytes) {
-        Ok(saved) => saved,
+    let saved = match super::review::read_decisions(target) {
+        Ok(saved) => saved?,
         Err(err) => {
-            printer.warn(&format!(
-                "{}: not a decisions file ({err}); the review decisions were not applied",
-                path.display()
-            ));
+            printer.warn(&format!("{err:#}; the review decisions were not applied"));
             return None;
         }
     };
     let doc = review::Doc::new(String::new(), record.clone(), &saved, String::new());
+    // Partly decided paragraphs count: their decided changes are kept too.
     let kept = doc
         .items
         .iter()
@@ -448,21 +444,10 @@ fn save_record(record: Option<&Record>, target: &Path, printer: &Printer) {
         return;
     };
     let path = Record::path_for(target);
-    let saved = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .map_err(anyhow::Error::from)
-        .and_then(|()| {
-            files::write_atomic_with(&path, |w| {
-                serde_json::to_writer(w, record).map_err(std::io::Error::other)
-            })
-            .map_err(anyhow::Error::from)
-        });
-    if let Err(err) = saved {
+    if let Err(err) = super::review::write_sidecar(&path, record) {
         printer.warn(&format!(
-            "wrote {}, but not its review record {}: {err}",
-            target.display(),
-            path.display()
+            "wrote {}, but not its review record: {err:#}",
+            target.display()
         ));
     }
 }
@@ -511,14 +496,8 @@ fn destination(path: &Path, args: &FixArgs, online: Option<Lang>) -> anyhow::Res
     })
 }
 
-fn encode(target: &Path, text: &str, like: &Decoded) -> anyhow::Result<Vec<u8>> {
-    files::encode(text, like.encoding, like.line_ending).map_err(|source| {
-        FileError::Encode {
-            path: target.to_owned(),
-            source,
-        }
-        .into()
-    })
+fn encode(target: &Path, text: &str, like: &Decoded) -> Result<Vec<u8>, FileError> {
+    files::encode_for(target, text, like.encoding, like.line_ending)
 }
 
 fn show_repairs(
