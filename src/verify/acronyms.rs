@@ -175,13 +175,7 @@ mod tests {
     use crate::pipeline::protocol::Target;
 
     fn rules(de: &str, en: &str) -> Vec<&'static str> {
-        let pair = Pair {
-            id: "t",
-            source: de,
-            draft: None,
-            output: en,
-            target: Target::English,
-        };
+        let pair = Pair::english(de, en);
         mismatches(&pair).into_iter().map(|f| f.rule).collect()
     }
 

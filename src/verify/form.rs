@@ -162,16 +162,9 @@ fn open_end(text: &str) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::protocol::Target;
 
     fn rules(de: &str, en: &str) -> Vec<&'static str> {
-        let pair = Pair {
-            id: "t",
-            source: de,
-            draft: None,
-            output: en,
-            target: Target::English,
-        };
+        let pair = Pair::english(de, en);
         check(&pair).into_iter().map(|f| f.rule).collect()
     }
 

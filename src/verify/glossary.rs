@@ -57,17 +57,10 @@ fn find_ignoring_case(text: &str, needle: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::protocol::Target;
 
     fn misses(de: &str, en: &str, terms: &[(&str, &str)]) -> Vec<String> {
         let glossary = Glossary::from_terms(terms.iter().map(|(d, e)| Term::new(*d, *e)).collect());
-        let pair = Pair {
-            id: "t",
-            source: de,
-            draft: None,
-            output: en,
-            target: Target::English,
-        };
+        let pair = Pair::english(de, en);
         check(&pair, &glossary)
             .into_iter()
             .map(|f| f.message)

@@ -64,16 +64,9 @@ fn words(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::protocol::Target;
 
     fn rule(de: &str, en: &str) -> Option<&'static str> {
-        let pair = Pair {
-            id: "t",
-            source: de,
-            draft: None,
-            output: en,
-            target: Target::English,
-        };
+        let pair = Pair::english(de, en);
         check(&pair).map(|f| f.rule)
     }
 

@@ -126,6 +126,20 @@ pub struct Pair<'a> {
     pub target: Target,
 }
 
+#[cfg(test)]
+impl<'a> Pair<'a> {
+    /// A German source and its English output, for the checks' tests.
+    pub(crate) fn english(source: &'a str, output: &'a str) -> Self {
+        Self {
+            id: "t",
+            source,
+            draft: None,
+            output,
+            target: Target::English,
+        }
+    }
+}
+
 /// What `verify` knows besides the pair.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Options<'a> {

@@ -311,16 +311,9 @@ fn link_spans(text: &str) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::protocol::Target;
 
     fn rules(de: &str, en: &str) -> Vec<&'static str> {
-        let pair = Pair {
-            id: "t",
-            source: de,
-            draft: None,
-            output: en,
-            target: Target::English,
-        };
+        let pair = Pair::english(de, en);
         check(&pair, &Options::default())
             .into_iter()
             .map(|f| f.rule)
@@ -384,13 +377,7 @@ mod tests {
         let start = de.find("`cargo").expect("in the text");
         let code = start..start + "`cargo run`".len();
         let protected = std::slice::from_ref(&code);
-        let pair = Pair {
-            id: "t",
-            source: de,
-            draft: None,
-            output: en,
-            target: Target::English,
-        };
+        let pair = Pair::english(de, en);
         let opts = Options {
             protected,
             ..Options::default()
