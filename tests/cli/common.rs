@@ -46,14 +46,7 @@ impl TestEnv {
 
     /// `klartext` with a cleared environment, run inside the temporary folder.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_klartext"));
-        cmd.current_dir(self.root.path())
-            .env_clear()
-            .env("HOME", self.root.path())
-            .env("KLARTEXT_CONFIG_DIR", self.path("config"))
-            .env("KLARTEXT_CACHE_DIR", self.path("cache"))
-            .env("COLUMNS", "100");
-        cmd
+        Command::from_std(self.std_cmd())
     }
 }
 

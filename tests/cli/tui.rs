@@ -49,7 +49,7 @@ impl Tmux {
 
     /// Start `klartext review` in a detached 100×30 pane; the exit code lands in `exit.txt`.
     fn start(env: &TestEnv, args: &str) -> Self {
-        let socket = format!("klartext-test-{}-{}", std::process::id(), fastrand_suffix());
+        let socket = format!("klartext-test-{}-{}", std::process::id(), unique_suffix());
         let tmux = Self { socket };
         let dir = env.path("");
         let script = format!(
@@ -119,7 +119,7 @@ impl Drop for Tmux {
     }
 }
 
-fn fastrand_suffix() -> u64 {
+fn unique_suffix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64 % 1_000_000)
