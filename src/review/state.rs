@@ -489,8 +489,8 @@ impl Review {
             KeyCode::Char('z') => self.undo(),
             KeyCode::Char(']') => self.step_change(1),
             KeyCode::Char('[') => self.step_change(-1),
-            KeyCode::Char('}') => self.go(self.pos + 1),
-            KeyCode::Char('{') => self.go(self.pos.wrapping_sub(1)),
+            KeyCode::Char('}') => self.step(true),
+            KeyCode::Char('{') => self.step(false),
             KeyCode::Tab => match self.next_pending(self.pos + 1, true) {
                 Some(pos) => self.go(pos),
                 None => self.say("no paragraph left pending"),
@@ -675,12 +675,9 @@ impl Review {
             let (d, i) = self.order[pos];
             self.docs[d].items[i].is_pending()
         };
-        let ahead = (from..n).find(|&p| pending(p));
-        if ahead.is_some() || n == 0 {
-            return ahead;
-        }
-        let upto = if wrap { n } else { self.pos.min(n) };
-        (0..upto.min(from)).find(|&p| pending(p) && (wrap || p != self.pos))
+        // Behind: up to `from` when wrapping, else short of the current paragraph.
+        let behind = if wrap { from } else { self.pos.min(from) };
+        (from..n).chain(0..behind.min(n)).find(|&p| pending(p))
     }
 
     fn prev_pending(&self) -> Option<usize> {
@@ -691,19 +688,27 @@ impl Review {
         })
     }
 
+    /// Move to paragraph `pos` of the review (a valid position).
     fn go(&mut self, pos: usize) -> Effect {
-        if pos >= self.order.len() {
-            return self.say(if pos == usize::MAX {
-                "this is the first paragraph"
-            } else {
-                "this is the last paragraph"
-            });
-        }
         self.pos = pos;
         self.change = self.first_pending_change();
         self.scroll = 0;
         self.summary = false;
         Effect::None
+    }
+
+    /// The next or previous paragraph; `false` (with a message) at either end.
+    fn step(&mut self, forward: bool) -> Effect {
+        let target = if forward {
+            Some(self.pos + 1).filter(|&p| p < self.order.len())
+        } else {
+            self.pos.checked_sub(1)
+        };
+        match target {
+            Some(pos) => self.go(pos),
+            None if forward => self.say("this is the last paragraph"),
+            None => self.say("this is the first paragraph"),
+        }
     }
 
     fn first_pending_change(&self) -> usize {
@@ -726,15 +731,17 @@ impl Review {
                 Effect::None
             }
             _ if step > 0 => {
-                let effect = self.go(self.pos + 1);
-                if self.message.is_none() {
+                let at = self.pos;
+                let effect = self.step(true);
+                if self.pos != at {
                     self.change = 0;
                 }
                 effect
             }
             _ => {
-                let effect = self.go(self.pos.wrapping_sub(1));
-                if self.message.is_none() {
+                let at = self.pos;
+                let effect = self.step(false);
+                if self.pos != at {
                     self.change = self
                         .item()
                         .map_or(0, |i| i.pair.change_count().saturating_sub(1));
