@@ -159,14 +159,7 @@ impl Doc {
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         for item in self.items.iter().filter(|i| i.reviewable()) {
-            counts.total += 1;
-            match &item.verdict {
-                _ if item.is_pending() => counts.pending += 1,
-                Verdict::Accept => counts.accepted += 1,
-                Verdict::Reject => counts.rejected += 1,
-                Verdict::Edit { .. } => counts.edited += 1,
-                Verdict::Changes { .. } | Verdict::Pending => counts.mixed += 1,
-            }
+            counts.add(item);
         }
         counts
     }
@@ -257,13 +250,15 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, other: Counts) {
-        self.total += other.total;
-        self.accepted += other.accepted;
-        self.rejected += other.rejected;
-        self.edited += other.edited;
-        self.mixed += other.mixed;
-        self.pending += other.pending;
+    fn add(&mut self, item: &Item) {
+        self.total += 1;
+        match &item.verdict {
+            _ if item.is_pending() => self.pending += 1,
+            Verdict::Accept => self.accepted += 1,
+            Verdict::Reject => self.rejected += 1,
+            Verdict::Edit { .. } => self.edited += 1,
+            Verdict::Changes { .. } | Verdict::Pending => self.mixed += 1,
+        }
     }
 }
 
@@ -373,10 +368,12 @@ impl Review {
     }
 
     pub fn counts(&self) -> Counts {
-        self.docs.iter().fold(Counts::default(), |mut all, doc| {
-            all.add(doc.counts());
-            all
-        })
+        // The review's own list of reviewable paragraphs spares re-deciding which those are.
+        let mut counts = Counts::default();
+        for &(d, i) in &self.order {
+            counts.add(&self.docs[d].items[i]);
+        }
+        counts
     }
 
     /// Documents whose output on disk differs from their verdicts.
