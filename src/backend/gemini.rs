@@ -220,9 +220,10 @@ mod tests {
     use super::*;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
     use crate::backend::{Backend, ErrorKind};
+    use crate::config::Lang;
     use crate::config::Sourced;
     use crate::config::{BackendKind, Source};
-    use crate::pipeline::protocol::{Target, reply_schema};
+    use crate::pipeline::protocol::reply_schema;
 
     fn request(schema: Option<Value>) -> ChatRequest {
         ChatRequest {
@@ -283,7 +284,7 @@ mod tests {
     #[tokio::test]
     async fn sends_the_documented_request_and_reads_the_reply() {
         let server = MockServer::start().await;
-        let schema = reply_schema(Target::English, false);
+        let schema = reply_schema(Lang::En, false);
         let expected = json!({
             "systemInstruction": {"parts": [{"text": "Restore the English."}]},
             "contents": [{"role": "user", "parts": [{"text": r#"{"segments":[{"id":"s0","de":"Guten Abend"}]}"#}]}],

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -204,7 +205,7 @@ fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
         {
             return Err(invalid(format!("backends.{name}.base_url"), message));
         }
-        if let Some((key, message)) = super::tuning::check_table(backend) {
+        if let Some((key, message)) = check_table(backend) {
             return Err(invalid(format!("backends.{name}.{key}"), message));
         }
         if backend.api_key_env.as_deref().is_some_and(str::is_empty) {
@@ -226,4 +227,63 @@ fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+const CONCURRENCY: RangeInclusive<u32> = 1..=64;
+const TIMEOUT: RangeInclusive<u64> = 1..=3600;
+const ATTEMPTS: RangeInclusive<u32> = 1..=20;
+const MAX_WAIT: RangeInclusive<u64> = 0..=3600;
+const OUTPUT_TOKENS: RangeInclusive<u32> = 64..=1_000_000;
+const BATCH_TOKENS: RangeInclusive<u32> = 50..=200_000;
+const TEMPERATURE: RangeInclusive<f64> = 0.0..=2.0;
+const TARGET_LANGS: [&str; 2] = ["EN-US", "EN-GB"];
+
+/// Range checks for one file's backend table: `(key, message)` of the first problem.
+fn check_table(table: &FileBackend) -> Option<(&'static str, String)> {
+    fn out_of<T: PartialOrd + std::fmt::Display>(
+        value: Option<T>,
+        range: &RangeInclusive<T>,
+    ) -> Option<String> {
+        let value = value?;
+        (!range.contains(&value)).then(|| {
+            format!(
+                "{value} is out of range; use {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
+    }
+    let checks = [
+        ("concurrency", out_of(table.concurrency, &CONCURRENCY)),
+        (
+            "requests_per_minute",
+            out_of(table.requests_per_minute, &(1..=u32::MAX)),
+        ),
+        (
+            "tokens_per_minute",
+            out_of(table.tokens_per_minute, &(1..=u32::MAX)),
+        ),
+        ("timeout_secs", out_of(table.timeout_secs, &TIMEOUT)),
+        ("max_attempts", out_of(table.max_attempts, &ATTEMPTS)),
+        ("max_wait_secs", out_of(table.max_wait_secs, &MAX_WAIT)),
+        (
+            "max_output_tokens",
+            out_of(table.max_output_tokens, &OUTPUT_TOKENS),
+        ),
+        ("batch_tokens", out_of(table.batch_tokens, &BATCH_TOKENS)),
+        ("temperature", out_of(table.temperature, &TEMPERATURE)),
+    ];
+    if let Some((key, Some(message))) = checks.into_iter().find(|(_, m)| m.is_some()) {
+        return Some((key, message));
+    }
+    let lang = table.target_lang.as_deref()?;
+    (!TARGET_LANGS.iter().any(|l| l.eq_ignore_ascii_case(lang))).then(|| {
+        (
+            "target_lang",
+            format!(
+                "`{lang}` is not supported; use {}",
+                TARGET_LANGS.join(" or ")
+            ),
+        )
+    })
 }

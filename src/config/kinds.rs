@@ -87,6 +87,16 @@ pub enum Capability {
 
 display_by_clap_name!(Lang, View, ColorChoice, BackendKind, Capability);
 
+impl Lang {
+    /// The ISO 639-1 code, as the segment protocol's text field is named (`en`, `de`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::De => "de",
+        }
+    }
+}
+
 impl BackendKind {
     pub fn capability(self) -> Capability {
         match self {

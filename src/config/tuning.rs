@@ -2,8 +2,6 @@
 //! and the request shape (output tokens, batch size, temperature, structured output, DeepL's
 //! English variant). Every value has a per-kind default and can be set per backend in a file.
 
-use std::ops::RangeInclusive;
-
 use super::file::{FileBackend, FileLayer};
 use super::kinds::{BackendKind, Capability};
 use super::{Source, Sourced};
@@ -33,15 +31,6 @@ pub struct Tuning {
     /// DeepL's English: `EN-US` or `EN-GB`.
     pub target_lang: Sourced<String>,
 }
-
-pub(crate) const CONCURRENCY: RangeInclusive<u32> = 1..=64;
-pub(crate) const TIMEOUT: RangeInclusive<u64> = 1..=3600;
-pub(crate) const ATTEMPTS: RangeInclusive<u32> = 1..=20;
-pub(crate) const MAX_WAIT: RangeInclusive<u64> = 0..=3600;
-pub(crate) const OUTPUT_TOKENS: RangeInclusive<u32> = 64..=1_000_000;
-pub(crate) const BATCH_TOKENS: RangeInclusive<u32> = 50..=200_000;
-pub(crate) const TEMPERATURE: RangeInclusive<f64> = 0.0..=2.0;
-pub(crate) const TARGET_LANGS: [&str; 2] = ["EN-US", "EN-GB"];
 
 /// Per-kind defaults; a local Ollama serves one request at a time and is slow.
 fn defaults(kind: BackendKind) -> (u32, u64) {
@@ -94,56 +83,6 @@ pub(crate) fn resolve_tuning(
         })
         .unwrap_or_else(|| Sourced::new("EN-US".to_owned(), Source::Default)),
     }
-}
-
-/// Range checks for one file's backend table: `(key, message)` of the first problem.
-pub(crate) fn check_table(table: &FileBackend) -> Option<(&'static str, String)> {
-    fn out_of<T: PartialOrd + std::fmt::Display>(
-        value: Option<T>,
-        range: &RangeInclusive<T>,
-    ) -> Option<String> {
-        let value = value?;
-        (!range.contains(&value)).then(|| {
-            format!(
-                "{value} is out of range; use {} to {}",
-                range.start(),
-                range.end()
-            )
-        })
-    }
-    let checks = [
-        ("concurrency", out_of(table.concurrency, &CONCURRENCY)),
-        (
-            "requests_per_minute",
-            out_of(table.requests_per_minute, &(1..=u32::MAX)),
-        ),
-        (
-            "tokens_per_minute",
-            out_of(table.tokens_per_minute, &(1..=u32::MAX)),
-        ),
-        ("timeout_secs", out_of(table.timeout_secs, &TIMEOUT)),
-        ("max_attempts", out_of(table.max_attempts, &ATTEMPTS)),
-        ("max_wait_secs", out_of(table.max_wait_secs, &MAX_WAIT)),
-        (
-            "max_output_tokens",
-            out_of(table.max_output_tokens, &OUTPUT_TOKENS),
-        ),
-        ("batch_tokens", out_of(table.batch_tokens, &BATCH_TOKENS)),
-        ("temperature", out_of(table.temperature, &TEMPERATURE)),
-    ];
-    if let Some((key, Some(message))) = checks.into_iter().find(|(_, m)| m.is_some()) {
-        return Some((key, message));
-    }
-    let lang = table.target_lang.as_deref()?;
-    (!TARGET_LANGS.iter().any(|l| l.eq_ignore_ascii_case(lang))).then(|| {
-        (
-            "target_lang",
-            format!(
-                "`{lang}` is not supported; use {}",
-                TARGET_LANGS.join(" or ")
-            ),
-        )
-    })
 }
 
 impl Tuning {

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use super::protocol::Target;
 use crate::backend::{Backend, BackendError, Usage};
 use crate::cache::Cache;
 use crate::config::{BackendKind, BackendSettings, Capability, Lang, Settings, Sourced};
@@ -68,7 +67,7 @@ pub struct ChatSetup {
     pub system: String,
     /// Hash of the filled prompt, so an edited template or variable re-runs the pass.
     pub prompt_hash: String,
-    pub target: Target,
+    pub target: Lang,
     pub with_literal: bool,
     pub max_batch_tokens: u32,
 }
@@ -132,7 +131,7 @@ impl Engine {
                 .into_iter()
                 .map(|d| {
                     member(d, &cancel, |d| {
-                        chat_setup(system.clone(), Target::English, false, d)
+                        chat_setup(system.clone(), Lang::En, false, d)
                     })
                 })
                 .collect::<Result<_, _>>()?;
@@ -150,11 +149,11 @@ impl Engine {
                     ("english_variant", variant),
                     ("literal_rule", literal_rule(with_literal)),
                 ])?;
-                ("restore", system, Target::English, with_literal)
+                ("restore", system, Lang::En, with_literal)
             }
             Lang::De => {
                 let prompt = Prompt::load(PromptName::PolishDe, prompts_dir)?;
-                ("polish-de", prompt.fill(&[])?, Target::German, false)
+                ("polish-de", prompt.fill(&[])?, Lang::De, false)
             }
         };
         let members = restore
@@ -258,7 +257,7 @@ fn member(
 
 fn chat_setup(
     system: String,
-    target: Target,
+    target: Lang,
     with_literal: bool,
     settings: &BackendSettings,
 ) -> ChatSetup {
@@ -278,7 +277,7 @@ fn params(settings: &BackendSettings, chat: Option<&ChatSetup>) -> Value {
         Some(chat) => json!({
             "temperature": tuning.temperature.as_ref().map(|t| t.value),
             "structured": settings.kind.value == BackendKind::Openai && tuning.structured.value,
-            "target": chat.target.field(),
+            "target": chat.target.code(),
             "literal": chat.with_literal,
         }),
         None => json!({"target_lang": tuning.target_lang.value}),

@@ -5,7 +5,6 @@
 //! of the German, no model commentary. A reply that fails is reported with all its problems so
 //! the caller can split the batch and retry.
 
-mod checks;
 #[cfg(test)]
 mod tests;
 
@@ -14,24 +13,8 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-pub use checks::{Residue, commentary, commentary_with_source, german_residue, is_echo, residue};
-
-/// The language a reply's text is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    English,
-    German,
-}
-
-impl Target {
-    /// The reply field that carries the text.
-    pub fn field(self) -> &'static str {
-        match self {
-            Target::English => "en",
-            Target::German => "de",
-        }
-    }
-}
+use crate::config::Lang;
+use crate::verify::{commentary_with_source, is_echo, residue};
 
 /// One segment of a request.
 #[derive(Debug, Clone, Serialize)]
@@ -85,13 +68,13 @@ pub fn user_message(req: &Request) -> String {
 /// Ollama's `format`, and (converted by the Gemini client) as Gemini's `responseSchema`.
 /// `required` lists the properties in the order the model should write them (Gemini follows
 /// it): id, text, literal, notes.
-pub fn reply_schema(target: Target, with_literal: bool) -> Value {
-    let field = target.field();
+pub fn reply_schema(target: Lang, with_literal: bool) -> Value {
+    let field = target.code();
     let text_description = match target {
-        Target::English => {
+        Lang::En => {
             "The segment in English, as a professional English writer would have written it."
         }
-        Target::German => "The segment in corrected German.",
+        Lang::De => "The segment in corrected German.",
     };
     let mut properties = Map::new();
     let mut required = vec!["id", field];
@@ -226,7 +209,7 @@ impl Problem {
 /// What a reply must contain: the ids sent, in order, with the German source of each.
 #[derive(Debug, Clone, Copy)]
 pub struct Expect<'a> {
-    pub target: Target,
+    pub target: Lang,
     pub ids: &'a [&'a str],
     /// The German source per id, parallel to `ids`.
     pub sources: &'a [&'a str],
@@ -310,7 +293,7 @@ fn read_segments(value: &Value, expect: &Expect) -> Result<Vec<ReplySegment>, Ve
             "expected an object with a \"segments\" array, found {found}"
         ))]);
     };
-    let field = expect.target.field();
+    let field = expect.target.code();
     let mut segments = Vec::with_capacity(list.len());
     let mut problems = Vec::new();
     for (i, entry) in list.iter().enumerate() {
@@ -407,7 +390,7 @@ fn check_segment(segment: &ReplySegment, source: &str, expect: &Expect, out: &mu
                 found: found.to_owned(),
             });
         }
-        if expect.target == Target::English {
+        if expect.target == Lang::En {
             let residue = residue(text);
             if residue.is_german() {
                 out.push(Problem::NotEnglish {

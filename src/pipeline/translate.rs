@@ -14,10 +14,11 @@ use serde_json::json;
 use super::batch::{self, BatchLimits};
 use super::engine::{Engine, Member, Pass};
 use super::mask::{MaskStyle, Masked, mask, unmask};
-use super::protocol::{self, Expect, GlossaryTerm, Item, Request, Target, estimate_tokens};
-use super::{RepairedDocument, RepairedSegment};
+use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
 use crate::cache::{CacheKey, Entry, KeyParts};
+use crate::config::Lang;
+use crate::repair::{RepairedDocument, RepairedSegment};
 use crate::segment::content_hash;
 use crate::verify::{self, Finding};
 
@@ -122,7 +123,7 @@ impl Engine {
             .first()
             .chat
             .as_ref()
-            .map_or(Target::English, |c| c.target);
+            .map_or(Lang::En, |c| c.target);
         for (unit, result) in units.iter().zip(results.iter_mut()) {
             let Some(output) = &result.final_text else {
                 continue;

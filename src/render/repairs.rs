@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::wrap::Role;
 use super::{RenderOptions, Sheet, sanitize};
-use crate::pipeline::RepairedSegment;
+use crate::repair::RepairedSegment;
 
 /// Writes the repairs of a document; nothing when there are none.
 pub fn render_repairs(

@@ -6,6 +6,7 @@
 //! paragraph) are reported as [`Flag`]s and never changed. No rule adds, removes or changes a
 //! letter or digit, nothing inside a protected range is touched, and a second run finds nothing.
 
+mod document;
 mod edit;
 mod heading;
 mod hyphens;
@@ -18,6 +19,7 @@ mod tests;
 
 use std::ops::Range;
 
+pub use document::{RepairedDocument, RepairedSegment, repair_document};
 use edit::EditSet;
 use ledger::Ledger;
 

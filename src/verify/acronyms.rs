@@ -172,7 +172,7 @@ fn german_acronym(source: &str, acronym: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::protocol::Target;
+    use crate::config::Lang;
 
     fn rules(de: &str, en: &str) -> Vec<&'static str> {
         let pair = Pair::english(de, en);
@@ -192,7 +192,7 @@ mod tests {
             source: ecb,
             draft: None,
             output: "The European Central Bank (IMF) holds rates.",
-            target: Target::English,
+            target: Lang::En,
         });
         let span = found[0].output_span.clone().expect("located in the output");
         assert_eq!(span, 26..31);

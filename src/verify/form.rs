@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
+use super::commentary::commentary_with_source;
 use super::{Check, Finding, Pair, Severity};
-use crate::pipeline::protocol::commentary_with_source;
 use crate::repair::{self, Rule};
 
 /// Below this many characters a source is too short for a length ratio to mean anything.

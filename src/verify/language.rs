@@ -1,12 +1,11 @@
 //! The language check for English output: the output is not German (residue), does not repeat
 //! the source (echo), and does not leave a German sentence untranslated. The word heuristics
-//! are the reply validator's (`pipeline::protocol`), so a reply that passed validation and a
-//! finished file are judged alike. One finding per segment at most: an echo is also German, and
+//! are in [`super::residue`]. One finding per segment at most: an echo is also German, and
 //! an untranslated sentence is also residue.
 
-use super::text::sentences;
+use super::residue::{is_echo, residue};
+use super::text::{sentences, words};
 use super::{Check, Finding, Pair, Severity};
-use crate::pipeline::protocol::{is_echo, residue};
 
 /// A copied sentence counts from this many words: short ones ("Microsoft Azure.") may stay.
 const COPIED_SENTENCE_WORDS: usize = 5;
@@ -52,13 +51,6 @@ fn copied_sentence(pair: &Pair) -> Option<std::ops::Range<usize>> {
                 .windows(wanted.len())
                 .any(|window| window == wanted.as_slice())
     })
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
 #[cfg(test)]

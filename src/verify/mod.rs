@@ -6,11 +6,13 @@
 //! I/O. Each check errs on the side of silence: a finding should be worth a reader's look.
 
 mod acronyms;
+mod commentary;
 mod form;
 mod glossary;
 mod language;
 mod names;
 pub mod quantities;
+mod residue;
 mod source;
 mod text;
 
@@ -19,7 +21,10 @@ mod tests;
 
 use std::ops::Range;
 
-use crate::pipeline::protocol::Target;
+use crate::config::Lang;
+
+pub use commentary::{commentary, commentary_with_source};
+pub use residue::{Residue, german_residue, is_echo, residue};
 
 /// How much a finding matters. `Error`: the output is wrong or unusable as it stands;
 /// `Warning`: probably wrong, worth a look; `Info`: advisory.
@@ -123,7 +128,7 @@ pub struct Pair<'a> {
     pub draft: Option<&'a str>,
     pub output: &'a str,
     /// The output's language: English, or German for the German-only mode.
-    pub target: Target,
+    pub target: Lang,
 }
 
 #[cfg(test)]
@@ -135,7 +140,7 @@ impl<'a> Pair<'a> {
             source,
             draft: None,
             output,
-            target: Target::English,
+            target: Lang::En,
         }
     }
 }
@@ -151,7 +156,7 @@ pub struct Options<'a> {
 /// Output-side checks of one segment (quantity, name, language, form, glossary). For German
 /// output the checks that assume English (language, acronym expansions, glossary) are skipped.
 pub fn verify(pair: &Pair, opts: &Options) -> Vec<Finding> {
-    let output_is_german = pair.target == Target::German;
+    let output_is_german = pair.target == Lang::De;
     let mut findings: Vec<Finding> = quantities::check(pair.source, pair.output, output_is_german)
         .into_iter()
         .map(|issue| quantity_finding(pair.id, issue))

@@ -52,8 +52,8 @@ impl Labelled {
                 .collect(),
         );
         let target = match self.target.as_deref() {
-            Some("de") => Target::German,
-            _ => Target::English,
+            Some("de") => Lang::De,
+            _ => Lang::En,
         };
         let pair = Pair {
             id: &self.id,
@@ -268,7 +268,7 @@ fn severity_order_ids_and_worst() {
         source: "Die Gewerkschaft ruft zu einem Warnstreik bei der Bahn auf.",
         draft: None,
         output: "The union is calling a warning strike at the railway,",
-        target: Target::English,
+        target: Lang::En,
     };
     let found = verify(&pair, &Options::default());
     assert_eq!(worst(&found), Some(Severity::Warning), "{found:?}");
@@ -282,7 +282,7 @@ fn findings_serialise_with_kebab_case_ids() {
         source: "CoreWeave wächst.",
         draft: Some("CoreWeave is growing."),
         output: "The company is growing.",
-        target: Target::English,
+        target: Lang::En,
     };
     let found = verify(&pair, &Options::default());
     assert_eq!(found.len(), 1, "{found:?}");
@@ -302,7 +302,7 @@ fn german_output_skips_language_and_glossary() {
         source: "Der Kopilot von Microsoft hilft,beim Schreiben.",
         draft: None,
         output: "Der Kopilot von Microsoft hilft beim Schreiben.",
-        target: Target::German,
+        target: Lang::De,
     };
     let opts = Options {
         glossary: Some(&glossary),
@@ -337,7 +337,7 @@ mod never_panics {
             let tail = cut.min(source.len())..source.len();
             let protected = std::slice::from_ref(&tail);
             let glossary = Glossary::from_terms(vec![Term::new("KI", "AI")]);
-            for target in [Target::English, Target::German] {
+            for target in [Lang::En, Lang::De] {
                 let pair = Pair { id: "p", source: &source, draft: Some(&output), output: &output, target };
                 let opts = Options { glossary: Some(&glossary), protected };
                 for f in verify(&pair, &opts) {

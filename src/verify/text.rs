@@ -1,5 +1,6 @@
-//! Small text scans the checks share: word tokens with their byte spans, a case-insensitive
-//! search for a term at a word start, and a conservative sentence splitter for German.
+//! Small text scans the checks share: word tokens with their byte spans (the one tokenizer of
+//! `verify`), a case-insensitive search for a term at a word start, and a conservative sentence
+//! splitter for German.
 
 use std::ops::Range;
 
@@ -19,6 +20,14 @@ pub(super) fn tokens(text: &str) -> Vec<(Range<usize>, &str)> {
         }
     }
     found
+}
+
+/// The words of `text`, lower-cased: [`tokens`] without their spans.
+pub(super) fn words(text: &str) -> Vec<String> {
+    tokens(text)
+        .into_iter()
+        .map(|(_, word)| word.to_lowercase())
+        .collect()
 }
 
 fn is_word_char(c: char) -> bool {

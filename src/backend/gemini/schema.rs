@@ -92,11 +92,12 @@ fn gemini_type(value: &Value) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::protocol::{Target, reply_schema};
+    use crate::config::Lang;
+    use crate::pipeline::protocol::reply_schema;
 
     #[test]
     fn the_reply_schema_in_googles_subset() {
-        let converted = response_schema(&reply_schema(Target::English, true));
+        let converted = response_schema(&reply_schema(Lang::En, true));
         let segment = &converted["properties"]["segments"]["items"];
         assert_eq!(converted["type"], "OBJECT");
         assert_eq!(converted["propertyOrdering"], json!(["segments"]));

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::cli::args::{CheckArgs, FailOn};
 use crate::cli::{Context, Status};
+use crate::config::Lang;
 use crate::files;
 use crate::glossary::Glossary;
-use crate::pipeline::protocol::Target;
 use crate::render::{Note, NoteLevel, sanitize};
 use crate::segment::{self, Format};
 use crate::verify::{self, Finding, Options, Pair, Severity};
@@ -51,11 +51,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
             let translation = files::read_document(path)?;
             let output = texts(path, &translation.text);
             findings.extend(verify::verify_counts(german.len(), output.len()));
-            let target = if args.german {
-                Target::German
-            } else {
-                Target::English
-            };
+            let target = if args.german { Lang::De } else { Lang::En };
             for (i, ((de, protected), (out, _))) in german.iter().zip(&output).enumerate() {
                 let id = format!("s{i}");
                 findings.extend(verify::verify(

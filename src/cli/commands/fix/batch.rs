@@ -22,7 +22,8 @@ use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, Status};
 use crate::config::Lang;
 use crate::files::{self, Ledger, Patterns, Skipped};
-use crate::pipeline::{self, Engine};
+use crate::pipeline::Engine;
+use crate::repair;
 use crate::segment::Format;
 use crate::verify;
 
@@ -273,7 +274,7 @@ fn dry_run(inputs: &[Input], online: &Online, ctx: &Context) -> anyhow::Result<S
                 continue;
             }
         };
-        let doc = pipeline::repair_document(&decoded.text, Format::from_path(&input.path));
+        let doc = repair::repair_document(&decoded.text, Format::from_path(&input.path));
         for plan in online.plan(&doc) {
             match sums.iter_mut().find(|s| s.pass == plan.pass) {
                 Some(sum) => {
@@ -328,7 +329,7 @@ impl Job {
         let path = input.path.clone();
         let read = tokio::task::spawn_blocking(move || {
             let decoded = files::read_document(&path)?;
-            let doc = pipeline::repair_document(&decoded.text, Format::from_path(&path));
+            let doc = repair::repair_document(&decoded.text, Format::from_path(&path));
             Ok::<_, files::FileError>((decoded, doc))
         })
         .await;

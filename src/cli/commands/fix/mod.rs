@@ -16,8 +16,8 @@ use crate::cli::{Context, Status};
 use crate::config::Lang;
 use crate::diff::DiffOptions;
 use crate::files::{self, Decoded, FileError, Ledger};
-use crate::pipeline::{self, RepairedDocument};
 use crate::render::{self, report as diff_report};
+use crate::repair::{self, RepairedDocument};
 use crate::review::{self, Record};
 use crate::segment::Format;
 use crate::verify;
@@ -184,7 +184,7 @@ fn fix_file(
         "{name}: {}, {}, {format:?}",
         decoded.encoding, decoded.line_ending
     ));
-    let doc = pipeline::repair_document(&decoded.text, format);
+    let doc = repair::repair_document(&decoded.text, format);
     report.record(&doc);
     let destination = destination(path, args, online.map(|_| ctx.settings.to.value))?;
     // Stdout carries the text itself when it is the destination; the diff would corrupt it.
@@ -207,7 +207,7 @@ fn fix_file(
                 show_repairs(&doc, &decoded.text, &findings, args, ctx)?;
             }
             if let Some(path) = &args.display.report {
-                let diff = doc.diff(&decoded.text, &DiffOptions::default());
+                let diff = repair_diff(&doc, &decoded.text);
                 let notes = super::check::notes(&findings, doc.segments.len());
                 let input = diff_report::ReportInput {
                     notes: &notes,
@@ -511,7 +511,7 @@ fn show_repairs(
         return Ok(());
     };
     opts.notes = super::check::notes(findings, doc.segments.len());
-    let diff = doc.diff(source, &DiffOptions::default());
+    let diff = repair_diff(doc, source);
     let mut out = view_output(args, ctx);
     render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
     render::render_repairs(&doc.segments, source, &opts, &mut out)
@@ -527,6 +527,11 @@ fn view_output(args: &FixArgs, ctx: &Context) -> crate::cli::pager::Output {
         crate::cli::pager::Paging::Never
     };
     crate::cli::pager::Output::open(paging, &ctx.env, &ctx.terminal)
+}
+
+fn repair_diff(doc: &RepairedDocument, source: &str) -> crate::diff::DocumentDiff {
+    let (old, new) = doc.sides(source);
+    crate::diff::diff_by_index(&old, &new, &DiffOptions::default())
 }
 
 fn summarize(name: &str, doc: &RepairedDocument, ctx: &Context) {

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::backend::Usage;
 use crate::cli::args::FailOn;
 use crate::files::{Decoded, LineEnding, TextEncoding};
-use crate::pipeline::{PassPlan, RepairedDocument, RepairedSegment, SegmentResult};
+use crate::pipeline::{PassPlan, SegmentResult};
+use crate::repair::{RepairedDocument, RepairedSegment};
 use crate::verify::{Finding, Severity};
 
 pub const SCHEMA: &str = "klartext.fix/2";
