@@ -9,7 +9,7 @@ use klartext::diff::{DiffOptions, diff_by_index, diff_document};
 use klartext::files;
 use klartext::render::{self, ColorMode, Layout, RenderOptions};
 use klartext::repair;
-use klartext::review::{self, Decisions, Doc, Paragraph, Record, Review, Theme};
+use klartext::review::{self, Decisions, Doc, Paragraph, Record, Review, Theme, screen};
 use klartext::segment::Format;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -176,7 +176,7 @@ fn main() {
             &Decisions::new("bench.en.txt"),
             on_disk.clone(),
         );
-        let review = Review::new(vec![doc], (200, 50));
+        let review = Review::new(vec![doc], (200, 50), screen::extent);
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
         terminal
             .draw(|frame| review::draw(frame, &review, Theme { color: true }))
@@ -189,13 +189,16 @@ fn main() {
         &Decisions::new("bench.en.txt"),
         on_disk,
     );
-    let opened = Review::new(vec![reviewed], (200, 50));
+    let opened = Review::new(vec![reviewed], (200, 50), screen::extent);
     let keys = 100;
     let per_keys = time("review: 100 decisions + draws", runs, || {
         let mut review = opened.clone();
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
         for _ in 0..keys {
-            review.handle(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE));
+            review::keys::press(
+                &mut review,
+                KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE),
+            );
             terminal
                 .draw(|frame| review::draw(frame, &review, Theme { color: true }))
                 .expect("draws");

@@ -13,15 +13,16 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::config::View;
 use crate::diff::{Alignment, DocumentDiff, Pair, PairKind};
 pub use repairs::render_repairs;
-use runs::{View, runs};
+use runs::{Side, runs};
 pub use visible::{display_width, sanitize};
 
 /// The pieces of the static layouts the review screen draws with its own styles: styled rows
 /// wrapped by display width, exactly as the terminal diff wraps them.
 pub mod pieces {
-    pub use super::runs::View;
+    pub use super::runs::Side;
     use super::runs::focused_runs;
     pub use super::wrap::Role;
     use super::wrap::wrap;
@@ -30,9 +31,9 @@ pub mod pieces {
     /// One wrapped row: `(role, text)` segments.
     pub type Row = Vec<(Role, String)>;
 
-    /// One view of `pair` wrapped to `width`, with change number `focus` marked.
-    pub fn pair_rows(pair: &Pair, view: View, width: usize, focus: Option<usize>) -> Vec<Row> {
-        rows(&focused_runs(pair, view, focus), width)
+    /// One side of `pair` wrapped to `width`, with change number `focus` marked.
+    pub fn pair_rows(pair: &Pair, side: Side, width: usize, focus: Option<usize>) -> Vec<Row> {
+        rows(&focused_runs(pair, side, focus), width)
     }
 
     /// Styled text (sanitise untrusted text first) wrapped to `width`.
@@ -57,11 +58,50 @@ const MAX_PANE: usize = 90;
 const SEPARATOR: &str = " │ ";
 const SEPARATOR_WIDTH: usize = 3;
 
+/// How a diff is laid out on a terminal; the one layout type of the terminal diff and the
+/// review screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     SideBySide,
     Stacked,
     Inline,
+}
+
+impl Layout {
+    /// Below this many columns two panes are too narrow for prose.
+    pub const SIDE_BY_SIDE_MIN_WIDTH: usize = 70;
+
+    /// The layout the `view` setting asks for at `width` columns: `auto` is side by side from
+    /// [`Self::SIDE_BY_SIDE_MIN_WIDTH`], else stacked; `None` for `view = "none"`.
+    pub fn resolve(view: View, width: usize) -> Option<Layout> {
+        match view {
+            View::None => None,
+            View::SideBySide => Some(Layout::SideBySide),
+            View::Stacked => Some(Layout::Stacked),
+            View::Inline => Some(Layout::Inline),
+            View::Auto if width >= Self::SIDE_BY_SIDE_MIN_WIDTH => Some(Layout::SideBySide),
+            View::Auto => Some(Layout::Stacked),
+        }
+    }
+
+    /// The next layout in the review's cycle: side by side → stacked → inline → side by side.
+    pub fn next(self) -> Layout {
+        match self {
+            Layout::SideBySide => Layout::Stacked,
+            Layout::Stacked => Layout::Inline,
+            Layout::Inline => Layout::SideBySide,
+        }
+    }
+}
+
+impl From<Layout> for View {
+    fn from(layout: Layout) -> View {
+        match layout {
+            Layout::SideBySide => View::SideBySide,
+            Layout::Stacked => View::Stacked,
+            Layout::Inline => View::Inline,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +125,7 @@ impl ColorMode {
 pub struct RenderOptions {
     /// Total columns available; values below 20 are treated as 20.
     pub width: usize,
-    /// Already resolved by the caller ("auto" is side by side from 70 columns, else stacked).
+    /// Already resolved by the caller ([`Layout::resolve`]).
     pub layout: Layout,
     pub color: ColorMode,
     /// Headings of the old and new side, e.g. ("source", "repaired").
@@ -367,25 +407,25 @@ impl<'o> Sheet<'o> {
                 if self.source.is_some() {
                     columns.push(self.source_rows(pair.index));
                 }
-                columns.push(self.wrap(&runs(pair, View::Old), self.pane));
-                columns.push(self.wrap(&runs(pair, View::New), self.pane));
+                columns.push(self.wrap(&runs(pair, Side::Old), self.pane));
+                columns.push(self.wrap(&runs(pair, Side::New), self.pane));
                 self.panes(out, &columns)
             }
             Layout::Stacked => {
                 let width = self.width - 2;
                 if pair.kind == PairKind::Unchanged {
-                    return self.prefixed(out, "  ", &self.wrap(&runs(pair, View::Old), width));
+                    return self.prefixed(out, "  ", &self.wrap(&runs(pair, Side::Old), width));
                 }
                 if pair.kind != PairKind::Inserted {
-                    self.prefixed(out, "- ", &self.wrap(&runs(pair, View::Old), width))?;
+                    self.prefixed(out, "- ", &self.wrap(&runs(pair, Side::Old), width))?;
                 }
                 if pair.kind != PairKind::Deleted {
-                    self.prefixed(out, "+ ", &self.wrap(&runs(pair, View::New), width))?;
+                    self.prefixed(out, "+ ", &self.wrap(&runs(pair, Side::New), width))?;
                 }
                 Ok(())
             }
             Layout::Inline => {
-                self.prefixed(out, "", &self.wrap(&runs(pair, View::Redline), self.width))
+                self.prefixed(out, "", &self.wrap(&runs(pair, Side::Redline), self.width))
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::diff::{Chunk, Emphasis, Pair};
 
 /// Which text of a pair a layout shows in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
+pub enum Side {
     /// Shared text plus what was removed or replaced.
     Old,
     /// Shared text plus what was inserted or the replacement.
@@ -21,14 +21,14 @@ pub enum View {
 
 /// A rewritten pair has one change, the whole old text against the whole new one, so it shows
 /// as one removal and one insertion with no word emphasis.
-pub(super) fn runs(pair: &Pair, view: View) -> Vec<(Role, Cow<'_, str>)> {
-    focused_runs(pair, view, None)
+pub(super) fn runs(pair: &Pair, side: Side) -> Vec<(Role, Cow<'_, str>)> {
+    focused_runs(pair, side, None)
 }
 
 /// [`runs`] with the change numbered `focus` (counting changes only) in the focus roles.
 pub(super) fn focused_runs(
     pair: &Pair,
-    view: View,
+    side: Side,
     focus: Option<usize>,
 ) -> Vec<(Role, Cow<'_, str>)> {
     let mut runs = Vec::new();
@@ -52,7 +52,7 @@ pub(super) fn focused_runs(
                         (Role::Inserted, Role::InsertedSoft),
                     )
                 };
-                if view != View::New && !old.is_empty() {
+                if side != Side::New && !old.is_empty() {
                     match emphasis {
                         Some(Emphasis { old: pieces, .. }) => {
                             emphasised(&mut runs, pieces, deleted);
@@ -60,7 +60,7 @@ pub(super) fn focused_runs(
                         None => runs.push((deleted.0, shown_change(old))),
                     }
                 }
-                if view != View::Old && !new.is_empty() {
+                if side != Side::Old && !new.is_empty() {
                     match emphasis {
                         Some(Emphasis { new: pieces, .. }) => {
                             emphasised(&mut runs, pieces, inserted);
@@ -110,8 +110,8 @@ mod tests {
     use super::*;
     use crate::diff::{DiffOptions, diff_by_index};
 
-    fn shown(pair: &Pair, view: View) -> Vec<(Role, String)> {
-        runs(pair, view)
+    fn shown(pair: &Pair, side: Side) -> Vec<(Role, String)> {
+        runs(pair, side)
             .into_iter()
             .map(|(role, text)| (role, text.into_owned()))
             .collect()
@@ -130,7 +130,7 @@ mod tests {
         );
         let pair = &diff.pairs[0];
         assert_eq!(
-            shown(pair, View::Old),
+            shown(pair, Side::Old),
             [
                 run(Role::Same, "Er "),
                 run(Role::Deleted, "ass␇"),
@@ -138,7 +138,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            shown(pair, View::Redline),
+            shown(pair, Side::Redline),
             [
                 run(Role::Same, "Er "),
                 run(Role::Deleted, "ass␇"),
@@ -156,7 +156,7 @@ mod tests {
             &DiffOptions::default(),
         );
         assert_eq!(
-            shown(&diff.pairs[0], View::Redline),
+            shown(&diff.pairs[0], Side::Redline),
             [
                 run(Role::Same, "Die "),
                 run(Role::DeletedSoft, "Gr"),
@@ -179,7 +179,7 @@ mod tests {
         let diff = diff_by_index(&[old], &[new], &DiffOptions::default());
         assert!(diff.pairs[0].rewritten);
         assert_eq!(
-            shown(&diff.pairs[0], View::Redline),
+            shown(&diff.pairs[0], Side::Redline),
             [run(Role::Deleted, old), run(Role::Inserted, new)]
         );
     }

@@ -9,14 +9,13 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::doc::{Counts, Item};
 use super::record::Verdict;
-use super::state::{Counts, Layout, Mode, Overlay, Review};
-use crate::render::pieces::{self, Role, Row, View};
-use crate::render::{Note, NoteLevel, display_width, sanitize};
+use super::state::{Extent, Mode, Overlay, Review};
+use crate::render::pieces::{self, Role, Row, Side};
+use crate::render::{Layout, Note, NoteLevel, THREE_PANE_WIDTH, display_width, sanitize};
 use crate::verify::Severity;
 
-/// Below this many columns the German goes above the panes instead of beside them.
-const THREE_PANES: u16 = 180;
 const GUTTER: &str = " │ ";
 
 /// Colour, or attributes only (`NO_COLOR`).
@@ -83,15 +82,14 @@ fn areas(review: &Review, area: Rect) -> Areas {
     }
 }
 
-/// Rows of the body shown at once.
-pub fn body_height(review: &Review) -> usize {
+/// The body's rows shown at once and in all, at the review's terminal size: the
+/// [`Measure`](super::state::Measure) a review scrolls by.
+pub fn extent(review: &Review) -> Extent {
     let (columns, rows) = review.size;
-    areas(review, Rect::new(0, 0, columns, rows)).body.height as usize
-}
-
-/// Rows the body has in all (it scrolls when they do not fit).
-pub fn body_rows(review: &Review) -> usize {
-    body(review, review.size.0, Theme { color: false }).len()
+    Extent {
+        visible: areas(review, Rect::new(0, 0, columns, rows)).body.height as usize,
+        total: body(review, columns, Theme { color: false }).len(),
+    }
 }
 
 pub fn draw(frame: &mut Frame, review: &Review, theme: Theme) {
@@ -251,15 +249,16 @@ fn body(review: &Review, width: u16, theme: Theme) -> Vec<Line<'static>> {
     let styled = |rows: Vec<Row>| -> Vec<Line<'static>> {
         rows.into_iter().map(|row| line(row, theme)).collect()
     };
-    let layout = review.layout.at(width);
-    let three = review.german && layout == Layout::SideBySide && width >= THREE_PANES;
+    let layout = review.layout_at(width);
+    // Below three panes' width the German goes above the panes instead of beside them.
+    let three = review.german && layout == Layout::SideBySide && w >= THREE_PANE_WIDTH;
     if review.german && !three {
         lines.extend(styled(pieces::rows(&[(Role::Title, "German")], w)));
         lines.extend(styled(pieces::rows(&[(Role::Same, &german)], w)));
         lines.push(Line::raw(""));
     }
     match layout {
-        Layout::SideBySide | Layout::Auto => {
+        Layout::SideBySide => {
             let panes = if three { 3 } else { 2 };
             let pane = (w.saturating_sub(display_width(GUTTER) * (panes - 1)) / panes).max(8);
             let mut columns: Vec<(Vec<Row>, Vec<Row>)> = Vec::new();
@@ -271,11 +270,11 @@ fn body(review: &Review, width: u16, theme: Theme) -> Vec<Line<'static>> {
             }
             columns.push((
                 pieces::rows(&[(Role::Title, sanitize(old_title))], pane),
-                pieces::pair_rows(&item.pair, View::Old, pane, focus),
+                pieces::pair_rows(&item.pair, Side::Old, pane, focus),
             ));
             columns.push((
                 pieces::rows(&[(Role::Title, sanitize(new_title))], pane),
-                pieces::pair_rows(&item.pair, View::New, pane, focus),
+                pieces::pair_rows(&item.pair, Side::New, pane, focus),
             ));
             let titles: Vec<Vec<Row>> = columns.iter().map(|c| c.0.clone()).collect();
             let texts: Vec<Vec<Row>> = columns.into_iter().map(|c| c.1).collect();
@@ -287,20 +286,20 @@ fn body(review: &Review, width: u16, theme: Theme) -> Vec<Line<'static>> {
                 &[(Role::Title, sanitize(old_title))],
                 w,
             )));
-            lines.extend(styled(pieces::pair_rows(&item.pair, View::Old, w, focus)));
+            lines.extend(styled(pieces::pair_rows(&item.pair, Side::Old, w, focus)));
             lines.push(Line::raw(""));
             lines.extend(styled(pieces::rows(
                 &[(Role::Title, sanitize(new_title))],
                 w,
             )));
-            lines.extend(styled(pieces::pair_rows(&item.pair, View::New, w, focus)));
+            lines.extend(styled(pieces::pair_rows(&item.pair, Side::New, w, focus)));
         }
         Layout::Inline => {
             let title = format!("{old_title} → {new_title}");
             lines.extend(styled(pieces::rows(&[(Role::Title, sanitize(&title))], w)));
             lines.extend(styled(pieces::pair_rows(
                 &item.pair,
-                View::Redline,
+                Side::Redline,
                 w,
                 focus,
             )));
@@ -374,7 +373,7 @@ fn notes(paragraph: &super::record::Paragraph) -> Vec<Note> {
     findings.chain(model).collect()
 }
 
-fn verdict(item: &super::state::Item) -> String {
+fn verdict(item: &Item) -> String {
     match &item.verdict {
         _ if item.is_pending() && matches!(item.verdict, Verdict::Changes { .. }) => {
             let decided = (0..item.pair.change_count())

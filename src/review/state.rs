@@ -1,181 +1,17 @@
-//! The review as a pure state machine: [`Review::handle`] takes one key (or a resize, or the
-//! result of an edit) and returns what the shell around it must do — save decisions, open the
-//! editor, write the outputs, quit. Nothing here touches the terminal or the disk, so whole
-//! sessions are tested as scripted key sequences.
+//! The review session as a pure state machine: [`Review::handle`] takes one [`Action`] (the
+//! edge maps keys to actions, see `keys`), a resize or the result of an edit, and returns what
+//! the shell around it must do — save decisions, open the editor, write the outputs, quit.
+//! Nothing here touches the terminal or the disk, and nothing here knows the screen: how tall
+//! the body is comes from a [`Measure`] the caller supplies. Whole sessions are tested as
+//! scripted key sequences.
 
-use std::borrow::Cow;
-
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-use super::record::{Choice, Decisions, Record, Saved, Verdict};
-use crate::diff::{Category, Chunk, Decision, DiffOptions, Pair, apply, diff_by_index};
-
-/// Undo steps kept.
-const UNDO_DEPTH: usize = 500;
-
-/// One output under review.
-#[derive(Debug, Clone)]
-pub struct Doc {
-    /// The output as shown on screen (a path relative to what was opened).
-    pub name: String,
-    pub record: Record,
-    /// One per paragraph of the record.
-    pub items: Vec<Item>,
-    /// The output's text as it is on disk now.
-    pub on_disk: String,
-}
-
-/// One paragraph: the rejected text against the accepted one, and the reviewer's verdict.
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub pair: Pair,
-    pub verdict: Verdict,
-}
-
-impl Item {
-    /// Has something to decide: a draft that differs from the correction.
-    pub fn reviewable(&self) -> bool {
-        self.pair.change_count() > 0
-    }
-
-    pub fn is_pending(&self) -> bool {
-        match &self.verdict {
-            Verdict::Pending => true,
-            Verdict::Changes { changes } => changes.contains(&Choice::Pending),
-            Verdict::Accept | Verdict::Reject | Verdict::Edit { .. } => false,
-        }
-    }
-
-    /// The text this paragraph will be written as. Pending changes keep the correction, the
-    /// text `fix` wrote.
-    pub fn result(&self) -> Cow<'_, str> {
-        match &self.verdict {
-            Verdict::Pending | Verdict::Accept => Cow::Borrowed(&self.pair.new),
-            Verdict::Reject => Cow::Borrowed(&self.pair.old),
-            Verdict::Edit { text } => Cow::Borrowed(text),
-            Verdict::Changes { changes } => {
-                let decisions: Vec<Decision> = changes
-                    .iter()
-                    .map(|c| match c {
-                        Choice::Reject => Decision::Reject,
-                        Choice::Accept | Choice::Pending => Decision::Accept,
-                    })
-                    .collect();
-                Cow::Owned(apply(&self.pair, &decisions))
-            }
-        }
-    }
-
-    /// The choice for change `k` as the verdict implies it.
-    pub fn choice(&self, k: usize) -> Choice {
-        match &self.verdict {
-            Verdict::Pending | Verdict::Edit { .. } => Choice::Pending,
-            Verdict::Accept => Choice::Accept,
-            Verdict::Reject => Choice::Reject,
-            Verdict::Changes { changes } => changes.get(k).copied().unwrap_or(Choice::Pending),
-        }
-    }
-
-    fn categories(&self) -> impl Iterator<Item = Category> + '_ {
-        self.pair.chunks.iter().filter_map(|chunk| match chunk {
-            Chunk::Change { category, .. } => Some(*category),
-            Chunk::Same { .. } => None,
-        })
-    }
-
-    /// Set change `k`, turning a whole-paragraph verdict into per-change choices, and back
-    /// into one verdict once every change agrees.
-    fn set_change(&mut self, k: usize, choice: Choice) {
-        let count = self.pair.change_count();
-        let mut changes: Vec<Choice> = (0..count).map(|i| self.choice(i)).collect();
-        if let Some(slot) = changes.get_mut(k) {
-            *slot = choice;
-        }
-        self.verdict = if changes.iter().all(|c| *c == Choice::Accept) {
-            Verdict::Accept
-        } else if changes.iter().all(|c| *c == Choice::Reject) {
-            Verdict::Reject
-        } else if changes.iter().all(|c| *c == Choice::Pending) {
-            Verdict::Pending
-        } else {
-            Verdict::Changes { changes }
-        };
-    }
-}
-
-impl Doc {
-    /// A document under review, with the decisions saved earlier that still apply.
-    pub fn new(name: String, record: Record, saved: &Decisions, on_disk: String) -> Self {
-        let old: Vec<&str> = record.paragraphs.iter().map(|p| p.rejected()).collect();
-        let new: Vec<&str> = record.paragraphs.iter().map(|p| p.new.as_str()).collect();
-        let diff = diff_by_index(&old, &new, &DiffOptions::default());
-        let items = diff
-            .pairs
-            .into_iter()
-            .zip(&record.paragraphs)
-            .map(|(pair, paragraph)| {
-                let verdict = match saved.verdict_for(paragraph) {
-                    Some(Verdict::Changes { changes }) if changes.len() != pair.change_count() => {
-                        Verdict::Pending
-                    }
-                    Some(verdict) => verdict.clone(),
-                    None => Verdict::Pending,
-                };
-                Item { pair, verdict }
-            })
-            .collect();
-        Self {
-            name,
-            record,
-            items,
-            on_disk,
-        }
-    }
-
-    /// The output with every verdict applied.
-    pub fn text(&self) -> String {
-        let texts: Vec<Cow<'_, str>> = self.items.iter().map(Item::result).collect();
-        self.record.rebuild(&texts)
-    }
-
-    /// The decisions to save: every paragraph with a verdict, keyed by its text.
-    pub fn decisions(&self) -> Decisions {
-        let mut decisions = Decisions::new(&self.record.output);
-        decisions.paragraphs = self
-            .items
-            .iter()
-            .zip(&self.record.paragraphs)
-            .filter(|(item, _)| item.verdict != Verdict::Pending)
-            .map(|(item, paragraph)| Saved {
-                id: paragraph.id.clone(),
-                key: Some(paragraph.key()),
-                verdict: item.verdict.clone(),
-            })
-            .collect();
-        decisions
-    }
-
-    /// Tallies over the paragraphs with something to decide.
-    pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
-        for item in self.items.iter().filter(|i| i.reviewable()) {
-            counts.add(item);
-        }
-        counts
-    }
-
-    /// Whether the output on disk differs from what the verdicts make of it.
-    pub fn unwritten(&self) -> bool {
-        self.text() != self.on_disk
-    }
-
-    /// Set every reviewable paragraph's verdict (non-interactive review).
-    pub fn decide_all(&mut self, verdict: &Verdict) {
-        for item in self.items.iter_mut().filter(|i| i.reviewable()) {
-            item.verdict = verdict.clone();
-        }
-    }
-}
+use super::action::{Action, Bulk, Scroll};
+use super::doc::{Counts, Doc, Item};
+use super::history::{History, Snapshot};
+use super::record::{Choice, Verdict};
+use crate::config::View;
+use crate::diff::Category;
+use crate::render::Layout;
 
 /// Whether a decision applies to a whole paragraph or to one change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,24 +20,14 @@ pub enum Mode {
     Change,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    /// Side by side from 70 columns, else stacked.
-    Auto,
-    SideBySide,
-    Stacked,
-    Inline,
-}
+/// How the body of the screen measures for a review: the rows shown at once and the rows it
+/// has in all (it scrolls when they do not fit). The screen supplies it.
+pub type Measure = fn(&Review) -> Extent;
 
-impl Layout {
-    /// The layout used at `width` columns.
-    pub fn at(self, width: u16) -> Layout {
-        match self {
-            Layout::Auto if width >= 70 => Layout::SideBySide,
-            Layout::Auto => Layout::Stacked,
-            other => other,
-        }
-    }
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extent {
+    pub visible: usize,
+    pub total: usize,
 }
 
 /// A window over the review that takes the keys until it closes.
@@ -237,38 +63,6 @@ pub enum Effect {
     Abort,
 }
 
-/// Tallies over the reviewable paragraphs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub total: usize,
-    pub accepted: usize,
-    pub rejected: usize,
-    pub edited: usize,
-    /// Some changes accepted, some rejected.
-    pub mixed: usize,
-    pub pending: usize,
-}
-
-impl Counts {
-    fn add(&mut self, item: &Item) {
-        self.total += 1;
-        match &item.verdict {
-            _ if item.is_pending() => self.pending += 1,
-            Verdict::Accept => self.accepted += 1,
-            Verdict::Reject => self.rejected += 1,
-            Verdict::Edit { .. } => self.edited += 1,
-            Verdict::Changes { .. } | Verdict::Pending => self.mixed += 1,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Snapshot {
-    verdicts: Vec<(usize, Vec<Verdict>)>,
-    pos: usize,
-    change: usize,
-}
-
 /// The review session.
 #[derive(Debug, Clone)]
 pub struct Review {
@@ -280,7 +74,8 @@ pub struct Review {
     /// The change in focus within the current paragraph.
     pub change: usize,
     pub mode: Mode,
-    pub layout: Layout,
+    /// The layout asked for; `auto` follows the width.
+    pub view: View,
     /// Show the German (a third pane when wide enough, else above the panes).
     pub german: bool,
     /// Show the result preview.
@@ -296,12 +91,12 @@ pub struct Review {
     pub message: Option<String>,
     /// Every paragraph has been decided: the closing screen.
     pub summary: bool,
-    undo: Vec<Snapshot>,
-    redo: Vec<Snapshot>,
+    history: History,
+    measure: Measure,
 }
 
 impl Review {
-    pub fn new(docs: Vec<Doc>, size: (u16, u16)) -> Self {
+    pub fn new(docs: Vec<Doc>, size: (u16, u16), measure: Measure) -> Self {
         let order: Vec<(usize, usize)> = docs
             .iter()
             .enumerate()
@@ -319,7 +114,7 @@ impl Review {
             pos: 0,
             change: 0,
             mode: Mode::Paragraph,
-            layout: Layout::Auto,
+            view: View::Auto,
             german: false,
             preview: true,
             size,
@@ -328,8 +123,8 @@ impl Review {
             query: String::new(),
             message: None,
             summary: false,
-            undo: Vec::new(),
-            redo: Vec::new(),
+            history: History::default(),
+            measure,
         };
         // Resume at the first paragraph still pending.
         match review.next_pending(0, true) {
@@ -390,6 +185,13 @@ impl Review {
 
     /// The edited text for `(doc, item)` came back from the editor (or the editor failed).
     pub fn edited(&mut self, doc: usize, item: usize, result: Result<String, String>) -> Effect {
+        let effect = self.apply_edit(doc, item, result);
+        // A verdict changes the header and the preview, and so the room the body has.
+        self.clamp_scroll();
+        effect
+    }
+
+    fn apply_edit(&mut self, doc: usize, item: usize, result: Result<String, String>) -> Effect {
         let text = match result {
             Err(why) => {
                 self.message = Some(why);
@@ -423,7 +225,7 @@ impl Review {
                 text: text.to_owned(),
             }
         };
-        self.snapshot(vec![doc]);
+        self.snapshot(&[doc]);
         self.docs[doc].items[item].verdict = verdict;
         self.message = Some("edited".to_owned());
         self.advance();
@@ -440,41 +242,41 @@ impl Review {
         });
     }
 
-    pub fn handle(&mut self, key: KeyEvent) -> Effect {
+    /// The layout at `width` columns.
+    pub fn layout_at(&self, width: u16) -> Layout {
+        Layout::resolve(self.view, usize::from(width)).unwrap_or(Layout::SideBySide)
+    }
+
+    pub fn handle(&mut self, action: Action) -> Effect {
+        let effect = self.act(action);
+        // Whatever changed (a verdict, the layout, the German, the preview, the closing
+        // screen), the body may have shrunk under the scroll position.
+        self.clamp_scroll();
+        effect
+    }
+
+    fn act(&mut self, action: Action) -> Effect {
         self.message = None;
         if let Some(overlay) = self.overlay.take() {
-            return self.overlay_key(overlay, key);
+            return self.in_overlay(overlay, action);
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if self.summary {
-            match key.code {
-                KeyCode::Char('w') => return Effect::Write { then_quit: false },
-                KeyCode::Char('q') => return self.quit(),
-                KeyCode::Char('Q') => return Effect::Abort,
-                KeyCode::Char('c') if ctrl => return Effect::Abort,
-                KeyCode::Char('?') => {
-                    self.overlay = Some(Overlay::Help);
-                    return Effect::None;
-                }
+            match action {
+                Action::Write => return Effect::Write { then_quit: false },
+                Action::Quit => return self.quit(),
+                Action::Abort => return Effect::Abort,
+                Action::Help => return self.open(Overlay::Help),
                 _ => {
                     self.summary = false;
                     return Effect::None;
                 }
             }
         }
-        match key.code {
-            KeyCode::Char('c') if ctrl => Effect::Abort,
-            KeyCode::Char('r') if ctrl => self.redo(),
-            KeyCode::Char('d') if ctrl => self.scroll_by(self.page() as isize / 2),
-            KeyCode::Char('u') if ctrl => self.scroll_by(-(self.page() as isize / 2)),
-            KeyCode::Char('a' | 'y') | KeyCode::Enter => self.decide(Choice::Accept, false),
-            KeyCode::Char('r') => self.decide(Choice::Reject, false),
-            KeyCode::Char('s' | ' ') => self.skip(false),
-            KeyCode::Char('A') => self.decide(Choice::Accept, true),
-            KeyCode::Char('R') => self.decide(Choice::Reject, true),
-            KeyCode::Char('S') => self.skip(true),
-            KeyCode::Char('b') => self.open(Overlay::Bulk),
-            KeyCode::Char('m') => {
+        match action {
+            Action::Accept { rest } => self.decide(Choice::Accept, rest),
+            Action::Reject { rest } => self.decide(Choice::Reject, rest),
+            Action::Skip { rest } => self.skip(rest),
+            Action::ToggleMode => {
                 self.mode = match self.mode {
                     Mode::Paragraph => Mode::Change,
                     Mode::Change => Mode::Paragraph,
@@ -482,95 +284,94 @@ impl Review {
                 self.change = self.first_pending_change();
                 Effect::None
             }
-            KeyCode::Char('e') => self.edit(),
-            KeyCode::Char('z') => self.undo(),
-            KeyCode::Char(']') => self.step_change(1),
-            KeyCode::Char('[') => self.step_change(-1),
-            KeyCode::Char('}') => self.step(true),
-            KeyCode::Char('{') => self.step(false),
-            KeyCode::Tab => match self.next_pending(self.pos + 1, true) {
+            Action::Edit => self.edit(),
+            Action::Undo => self.undo(),
+            Action::Redo => self.redo(),
+            Action::NextChange => self.step_change(1),
+            Action::PreviousChange => self.step_change(-1),
+            Action::NextParagraph => self.step(true),
+            Action::PreviousParagraph => self.step(false),
+            Action::NextPending => match self.next_pending(self.pos + 1, true) {
                 Some(pos) => self.go(pos),
                 None => self.say("no paragraph left pending"),
             },
-            KeyCode::BackTab => match self.prev_pending() {
+            Action::PreviousPending => match self.prev_pending() {
                 Some(pos) => self.go(pos),
                 None => self.say("no paragraph left pending"),
             },
-            KeyCode::Char('j') | KeyCode::Down => self.scroll_by(1),
-            KeyCode::Char('k') | KeyCode::Up => self.scroll_by(-1),
-            KeyCode::PageDown => self.scroll_by(self.page() as isize),
-            KeyCode::PageUp => self.scroll_by(-(self.page() as isize)),
-            KeyCode::Char('g') | KeyCode::Home => self.scroll_by(isize::MIN / 2),
-            KeyCode::Char('G') | KeyCode::End => self.scroll_by(isize::MAX / 2),
-            KeyCode::Char('/') => self.open(Overlay::Search(String::new())),
-            KeyCode::Char('n') => self.search(true),
-            KeyCode::Char('N') => self.search(false),
-            KeyCode::Char('t' | '|') => {
-                self.layout = match self.layout.at(self.size.0) {
-                    Layout::SideBySide | Layout::Auto => Layout::Stacked,
-                    Layout::Stacked => Layout::Inline,
-                    Layout::Inline => Layout::SideBySide,
-                };
-                self.clamp_scroll();
+            Action::Scroll(scroll) => {
+                let page = self.page() as isize;
+                self.scroll_by(match scroll {
+                    Scroll::Rows(n) => n,
+                    Scroll::HalfPages(n) => n.saturating_mul(page / 2),
+                    Scroll::Pages(n) => n.saturating_mul(page),
+                    Scroll::Top => isize::MIN / 2,
+                    Scroll::Bottom => isize::MAX / 2,
+                })
+            }
+            Action::SearchNext => self.search(true),
+            Action::SearchPrevious => self.search(false),
+            Action::CycleLayout => {
+                self.view = self.layout_at(self.size.0).next().into();
                 Effect::None
             }
-            KeyCode::Char('i') => {
+            Action::ToggleGerman => {
                 self.german = !self.german;
-                self.clamp_scroll();
                 Effect::None
             }
-            KeyCode::Char('p') => {
+            Action::TogglePreview => {
                 self.preview = !self.preview;
-                self.clamp_scroll();
                 Effect::None
             }
-            KeyCode::Char('w') => Effect::Write { then_quit: false },
-            KeyCode::Char('q') => self.quit(),
-            KeyCode::Char('Q') => Effect::Abort,
-            KeyCode::Char('?') => self.open(Overlay::Help),
-            _ => Effect::None,
+            Action::Help => self.open(Overlay::Help),
+            Action::BulkMenu => self.open(Overlay::Bulk),
+            Action::Search => self.open(Overlay::Search(String::new())),
+            Action::Write => Effect::Write { then_quit: false },
+            Action::Quit => self.quit(),
+            Action::Abort => Effect::Abort,
+            Action::Type(_)
+            | Action::Erase
+            | Action::Submit
+            | Action::Bulk(_)
+            | Action::WriteAndQuit
+            | Action::ConfirmQuit
+            | Action::Dismiss
+            | Action::Ignore => Effect::None,
         }
     }
 
-    fn overlay_key(&mut self, overlay: Overlay, key: KeyEvent) -> Effect {
+    /// An action while `overlay` is open (it has been closed; it stays open by reopening).
+    fn in_overlay(&mut self, overlay: Overlay, action: Action) -> Effect {
         match overlay {
             Overlay::Help => Effect::None,
-            Overlay::Quit => match key.code {
-                KeyCode::Char('w') => Effect::Write { then_quit: true },
-                KeyCode::Char('q' | 'y') => Effect::Quit,
-                KeyCode::Char('Q') => Effect::Abort,
+            Overlay::Quit => match action {
+                Action::WriteAndQuit => Effect::Write { then_quit: true },
+                Action::ConfirmQuit => Effect::Quit,
+                Action::Abort => Effect::Abort,
                 _ => Effect::None,
             },
-            Overlay::Bulk => match key.code {
-                KeyCode::Char('1') => self.bulk_category(Category::Punctuation),
-                KeyCode::Char('2') => self.bulk_category(Category::Whitespace),
-                KeyCode::Char('3') => self.bulk_category(Category::Case),
-                KeyCode::Char('4') => self.bulk_all(Choice::Accept),
-                KeyCode::Char('5') => self.bulk_all(Choice::Reject),
+            Overlay::Bulk => match action {
+                Action::Bulk(Bulk::Accept(category)) => self.bulk_category(category),
+                Action::Bulk(Bulk::All(choice)) => self.bulk_all(choice),
                 _ => Effect::None,
             },
-            Overlay::Search(mut query) => match key.code {
-                KeyCode::Enter => {
+            Overlay::Search(mut query) => match action {
+                Action::Submit => {
                     if !query.is_empty() {
                         self.query = query;
                     }
                     self.search(true)
                 }
-                KeyCode::Esc => Effect::None,
-                KeyCode::Backspace => {
+                Action::Dismiss | Action::Abort => Effect::None,
+                Action::Erase => {
                     query.pop();
-                    self.overlay = Some(Overlay::Search(query));
-                    Effect::None
+                    self.open(Overlay::Search(query))
                 }
-                KeyCode::Char(c) => {
+                Action::Type(c) => {
                     query.push(c);
-                    self.overlay = Some(Overlay::Search(query));
-                    Effect::None
+                    self.open(Overlay::Search(query))
                 }
-                _ => {
-                    self.overlay = Some(Overlay::Search(query));
-                    Effect::None
-                }
+                _ => self.open(Overlay::Search(query)),
             },
         }
     }
@@ -600,7 +401,7 @@ impl Review {
         let Some((_, d, i)) = self.current() else {
             return Effect::None;
         };
-        self.snapshot(vec![d]);
+        self.snapshot(&[d]);
         let item = &mut self.docs[d].items[i];
         match self.mode {
             Mode::Paragraph => {
@@ -788,7 +589,7 @@ impl Review {
             return self.say(&format!("no pending {name} changes"));
         }
         let docs = self.touched(targets.iter().map(|t| t.0));
-        self.snapshot(docs.clone());
+        self.snapshot(&docs);
         let (mut changes, paragraphs) = (0, targets.len());
         for (d, i, ks) in targets {
             for k in ks {
@@ -817,7 +618,7 @@ impl Review {
             return self.say("nothing is pending");
         }
         let docs = self.touched(targets.iter().map(|t| t.0));
-        self.snapshot(docs.clone());
+        self.snapshot(&docs);
         for &(d, i) in &targets {
             let item = &mut self.docs[d].items[i];
             for k in 0..item.pair.change_count() {
@@ -854,65 +655,33 @@ impl Review {
         docs
     }
 
-    fn snapshot(&mut self, docs: Vec<usize>) {
-        let snapshot = self.capture(docs);
-        self.undo.push(snapshot);
-        if self.undo.len() > UNDO_DEPTH {
-            self.undo.remove(0);
-        }
-        self.redo.clear();
-    }
-
-    fn capture(&self, docs: Vec<usize>) -> Snapshot {
-        Snapshot {
-            verdicts: docs
-                .into_iter()
-                .map(|d| {
-                    let verdicts = self.docs[d].items.iter().map(|i| i.verdict.clone());
-                    (d, verdicts.collect())
-                })
-                .collect(),
-            pos: self.pos,
-            change: self.change,
-        }
-    }
-
-    fn restore(&mut self, snapshot: Snapshot) -> Vec<usize> {
-        let mut docs = Vec::new();
-        for (d, verdicts) in snapshot.verdicts {
-            for (item, verdict) in self.docs[d].items.iter_mut().zip(verdicts) {
-                item.verdict = verdict;
-            }
-            docs.push(d);
-        }
-        self.pos = snapshot.pos;
-        self.change = snapshot.change;
-        self.scroll = 0;
-        self.summary = false;
-        docs
+    /// Remember the verdicts of `docs` before a step changes them.
+    fn snapshot(&mut self, docs: &[usize]) {
+        let before = Snapshot::capture(&self.docs, docs, (self.pos, self.change));
+        self.history.record(before);
     }
 
     fn undo(&mut self) -> Effect {
-        let Some(snapshot) = self.undo.pop() else {
-            return self.say("nothing to undo");
-        };
-        let docs = snapshot.verdicts.iter().map(|(d, _)| *d).collect();
-        let current = self.capture(docs);
-        self.redo.push(current);
-        let docs = self.restore(snapshot);
-        self.message = Some("undone".to_owned());
-        Effect::Save(docs)
+        match self.history.undo(&self.docs, (self.pos, self.change)) {
+            Some(snapshot) => self.restore(snapshot, "undone"),
+            None => self.say("nothing to undo"),
+        }
     }
 
     fn redo(&mut self) -> Effect {
-        let Some(snapshot) = self.redo.pop() else {
-            return self.say("nothing to redo");
-        };
-        let docs = snapshot.verdicts.iter().map(|(d, _)| *d).collect();
-        let current = self.capture(docs);
-        self.undo.push(current);
-        let docs = self.restore(snapshot);
-        self.message = Some("redone".to_owned());
+        match self.history.redo(&self.docs, (self.pos, self.change)) {
+            Some(snapshot) => self.restore(snapshot, "redone"),
+            None => self.say("nothing to redo"),
+        }
+    }
+
+    fn restore(&mut self, snapshot: Snapshot, message: &str) -> Effect {
+        let (docs, (pos, change)) = snapshot.restore(&mut self.docs);
+        self.pos = pos;
+        self.change = change;
+        self.scroll = 0;
+        self.summary = false;
+        self.message = Some(message.to_owned());
         Effect::Save(docs)
     }
 
@@ -958,17 +727,18 @@ impl Review {
 
     /// Body rows a page scroll moves.
     fn page(&self) -> usize {
-        super::screen::body_height(self).max(1)
+        (self.measure)(self).visible.max(1)
     }
 
+    /// Scroll by `rows`; [`Self::handle`] keeps it within the body.
     fn scroll_by(&mut self, rows: isize) -> Effect {
         self.scroll = self.scroll.saturating_add_signed(rows);
-        self.clamp_scroll();
         Effect::None
     }
 
     fn clamp_scroll(&mut self) {
-        let max = super::screen::body_rows(self).saturating_sub(super::screen::body_height(self));
+        let extent = (self.measure)(self);
+        let max = extent.total.saturating_sub(extent.visible);
         self.scroll = self.scroll.min(max);
     }
 }

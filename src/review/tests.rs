@@ -76,7 +76,7 @@ fn review_of(records: Vec<Record>, size: (u16, u16)) -> Review {
             Doc::new(record.output.clone(), record, &Decisions::new("x"), on_disk)
         })
         .collect();
-    Review::new(docs, size)
+    Review::new(docs, size, screen::extent)
 }
 
 fn review() -> Review {
@@ -107,7 +107,7 @@ fn press(review: &mut Review, script: &str) -> Vec<Effect> {
         } else {
             KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
         };
-        effects.push(review.handle(key));
+        effects.push(keys::press(review, key));
     }
     effects
 }
@@ -335,7 +335,7 @@ fn saved_decisions_are_restored_and_resume_at_the_first_pending() {
         &saved,
         on_disk.clone(),
     );
-    let again = Review::new(vec![doc], (80, 24));
+    let again = Review::new(vec![doc], (80, 24), screen::extent);
     assert_eq!(again.counts().accepted, 1);
     assert_eq!(again.counts().rejected, 1);
     assert_eq!(again.current().map(|c| c.2), Some(3));
@@ -343,7 +343,7 @@ fn saved_decisions_are_restored_and_resume_at_the_first_pending() {
     let mut retranslated = record;
     retranslated.paragraphs[2].new = "The team delivers, on time.".into();
     let doc = Doc::new("report.en.md".into(), retranslated, &saved, on_disk);
-    let counts = Review::new(vec![doc], (80, 24)).counts();
+    let counts = Review::new(vec![doc], (80, 24), screen::extent).counts();
     assert_eq!(
         (counts.accepted, counts.rejected, counts.pending),
         (1, 0, 2)
@@ -498,4 +498,114 @@ fn without_colour_changes_are_drawn_with_attributes_alone() {
         ratatui::style::Modifier::UNDERLINED,
     );
     assert!(bold.contains("back"), "{bold}");
+}
+
+mod random_sessions {
+    //! Random key sequences over two documents: whatever is pressed, the position and the
+    //! focused change stay in bounds, scrolling stays within the body, the tallies add up,
+    //! undoing every step restores the verdicts the session started with, and undo and redo
+    //! undo each other.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::review::Extent;
+
+    /// Every key the review binds, and a few it does not.
+    const KEYS: &str = "aryrsARSbmz][}{jkgGnNt|ipw?q/x12345";
+
+    fn key() -> impl Strategy<Value = KeyEvent> {
+        let chars: Vec<char> = KEYS.chars().collect();
+        prop_oneof![
+            8 => prop::sample::select(chars)
+                .prop_map(|c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            1 => prop::sample::select(vec![
+                KeyCode::Enter,
+                KeyCode::Tab,
+                KeyCode::BackTab,
+                KeyCode::Esc,
+                KeyCode::Backspace,
+                KeyCode::PageDown,
+                KeyCode::PageUp,
+            ])
+            .prop_map(|code| KeyEvent::new(code, KeyModifiers::NONE)),
+            1 => prop::sample::select(vec!['r', 'd', 'u'])
+                .prop_map(|c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+        ]
+    }
+
+    fn verdicts(review: &Review) -> Vec<Vec<Verdict>> {
+        review
+            .docs
+            .iter()
+            .map(|d| d.items.iter().map(|i| i.verdict.clone()).collect())
+            .collect()
+    }
+
+    fn check_bounds(review: &Review) -> Result<(), TestCaseError> {
+        let counts = review.counts();
+        prop_assert_eq!(counts.total, review.len());
+        prop_assert_eq!(
+            counts.accepted + counts.rejected + counts.edited + counts.mixed + counts.pending,
+            counts.total
+        );
+        let Some((pos, d, i)) = review.current() else {
+            return Err(TestCaseError::fail("the review has paragraphs"));
+        };
+        prop_assert!(pos < review.len());
+        prop_assert!(review.docs[d].items[i].reviewable());
+        let changes = review.docs[d].items[i].pair.change_count();
+        prop_assert!(
+            review.change < changes.max(1),
+            "change {} of {}",
+            review.change,
+            changes
+        );
+        let Extent { visible, total } = screen::extent(review);
+        prop_assert!(review.scroll <= total.saturating_sub(visible));
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn any_key_sequence_keeps_the_review_consistent(
+            keys in prop::collection::vec(key(), 0..60),
+            size in (20u16..220, 6u16..60),
+        ) {
+            let mut review = review_of(vec![record(), record()], size);
+            let start = verdicts(&review);
+            for key in keys {
+                let effect = keys::press(&mut review, key);
+                if let Effect::Save(docs) = &effect {
+                    prop_assert!(docs.iter().all(|&d| d < review.docs.len()));
+                }
+                check_bounds(&review)?;
+            }
+            // Back out of any overlay and the closing screen, then undo everything.
+            review.overlay = None;
+            let undo = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE);
+            let redo = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+            // Until the history runs out (each step is one action; the sequence is shorter).
+            let all = |review: &mut Review, key: KeyEvent| -> Result<(), TestCaseError> {
+                for _ in 0..=60 {
+                    review.summary = false;
+                    keys::press(review, key);
+                    if review.message.as_deref().is_some_and(|m| m.starts_with("nothing")) {
+                        break;
+                    }
+                }
+                review.summary = false;
+                check_bounds(review)
+            };
+            all(&mut review, undo)?;
+            prop_assert_eq!(verdicts(&review), start.clone());
+            all(&mut review, redo)?;
+            let redone = verdicts(&review);
+            all(&mut review, undo)?;
+            prop_assert_eq!(verdicts(&review), start);
+            all(&mut review, redo)?;
+            prop_assert_eq!(verdicts(&review), redone);
+        }
+    }
 }

@@ -14,7 +14,7 @@ use clap::CommandFactory;
 
 use super::args::{Cli, Command, DisplayArgs};
 use super::{Context, Status};
-use crate::config::{ColorChoice, View};
+use crate::config::ColorChoice;
 use crate::render::{ColorMode, Layout, RenderOptions, report};
 use crate::term;
 
@@ -36,9 +36,6 @@ pub fn run(cli: &Cli, ctx: &Context) -> anyhow::Result<Status> {
     }
 }
 
-/// Below this many columns two panes are too narrow for prose.
-const SIDE_BY_SIDE_MIN_WIDTH: usize = 70;
-
 /// Resolve the configured view into render options for stdout, or `None` for `--view none`.
 fn render_options(
     ctx: &Context,
@@ -50,14 +47,7 @@ fn render_options(
         &ctx.env,
         &ctx.terminal,
     );
-    let layout = match ctx.settings.view.value {
-        View::None => return None,
-        View::SideBySide => Layout::SideBySide,
-        View::Stacked => Layout::Stacked,
-        View::Inline => Layout::Inline,
-        View::Auto if width >= SIDE_BY_SIDE_MIN_WIDTH => Layout::SideBySide,
-        View::Auto => Layout::Stacked,
-    };
+    let layout = Layout::resolve(ctx.settings.view.value, width)?;
     let choice = ctx.settings.color.value;
     let color = if choice == ColorChoice::Debug {
         ColorMode::Debug

@@ -21,7 +21,7 @@ use crate::config::View;
 use crate::files::{self, Ledger};
 use crate::review::record::FOLDER;
 use crate::review::{
-    Decisions, Doc, Effect, Layout, Record, Review, Theme, Verdict, draw, record::RecordError,
+    Decisions, Doc, Effect, Record, Review, Theme, Verdict, draw, keys, record::RecordError,
 };
 use crate::term;
 
@@ -495,12 +495,15 @@ fn interactive(
     }));
     let mut screen = enter().context("cannot take over the terminal")?;
     let size = screen.size().context("cannot read the terminal size")?;
-    let mut review = Review::new(docs, (size.width, size.height));
-    review.layout = match args.view.unwrap_or(ctx.settings.view.value) {
-        View::SideBySide => Layout::SideBySide,
-        View::Stacked => Layout::Stacked,
-        View::Inline => Layout::Inline,
-        View::Auto | View::None => Layout::Auto,
+    let mut review = Review::new(
+        docs,
+        (size.width, size.height),
+        crate::review::screen::extent,
+    );
+    // Reviewing needs a view: `none` means the default here.
+    review.view = match args.view.unwrap_or(ctx.settings.view.value) {
+        View::None => View::Auto,
+        view => view,
     };
     let outcome = event_loop(&mut screen, &mut review, targets, args, ctx, ledger, theme);
     leave();
@@ -539,7 +542,7 @@ fn event_loop(
     loop {
         screen.draw(|frame| draw(frame, review, theme))?;
         let mut effect = match event::read()? {
-            Event::Key(key) if key.kind == KeyEventKind::Press => review.handle(key),
+            Event::Key(key) if key.kind == KeyEventKind::Press => keys::press(review, key),
             Event::Resize(columns, rows) => {
                 review.resize(columns, rows);
                 Effect::None
