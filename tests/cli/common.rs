@@ -16,6 +16,11 @@ impl TestEnv {
         Self { root }
     }
 
+    /// The temporary folder itself (snapshots replace it with a placeholder).
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.path().join(rel)
     }
