@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -13,6 +14,11 @@ impl TestEnv {
         let root = tempfile::tempdir().expect("temporary folder");
         std::fs::create_dir_all(root.path().join("config")).expect("config folder");
         Self { root }
+    }
+
+    /// The temporary folder itself (snapshots replace it with a placeholder).
+    pub fn root(&self) -> &Path {
+        self.root.path()
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -71,4 +77,44 @@ pub fn widest_line(text: &str) -> usize {
         .map(unicode_width::UnicodeWidthStr::width)
         .max()
         .unwrap_or(0)
+}
+
+/// A program from the system that a test drives, and how to install it.
+pub struct Tool {
+    /// A command name looked up on `PATH`, or a path to the program.
+    pub program: &'static str,
+    /// What to run to install it, for the message.
+    pub install: &'static str,
+}
+
+/// Whether `tool` is there, for a test that cannot run without it. A missing tool must not let
+/// the test pass silently: under CI (`CI` set and not `false`/`0`/empty, as insta reads it and
+/// `.ci/run` exports it) it fails the test, naming the tool and its install command; elsewhere
+/// it returns `false` after printing `skipped: needs …` straight to the process's stderr, which
+/// libtest does not capture, so the skip shows in a plain `cargo test`. Not `#[ignore]`: that
+/// is decided at compile time, and an ignored test runs nowhere by default, CI included.
+pub fn have(tool: &Tool) -> bool {
+    if found(tool.program) {
+        return true;
+    }
+    let need = format!("needs {} ({})", tool.program, tool.install);
+    assert!(
+        !in_ci(),
+        "{need}: it is not installed, and CI must run this test"
+    );
+    // A skip notice that cannot be written is no reason to fail the test.
+    let _ = writeln!(std::io::stderr(), "skipped: {need}");
+    false
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+fn found(program: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|dirs| std::env::split_paths(&dirs).any(|dir| dir.join(program).is_file()))
 }

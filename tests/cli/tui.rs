@@ -1,11 +1,16 @@
-//! The review screen end to end: the real binary in a tmux pane, driven by keys. Skipped with a
-//! message where tmux is not installed (`.ci/run` installs it).
+//! The review screen end to end: the real binary in a tmux pane, driven by keys. Without tmux it
+//! fails under CI and skips, saying so, elsewhere ([`crate::common::have`]).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::TestEnv;
+use crate::common::{TestEnv, Tool, have};
+
+const TMUX: Tool = Tool {
+    program: "tmux",
+    install: "apt-get install tmux",
+};
 
 const OUTPUT: &str = "# Report\n\nThe company was on the back foot.\n\nThe team delivers – on time.\n\n\
                       Revenue rose to $4 trillion.\n";
@@ -42,7 +47,7 @@ struct Tmux {
 
 impl Tmux {
     fn cmd(&self) -> Command {
-        let mut cmd = Command::new("tmux");
+        let mut cmd = Command::new(TMUX.program);
         cmd.args(["-L", &self.socket, "-f", "/dev/null"]);
         cmd
     }
@@ -144,14 +149,9 @@ fn wait_for_exit(env: &TestEnv) -> String {
     code
 }
 
-fn tmux_missing() -> bool {
-    Command::new("tmux").arg("-V").output().is_err()
-}
-
 #[test]
 fn review_in_a_real_terminal_accept_reject_edit_write_and_resume() {
-    if tmux_missing() {
-        eprintln!("skipped: tmux is not installed (.ci/run installs it)");
+    if !have(&TMUX) {
         return;
     }
     let env = TestEnv::new();
