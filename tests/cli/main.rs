@@ -15,4 +15,5 @@ mod mocks;
 mod online;
 mod providers;
 mod review;
+mod specs;
 mod tui;
