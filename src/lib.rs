@@ -18,7 +18,5 @@ pub mod render;
 pub mod repair;
 pub mod review;
 pub mod segment;
-#[cfg(test)]
-pub(crate) mod spec_check;
 pub mod term;
 pub mod verify;

@@ -16,4 +16,5 @@ mod online;
 mod providers;
 mod review;
 mod snapshots;
+mod specs;
 mod tui;
