@@ -67,7 +67,7 @@ fn review_record(old: &[&str]) -> Record {
         .iter()
         .enumerate()
         .map(|(i, old)| Paragraph {
-            id: format!("s{i}"),
+            id: klartext::segment::SegmentId(i),
             german: (*old).to_owned(),
             old: Some((*old).to_owned()),
             new: if i % 2 == 0 {

@@ -15,6 +15,7 @@ use std::io::{self, Write};
 
 use crate::config::View;
 use crate::diff::{Alignment, DocumentDiff, Pair, PairKind};
+use crate::verify::{Finding, Severity};
 pub use repairs::render_repairs;
 use runs::{Side, runs};
 pub use visible::{display_width, sanitize};
@@ -164,6 +165,53 @@ impl NoteLevel {
             Self::Info => "ℹ",
         }
     }
+}
+
+impl From<&Finding> for Note {
+    /// `check/rule: message` at the finding's level.
+    fn from(finding: &Finding) -> Note {
+        Note {
+            level: match finding.severity {
+                Severity::Error => NoteLevel::Error,
+                Severity::Warning => NoteLevel::Warning,
+                Severity::Info => NoteLevel::Info,
+            },
+            text: format!(
+                "{}/{}: {}",
+                finding.check.id(),
+                finding.rule,
+                finding.message
+            ),
+        }
+    }
+}
+
+/// Verify's findings as the notes under each of `segments` paragraphs (by segment index, the
+/// pair index of a document diffed by index); findings about the whole document are left out.
+pub fn notes_by_segment<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    segments: usize,
+) -> Vec<Vec<Note>> {
+    let mut notes = vec![Vec::new(); segments];
+    for finding in findings {
+        if let Some(slot) = finding.segment.and_then(|id| notes.get_mut(id.index())) {
+            slot.push(Note::from(finding));
+        }
+    }
+    notes
+}
+
+/// `12345` → `12,345`, for counts of characters, tokens and files.
+pub fn number(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// Three panes of prose need about this many columns.

@@ -102,10 +102,31 @@ pub fn main() -> ExitCode {
 }
 
 /// A reader who quits the pager or `head` early is not an error.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|e| e.downcast_ref::<io::Error>())
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// The one async runtime, for the commands that talk to backends (`fix`, `backends --check`).
+/// File work is short; a few blocking threads keep memory flat.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(4)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `one` or `many`, by `n`.
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// `12345` → `12,345`.
+pub(crate) fn number(n: u64) -> String {
+    crate::render::number(n)
 }
 
 /// Stdout, buffered; callers flush before returning.

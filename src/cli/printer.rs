@@ -11,7 +11,7 @@ use crate::cache::CacheError;
 use crate::config::{ColorChoice, ConfigError, Env};
 use crate::files::FileError;
 use crate::glossary::GlossaryError;
-use crate::pipeline::EngineError;
+use crate::pipeline::{DocumentError, EngineError};
 use crate::prompt::PromptError;
 use crate::render::sanitize;
 use crate::term::{self, Terminal};
@@ -168,6 +168,8 @@ fn hint_for(err: &anyhow::Error) -> Option<String> {
         } else if let Some(e) = e.downcast_ref::<BackendError>() {
             e.hint()
         } else if let Some(e) = e.downcast_ref::<EngineError>() {
+            e.hint()
+        } else if let Some(e) = e.downcast_ref::<DocumentError>() {
             e.hint()
         } else if let Some(e) = e.downcast_ref::<CacheError>() {
             e.hint()

@@ -38,10 +38,38 @@ impl EngineError {
     }
 }
 
+/// What a pass does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PassKind {
+    /// A literal English draft.
+    Draft,
+    /// The restored English.
+    Restore,
+    /// `--to de`: the corrected German.
+    PolishDe,
+}
+
+impl PassKind {
+    /// The name the cache, the reports and the messages use.
+    pub fn name(self) -> &'static str {
+        match self {
+            PassKind::Draft => "draft",
+            PassKind::Restore => "restore",
+            PassKind::PolishDe => "polish-de",
+        }
+    }
+}
+
+impl std::fmt::Display for PassKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One pass: its backends in fallback order.
 pub struct Pass {
-    /// "draft", "restore" or "polish-de": the cache and the report use it.
-    pub name: &'static str,
+    pub kind: PassKind,
     /// The first serves; when it runs out of quota, fails auth or keeps failing past its
     /// retry budget, the remaining paragraphs go to the next.
     pub members: Vec<Member>,
@@ -57,10 +85,26 @@ impl Pass {
 /// One backend in a pass and how the pass uses it.
 pub struct Member {
     pub backend: Backend,
-    /// For chat backends: the system prompt and the shape of the reply.
-    pub chat: Option<ChatSetup>,
+    pub kind: MemberKind,
     /// Everything besides the texts that changes the result (for cache keys).
     pub params: Value,
+}
+
+/// A language model the pass prompts, or a translation service that takes the texts as they
+/// are.
+pub enum MemberKind {
+    Chat(ChatSetup),
+    Translation,
+}
+
+impl Member {
+    /// The system prompt and reply shape, for a chat backend.
+    pub fn chat(&self) -> Option<&ChatSetup> {
+        match &self.kind {
+            MemberKind::Chat(setup) => Some(setup),
+            MemberKind::Translation => None,
+        }
+    }
 }
 
 pub struct ChatSetup {
@@ -136,12 +180,12 @@ impl Engine {
                 })
                 .collect::<Result<_, _>>()?;
             Some(Pass {
-                name: "draft",
+                kind: PassKind::Draft,
                 members,
             })
         };
 
-        let (name, system, target, with_literal) = match to {
+        let (kind, system, target, with_literal) = match to {
             Lang::En => {
                 let prompt = Prompt::load(PromptName::Restore, prompts_dir)?;
                 let with_literal = draft.is_none();
@@ -149,11 +193,11 @@ impl Engine {
                     ("english_variant", variant),
                     ("literal_rule", literal_rule(with_literal)),
                 ])?;
-                ("restore", system, Lang::En, with_literal)
+                (PassKind::Restore, system, Lang::En, with_literal)
             }
             Lang::De => {
                 let prompt = Prompt::load(PromptName::PolishDe, prompts_dir)?;
-                ("polish-de", prompt.fill(&[])?, Lang::De, false)
+                (PassKind::PolishDe, prompt.fill(&[])?, Lang::De, false)
             }
         };
         let members = restore
@@ -166,7 +210,7 @@ impl Engine {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             draft,
-            main: Pass { name, members },
+            main: Pass { kind, members },
             glossary,
             cache: cache.map(Mutex::new),
             usage: Mutex::default(),
@@ -247,11 +291,14 @@ fn member(
 ) -> Result<Member, EngineError> {
     let mut backend = Backend::new(settings)?;
     backend.watch(cancel.clone());
-    let chat = (backend.capability() == Capability::Chat).then(|| setup(settings));
+    let kind = match backend.capability() {
+        Capability::Chat => MemberKind::Chat(setup(settings)),
+        Capability::Translate => MemberKind::Translation,
+    };
     Ok(Member {
-        params: params(settings, chat.as_ref()),
+        params: params(settings, &kind),
         backend,
-        chat,
+        kind,
     })
 }
 
@@ -271,15 +318,15 @@ fn chat_setup(
 }
 
 /// Settings that change a result, for the cache key (never the key or URL).
-fn params(settings: &BackendSettings, chat: Option<&ChatSetup>) -> Value {
+fn params(settings: &BackendSettings, kind: &MemberKind) -> Value {
     let tuning = &settings.tuning;
-    match chat {
-        Some(chat) => json!({
+    match kind {
+        MemberKind::Chat(chat) => json!({
             "temperature": tuning.temperature.as_ref().map(|t| t.value),
             "structured": settings.kind.value == BackendKind::Openai && tuning.structured.value,
             "target": chat.target.code(),
             "literal": chat.with_literal,
         }),
-        None => json!({"target_lang": tuning.target_lang.value}),
+        MemberKind::Translation => json!({"target_lang": tuning.target_lang.value}),
     }
 }

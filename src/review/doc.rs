@@ -141,7 +141,7 @@ impl Doc {
             .zip(&self.record.paragraphs)
             .filter(|(item, _)| item.verdict != Verdict::Pending)
             .map(|(item, paragraph)| Saved {
-                id: paragraph.id.clone(),
+                id: paragraph.id,
                 key: Some(paragraph.key()),
                 verdict: item.verdict.clone(),
             })

@@ -1,14 +1,16 @@
 //! What `fix` leaves beside each output it translates, so that the output can be reviewed later
 //! (`.klartext/NAME.json`), and the reviewer's decisions (`.klartext/NAME.review.json`). Both
-//! are plain, schema-versioned JSON; this module only defines and interprets them.
+//! are plain, schema-versioned JSON, read and written (atomically) here.
 
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::files::{LineEnding, TextEncoding};
-use crate::segment::content_hash;
-use crate::verify::Severity;
+use crate::config::Lang;
+use crate::files::{self, Decoded, FileError, LineEnding, TextEncoding};
+use crate::segment::{SegmentId, content_hash};
+use crate::verify::{Finding, Severity};
 
 pub const RECORD_SCHEMA: &str = "klartext.record/1";
 pub const DECISIONS_SCHEMA: &str = "klartext.decisions/1";
@@ -40,7 +42,7 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Paragraph {
     /// The segment id (`s3`).
-    pub id: String,
+    pub id: SegmentId,
     /// The German as read.
     pub german: String,
     /// What rejecting the correction keeps: the literal draft (or, for German output, the
@@ -60,6 +62,15 @@ pub struct Paragraph {
 pub struct FindingNote {
     pub severity: Severity,
     pub message: String,
+}
+
+impl From<&Finding> for FindingNote {
+    fn from(finding: &Finding) -> Self {
+        Self {
+            severity: finding.severity,
+            message: finding.message.clone(),
+        }
+    }
 }
 
 impl Paragraph {
@@ -85,7 +96,61 @@ pub enum RecordError {
     Shape { blocks: usize, paragraphs: usize },
 }
 
+/// Why a record or decisions file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SidecarError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{} is not a {what} file: {source}", path.display())]
+    NotJson {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot create {}: {source}", path.display())]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Write(#[from] FileError),
+}
+
 impl Record {
+    /// The record of a translated document, before it is written (`output` is named then):
+    /// its paragraphs in order and `blocks`, the text around them (one more than paragraphs).
+    pub fn new(
+        input: &str,
+        decoded: &Decoded,
+        titles: (String, String),
+        to: Lang,
+        blocks: Vec<String>,
+        paragraphs: Vec<Paragraph>,
+    ) -> Self {
+        Self {
+            schema: RECORD_SCHEMA.to_owned(),
+            input: input.to_owned(),
+            output: String::new(),
+            encoding: decoded.encoding,
+            line_ending: decoded.line_ending,
+            titles,
+            to: to.to_string(),
+            blocks,
+            paragraphs,
+        }
+    }
+
+    /// Save it beside the output it describes (`.klartext/NAME.json`).
+    pub fn save(&self, output: &Path) -> Result<(), SidecarError> {
+        write_sidecar(&Self::path_for(output), self)
+    }
+
     /// Where the record of `output` lives.
     pub fn path_for(output: &Path) -> PathBuf {
         sidecar(output, ".json")
@@ -142,6 +207,20 @@ impl Record {
     }
 }
 
+/// Write a record or decisions file atomically, creating the `.klartext` folder.
+fn write_sidecar(path: &Path, value: &impl Serialize) -> Result<(), SidecarError> {
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(|source| SidecarError::Folder {
+            path: folder.to_owned(),
+            source,
+        })?;
+    }
+    files::write_atomic_with(path, |w| {
+        serde_json::to_writer_pretty(w, value).map_err(io::Error::other)
+    })?;
+    Ok(())
+}
+
 fn sidecar(output: &Path, suffix: &str) -> PathBuf {
     let mut name = output.file_name().unwrap_or_default().to_owned();
     name.push(suffix);
@@ -163,7 +242,7 @@ pub struct Decisions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Saved {
     /// The paragraph's id (`s3`).
-    pub id: String,
+    pub id: SegmentId,
     /// [`Paragraph::key`] when the decision was made; without it, the decision applies to the
     /// paragraph with this id whatever its text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,6 +276,38 @@ pub enum Choice {
 }
 
 impl Decisions {
+    /// The decisions saved about `output`, or `None` when there are none.
+    pub fn read(output: &Path) -> Result<Option<Self>, SidecarError> {
+        Self::read_file(&Record::decisions_path_for(output))
+    }
+
+    /// A decisions file (the saved ones, or one given to `--apply`); `None` when it does not
+    /// exist.
+    pub fn read_file(path: &Path) -> Result<Option<Self>, SidecarError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(SidecarError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| SidecarError::NotJson {
+                path: path.to_owned(),
+                what: "decisions",
+                source,
+            })
+    }
+
+    /// Save them beside `output` (`.klartext/NAME.review.json`).
+    pub fn save(&self, output: &Path) -> Result<(), SidecarError> {
+        write_sidecar(&Record::decisions_path_for(output), self)
+    }
+
     pub fn new(output: &str) -> Self {
         Self {
             schema: DECISIONS_SCHEMA.to_owned(),
@@ -245,7 +356,7 @@ mod tests {
             blocks: vec!["# ".into(), "\n\n".into(), "\n".into()],
             paragraphs: vec![
                 Paragraph {
-                    id: "s0".into(),
+                    id: SegmentId(0),
                     german: "Titel".into(),
                     old: Some("Title".into()),
                     new: "Title".into(),
@@ -253,7 +364,7 @@ mod tests {
                     findings: vec![],
                 },
                 Paragraph {
-                    id: "s1".into(),
+                    id: SegmentId(1),
                     german: "Er war am hinteren Fuß.".into(),
                     old: Some("He was on the rear foot.".into()),
                     new: "He was on the back foot.".into(),
@@ -305,7 +416,7 @@ mod tests {
         let record = record();
         let mut decisions = Decisions::new("a.en.md");
         decisions.paragraphs.push(Saved {
-            id: "s1".into(),
+            id: SegmentId(1),
             key: Some(record.paragraphs[1].key()),
             verdict: Verdict::Reject,
         });
@@ -328,7 +439,7 @@ mod tests {
     #[test]
     fn verdicts_read_and_write_as_tagged_json() {
         let saved = Saved {
-            id: "s2".into(),
+            id: SegmentId(2),
             key: None,
             verdict: Verdict::Changes {
                 changes: vec![Choice::Accept, Choice::Reject],

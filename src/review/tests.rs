@@ -11,7 +11,7 @@ use crate::verify::Severity;
 
 fn paragraph(id: &str, german: &str, old: &str, new: &str) -> Paragraph {
     Paragraph {
-        id: id.into(),
+        id: id.parse().expect("an id like s3"),
         german: german.into(),
         old: Some(old.into()),
         new: new.into(),

@@ -28,9 +28,12 @@
 //! a URL) has nothing to translate and becomes a `Markup` block instead.
 
 mod assemble;
+mod id;
 mod markdown;
 mod plain;
 mod spans;
+
+pub use id::SegmentId;
 
 use serde::Serialize;
 use std::borrow::Cow;
@@ -79,6 +82,10 @@ pub struct Segment {
 }
 
 impl Segment {
+    pub fn id(&self) -> SegmentId {
+        SegmentId(self.index)
+    }
+
     /// This segment's text in `doc`, the text it was segmented from (empty for another text
     /// whose bytes do not fit).
     pub fn text<'a>(&self, doc: &'a str) -> &'a str {
@@ -165,6 +172,25 @@ impl Segmented {
             }
         }
         out
+    }
+
+    /// The text around the segments: `blocks[i]` comes before segment `i`, the last after the
+    /// last segment (one more than there are segments; consecutive blocks joined).
+    pub fn blocks_around_segments(&self, text: &str) -> Vec<String> {
+        let mut blocks = vec![String::new()];
+        for piece in &self.pieces {
+            match piece {
+                Piece::Segment(_) => blocks.push(String::new()),
+                Piece::Block(block) => {
+                    if let (Some(last), Some(text)) =
+                        (blocks.last_mut(), text.get(block.range.clone()))
+                    {
+                        last.push_str(text);
+                    }
+                }
+            }
+        }
+        blocks
     }
 
     /// The document unchanged: equal to `text`, the text this was segmented from.

@@ -173,6 +173,7 @@ fn german_acronym(source: &str, acronym: &str) -> bool {
 mod tests {
     use super::*;
     use crate::config::Lang;
+    use crate::segment::SegmentId;
 
     fn rules(de: &str, en: &str) -> Vec<&'static str> {
         let pair = Pair::english(de, en);
@@ -188,7 +189,7 @@ mod tests {
         );
         assert!(rules(ecb, "The European Central Bank (ECB) holds rates.").is_empty());
         let found = mismatches(&Pair {
-            id: "t",
+            id: SegmentId(0),
             source: ecb,
             draft: None,
             output: "The European Central Bank (IMF) holds rates.",

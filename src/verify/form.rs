@@ -84,8 +84,7 @@ pub(super) fn counts(source_segments: usize, output_segments: usize) -> Vec<Find
         "{output_segments} output segments for {source_segments} source segments; \
          each paragraph must come back as one"
     );
-    vec![Finding::new(
-        "",
+    vec![Finding::document(
         Check::Form,
         "segment-count",
         Severity::Error,

@@ -22,6 +22,7 @@ mod tests;
 use std::ops::Range;
 
 use crate::config::Lang;
+use crate::segment::SegmentId;
 
 pub use commentary::{commentary, commentary_with_source};
 pub use residue::{Residue, german_residue, is_echo, residue};
@@ -76,8 +77,8 @@ impl Check {
 /// One issue. Spans are byte ranges of the segment's source and output text.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Finding {
-    /// The segment id; empty for document-wide findings ([`verify_counts`]).
-    pub segment: String,
+    /// The segment; `None` for document-wide findings ([`verify_counts`]).
+    pub segment: Option<SegmentId>,
     pub check: Check,
     /// Stable rule id within the check, e.g. `missing-name`.
     pub rule: &'static str,
@@ -90,20 +91,28 @@ pub struct Finding {
 
 impl Finding {
     fn new(
-        segment: &str,
+        segment: SegmentId,
         check: Check,
         rule: &'static str,
         severity: Severity,
         message: String,
     ) -> Finding {
         Finding {
-            segment: segment.to_owned(),
+            segment: Some(segment),
             check,
             rule,
             severity,
             message,
             source_span: None,
             output_span: None,
+        }
+    }
+
+    /// A finding about the whole document rather than one segment.
+    fn document(check: Check, rule: &'static str, severity: Severity, message: String) -> Finding {
+        Finding {
+            segment: None,
+            ..Finding::new(SegmentId::default(), check, rule, severity, message)
         }
     }
 
@@ -121,7 +130,7 @@ impl Finding {
 /// One segment to verify.
 #[derive(Debug, Clone, Copy)]
 pub struct Pair<'a> {
-    pub id: &'a str,
+    pub id: SegmentId,
     /// The German as read (or as repaired: spans refer to whatever is given here).
     pub source: &'a str,
     /// The literal draft, when there is one; only used to make messages more precise.
@@ -136,7 +145,7 @@ impl<'a> Pair<'a> {
     /// A German source and its English output, for the checks' tests.
     pub(crate) fn english(source: &'a str, output: &'a str) -> Self {
         Self {
-            id: "t",
+            id: SegmentId(0),
             source,
             draft: None,
             output,
@@ -174,7 +183,7 @@ pub fn verify(pair: &Pair, opts: &Options) -> Vec<Finding> {
 }
 
 /// German-only warnings (source-side): they run with no translation at all.
-pub fn verify_source(id: &str, source: &str) -> Vec<Finding> {
+pub fn verify_source(id: SegmentId, source: &str) -> Vec<Finding> {
     // Scale words the German may have got wrong: a remark on the source (check `source`,
     // rule `scale-word`), judged against a translation by the quantity check instead.
     let mut findings: Vec<Finding> = quantities::source_warnings(source)
@@ -199,14 +208,14 @@ pub fn worst(findings: &[Finding]) -> Option<Severity> {
     findings.iter().map(|f| f.severity).max()
 }
 
-fn quantity_finding(segment: &str, issue: quantities::QuantityIssue) -> Finding {
+fn quantity_finding(segment: SegmentId, issue: quantities::QuantityIssue) -> Finding {
     let severity = if issue.error {
         Severity::Error
     } else {
         Severity::Warning
     };
     Finding {
-        segment: segment.to_owned(),
+        segment: Some(segment),
         check: Check::Quantity,
         rule: issue.rule,
         severity,

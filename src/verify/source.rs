@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use super::text::{sentences, tokens};
 use super::{Check, Finding, Severity};
 use crate::repair::{self, Rule};
+use crate::segment::SegmentId;
 
-pub(super) fn check(id: &str, source: &str) -> Vec<Finding> {
+pub(super) fn check(id: SegmentId, source: &str) -> Vec<Finding> {
     let mut findings = repair_findings(id, source);
     findings.extend(fragments(id, source));
     findings.extend(omissions(id, source));
@@ -17,12 +18,12 @@ pub(super) fn check(id: &str, source: &str) -> Vec<Finding> {
     findings
 }
 
-fn finding(id: &str, rule: &'static str, severity: Severity, message: String) -> Finding {
+fn finding(id: SegmentId, rule: &'static str, severity: Severity, message: String) -> Finding {
     Finding::new(id, Check::Source, rule, severity, message)
 }
 
 /// Repair flags become warnings; repairs become one info per rule ("repairable offline").
-fn repair_findings(id: &str, source: &str) -> Vec<Finding> {
+fn repair_findings(id: SegmentId, source: &str) -> Vec<Finding> {
     let repaired = repair::repair(source, &[]);
     let mut findings: Vec<Finding> = repaired
         .flags
@@ -80,7 +81,7 @@ const NOT_VERBS: [&str; 12] = [
 /// A sentence that opens with a subordinating word, has no comma (so no main clause can follow
 /// the subordinate one) and ends on a finite verb: "Was einst eine enge Partnerschaft war,
 /// …" is fine, "Was einst eine enge Partnerschaft in offene Rivalität verwandelt hat." is not.
-fn fragments(id: &str, source: &str) -> Vec<Finding> {
+fn fragments(id: SegmentId, source: &str) -> Vec<Finding> {
     sentences(source)
         .into_iter()
         .filter(|span| is_fragment(&source[span.clone()]))
@@ -149,7 +150,7 @@ const PLACEHOLDERS: [&str; 28] = [
 
 /// Marks of omitted text: `[…]`, `[...]`, `(…)`, `(...)`, a placeholder word in square
 /// brackets (`[Firma]`, `[Foto]`), and a sentence cut off with `…` in the middle of a paragraph.
-fn omissions(id: &str, source: &str) -> Vec<Finding> {
+fn omissions(id: SegmentId, source: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     for mark in ["[…]", "[...]", "(…)", "(...)"] {
         for (at, _) in source.match_indices(mark) {
@@ -192,7 +193,7 @@ fn omissions(id: &str, source: &str) -> Vec<Finding> {
 }
 
 /// "KI" and "AI" compounds in one paragraph ("KI-Chips" beside "AI-Chips").
-fn variants(id: &str, source: &str) -> Option<Finding> {
+fn variants(id: SegmentId, source: &str) -> Option<Finding> {
     let compound = |range: &std::ops::Range<usize>| source[range.end..].starts_with('-');
     let all = tokens(source);
     let ki = all.iter().find(|(_, w)| *w == "KI")?;
@@ -216,7 +217,10 @@ mod tests {
     use super::*;
 
     fn rules(de: &str) -> Vec<&'static str> {
-        check("t", de).into_iter().map(|f| f.rule).collect()
+        check(SegmentId(0), de)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
     }
 
     #[test]
@@ -262,7 +266,7 @@ mod tests {
 
     #[test]
     fn ki_beside_ai_is_noted() {
-        let found = check("t", "Die KI-Chips und die AI-Chips sind gleich.");
+        let found = check(SegmentId(0), "Die KI-Chips und die AI-Chips sind gleich.");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, "inconsistent-variants");
         assert_eq!(found[0].severity, Severity::Info);
@@ -271,7 +275,10 @@ mod tests {
 
     #[test]
     fn repair_flags_and_repairs() {
-        let found = check("t", "Er sagte:”Wir kommen.” Dann ging er:”Bis bald.”");
+        let found = check(
+            SegmentId(0),
+            "Er sagte:”Wir kommen.” Dann ging er:”Bis bald.”",
+        );
         let glued: Vec<&Finding> = found.iter().filter(|f| f.rule == "glued-quote").collect();
         assert_eq!(glued.len(), 1, "one per rule: {found:?}");
         assert_eq!(glued[0].severity, Severity::Info);

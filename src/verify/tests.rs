@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::*;
 use crate::glossary::{Glossary, Term};
+use crate::segment::SegmentId;
 
 /// At most one false positive per this many clean pairs.
 const CLEAN_PAIRS_PER_FALSE_POSITIVE: usize = 30;
@@ -56,7 +57,7 @@ impl Labelled {
             _ => Lang::En,
         };
         let pair = Pair {
-            id: &self.id,
+            id: SegmentId(0),
             source: &self.de,
             draft: None,
             output: &self.en,
@@ -69,7 +70,7 @@ impl Labelled {
         let mut found: BTreeMap<String, Severity> = BTreeMap::new();
         let all = verify(&pair, &opts)
             .into_iter()
-            .chain(verify_source(&self.id, &self.de));
+            .chain(verify_source(SegmentId(0), &self.de));
         for f in all {
             let key = format!("{}/{}", f.check.id(), f.rule);
             let worst = found.entry(key).or_insert(f.severity);
@@ -285,7 +286,7 @@ fn source_paragraph_with_typical_defects() {
     let de = "Der Chipkonzern ist nun 4 Billionen Dollar wert. Der Chef erklärte:”Wir wachsen \
               weiter.” Was einst ein kleiner Hersteller von Grafikkarten war und sich zum \
               wertvollsten Konzern der Welt entwickelt hat. Rechenzentren im Wandel";
-    let found = verify_source("p1", de);
+    let found = verify_source(SegmentId(1), de);
     let rules: BTreeSet<&str> = found.iter().map(|f| f.rule).collect();
     for rule in ["fused-heading", "glued-quote", "fragment"] {
         assert!(rules.contains(rule), "{rule} missing: {found:?}");
@@ -296,7 +297,7 @@ fn source_paragraph_with_typical_defects() {
         .expect("checked above");
     let span = fragment.source_span.clone().expect("fragments are located");
     assert!(de[span].starts_with("Was einst"));
-    assert!(found.iter().all(|f| f.segment == "p1"));
+    assert!(found.iter().all(|f| f.segment == Some(SegmentId(1))));
     assert!(
         found.iter().any(|f| f.rule == "scale-word"),
         "\"Billionen\" deserves a scale-word warning: {found:?}"
@@ -307,7 +308,7 @@ fn source_paragraph_with_typical_defects() {
 fn clean_german_gives_no_source_warnings() {
     let clean = std::fs::read_to_string(data_dir().join("clean-de.txt")).expect("test data");
     for (i, paragraph) in clean.split("\n\n").enumerate() {
-        let loud: Vec<Finding> = verify_source(&i.to_string(), paragraph)
+        let loud: Vec<Finding> = verify_source(SegmentId(i), paragraph)
             .into_iter()
             .filter(|f| f.check == Check::Source && f.severity >= Severity::Warning)
             .collect();
@@ -325,7 +326,7 @@ fn severity_order_ids_and_worst() {
     );
     assert_eq!(worst(&[]), None);
     let pair = Pair {
-        id: "s1",
+        id: SegmentId(1),
         source: "Die Gewerkschaft ruft zu einem Warnstreik bei der Bahn auf.",
         draft: None,
         output: "The union is calling a warning strike at the railway,",
@@ -339,7 +340,7 @@ fn severity_order_ids_and_worst() {
 #[test]
 fn findings_serialise_with_kebab_case_ids() {
     let pair = Pair {
-        id: "s2",
+        id: SegmentId(2),
         source: "CoreWeave wächst.",
         draft: Some("CoreWeave is growing."),
         output: "The company is growing.",
@@ -359,7 +360,7 @@ fn findings_serialise_with_kebab_case_ids() {
 fn german_output_skips_language_and_glossary() {
     let glossary = Glossary::from_terms(vec![Term::new("Kopilot", "Copilot")]);
     let pair = Pair {
-        id: "s3",
+        id: SegmentId(3),
         source: "Der Kopilot von Microsoft hilft,beim Schreiben.",
         draft: None,
         output: "Der Kopilot von Microsoft hilft beim Schreiben.",
@@ -399,7 +400,7 @@ mod never_panics {
             let protected = std::slice::from_ref(&tail);
             let glossary = Glossary::from_terms(vec![Term::new("KI", "AI")]);
             for target in [Lang::En, Lang::De] {
-                let pair = Pair { id: "p", source: &source, draft: Some(&output), output: &output, target };
+                let pair = Pair { id: SegmentId(0), source: &source, draft: Some(&output), output: &output, target };
                 let opts = Options { glossary: Some(&glossary), protected };
                 for f in verify(&pair, &opts) {
                     if let Some(span) = f.output_span {
@@ -410,7 +411,7 @@ mod never_panics {
                     }
                 }
             }
-            for f in verify_source("p", &source) {
+            for f in verify_source(SegmentId(0), &source) {
                 if let Some(span) = f.source_span {
                     prop_assert!(source.get(span).is_some());
                 }

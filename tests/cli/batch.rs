@@ -286,3 +286,140 @@ async fn ctrl_c_keeps_finished_files_and_leaves_no_partial_ones() {
         assert_complete(&env, &format!("out/{file}"), 2);
     }
 }
+
+/// `fix FILE -o OUT/` and `fix FOLDER -o OUT` with the folder holding only that file: one
+/// implementation, so the same output, record and JSON report (but for the paths).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_file_and_a_folder_of_one_file_agree() {
+    let fake = FakeOpenai::start(Behaviour::default()).await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "");
+    // Offline repairs, a heading and a list, and a finding (the number goes missing).
+    let text = format!(
+        "# Bericht:”Zahlen”\n\n{}\n\n- Erstens ,ein Punkt.\n- Der Wert lag bei 4 Billionen Dollar.\n",
+        article(7, 3)
+    );
+    env.write("in/doc.de.md", &text);
+    std::fs::create_dir_all(env.path("one")).expect("folder");
+    let run = |args: &[&str]| {
+        let out = env.cmd().args(args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let mut report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+        let file = report["files"][0].take();
+        (report, file)
+    };
+    for offline in [false, true] {
+        let mut common = vec!["--json", "--no-cache", "--fail-on", "never"];
+        if offline {
+            common.push("--offline");
+        }
+        let (one_run, one) = run(&[&["fix", "in/doc.de.md", "-o", "one/"], &common[..]].concat());
+        let (tree_run, tree) = run(&[&["fix", "in", "-o", "tree"], &common[..]].concat());
+        let name = if offline {
+            "doc.fixed.de.md"
+        } else {
+            "doc.en.md"
+        };
+        assert_eq!(
+            env.read(&format!("one/{name}")),
+            env.read(&format!("tree/{name}")),
+            "offline: {offline}"
+        );
+        if !offline {
+            let record = |dir: &str| env.read(&format!("{dir}/.klartext/{name}.json"));
+            assert_eq!(record("one"), record("tree"));
+            assert!(
+                one["segments"].as_array().is_some_and(|s| s.len() == 6),
+                "{one}"
+            );
+        }
+        // The comparison below covers findings and repairs: there are some.
+        assert!(
+            one["errors"].as_u64().is_some_and(|n| n > 0) || offline,
+            "{one}"
+        );
+        assert!(one["warnings"].as_u64().is_some_and(|n| n > 0), "{one}");
+        assert!(
+            one["repaired"].as_array().is_some_and(|r| !r.is_empty()),
+            "{one}"
+        );
+        assert_eq!(one["input"], "in/doc.de.md");
+        assert_eq!(tree["input"], "in/doc.de.md");
+        assert_eq!(one["output"], format!("one/{name}"));
+        assert_eq!(tree["output"], format!("tree/{name}"));
+        let without_paths = |mut file: serde_json::Value| {
+            file["output"].take();
+            file
+        };
+        assert_eq!(
+            without_paths(one),
+            without_paths(tree),
+            "offline: {offline}"
+        );
+        assert_eq!(one_run, tree_run, "offline: {offline}");
+    }
+}
+
+/// Ctrl-C on a single file does what it does in a folder: stop sending, write nothing
+/// half-done, say so, exit 130; the paragraphs that came back are cached for the rerun.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_on_one_file_keeps_what_finished_and_writes_nothing_half_done() {
+    let fake = FakeOpenai::start(Behaviour {
+        latency: Duration::from_millis(200),
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    // One paragraph per request, one request at a time: a long document takes a while.
+    configure(&env, &fake.url, "concurrency = 1\nbatch_tokens = 50\n");
+    env.write("long.de.txt", article(9, 30));
+    let child = env
+        .std_cmd()
+        .args(["fix", "long.de.txt", "--fail-on", "never", "--view", "none"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let started = Instant::now();
+    while fake.counts.ok.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "nothing was sent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted") && stderr.contains("run the same command again"),
+        "{stderr}"
+    );
+    assert!(
+        !env.path("long.en.txt").exists(),
+        "nothing half-done is written"
+    );
+    let sent = fake.counts.ok.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(sent < 30, "it stopped early: {sent} of 30 sent");
+
+    let fresh = FakeOpenai::start(Behaviour::default()).await;
+    configure(&env, &fresh.url, "concurrency = 1\nbatch_tokens = 50\n");
+    let again = env
+        .cmd()
+        .args(["fix", "long.de.txt", "--fail-on", "never", "--view", "none"])
+        .output()
+        .expect("runs");
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    let resent = fresh.counts.ok.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        resent <= 30 - sent,
+        "finished paragraphs came from the cache: {resent} resent"
+    );
+    assert_complete(&env, "long.en.txt", 30);
+}

@@ -38,9 +38,7 @@ pub fn run(check: bool, json: bool, ctx: &Context) -> anyhow::Result<Status> {
             .hint("add [backends.NAME] and [passes] to the config (README, \"Configuration\")");
         return Ok(Status::Success);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = crate::cli::runtime()?;
     let mut rows = Vec::new();
     for backend in settings.backends.values() {
         let mut row = describe(backend, settings);

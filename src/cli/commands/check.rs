@@ -11,8 +11,8 @@ use crate::cli::{Context, Status};
 use crate::config::Lang;
 use crate::files;
 use crate::glossary::Glossary;
-use crate::render::{Note, NoteLevel, sanitize};
-use crate::segment::{self, Format};
+use crate::render::sanitize;
+use crate::segment::{self, Format, SegmentId};
 use crate::verify::{self, Finding, Options, Pair, Severity};
 
 #[derive(Serialize)]
@@ -44,7 +44,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
     match &args.translation {
         None => {
             for (i, (text, _)) in german.iter().enumerate() {
-                findings.extend(verify::verify_source(&format!("s{i}"), text));
+                findings.extend(verify::verify_source(SegmentId(i), text));
             }
         }
         Some(path) => {
@@ -53,10 +53,9 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
             findings.extend(verify::verify_counts(german.len(), output.len()));
             let target = if args.german { Lang::De } else { Lang::En };
             for (i, ((de, protected), (out, _))) in german.iter().zip(&output).enumerate() {
-                let id = format!("s{i}");
                 findings.extend(verify::verify(
                     &Pair {
-                        id: &id,
+                        id: SegmentId(i),
                         source: de,
                         draft: None,
                         output: out,
@@ -111,51 +110,22 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
 
 /// `¶ 3 ✗ quantity/wrong-scale: …`
 pub fn describe(finding: &Finding) -> String {
-    let paragraph = finding
-        .segment
-        .trim_start_matches('s')
-        .parse::<usize>()
-        .map_or_else(|_| finding.segment.clone(), |n| (n + 1).to_string());
+    let place = match finding.segment {
+        Some(id) => format!("¶ {}", id.paragraph()),
+        None => "document".to_owned(),
+    };
     let marker = match finding.severity {
         Severity::Error => "✗",
         Severity::Warning => "⚠",
         Severity::Info => "ℹ",
     };
     sanitize(&format!(
-        "¶ {paragraph} {marker} {}/{}: {}",
+        "{place} {marker} {}/{}: {}",
         finding.check.id(),
         finding.rule,
         finding.message
     ))
     .into_owned()
-}
-
-/// Findings as the diff's notes, by paragraph index (segment ids are `s0`, `s1`, …).
-pub fn notes(findings: &[Finding], paragraphs: usize) -> Vec<Vec<Note>> {
-    let mut notes = vec![Vec::new(); paragraphs];
-    for finding in findings {
-        let index = finding
-            .segment
-            .trim_start_matches('s')
-            .parse::<usize>()
-            .ok();
-        if let Some(slot) = index.and_then(|i| notes.get_mut(i)) {
-            slot.push(Note {
-                level: match finding.severity {
-                    Severity::Error => NoteLevel::Error,
-                    Severity::Warning => NoteLevel::Warning,
-                    Severity::Info => NoteLevel::Info,
-                },
-                text: format!(
-                    "{}/{}: {}",
-                    finding.check.id(),
-                    finding.rule,
-                    finding.message
-                ),
-            });
-        }
-    }
-    notes
 }
 
 /// Whether findings reach the `--fail-on` level.

@@ -1,0 +1,402 @@
+//! What the user sees of a run while it goes: for files named one by one, each document's
+//! diff (the German against its repairs offline, the draft against the final English
+//! otherwise), its notes and `--report`; for folders, a progress bar, with per-file notes left
+//! to the summary. Errors always show, above the bar.
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::deliver::{Delivered, Destination};
+use super::inputs::Mode;
+use super::report::Detail;
+use crate::cli::args::FixArgs;
+use crate::cli::printer::{Hinted, Printer};
+use crate::cli::{Context, number, pager, plural};
+use crate::config::Lang;
+use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
+use crate::pipeline::{Input, Outcome, PassPlan, Progress, SegmentResult, Translated, Work};
+use crate::render::{self, Note, report as diff_report};
+
+/// The run's output on the terminal.
+pub struct Display {
+    mode: Mode,
+    printer: Printer,
+    bar: ProgressBar,
+    /// Diffs are shown (files named one by one, neither `--json` nor `-q`).
+    diffs: bool,
+    /// Several files named: each gets a header, none is paged.
+    several: bool,
+    json: bool,
+    online: bool,
+    to: Lang,
+    display: crate::cli::args::DisplayArgs,
+}
+
+impl Display {
+    pub fn new(args: &FixArgs, ctx: &Context, mode: Mode, count: usize, online: bool) -> Self {
+        let printer = ctx.printer.clone();
+        let bar = match mode {
+            Mode::Tree if !printer.is_quiet() && ctx.terminal.stderr_is_tty => progress_bar(count),
+            _ => ProgressBar::hidden(),
+        };
+        Self {
+            mode,
+            bar,
+            diffs: mode == Mode::Files && !args.json && !printer.is_quiet(),
+            several: args.paths.len() > 1,
+            json: args.json,
+            online,
+            to: ctx.settings.to.value,
+            display: args.display.clone(),
+            printer,
+        }
+    }
+
+    /// The printer for per-document notes ("wrote …"): silent for folders, whose summary
+    /// counts them instead.
+    pub fn printer(&self) -> Printer {
+        match self.mode {
+            Mode::Files => self.printer.clone(),
+            Mode::Tree => self.printer.quietly(),
+        }
+    }
+
+    /// How much of each document the report keeps: everything when it is printed (`--json`)
+    /// or there are few documents; counts alone for a folder's report file, so memory stays
+    /// flat in the number of files.
+    pub fn detail(&self) -> Detail {
+        if self.json || self.mode == Mode::Files {
+            Detail::Full
+        } else {
+            Detail::Counts
+        }
+    }
+
+    pub fn progress(&self, progress: &Progress) {
+        let usage = progress.usage;
+        let mut line = format!("{} ¶", number(progress.paragraphs));
+        if self.online {
+            line += &format!(
+                " · {} req · {} retries · {} tok",
+                number(usage.requests),
+                number(usage.retries),
+                number(usage.input_tokens + usage.output_tokens)
+            );
+            if usage.billed_characters > 0 {
+                line += &format!(" · {} chars", number(usage.billed_characters));
+            }
+        }
+        self.bar.set_message(line);
+    }
+
+    /// Whether documents were shown as diffs (where verify's marks are).
+    pub fn diffs_shown(&self) -> bool {
+        self.diffs
+    }
+
+    pub fn finished_one(&self) {
+        self.bar.inc(1);
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    pub fn error(&self, err: &anyhow::Error) {
+        self.bar.suspend(|| self.printer.error(err));
+    }
+
+    pub fn note(&self, message: &str) {
+        self.printer().note(message);
+    }
+
+    /// `══ name ══` before each of several files shown one after another.
+    pub fn header(&self, input: &Input) {
+        if self.diffs && self.several {
+            let mut out = crate::cli::stdout();
+            // Headers only decorate the diffs; a reader who has gone is noticed by the diff.
+            let _ = std::io::Write::write_fmt(
+                &mut out,
+                format_args!("\n══ {} ══\n", render::sanitize(&input.name())),
+            );
+            let _ = crate::cli::finish(out);
+        }
+    }
+
+    /// With `-v`: what came from the cache and what was sent, and the model's notes per
+    /// paragraph; after a fallback, always which backend did what (it changes cost and
+    /// quality).
+    pub fn details(&self, name: &str, translated: &Translated) {
+        let printer = self.printer();
+        for (side, pick) in [
+            (
+                "draft",
+                (|s| s.draft_backend.as_deref()) as fn(&SegmentResult) -> Option<&str>,
+            ),
+            ("final", |s| s.final_backend.as_deref()),
+        ] {
+            let mut counts: Vec<(&str, usize)> = Vec::new();
+            for backend in translated.segments.iter().filter_map(pick) {
+                match counts.iter_mut().find(|(b, _)| *b == backend) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((backend, 1)),
+                }
+            }
+            if counts.len() > 1 {
+                let list: Vec<String> = counts.iter().map(|(b, n)| format!("{n} by {b}")).collect();
+                printer.note(&format!("{name}: {side} paragraphs: {}", list.join(", ")));
+            }
+        }
+        let total = translated.segments.len();
+        let cached = translated
+            .segments
+            .iter()
+            .filter(|s| s.final_cached)
+            .count();
+        printer.detail(&format!(
+            "{name}: {cached} of {total} paragraphs from the cache, {} sent",
+            total - cached
+        ));
+        for seg in &translated.segments {
+            if !seg.notes.is_empty() {
+                printer.detail(&format!(
+                    "{name} ¶ {}: {}",
+                    seg.id.paragraph(),
+                    seg.notes.join("; ")
+                ));
+            }
+        }
+    }
+
+    /// Report the segments that failed, one line per run of paragraphs that failed the same
+    /// way; the error that says nothing was written.
+    pub fn failures(&self, name: &str, failed: &[&SegmentResult]) -> anyhow::Error {
+        fn why(s: &SegmentResult) -> &str {
+            s.error.as_ref().map_or("no result", |e| e.message.as_str())
+        }
+        let mut at = 0;
+        while at < failed.len() {
+            let first = failed[at];
+            let mut last = first;
+            while at + 1 < failed.len()
+                && why(failed[at + 1]) == why(first)
+                && failed[at + 1].id.index() == last.id.index() + 1
+            {
+                at += 1;
+                last = failed[at];
+            }
+            let which = if first.id == last.id {
+                format!("¶ {} ({})", first.id.paragraph(), first.id)
+            } else {
+                format!(
+                    "¶ {}–{} ({}–{})",
+                    first.id.paragraph(),
+                    last.id.paragraph(),
+                    first.id,
+                    last.id
+                )
+            };
+            self.error(&anyhow::anyhow!("{name} {which}: {}", why(first)));
+            at += 1;
+        }
+        let err = anyhow::Error::new(Hinted::new(
+            format!(
+                "{name}: {} {} failed; nothing was written",
+                failed.len(),
+                plural(failed.len(), "paragraph", "paragraphs")
+            ),
+            "finished paragraphs are cached: run the same command again to retry only the rest",
+        ));
+        self.error(&err);
+        err
+    }
+
+    /// After a document was written: its diff, `--report`, and (offline) what was repaired.
+    pub fn show(
+        &self,
+        ctx: &Context,
+        input: &Input,
+        outcome: &Outcome,
+        delivered: &Delivered,
+    ) -> anyhow::Result<()> {
+        if self.mode == Mode::Tree {
+            return Ok(());
+        }
+        let view = View::of(outcome, self.to);
+        // Stdout carries the text itself when it is the destination; the diff would corrupt it.
+        if self.diffs && delivered.destination != Destination::Stdout {
+            self.show_diff(ctx, &view, outcome)?;
+        }
+        if let Some(path) = &self.display.report {
+            let source = view.source.as_ref().map(|s| ("German", s.as_slice()));
+            let input_report = diff_report::ReportInput {
+                source,
+                notes: &view.notes,
+                langs: view.langs,
+                ..diff_report::ReportInput::new(
+                    &view.diff,
+                    (&view.titles.0, &view.titles.1),
+                    super::super::GENERATOR,
+                )
+            };
+            super::super::write_report(path, &input_report)?;
+            self.printer.note(&format!("wrote {}", path.display()));
+        }
+        if let Work::Repaired { .. } = outcome.work {
+            self.summarize_repairs(&input.name(), outcome);
+        }
+        Ok(())
+    }
+
+    fn show_diff(&self, ctx: &Context, view: &View, outcome: &Outcome) -> anyhow::Result<()> {
+        let titles = (view.titles.0.as_str(), view.titles.1.as_str());
+        let Some(mut opts) = super::super::render_options(ctx, &self.display, titles) else {
+            return Ok(());
+        };
+        opts.notes = view.notes.clone();
+        if let Some(source) = &view.source
+            && opts.width >= render::THREE_PANE_WIDTH
+        {
+            opts.source = Some(("German".to_owned(), source.clone()));
+        }
+        // One file's diff may be paged; several print one after another.
+        let paging = if self.several {
+            pager::Paging::Never
+        } else {
+            self.display.paging
+        };
+        let mut out = pager::Output::open(paging, &ctx.env, &ctx.terminal);
+        render::render_diff(&view.diff, &opts, &mut out).context("writing the diff")?;
+        if let Work::Repaired { .. } = outcome.work {
+            render::render_repairs(
+                &outcome.repaired.segments,
+                &outcome.decoded.text,
+                &opts,
+                &mut out,
+            )
+            .context("writing the repairs")?;
+        }
+        Ok(out.finish()?)
+    }
+
+    fn summarize_repairs(&self, name: &str, outcome: &Outcome) {
+        let doc = &outcome.repaired;
+        let touched = doc
+            .segments
+            .iter()
+            .filter(|s| !s.repairs.is_empty())
+            .count();
+        let mut line = format!(
+            "{name}: {} {} in {touched} of {} paragraphs",
+            doc.repair_count(),
+            plural(doc.repair_count(), "repair", "repairs"),
+            doc.segments.len(),
+        );
+        if doc.flag_count() > 0 {
+            line += &format!(
+                ", {} {} to check",
+                doc.flag_count(),
+                plural(doc.flag_count(), "flag", "flags")
+            );
+        }
+        self.printer.note(&line);
+    }
+}
+
+/// What the diff view and a report show of a document.
+struct View {
+    titles: (String, String),
+    diff: DocumentDiff,
+    notes: Vec<Vec<Note>>,
+    /// The German, for a third column (English output only).
+    source: Option<Vec<String>>,
+    langs: diff_report::Langs<'static>,
+}
+
+impl View {
+    fn of(outcome: &Outcome, to: Lang) -> View {
+        let segments = outcome.repaired.segments.len();
+        let notes = render::notes_by_segment(outcome.findings(), segments);
+        match outcome.translated() {
+            None => {
+                let (old, new) = outcome.repaired.sides(&outcome.decoded.text);
+                View {
+                    titles: ("source".to_owned(), "repaired".to_owned()),
+                    diff: diff_by_index(&old, &new, &DiffOptions::default()),
+                    notes,
+                    source: None,
+                    langs: diff_report::Langs {
+                        old: Some("de"),
+                        new: Some("de"),
+                        source: None,
+                    },
+                }
+            }
+            Some(translated) => {
+                let sides = translated.sides(to);
+                // Without a draft the repaired German stands in, so the view has two sides.
+                let old: Vec<&str> = sides
+                    .old
+                    .iter()
+                    .zip(&translated.segments)
+                    .map(|(old, s)| old.unwrap_or(&s.repaired))
+                    .collect();
+                View {
+                    diff: diff_by_index(&old, &sides.new, &DiffOptions::default()),
+                    titles: sides.titles,
+                    notes,
+                    source: (to == Lang::En).then(|| {
+                        translated
+                            .segments
+                            .iter()
+                            .map(|s| s.source.clone())
+                            .collect()
+                    }),
+                    langs: diff_report::Langs {
+                        old: Some("en"),
+                        new: Some(to.code()),
+                        source: Some("de"),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// `name: draft · deepl: 3 of 5 paragraphs to send in 1 request, about 1,234 characters`.
+pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
+    for plan in plans {
+        // How much the prompt, framing and context add on top of the paragraphs themselves.
+        let ratio = match plan.unit {
+            "tokens" if plan.source_input > 0 => format!(
+                ", {:.1} per paragraph token",
+                plan.estimated_input as f64 / plan.source_input as f64
+            ),
+            _ => String::new(),
+        };
+        printer.note(&format!(
+            "{name}: {} · {}: {} of {} paragraphs to send in {} {}, about {} {}{ratio} \
+             ({} cached)",
+            plan.pass,
+            plan.backend,
+            plan.segments - plan.cached,
+            plan.segments,
+            plan.requests,
+            plural(plan.requests, "request", "requests"),
+            number(plan.estimated_input),
+            plan.unit,
+            plan.cached,
+        ));
+    }
+}
+
+fn progress_bar(total: usize) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:20}] {pos}/{len} files · {wide_msg} ETA {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}

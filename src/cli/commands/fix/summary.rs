@@ -1,0 +1,241 @@
+//! The end of a run of `fix`: the JSON reports, the closing lines (files, usage, what stopped,
+//! what is left, what verify found) and the exit status. Files named one by one and folders
+//! end the same way; a folder adds its file tally and `OUT/klartext-report.json`.
+
+use std::collections::BTreeMap;
+
+use super::inputs::Mode;
+use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunReport, SCHEMA, Totals, TreeReport};
+use super::{Session, show};
+use crate::backend::Usage;
+use crate::cli::{Status, number, plural};
+use crate::files;
+use crate::pipeline::{Ended, Engine};
+
+pub fn finish(session: &Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
+    let Session {
+        args,
+        ctx,
+        mode,
+        reports,
+        ..
+    } = session;
+    let p = &ctx.printer;
+    let usage: BTreeMap<String, Usage> = engine.map(Engine::usage).unwrap_or_default();
+    let totals = Totals::of(reports, &usage, ended.elapsed);
+    if args.json {
+        super::super::print_json(&RunReport {
+            schema: SCHEMA,
+            offline: engine.is_none(),
+            dry_run: args.dry_run,
+            files: reports,
+            usage: &usage,
+        })?;
+    }
+    let report_file = match (mode, &args.output) {
+        (Mode::Tree, Some(out)) => {
+            let path = out.join(files::REPORT_NAME);
+            let report = TreeReport {
+                schema: RUN_SCHEMA,
+                offline: engine.is_none(),
+                interrupted: ended.interrupted,
+                totals: &totals,
+                usage: &usage,
+                files: reports,
+            };
+            files::write_atomic_with(&path, |w| {
+                serde_json::to_writer_pretty(w, &report).map_err(std::io::Error::other)
+            })?;
+            Some(path)
+        }
+        _ => None,
+    };
+    if args.dry_run && *mode == Mode::Tree && engine.is_some() {
+        let name = format!("{} files", number(reports.len() as u64));
+        show::print_plan(&name, &session.plans, p);
+    }
+
+    let unfinished: Vec<&FileReport> = reports
+        .iter()
+        .filter(|r| matches!(r.status, FileStatus::Failed | FileStatus::NotStarted))
+        .collect();
+    if *mode == Mode::Tree {
+        p.note(&format!(
+            "{} files: {} ok, {} flagged, {} failed{}{} in {:.1} s",
+            number(reports.len() as u64),
+            totals.ok,
+            totals.flagged,
+            unfinished.len(),
+            if totals.empty > 0 {
+                format!(", {} empty", totals.empty)
+            } else {
+                String::new()
+            },
+            if engine.is_some() {
+                format!(
+                    " · {} requests, {} retries",
+                    number(totals.requests),
+                    number(totals.retries)
+                )
+            } else {
+                String::new()
+            },
+            totals.seconds
+        ));
+    }
+    if let Some(line) = usage_line(&usage) {
+        p.note(&line);
+    }
+    if let Some(engine) = engine {
+        for warning in engine.warnings() {
+            p.warn(&warning);
+        }
+        // A backend that stopped is an error when work was left undone, otherwise a warning:
+        // its paragraphs went to the next backend of the pass.
+        for stopped in engine.stopped() {
+            if unfinished.is_empty() {
+                p.warn(&format!(
+                    "{stopped}; its paragraphs went to the next backend of the pass"
+                ));
+            } else {
+                p.error(&anyhow::Error::new(stopped));
+            }
+        }
+        if args.dry_run {
+            p.note("dry run: nothing was sent");
+        }
+    }
+    if !unfinished.is_empty() {
+        match mode {
+            Mode::Files => p.note(&format!(
+                "{} of {} inputs failed",
+                unfinished.len(),
+                reports.len()
+            )),
+            Mode::Tree => {
+                let shown = unfinished.len().min(20);
+                let names: Vec<&str> = unfinished[..shown]
+                    .iter()
+                    .map(|r| r.input.as_str())
+                    .collect();
+                p.note(&format!(
+                    "not finished: {}{}",
+                    names.join(", "),
+                    if unfinished.len() > shown {
+                        format!(" and {} more", unfinished.len() - shown)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+    }
+    if ended.interrupted {
+        p.note("interrupted: every finished file was written");
+    }
+    // Files named one by one had this hint with their error already.
+    let not_started = reports.iter().any(|r| r.status == FileStatus::NotStarted);
+    let unfinished_tree = *mode == Mode::Tree && !unfinished.is_empty();
+    if engine.is_some() && (ended.interrupted || not_started || unfinished_tree) {
+        p.hint("run the same command again to finish the rest; finished paragraphs are cached");
+    }
+    if engine.is_none() && reports.iter().any(|r| r.status == FileStatus::Ok) {
+        p.hint(
+            "offline run: only the German was repaired. For English, set OPENAI_API_KEY or \
+             ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a backend \
+             (README, \"Configuration\")",
+        );
+    }
+    if totals.errors + totals.warnings > 0 {
+        let whereabouts = if report_file.is_some() {
+            " (per file in the report)"
+        } else if session.display.diffs_shown() {
+            " (marked ✗ and ⚠ in the diff)"
+        } else {
+            ""
+        };
+        p.note(&format!(
+            "verify: {} {} and {} {} to check{whereabouts}",
+            totals.errors,
+            plural(totals.errors, "error", "errors"),
+            totals.warnings,
+            plural(totals.warnings, "warning", "warnings"),
+        ));
+    }
+    if let Some(path) = report_file {
+        p.note(&format!("report: {}", path.display()));
+    }
+    Ok(if ended.interrupted {
+        Status::Interrupted
+    } else if !unfinished.is_empty() {
+        Status::Failure
+    } else if reports.iter().any(|r| r.reaches(args.fail_on)) {
+        Status::Differences
+    } else {
+        Status::Success
+    })
+}
+
+/// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
+pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
+    let parts: Vec<String> = usage
+        .iter()
+        .filter(|(_, u)| u.requests > 0)
+        .map(|(name, u)| {
+            let amount = if u.billed_characters > 0 {
+                format!("{} characters billed", number(u.billed_characters))
+            } else {
+                format!(
+                    "{} tokens in, {} out",
+                    number(u.input_tokens),
+                    number(u.output_tokens)
+                )
+            };
+            let retries = match u.retries {
+                0 => String::new(),
+                n => format!(" ({n} {})", plural(n as usize, "retry", "retries")),
+            };
+            format!(
+                "{name}: {amount}, {} {}{retries}",
+                u.requests,
+                plural(u.requests as usize, "request", "requests")
+            )
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("usage: {}", parts.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_reads_well() {
+        let mut usage = BTreeMap::new();
+        usage.insert(
+            "deepl".to_owned(),
+            Usage {
+                requests: 2,
+                billed_characters: 12_345,
+                ..Usage::default()
+            },
+        );
+        usage.insert(
+            "openai".to_owned(),
+            Usage {
+                requests: 3,
+                retries: 1,
+                input_tokens: 5123,
+                output_tokens: 1234,
+                ..Usage::default()
+            },
+        );
+        assert_eq!(
+            usage_line(&usage).as_deref(),
+            Some(
+                "usage: deepl: 12,345 characters billed, 2 requests; openai: 5,123 tokens in, \
+                 1,234 out, 3 requests (1 retry)"
+            )
+        );
+    }
+}

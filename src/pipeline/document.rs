@@ -1,0 +1,271 @@
+//! The one per-document path, the same for a single file and for every file of a folder:
+//! read → segment and repair → (offline) verify the German, or (`--dry-run`) plan the
+//! requests, or (API passes) draft, restore and verify → the result text and what `review`
+//! needs later. Nothing here writes or prints: the caller decides where a result goes.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::engine::Engine;
+use super::plan::PassPlan;
+use super::translated::{SegmentResult, Translated};
+use crate::config::Lang;
+use crate::files::{self, Decoded, FileError};
+use crate::repair::{RepairedDocument, repair_document};
+use crate::review::record::{FindingNote, Paragraph, Record};
+use crate::segment::Format;
+use crate::verify::{self, Finding, Severity};
+
+/// One input of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub origin: Origin,
+    /// Below the folder it was found in (mirrored under an output folder); the file name for
+    /// a file given by itself.
+    pub relative: PathBuf,
+}
+
+/// Where an input's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    pub fn file(path: PathBuf, relative: PathBuf) -> Self {
+        Self {
+            origin: Origin::File(path),
+            relative,
+        }
+    }
+
+    pub fn stdin() -> Self {
+        Self {
+            origin: Origin::Stdin,
+            relative: PathBuf::from("stdin"),
+        }
+    }
+
+    /// The path, for a file.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.origin {
+            Origin::File(path) => Some(path),
+            Origin::Stdin => None,
+        }
+    }
+
+    /// As messages and reports name it.
+    pub fn name(&self) -> String {
+        match &self.origin {
+            Origin::File(path) => path.display().to_string(),
+            Origin::Stdin => "stdin".to_owned(),
+        }
+    }
+
+    /// Markdown or plain text, by the file name (stdin is plain text).
+    pub fn format(&self) -> Format {
+        self.path().map_or(Format::Plain, Format::from_path)
+    }
+}
+
+/// How a document is processed; the same for every document of a run.
+#[derive(Clone)]
+pub struct Processing {
+    /// The API passes; `None` repairs the German only.
+    pub engine: Option<Arc<Engine>>,
+    /// Plan the requests instead of sending them.
+    pub dry_run: bool,
+    /// The output language of the API passes.
+    pub to: Lang,
+}
+
+/// What one document became.
+#[derive(Debug)]
+pub struct Outcome {
+    pub decoded: Decoded,
+    pub format: Format,
+    pub repaired: RepairedDocument,
+    pub work: Work,
+}
+
+/// What was done beyond the repairs.
+#[derive(Debug)]
+pub enum Work {
+    /// Only whitespace: nothing to do.
+    Empty,
+    /// Offline: verify's warnings about the German (without the "repairable offline" notes:
+    /// those repairs were just made).
+    Repaired { findings: Vec<Finding> },
+    /// `--dry-run`: what would be sent.
+    Planned { plans: Vec<PassPlan> },
+    /// Through the API passes. `record` (what `review` needs) when every segment finished.
+    Translated {
+        translated: Translated,
+        record: Option<Box<Record>>,
+    },
+}
+
+impl Outcome {
+    /// The finished text: the repaired German offline, the translation when every segment
+    /// finished; `None` when there is nothing to write.
+    pub fn text(&self) -> Option<String> {
+        match &self.work {
+            Work::Empty | Work::Planned { .. } => None,
+            Work::Repaired { .. } => Some(self.repaired.text.clone()),
+            Work::Translated { translated, .. } => {
+                translated.document(&self.repaired, &self.decoded.text)
+            }
+        }
+    }
+
+    /// Every finding, in segment order.
+    pub fn findings(&self) -> Vec<&Finding> {
+        match &self.work {
+            Work::Repaired { findings } => findings.iter().collect(),
+            Work::Translated { translated, .. } => translated.findings().collect(),
+            Work::Empty | Work::Planned { .. } => Vec::new(),
+        }
+    }
+
+    /// The segments without a result.
+    pub fn failed(&self) -> Vec<&SegmentResult> {
+        match &self.work {
+            Work::Translated { translated, .. } => translated.failed().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn translated(&self) -> Option<&Translated> {
+        match &self.work {
+            Work::Translated { translated, .. } => Some(translated),
+            _ => None,
+        }
+    }
+}
+
+/// Why a document could not be processed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// Ctrl-C or a stopped run came before it.
+    #[error("{0}: not started ({1})")]
+    NotStarted(String, &'static str),
+    #[error("{0}: {1}")]
+    Crashed(String, String),
+}
+
+impl DocumentError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::File(e) => e.hint(),
+            Self::NotStarted(..) | Self::Crashed(..) => None,
+        }
+    }
+}
+
+/// Process one document.
+pub async fn process_document(input: &Input, how: &Processing) -> Result<Outcome, DocumentError> {
+    // File work runs on the blocking pool, so the requests of other documents keep flowing.
+    let read = input.clone();
+    let (decoded, repaired) = tokio::task::spawn_blocking(move || {
+        let decoded = read_input(&read)?;
+        let repaired = repair_document(&decoded.text, read.format());
+        Ok::<_, FileError>((decoded, repaired))
+    })
+    .await
+    .map_err(|join| DocumentError::Crashed(input.name(), join.to_string()))??;
+    let format = input.format();
+    let work = if decoded.text.trim().is_empty() {
+        Work::Empty
+    } else {
+        match &how.engine {
+            None => Work::Repaired {
+                findings: german_findings(&repaired, &decoded.text),
+            },
+            Some(engine) if how.dry_run => Work::Planned {
+                plans: engine.plan(&repaired),
+            },
+            Some(engine) => {
+                let translated = engine.translate(&repaired, &decoded.text).await;
+                let record = (translated.failed().next().is_none())
+                    .then(|| Box::new(record(input, &repaired, &decoded, &translated, how.to)));
+                Work::Translated { translated, record }
+            }
+        }
+    };
+    Ok(Outcome {
+        decoded,
+        format,
+        repaired,
+        work,
+    })
+}
+
+fn read_input(input: &Input) -> Result<Decoded, FileError> {
+    match &input.origin {
+        Origin::File(path) => files::read_document(path),
+        Origin::Stdin => {
+            let path = PathBuf::from("stdin");
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map_err(|source| FileError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+            files::decode(&bytes).map_err(|source| FileError::Decode { path, source })
+        }
+    }
+}
+
+/// Verify's warnings about the German of every segment.
+fn german_findings(doc: &RepairedDocument, source: &str) -> Vec<Finding> {
+    doc.segmented
+        .segments()
+        .flat_map(|s| verify::verify_source(s.id(), s.text(source)))
+        .filter(|f| f.severity > Severity::Info)
+        .collect()
+}
+
+/// What `review` needs to revisit this output later: every paragraph's German, draft and
+/// result, and the text around the paragraphs. The output's name is filled in when it is
+/// written.
+fn record(
+    input: &Input,
+    doc: &RepairedDocument,
+    decoded: &Decoded,
+    translated: &Translated,
+    to: Lang,
+) -> Record {
+    let sides = translated.sides(to);
+    let paragraphs = translated
+        .segments
+        .iter()
+        .zip(sides.old.iter().zip(&sides.new))
+        .map(|(s, (old, new))| Paragraph {
+            id: s.id,
+            german: s.source.clone(),
+            old: old.map(str::to_owned),
+            new: (*new).to_owned(),
+            notes: s.notes.clone(),
+            findings: s
+                .findings
+                .iter()
+                .filter(|f| f.severity > Severity::Info)
+                .map(FindingNote::from)
+                .collect(),
+        })
+        .collect();
+    Record::new(
+        &input.name(),
+        decoded,
+        sides.titles,
+        to,
+        doc.segmented.blocks_around_segments(&decoded.text),
+        paragraphs,
+    )
+}

@@ -1,0 +1,24 @@
+//! The one per-document path and the runs over many documents. [`document`] takes one input
+//! from its bytes to its result — read, segment and repair, then verify the German (offline),
+//! plan the requests (`--dry-run`) or run the API passes (draft, restore, verify) — the same
+//! for a single file and for every file of a folder. [`run`] drives many documents at once
+//! within the backends' limits, with progress events and Ctrl-C. The passes themselves
+//! (`engine`, `translate`, `plan`) batch segments into requests (`batch`), mask protected spans
+//! (`mask`) and validate replies (`protocol`). Nothing here prints or writes a result: the
+//! caller decides where results go and what the user sees.
+
+pub mod batch;
+pub mod document;
+mod engine;
+pub mod mask;
+mod plan;
+pub mod protocol;
+pub mod run;
+mod translate;
+mod translated;
+
+pub use document::{DocumentError, Input, Origin, Outcome, Processing, Work, process_document};
+pub use engine::{ChatSetup, Engine, EngineError, Member, MemberKind, Pass, PassKind};
+pub use plan::PassPlan;
+pub use run::{Ended, Event, Finished, Progress, Run};
+pub use translated::{FailureKind, SegmentFailure, SegmentResult, Sides, Translated};
