@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 
 use super::transport::Transport;
 use super::{
-    BackendError, ChatReply, ChatRequest, ErrorKind, Stop, Usage, base_url, require_key,
-    require_model,
+    BackendError, ChatReply, ChatRequest, Stop, Usage, base_url, require_key, require_model,
 };
 use crate::config::BackendSettings;
 
@@ -35,12 +34,11 @@ impl Anthropic {
         // Config allows up to 2.0 for OpenAI; Anthropic would refuse every request above 1.0.
         if let Some(t) = temperature.filter(|t| *t > 1.0) {
             let name = &settings.name;
-            return Err(BackendError {
-                backend: name.clone(),
-                kind: ErrorKind::Config,
-                message: format!("temperature {t} is out of Anthropic's range 0.0–1.0"),
-                hint: Some(format!("set backends.{name}.temperature to at most 1.0")),
-            });
+            return Err(BackendError::config(
+                name,
+                format!("temperature {t} is out of Anthropic's range 0.0–1.0"),
+                Some(format!("set backends.{name}.temperature to at most 1.0")),
+            ));
         }
         let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {

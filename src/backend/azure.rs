@@ -124,7 +124,7 @@ impl Azure {
     /// A 401 is as often a missing or wrong region as a wrong key, and Azure's message
     /// rarely says which.
     fn explain_auth(&self, mut err: BackendError) -> BackendError {
-        if err.kind != ErrorKind::Fatal || !err.message.starts_with("HTTP 401") {
+        if err.kind != ErrorKind::Fatal || err.status != Some(401) {
             return err;
         }
         let about_region = err.message.to_ascii_lowercase().contains("region");

@@ -92,7 +92,7 @@ impl Libretranslate {
 
     /// The operator's rules behind a fatal 400: a key is required, or requests must be smaller.
     fn explain(&self, mut err: BackendError, url: &str) -> BackendError {
-        if err.kind != ErrorKind::Fatal || !err.message.starts_with("HTTP 400") {
+        if err.kind != ErrorKind::Fatal || err.status != Some(400) {
             return err;
         }
         let lower = err.message.to_ascii_lowercase();

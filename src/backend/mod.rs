@@ -121,6 +121,9 @@ pub struct BackendError {
     /// Never contains an API key.
     pub message: String,
     pub hint: Option<String>,
+    /// The HTTP status of the answer that failed, if one came (`None` for timeouts, refused
+    /// connections and errors of our own), so that callers need not read it from `message`.
+    pub status: Option<u16>,
 }
 
 impl BackendError {
@@ -142,6 +145,18 @@ impl BackendError {
             kind: ErrorKind::Malformed,
             message: format!("unexpected answer: {what}"),
             hint: None,
+            status: None,
+        }
+    }
+
+    /// The backend is not set up to be used; `hint` says what to change.
+    fn config(backend: &str, message: String, hint: Option<String>) -> Self {
+        Self {
+            backend: backend.to_owned(),
+            kind: ErrorKind::Config,
+            message,
+            hint,
+            status: None,
         }
     }
 }
@@ -280,12 +295,11 @@ impl Backend {
     }
 
     fn wrong_capability(&self, what: &str) -> BackendError {
-        BackendError {
-            backend: self.name().to_owned(),
-            kind: ErrorKind::Config,
-            message: format!("a {} backend cannot {what}", self.kind()),
-            hint: Some("check which backend [passes] names for this pass".to_owned()),
-        }
+        BackendError::config(
+            self.name(),
+            format!("a {} backend cannot {what}", self.kind()),
+            Some("check which backend [passes] names for this pass".to_owned()),
+        )
     }
 }
 
@@ -334,11 +348,12 @@ fn url_with_query(
     url: &str,
     pairs: &[(&str, &str)],
 ) -> Result<reqwest::Url, BackendError> {
-    let mut parsed = reqwest::Url::parse(url).map_err(|e| BackendError {
-        backend: backend.to_owned(),
-        kind: ErrorKind::Config,
-        message: format!("{url} is not a valid URL: {e}"),
-        hint: Some(format!("check backends.{backend}.base_url")),
+    let mut parsed = reqwest::Url::parse(url).map_err(|e| {
+        BackendError::config(
+            backend,
+            format!("{url} is not a valid URL: {e}"),
+            Some(format!("check backends.{backend}.base_url")),
+        )
     })?;
     parsed.query_pairs_mut().extend_pairs(pairs);
     Ok(parsed)
@@ -357,15 +372,14 @@ fn model_verdict(base_url: &str, model: &str, listed: bool, count: usize) -> Str
 fn require_key(settings: &BackendSettings) -> Result<String, BackendError> {
     match &settings.api_key {
         Some(key) => Ok(key.value.expose().to_owned()),
-        None => Err(BackendError {
-            backend: settings.name.clone(),
-            kind: ErrorKind::Config,
-            message: "no API key".to_owned(),
-            hint: Some(match &settings.api_key_env {
+        None => Err(BackendError::config(
+            &settings.name,
+            "no API key".to_owned(),
+            Some(match &settings.api_key_env {
                 Some(var) => format!("set {} (or api_key in the config file)", var.value),
                 None => "set api_key_env or api_key in the config file".to_owned(),
             }),
-        }),
+        )),
     }
 }
 
@@ -374,11 +388,12 @@ fn base_url(settings: &BackendSettings) -> Result<String, BackendError> {
     settings
         .endpoint()
         .map(|url| url.trim_end_matches('/').to_owned())
-        .ok_or_else(|| BackendError {
-            backend: settings.name.clone(),
-            kind: ErrorKind::Config,
-            message: "no base_url".to_owned(),
-            hint: Some(format!("set backends.{}.base_url", settings.name)),
+        .ok_or_else(|| {
+            BackendError::config(
+                &settings.name,
+                "no base_url".to_owned(),
+                Some(format!("set backends.{}.base_url", settings.name)),
+            )
         })
 }
 
@@ -388,11 +403,12 @@ fn require_model(settings: &BackendSettings) -> Result<String, BackendError> {
         .model
         .as_ref()
         .map(|m| m.value.clone())
-        .ok_or_else(|| BackendError {
-            backend: settings.name.clone(),
-            kind: ErrorKind::Config,
-            message: "no model".to_owned(),
-            hint: Some(format!("set backends.{}.model", settings.name)),
+        .ok_or_else(|| {
+            BackendError::config(
+                &settings.name,
+                "no model".to_owned(),
+                Some(format!("set backends.{}.model", settings.name)),
+            )
         })
 }
 

@@ -92,7 +92,7 @@ impl Ollama {
     fn explain_missing_model(&self, mut err: BackendError) -> BackendError {
         let said = err.message.to_ascii_lowercase();
         if err.kind == ErrorKind::Fatal
-            && said.starts_with("http 404")
+            && err.status == Some(404)
             && said.contains("model")
             && said.contains("not found")
         {

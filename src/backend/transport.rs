@@ -108,11 +108,8 @@ impl Transport {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(Duration::from_secs(tuning.timeout_secs.value))
             .build()
-            .map_err(|e| BackendError {
-                backend: name.to_owned(),
-                kind: ErrorKind::Config,
-                message: format!("cannot set up the HTTP client: {e}"),
-                hint: None,
+            .map_err(|e| {
+                BackendError::config(name, format!("cannot set up the HTTP client: {e}"), None)
             })?;
         // Requests are spread over the minute (a second's worth may burst), so a run never
         // fires a minute's allowance at once; tokens may burst up to a minute's budget, since
@@ -301,6 +298,7 @@ impl Transport {
             kind: ErrorKind::Cancelled,
             message: "cancelled (Ctrl-C)".to_owned(),
             hint: None,
+            status: None,
         }
     }
 
@@ -333,7 +331,7 @@ impl Transport {
         } else {
             String::new()
         };
-        let status = failure
+        let http = failure
             .status
             .map(|s| format!("HTTP {s}: "))
             .unwrap_or_default();
@@ -365,8 +363,9 @@ impl Transport {
         BackendError {
             backend: self.name.clone(),
             kind,
-            message: format!("{status}{}{tries}", failure.message),
+            message: format!("{http}{}{tries}", failure.message),
             hint,
+            status: failure.status,
         }
     }
 }
