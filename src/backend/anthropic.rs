@@ -18,7 +18,6 @@ const API_VERSION: &str = "2023-06-01";
 const MODELS_PAGE: &str = "limit=1000";
 
 pub struct Anthropic {
-    pub(super) transport: Transport,
     pub(super) model: String,
     base_url: String,
     key: String,
@@ -40,21 +39,13 @@ impl Anthropic {
                 Some(format!("set backends.{name}.temperature to at most 1.0")),
             ));
         }
-        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
-            transport,
             model: require_model(settings)?,
             base_url: base_url(settings)?,
             key,
             max_output_tokens: tuning.max_output_tokens.value,
             temperature,
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The request body, exactly as sent.
@@ -77,10 +68,14 @@ impl Anthropic {
             .header("anthropic-version", API_VERSION)
     }
 
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+    pub async fn chat(
+        &self,
+        transport: &Transport,
+        request: &ChatRequest,
+    ) -> Result<ChatReply, BackendError> {
         let url = format!("{}/v1/messages", self.base_url);
         let body = self.body(request);
-        self.transport
+        transport
             .post_chat(
                 &url,
                 request.estimated_tokens,
@@ -91,10 +86,9 @@ impl Anthropic {
             .await
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/v1/models?{MODELS_PAGE}", self.base_url);
-        let models: ModelList = self
-            .transport
+        let models: ModelList = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
         // An alias such as `claude-sonnet-4-5` names the dated id `claude-sonnet-4-5-20250929`.
@@ -236,9 +230,9 @@ mod tests {
         })
     }
 
-    fn client(server: &MockServer) -> Anthropic {
+    fn client(server: &MockServer) -> Backend {
         let settings = testing::settings(BackendKind::Anthropic, &server.uri(), Some(MODEL));
-        Anthropic::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
     }
@@ -280,7 +274,7 @@ mod tests {
             .await;
         let mut settings = testing::settings(BackendKind::Anthropic, &server.uri(), Some(MODEL));
         settings.tuning.temperature = Some(Sourced::new(0.3, Source::Default));
-        let reply = Anthropic::new(&settings)
+        let reply = Backend::new(&settings)
             .expect("client")
             .chat(&request())
             .await
@@ -296,7 +290,7 @@ mod tests {
             "cache reads count"
         );
         settings.tuning.temperature = Some(Sourced::new(1.5, Source::Default));
-        let err = Anthropic::new(&settings).err().expect("out of range");
+        let err = Backend::new(&settings).err().expect("out of range");
         assert_eq!(err.kind, ErrorKind::Config);
         shown_without_key(&err);
     }

@@ -23,7 +23,6 @@ const METERED_USAGE: &str = "x-metered-usage";
 const REGION_VAR: &str = "AZURE_TRANSLATOR_REGION";
 
 pub struct Azure {
-    pub(super) transport: Transport,
     base_url: String,
     key: String,
     region: Option<String>,
@@ -32,19 +31,11 @@ pub struct Azure {
 impl Azure {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
             region: settings.region.as_ref().map(|r| r.value.clone()),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// One translate call to `url` (with its query), headers as Azure documents them.
@@ -67,6 +58,7 @@ impl Azure {
     /// The texts and the characters Azure billed (counted by us when it did not say).
     async fn translate_part(
         &self,
+        transport: &Transport,
         texts: &[String],
         xml: bool,
     ) -> Result<(Vec<String>, Usage), BackendError> {
@@ -75,19 +67,18 @@ impl Azure {
         if xml {
             query.push(("textType", "html"));
         }
-        let with_query = url_with_query(&self.transport.name, &url, &query)?;
+        let with_query = url_with_query(&transport.name, &url, &query)?;
         let body: Vec<_> = texts.iter().map(|t| json!({"Text": t})).collect();
         let body = serde_json::to_vec(&body).expect("strings always serialize");
         let chars = chars_in(texts);
-        let answer = self
-            .transport
+        let answer = transport
             .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
                 self.post(client, &with_query, &body)
             })
             .await
             .map_err(|e| self.explain_auth(e))?;
         let texts = parse(&answer.body, texts.len())
-            .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
+            .map_err(|e| BackendError::malformed(&transport.name, e))?;
         let billed = answer
             .headers
             .get(METERED_USAGE)
@@ -105,6 +96,7 @@ impl Azure {
     /// `request.context` has no place in Azure's API and is left out.
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let mut reply = TranslateReply {
@@ -113,7 +105,7 @@ impl Azure {
         };
         for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
             let (texts, usage) = self
-                .translate_part(&request.texts[slice], request.xml)
+                .translate_part(transport, &request.texts[slice], request.xml)
                 .await?;
             reply.texts.extend(texts);
             reply.usage += usage;
@@ -143,8 +135,9 @@ impl Azure {
 
     /// A four-character translation: the cheapest call that proves key and region work
     /// (`/languages` answers without a key).
-    pub async fn check(&self) -> Result<String, BackendError> {
-        let (texts, _) = self.translate_part(&["Test".to_owned()], false).await?;
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
+        let test = ["Test".to_owned()];
+        let (texts, _) = self.translate_part(transport, &test, false).await?;
         let region = self
             .region
             .as_ref()
@@ -236,11 +229,11 @@ mod tests {
         ResponseTemplate::new(status).set_body_json(body)
     }
 
-    fn client(uri: &str, region: Option<&str>) -> Azure {
+    fn client(uri: &str, region: Option<&str>) -> Backend {
         let mut settings = testing::settings(BackendKind::Azure, uri, None);
         let from_env = |r: &str| Sourced::new(r.to_owned(), Source::BaseEnv(REGION_VAR.to_owned()));
         settings.region = region.map(from_env);
-        let client = Azure::new(&settings).expect("client");
+        let client = Backend::new(&settings).expect("client");
         client.with_backoff(testing::fast_backoff())
     }
 

@@ -20,7 +20,6 @@ const MAX_TEXTS: usize = 50;
 const MAX_BODY_BYTES: usize = 120 * 1024;
 
 pub struct Deepl {
-    pub(super) transport: Transport,
     base_url: String,
     key: String,
     target_lang: String,
@@ -30,19 +29,11 @@ impl Deepl {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         // The key first: without one there is no host either, and the key is what to fix.
         let key = require_key(settings)?;
-        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
             target_lang: settings.tuning.target_lang.value.clone(),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -94,6 +85,7 @@ impl Deepl {
 
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = self.url("/v2/translate");
@@ -105,15 +97,14 @@ impl Deepl {
             let sent = &request.texts[slice];
             let body = self.body(sent, request);
             let chars: usize = sent.iter().map(|t| t.chars().count()).sum();
-            let answer = self
-                .transport
+            let answer = transport
                 .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
                     self.authorized(client.post(&url)).json(&body)
                 })
                 .await
                 .map_err(|e| self.explain_endpoint(e))?;
-            let (texts, billed) =
-                parse(&answer.body, sent).map_err(|e| BackendError::malformed(self.name(), e))?;
+            let (texts, billed) = parse(&answer.body, sent)
+                .map_err(|e| BackendError::malformed(&transport.name, e))?;
             reply.texts.extend(texts);
             reply.usage += Usage {
                 requests: 1 + answer.retries,
@@ -138,10 +129,9 @@ impl Deepl {
         err
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = self.url("/v2/usage");
-        let usage: UsageAnswer = self
-            .transport
+        let usage: UsageAnswer = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await
             .map_err(|e| self.explain_endpoint(e))?;
@@ -158,10 +148,6 @@ impl Deepl {
             ),
             _ => format!("{plan} answers at {}", self.base_url),
         })
-    }
-
-    fn name(&self) -> &str {
-        &self.transport.name
     }
 }
 
@@ -249,9 +235,9 @@ mod tests {
         }
     }
 
-    fn client(server: &MockServer) -> Deepl {
+    fn client(server: &MockServer) -> Backend {
         let settings = testing::settings(BackendKind::Deepl, &server.uri(), None);
-        Deepl::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
     }
@@ -363,7 +349,9 @@ mod tests {
         }
         let big = "ä".repeat(25 * 1024);
         request.texts = vec![big.clone(), big.clone(), big];
-        let slices = client(&server).slices(&request);
+        let slices = Deepl::new(&testing::settings(BackendKind::Deepl, "unused", None))
+            .expect("client")
+            .slices(&request);
         assert_eq!(slices, vec![0..2, 2..3], "by size");
     }
 

@@ -17,7 +17,6 @@ use crate::config::BackendSettings;
 use schema::response_schema;
 
 pub struct Gemini {
-    pub(super) transport: Transport,
     pub(super) model: String,
     base_url: String,
     key: String,
@@ -28,23 +27,14 @@ pub struct Gemini {
 impl Gemini {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        // Hints name GOOGLE_API_KEY when the key came from that fallback.
-        let transport = Transport::for_backend(settings, Some(&key))?;
         let tuning = &settings.tuning;
         Ok(Self {
-            transport,
             model: require_model(settings)?,
             base_url: base_url(settings)?,
             key,
             max_output_tokens: tuning.max_output_tokens.value,
             temperature: tuning.temperature.as_ref().map(|t| t.value),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// `{base}/v1beta/models/{model}{suffix}`; `models/gemini-…`, as the models list spells
@@ -75,10 +65,14 @@ impl Gemini {
         request.header("x-goog-api-key", &self.key)
     }
 
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+    pub async fn chat(
+        &self,
+        transport: &Transport,
+        request: &ChatRequest,
+    ) -> Result<ChatReply, BackendError> {
         let url = self.url(":generateContent");
         let body = self.body(request);
-        self.transport
+        transport
             .post_chat(
                 &url,
                 request.estimated_tokens,
@@ -89,10 +83,9 @@ impl Gemini {
             .await
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = self.url("");
-        let model: ModelInfo = self
-            .transport
+        let model: ModelInfo = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
         let limit = model
@@ -259,7 +252,7 @@ mod tests {
 
     /// `request(None)` through a fresh client for `settings`.
     async fn chat(settings: &BackendSettings) -> Result<ChatReply, BackendError> {
-        let client = Gemini::new(settings).expect("client");
+        let client = Backend::new(settings).expect("client");
         let client = client.with_backoff(testing::fast_backoff());
         client.chat(&request(None)).await
     }
@@ -299,7 +292,7 @@ mod tests {
             .expect(1)
             .mount(&server)
             .await;
-        let client = Gemini::new(&settings(&server)).expect("client");
+        let client = Backend::new(&settings(&server)).expect("client");
         let reply = client.chat(&request(Some(schema))).await.expect("reply");
         assert_eq!(reply.text, "{\"segments\":[]}");
         assert_eq!(reply.stop, Stop::Complete);

@@ -31,7 +31,6 @@ const NAMED: [(&str, char); 32] = [
 ];
 
 pub struct Google {
-    pub(super) transport: Transport,
     base_url: String,
     key: String,
 }
@@ -39,18 +38,10 @@ pub struct Google {
 impl Google {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The body for one slice of texts, exactly as sent; `request.context` has no place in v2.
@@ -61,18 +52,24 @@ impl Google {
 
     /// `url` with the key (and `more`) in its query, for the request only: messages get the
     /// plain `url`.
-    fn keyed(&self, url: &str, more: &[(&str, &str)]) -> Result<reqwest::Url, BackendError> {
+    fn keyed(
+        &self,
+        transport: &Transport,
+        url: &str,
+        more: &[(&str, &str)],
+    ) -> Result<reqwest::Url, BackendError> {
         let mut pairs = vec![("key", self.key.as_str())];
         pairs.extend_from_slice(more);
-        url_with_query(&self.transport.name, url, &pairs)
+        url_with_query(&transport.name, url, &pairs)
     }
 
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = format!("{}/language/translate/v2", self.base_url);
-        let keyed = self.keyed(&url, &[])?;
+        let keyed = self.keyed(transport, &url, &[])?;
         let mut reply = TranslateReply {
             texts: Vec::with_capacity(request.texts.len()),
             usage: Usage::default(),
@@ -81,14 +78,13 @@ impl Google {
             let sent = &request.texts[slice];
             let body = Self::body(sent, request.xml);
             let chars = chars_in(sent);
-            let answer = self
-                .transport
+            let answer = transport
                 .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
                     client.post(keyed.clone()).json(&body)
                 })
                 .await?;
             let texts = parse(&answer.body, sent.len(), request.xml)
-                .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
+                .map_err(|e| BackendError::malformed(&transport.name, e))?;
             reply.texts.extend(texts);
             reply.usage += Usage {
                 requests: 1 + answer.retries,
@@ -100,11 +96,10 @@ impl Google {
         Ok(reply)
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/language/translate/v2/languages", self.base_url);
-        let keyed = self.keyed(&url, &[("target", "en")])?;
-        let listed: Listed = self
-            .transport
+        let keyed = self.keyed(transport, &url, &[("target", "en")])?;
+        let listed: Listed = transport
             .get_json(&url, |client| client.get(keyed.clone()))
             .await?;
         let languages = listed.data.languages;
@@ -261,9 +256,9 @@ mod tests {
         ResponseTemplate::new(code).set_body_json(body)
     }
 
-    fn client(uri: &str) -> Google {
+    fn client(uri: &str) -> Backend {
         let settings = testing::settings(BackendKind::Google, uri, None);
-        let client = Google::new(&settings).expect("client");
+        let client = Backend::new(&settings).expect("client");
         client.with_backoff(testing::fast_backoff())
     }
 
@@ -422,7 +417,7 @@ mod tests {
         drop(closed);
         let mut settings = testing::settings(BackendKind::Google, &uri, None);
         settings.tuning.max_attempts.value = 1;
-        let google = Google::new(&settings).expect("client");
+        let google = Backend::new(&settings).expect("client");
         let err = google.translate(&request(&["Hallo"], false)).await;
         let err = err.expect_err("nobody listens");
         assert_eq!(err.kind, ErrorKind::Unavailable);

@@ -18,7 +18,6 @@ const MAX_TEXTS: usize = 50;
 const MAX_CHARS: usize = 5_000;
 
 pub struct Libretranslate {
-    pub(super) transport: Transport,
     base_url: String,
     key: Option<String>,
     /// The variable a key would come from, for hints.
@@ -32,19 +31,11 @@ impl Libretranslate {
             .as_ref()
             .map(|k| k.value.expose().to_owned());
         let key_env = settings.api_key_env.as_ref().map(|v| v.value.as_str());
-        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
             key_env: key_env.unwrap_or("LIBRETRANSLATE_API_KEY").to_owned(),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The body for one part, exactly as sent; LibreTranslate takes no context.
@@ -59,6 +50,7 @@ impl Libretranslate {
 
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = format!("{}/translate", self.base_url);
@@ -70,15 +62,14 @@ impl Libretranslate {
             let sent = &request.texts[slice];
             let body = self.body(sent, request.xml);
             let chars = chars_in(sent);
-            let answer = self
-                .transport
+            let answer = transport
                 .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
                     client.post(&url).json(&body)
                 })
                 .await
                 .map_err(|e| self.explain(e, &url))?;
             let texts = parse(&answer.body, sent.len())
-                .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
+                .map_err(|e| BackendError::malformed(&transport.name, e))?;
             reply.texts.extend(texts);
             reply.usage += Usage {
                 requests: 1 + answer.retries,
@@ -110,12 +101,9 @@ impl Libretranslate {
         err
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/languages", self.base_url);
-        let languages: Vec<Language> = self
-            .transport
-            .get_json(&url, |client| client.get(&url))
-            .await?;
+        let languages: Vec<Language> = transport.get_json(&url, |client| client.get(&url)).await?;
         let german = languages.iter().find(|l| l.code == "de");
         Ok(match german {
             Some(de) if de.targets.iter().any(|t| t == "en") => {
@@ -206,12 +194,12 @@ mod tests {
     }
 
     /// A client for `uri`, with [`TEST_KEY`] or without a key.
-    fn client(uri: &str, keyed: bool) -> Libretranslate {
+    fn client(uri: &str, keyed: bool) -> Backend {
         let mut settings = testing::settings(BackendKind::Libretranslate, uri, None);
         if !keyed {
             settings.api_key = None;
         }
-        Libretranslate::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
     }

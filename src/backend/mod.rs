@@ -2,9 +2,10 @@
 //! capabilities: *translate* (texts + context → texts: DeepL, Google Cloud Translation, Azure
 //! Translator, LibreTranslate) and *chat* (system + user message, optional JSON schema → text,
 //! stop reason, usage: OpenAI-compatible servers, Anthropic, Gemini, Ollama). Each client owns
-//! its wire format (DTOs, auth, parsing); the shared [`transport`] owns the HTTP client, limits
-//! and retries, and [`failure`] classifies errors once for all of them. Nothing here knows
-//! about files, diffs or terminals.
+//! its wire format (DTOs, auth, parsing); the [`transport`], held once by each [`Backend`] and
+//! handed to its client with every call, owns the HTTP client, limits and retries, and
+//! [`failure`] classifies errors once for all of them. Nothing here knows about files, diffs
+//! or terminals.
 
 mod anthropic;
 mod azure;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 use crate::config::{BackendKind, BackendSettings, Capability};
 pub use failure::FailureKind;
+use transport::Transport;
 
 /// What a backend used, summed over requests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -161,8 +163,16 @@ impl BackendError {
     }
 }
 
-/// A configured backend, ready to send requests.
-pub enum Backend {
+/// A configured backend, ready to send requests: its connection to the service, held once,
+/// beside the client that speaks the provider's wire format over it.
+pub struct Backend {
+    transport: Transport,
+    client: Client,
+}
+
+/// The providers klartext speaks; the set is closed. Each client gets the [`Transport`] with
+/// every call.
+enum Client {
     Openai(openai::Openai),
     Anthropic(anthropic::Anthropic),
     Gemini(gemini::Gemini),
@@ -175,62 +185,47 @@ pub enum Backend {
 
 impl Backend {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
-        Ok(match settings.kind.value {
-            BackendKind::Openai => Self::Openai(openai::Openai::new(settings)?),
-            BackendKind::Anthropic => Self::Anthropic(anthropic::Anthropic::new(settings)?),
-            BackendKind::Gemini => Self::Gemini(gemini::Gemini::new(settings)?),
-            BackendKind::Ollama => Self::Ollama(ollama::Ollama::new(settings)?),
-            BackendKind::Deepl => Self::Deepl(deepl::Deepl::new(settings)?),
-            BackendKind::Google => Self::Google(google::Google::new(settings)?),
-            BackendKind::Azure => Self::Azure(azure::Azure::new(settings)?),
+        // The client first: a missing key or URL is what the user has to fix.
+        let client = match settings.kind.value {
+            BackendKind::Openai => Client::Openai(openai::Openai::new(settings)?),
+            BackendKind::Anthropic => Client::Anthropic(anthropic::Anthropic::new(settings)?),
+            BackendKind::Gemini => Client::Gemini(gemini::Gemini::new(settings)?),
+            BackendKind::Ollama => Client::Ollama(ollama::Ollama::new(settings)?),
+            BackendKind::Deepl => Client::Deepl(deepl::Deepl::new(settings)?),
+            BackendKind::Google => Client::Google(google::Google::new(settings)?),
+            BackendKind::Azure => Client::Azure(azure::Azure::new(settings)?),
             BackendKind::Libretranslate => {
-                Self::Libretranslate(libretranslate::Libretranslate::new(settings)?)
+                Client::Libretranslate(libretranslate::Libretranslate::new(settings)?)
             }
+        };
+        Ok(Self {
+            transport: Transport::for_backend(settings)?,
+            client,
         })
     }
 
-    fn transport(&self) -> &transport::Transport {
-        match self {
-            Self::Openai(b) => &b.transport,
-            Self::Anthropic(b) => &b.transport,
-            Self::Gemini(b) => &b.transport,
-            Self::Ollama(b) => &b.transport,
-            Self::Deepl(b) => &b.transport,
-            Self::Google(b) => &b.transport,
-            Self::Azure(b) => &b.transport,
-            Self::Libretranslate(b) => &b.transport,
-        }
-    }
-
-    fn transport_mut(&mut self) -> &mut transport::Transport {
-        match self {
-            Self::Openai(b) => &mut b.transport,
-            Self::Anthropic(b) => &mut b.transport,
-            Self::Gemini(b) => &mut b.transport,
-            Self::Ollama(b) => &mut b.transport,
-            Self::Deepl(b) => &mut b.transport,
-            Self::Google(b) => &mut b.transport,
-            Self::Azure(b) => &mut b.transport,
-            Self::Libretranslate(b) => &mut b.transport,
-        }
+    #[cfg(test)]
+    pub(crate) fn with_backoff(mut self, backoff: transport::Backoff) -> Self {
+        self.transport = self.transport.with_backoff(backoff);
+        self
     }
 
     /// Stop sending when `token` is cancelled.
     pub fn watch(&mut self, token: tokio_util::sync::CancellationToken) {
-        self.transport_mut().watch(token);
+        self.transport.watch(token);
     }
 
     /// Requests in flight allowed now (the configured concurrency, lowered after 429s).
     pub fn concurrency(&self) -> usize {
-        self.transport().concurrency()
+        self.transport.concurrency()
     }
 
     pub fn name(&self) -> &str {
-        &self.transport().name
+        &self.transport.name
     }
 
     pub fn kind(&self) -> BackendKind {
-        self.transport().kind
+        self.transport.kind
     }
 
     pub fn capability(&self) -> Capability {
@@ -239,27 +234,30 @@ impl Backend {
 
     /// The model id, or "" for translation services.
     pub fn model(&self) -> &str {
-        match self {
-            Self::Openai(b) => &b.model,
-            Self::Anthropic(b) => &b.model,
-            Self::Gemini(b) => &b.model,
-            Self::Ollama(b) => &b.model,
-            Self::Deepl(_) | Self::Google(_) | Self::Azure(_) | Self::Libretranslate(_) => "",
+        match &self.client {
+            Client::Openai(c) => &c.model,
+            Client::Anthropic(c) => &c.model,
+            Client::Gemini(c) => &c.model,
+            Client::Ollama(c) => &c.model,
+            Client::Deepl(_) | Client::Google(_) | Client::Azure(_) | Client::Libretranslate(_) => {
+                ""
+            }
         }
     }
 
     /// Requests sent so far, retries included.
     pub fn requests_sent(&self) -> u64 {
-        self.transport().requests_sent.load(Ordering::Relaxed)
+        self.transport.requests_sent.load(Ordering::Relaxed)
     }
 
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
-        match self {
-            Self::Openai(b) => b.chat(request).await,
-            Self::Anthropic(b) => b.chat(request).await,
-            Self::Gemini(b) => b.chat(request).await,
-            Self::Ollama(b) => b.chat(request).await,
-            Self::Deepl(_) | Self::Google(_) | Self::Azure(_) | Self::Libretranslate(_) => {
+        let transport = &self.transport;
+        match &self.client {
+            Client::Openai(c) => c.chat(transport, request).await,
+            Client::Anthropic(c) => c.chat(transport, request).await,
+            Client::Gemini(c) => c.chat(transport, request).await,
+            Client::Ollama(c) => c.chat(transport, request).await,
+            Client::Deepl(_) | Client::Google(_) | Client::Azure(_) | Client::Libretranslate(_) => {
                 Err(self.wrong_capability("chat"))
             }
         }
@@ -269,12 +267,13 @@ impl Backend {
         &self,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
-        match self {
-            Self::Deepl(b) => b.translate(request).await,
-            Self::Google(b) => b.translate(request).await,
-            Self::Azure(b) => b.translate(request).await,
-            Self::Libretranslate(b) => b.translate(request).await,
-            Self::Openai(_) | Self::Anthropic(_) | Self::Gemini(_) | Self::Ollama(_) => {
+        let transport = &self.transport;
+        match &self.client {
+            Client::Deepl(c) => c.translate(transport, request).await,
+            Client::Google(c) => c.translate(transport, request).await,
+            Client::Azure(c) => c.translate(transport, request).await,
+            Client::Libretranslate(c) => c.translate(transport, request).await,
+            Client::Openai(_) | Client::Anthropic(_) | Client::Gemini(_) | Client::Ollama(_) => {
                 Err(self.wrong_capability("translate"))
             }
         }
@@ -282,15 +281,16 @@ impl Backend {
 
     /// One minimal authenticated call; on success a short description of what answered.
     pub async fn check(&self) -> Result<String, BackendError> {
-        match self {
-            Self::Openai(b) => b.check().await,
-            Self::Anthropic(b) => b.check().await,
-            Self::Gemini(b) => b.check().await,
-            Self::Ollama(b) => b.check().await,
-            Self::Deepl(b) => b.check().await,
-            Self::Google(b) => b.check().await,
-            Self::Azure(b) => b.check().await,
-            Self::Libretranslate(b) => b.check().await,
+        let transport = &self.transport;
+        match &self.client {
+            Client::Openai(c) => c.check(transport).await,
+            Client::Anthropic(c) => c.check(transport).await,
+            Client::Gemini(c) => c.check(transport).await,
+            Client::Ollama(c) => c.check(transport).await,
+            Client::Deepl(c) => c.check(transport).await,
+            Client::Google(c) => c.check(transport).await,
+            Client::Azure(c) => c.check(transport).await,
+            Client::Libretranslate(c) => c.check(transport).await,
         }
     }
 

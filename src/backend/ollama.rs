@@ -12,7 +12,6 @@ use super::{
 use crate::config::BackendSettings;
 
 pub struct Ollama {
-    pub(super) transport: Transport,
     pub(super) model: String,
     base_url: String,
     key: Option<String>,
@@ -27,21 +26,13 @@ impl Ollama {
             .as_ref()
             .map(|k| k.value.expose().to_owned());
         let tuning = &settings.tuning;
-        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
-            transport,
             model: require_model(settings)?,
             base_url: base_url(settings)?,
             key,
             max_output_tokens: tuning.max_output_tokens.value,
             temperature: tuning.temperature.as_ref().map(|t| t.value),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The request body, exactly as sent.
@@ -72,10 +63,14 @@ impl Ollama {
         }
     }
 
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+    pub async fn chat(
+        &self,
+        transport: &Transport,
+        request: &ChatRequest,
+    ) -> Result<ChatReply, BackendError> {
         let url = format!("{}/api/chat", self.base_url);
         let body = self.body(request);
-        self.transport
+        transport
             .post_chat(
                 &url,
                 request.estimated_tokens,
@@ -104,10 +99,9 @@ impl Ollama {
         err
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/api/tags", self.base_url);
-        let tags: Tags = self
-            .transport
+        let tags: Tags = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
         let wanted = with_tag(&self.model);
@@ -233,10 +227,10 @@ mod tests {
     }
 
     /// A keyless client for a local server.
-    fn client(server: &MockServer) -> Ollama {
+    fn client(server: &MockServer) -> Backend {
         let mut settings = testing::settings(BackendKind::Ollama, &server.uri(), Some(MODEL));
         settings.api_key = None;
-        Ollama::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
     }
@@ -301,7 +295,7 @@ mod tests {
         ));
         let mut plain = request();
         plain.schema = None;
-        Ollama::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .chat(&plain)
             .await
@@ -373,7 +367,7 @@ mod tests {
             .port();
         let url = format!("http://127.0.0.1:{port}");
         let settings = testing::settings(BackendKind::Ollama, &url, Some(MODEL));
-        let err = Ollama::new(&settings)
+        let err = Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
             .chat(&request())

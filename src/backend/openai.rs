@@ -16,7 +16,6 @@ use crate::config::BackendSettings;
 const SCHEMA_NAME: &str = "klartext_segments";
 
 pub struct Openai {
-    pub(super) transport: Transport,
     pub(super) model: String,
     base_url: String,
     key: Option<String>,
@@ -38,9 +37,7 @@ impl Openai {
             (None, false) => None,
         };
         let tuning = &settings.tuning;
-        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
-            transport,
             model: require_model(settings)?,
             base_url,
             key,
@@ -49,12 +46,6 @@ impl Openai {
             max_output_tokens: tuning.max_output_tokens.value,
             temperature: tuning.temperature.as_ref().map(|t| t.value),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The request body, exactly as sent.
@@ -91,10 +82,14 @@ impl Openai {
         }
     }
 
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+    pub async fn chat(
+        &self,
+        transport: &Transport,
+        request: &ChatRequest,
+    ) -> Result<ChatReply, BackendError> {
         let url = format!("{}/chat/completions", self.base_url);
         let body = self.body(request);
-        self.transport
+        transport
             .post_chat(
                 &url,
                 request.estimated_tokens,
@@ -105,10 +100,9 @@ impl Openai {
             .await
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/models", self.base_url);
-        let models: ModelList = self
-            .transport
+        let models: ModelList = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
         let listed = models.data.iter().any(|m| m.id == self.model);
@@ -240,13 +234,15 @@ mod tests {
     }
 
     /// A client for `server`, presented to it as api.openai.com would be (official = true).
-    fn client(server: &MockServer, official: bool) -> Openai {
+    fn client(server: &MockServer, official: bool) -> Backend {
         let settings = testing::settings(BackendKind::Openai, &server.uri(), Some("gpt-4.1-mini"));
-        let mut client = Openai::new(&settings)
+        let mut backend = Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff());
-        client.official = official;
-        client
+        if let crate::backend::Client::Openai(client) = &mut backend.client {
+            client.official = official;
+        }
+        backend
     }
 
     #[tokio::test]
@@ -310,7 +306,7 @@ mod tests {
             crate::config::Source::Default,
         ));
         settings.api_key = None;
-        let client = Openai::new(&settings).expect("no key needed off api.openai.com");
+        let client = Backend::new(&settings).expect("no key needed off api.openai.com");
         client.chat(&request()).await.expect("reply");
         let sent = testing::request_body(&server, 0).await;
         assert_eq!(sent["max_tokens"], 1000);
@@ -527,7 +523,7 @@ mod tests {
         let mut settings = testing::settings(BackendKind::Openai, &server.uri(), Some("m"));
         settings.tuning.timeout_secs.value = 1;
         settings.tuning.max_attempts.value = 1;
-        let err = Openai::new(&settings)
+        let err = Backend::new(&settings)
             .expect("client")
             .chat(&request())
             .await
