@@ -7,17 +7,21 @@
 
 use reqwest::header::CONTENT_TYPE;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
 use super::{
-    BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, char_slices,
-    chars_in, require_key, url_with_query,
+    BackendError, ErrorKind, TranslateReply, TranslateRequest, base_url, require_key,
+    url_with_query,
 };
 use crate::config::BackendSettings;
 
-const MAX_TEXTS: usize = 1_000;
-const MAX_CHARS: usize = 50_000;
+/// Azure's limits per request: 1,000 texts and 50,000 characters.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: 1_000,
+    max_size: Size::Chars(50_000),
+};
 /// Where Azure says how many characters it billed.
 const METERED_USAGE: &str = "x-metered-usage";
 const REGION_VAR: &str = "AZURE_TRANSLATOR_REGION";
@@ -43,7 +47,7 @@ impl Azure {
         &self,
         client: &reqwest::Client,
         url: &reqwest::Url,
-        body: &[u8],
+        body: &Value,
     ) -> reqwest::RequestBuilder {
         let mut request = client
             .post(url.clone())
@@ -52,65 +56,38 @@ impl Azure {
         if let Some(region) = &self.region {
             request = request.header("Ocp-Apim-Subscription-Region", region);
         }
-        request.body(body.to_vec())
+        request.body(body.to_string())
     }
 
-    /// The texts and the characters Azure billed (counted by us when it did not say).
-    async fn translate_part(
-        &self,
-        transport: &Transport,
-        texts: &[String],
-        xml: bool,
-    ) -> Result<(Vec<String>, Usage), BackendError> {
-        let url = format!("{}/translate", self.base_url);
-        let mut query = vec![("api-version", "3.0"), ("from", "de"), ("to", "en")];
-        if xml {
-            query.push(("textType", "html"));
-        }
-        let with_query = url_with_query(&transport.name, &url, &query)?;
-        let body: Vec<_> = texts.iter().map(|t| json!({"Text": t})).collect();
-        let body = serde_json::to_vec(&body).expect("strings always serialize");
-        let chars = chars_in(texts);
-        let answer = transport
-            .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                self.post(client, &with_query, &body)
-            })
-            .await
-            .map_err(|e| self.explain_auth(e))?;
-        let texts = parse(&answer.body, texts.len())
-            .map_err(|e| BackendError::malformed(&transport.name, e))?;
-        let billed = answer
-            .headers
-            .get(METERED_USAGE)
-            .and_then(|v| v.to_str().ok()?.trim().parse().ok())
-            .unwrap_or(chars);
-        let usage = Usage {
-            requests: 1 + answer.retries,
-            retries: answer.retries,
-            billed_characters: billed,
-            ..Usage::default()
-        };
-        Ok((texts, usage))
-    }
-
-    /// `request.context` has no place in Azure's API and is left out.
+    /// `request.context` has no place in Azure's API and is left out. Usage counts the
+    /// characters Azure says it billed (counted by us when it did not say).
     pub async fn translate(
         &self,
         transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
-            let (texts, usage) = self
-                .translate_part(transport, &request.texts[slice], request.xml)
-                .await?;
-            reply.texts.extend(texts);
-            reply.usage += usage;
+        let url = format!("{}/translate", self.base_url);
+        let mut query = vec![("api-version", "3.0"), ("from", "de"), ("to", "en")];
+        if request.xml {
+            query.push(("textType", "html"));
         }
-        Ok(reply)
+        let with_query = url_with_query(&transport.name, &url, &query)?;
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| Value::Array(texts.iter().map(|t| json!({"Text": t})).collect()),
+            |client, body| self.post(client, &with_query, body),
+            |answer, sent| {
+                let texts = parse(&answer.body, sent.len())?;
+                let billed = answer.headers.get(METERED_USAGE);
+                let billed = billed.and_then(|v| v.to_str().ok()?.trim().parse().ok());
+                Ok(Parsed { texts, billed })
+            },
+        )
+        .await
+        .map_err(|e| self.explain_auth(e))
     }
 
     /// A 401 is as often a missing or wrong region as a wrong key, and Azure's message
@@ -136,8 +113,12 @@ impl Azure {
     /// A four-character translation: the cheapest call that proves key and region work
     /// (`/languages` answers without a key).
     pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
-        let test = ["Test".to_owned()];
-        let (texts, _) = self.translate_part(transport, &test, false).await?;
+        let test = TranslateRequest {
+            texts: vec!["Test".to_owned()],
+            context: None,
+            xml: false,
+        };
+        let texts = self.translate(transport, &test).await?.texts;
         let region = self
             .region
             .as_ref()

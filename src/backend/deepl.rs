@@ -3,21 +3,20 @@
 //! texts and 128 KiB per request, so a larger [`TranslateRequest`] goes out as consecutive
 //! sub-requests with the same context, whose answers are joined in order.
 
-use std::ops::Range;
-
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
-use super::{
-    BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, require_key,
-};
+use super::{BackendError, ErrorKind, TranslateReply, TranslateRequest, base_url, require_key};
 use crate::config::BackendSettings;
 
-/// DeepL's own limit per request.
-const MAX_TEXTS: usize = 50;
-/// DeepL allows 128 KiB of body; the rest is headroom for what our estimate misses.
-const MAX_BODY_BYTES: usize = 120 * 1024;
+/// DeepL's own limits per request: 50 texts and 128 KiB of body, of which klartext uses
+/// 120 KiB; the rest is headroom for what the size estimate misses.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: 50,
+    max_size: Size::BodyBytes(120 * 1024),
+};
 
 pub struct Deepl {
     base_url: String,
@@ -58,27 +57,6 @@ impl Deepl {
         body
     }
 
-    /// Consecutive ranges of `request.texts` that each fit into one DeepL request. A single
-    /// text too large on its own still goes alone; DeepL's 413 then says so.
-    fn slices(&self, request: &TranslateRequest) -> Vec<Range<usize>> {
-        let base = self.body(&[], request).to_string().len();
-        let mut slices = Vec::new();
-        let (mut start, mut size) = (0, base);
-        for (i, text) in request.texts.iter().enumerate() {
-            // The quoted, escaped text and its comma.
-            let cost = serde_json::to_string(text).map_or(text.len(), |t| t.len()) + 1;
-            if i > start && (i - start == MAX_TEXTS || size + cost > MAX_BODY_BYTES) {
-                slices.push(start..i);
-                (start, size) = (i, base);
-            }
-            size += cost;
-        }
-        if start < request.texts.len() {
-            slices.push(start..request.texts.len());
-        }
-        slices
-    }
-
     fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         request.header("authorization", format!("DeepL-Auth-Key {}", self.key))
     }
@@ -89,31 +67,17 @@ impl Deepl {
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = self.url("/v2/translate");
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in self.slices(request) {
-            let sent = &request.texts[slice];
-            let body = self.body(sent, request);
-            let chars: usize = sent.iter().map(|t| t.chars().count()).sum();
-            let answer = transport
-                .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                    self.authorized(client.post(&url)).json(&body)
-                })
-                .await
-                .map_err(|e| self.explain_endpoint(e))?;
-            let (texts, billed) = parse(&answer.body, sent)
-                .map_err(|e| BackendError::malformed(&transport.name, e))?;
-            reply.texts.extend(texts);
-            reply.usage += Usage {
-                requests: 1 + answer.retries,
-                retries: answer.retries,
-                billed_characters: billed,
-                ..Usage::default()
-            };
-        }
-        Ok(reply)
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| self.body(texts, request),
+            |client, body| self.authorized(client.post(&url)).json(body),
+            |answer, sent| parse(&answer.body, sent),
+        )
+        .await
+        .map_err(|e| self.explain_endpoint(e))
     }
 
     /// A Free key at the Pro host (or the reverse) gets 403 "Wrong endpoint".
@@ -173,7 +137,7 @@ struct UsageAnswer {
 
 /// The translations of `sent`, in order, and the characters billed for them (counted by us
 /// where DeepL did not say).
-fn parse(body: &[u8], sent: &[String]) -> Result<(Vec<String>, u64), String> {
+fn parse(body: &[u8], sent: &[String]) -> Result<Parsed, String> {
     let answer: Translations = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     if answer.translations.len() != sent.len() {
         return Err(format!(
@@ -188,10 +152,10 @@ fn parse(body: &[u8], sent: &[String]) -> Result<(Vec<String>, u64), String> {
         .zip(sent)
         .map(|(t, s)| t.billed_characters.unwrap_or(s.chars().count() as u64))
         .sum();
-    Ok((
-        answer.translations.into_iter().map(|t| t.text).collect(),
-        billed,
-    ))
+    Ok(Parsed {
+        texts: answer.translations.into_iter().map(|t| t.text).collect(),
+        billed: Some(billed),
+    })
 }
 
 #[cfg(test)]
@@ -349,9 +313,9 @@ mod tests {
         }
         let big = "ä".repeat(25 * 1024);
         request.texts = vec![big.clone(), big.clone(), big];
-        let slices = Deepl::new(&testing::settings(BackendKind::Deepl, "unused", None))
-            .expect("client")
-            .slices(&request);
+        let deepl = Deepl::new(&testing::settings(BackendKind::Deepl, "unused", None));
+        let deepl = deepl.expect("client");
+        let slices = LIMITS.slices(&request.texts, |texts| deepl.body(texts, &request));
         assert_eq!(slices, vec![0..2, 2..3], "by size");
     }
 
@@ -399,8 +363,9 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Malformed);
         assert!(shown_without_key(&err).contains("1 translations for 2 texts"));
         let unbilled = br#"{"translations":[{"detected_source_language":"DE","text":"Hello"}]}"#;
-        let parsed = parse(unbilled, &["Grüß".to_owned()]);
-        assert_eq!(parsed, Ok((vec!["Hello".to_owned()], 4)), "counted by us");
+        let parsed = parse(unbilled, &["Grüß".to_owned()]).expect("parsed");
+        assert_eq!(parsed.texts, ["Hello"]);
+        assert_eq!(parsed.billed, Some(4), "counted by us");
     }
 
     #[tokio::test]

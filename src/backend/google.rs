@@ -8,15 +8,18 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
 use super::{
-    BackendError, TranslateReply, TranslateRequest, Usage, base_url, char_slices, chars_in,
-    require_key, url_with_query,
+    BackendError, TranslateReply, TranslateRequest, base_url, require_key, url_with_query,
 };
 use crate::config::BackendSettings;
 
-const MAX_TEXTS: usize = 128;
-const MAX_CHARS: usize = 30_000;
+/// v2's limits per request: 128 texts and about 30,000 characters.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: 128,
+    max_size: Size::Chars(30_000),
+};
 
 /// The named references decoded in plain-text answers: the ones Google writes, and the
 /// common typographic and German ones.
@@ -70,30 +73,16 @@ impl Google {
     ) -> Result<TranslateReply, BackendError> {
         let url = format!("{}/language/translate/v2", self.base_url);
         let keyed = self.keyed(transport, &url, &[])?;
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
-            let sent = &request.texts[slice];
-            let body = Self::body(sent, request.xml);
-            let chars = chars_in(sent);
-            let answer = transport
-                .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                    client.post(keyed.clone()).json(&body)
-                })
-                .await?;
-            let texts = parse(&answer.body, sent.len(), request.xml)
-                .map_err(|e| BackendError::malformed(&transport.name, e))?;
-            reply.texts.extend(texts);
-            reply.usage += Usage {
-                requests: 1 + answer.retries,
-                retries: answer.retries,
-                billed_characters: chars,
-                ..Usage::default()
-            };
-        }
-        Ok(reply)
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| Self::body(texts, request.xml),
+            |client, body| client.post(keyed.clone()).json(body),
+            |answer, sent| parse(&answer.body, sent.len(), request.xml).map(Parsed::counted),
+        )
+        .await
     }
 
     pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
@@ -320,7 +309,7 @@ mod tests {
         let first = "He said &quot;No&quot; at <k i=\"1\"/> &amp; didn't care.";
         assert_eq!(reply.texts, [first, "It's raining."]);
         let usage = (reply.usage.billed_characters, reply.usage.requests);
-        assert_eq!(usage, (chars_in(&request(&texts, true).texts), 1));
+        assert_eq!(usage, (50, 1), "counted by us");
 
         let escaped = "Tom &amp; Jerry&#39;s &lt;b&gt; &quot;x&quot; &hellip;";
         let answer = json!({"data": {"translations": [{"translatedText": escaped}]}});

@@ -7,15 +7,18 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
-use super::{
-    BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, char_slices,
-    chars_in,
-};
+use super::{BackendError, ErrorKind, TranslateReply, TranslateRequest, base_url};
 use crate::config::BackendSettings;
 
 const MAX_TEXTS: usize = 50;
 const MAX_CHARS: usize = 5_000;
+/// klartext's own limits per request; a server's operator may set lower ones.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: MAX_TEXTS,
+    max_size: Size::Chars(MAX_CHARS),
+};
 
 pub struct Libretranslate {
     base_url: String,
@@ -54,31 +57,17 @@ impl Libretranslate {
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = format!("{}/translate", self.base_url);
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
-            let sent = &request.texts[slice];
-            let body = self.body(sent, request.xml);
-            let chars = chars_in(sent);
-            let answer = transport
-                .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                    client.post(&url).json(&body)
-                })
-                .await
-                .map_err(|e| self.explain(e, &url))?;
-            let texts = parse(&answer.body, sent.len())
-                .map_err(|e| BackendError::malformed(&transport.name, e))?;
-            reply.texts.extend(texts);
-            reply.usage += Usage {
-                requests: 1 + answer.retries,
-                retries: answer.retries,
-                billed_characters: chars,
-                ..Usage::default()
-            };
-        }
-        Ok(reply)
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| self.body(texts, request.xml),
+            |client, body| client.post(&url).json(body),
+            |answer, sent| parse(&answer.body, sent.len()).map(Parsed::counted),
+        )
+        .await
+        .map_err(|e| self.explain(e, &url))
     }
 
     /// The operator's rules behind a fatal 400: a key is required, or requests must be smaller.
@@ -251,7 +240,7 @@ mod tests {
             ["EN: Der Teig ruht <k i=\"1\"/> lang.", "EN: Dann backen."]
         );
         let usage = (reply.usage.billed_characters, reply.usage.requests);
-        assert_eq!(usage, (chars_in(&request(&texts, true).texts), 1));
+        assert_eq!(usage, (42, 1), "counted by us");
     }
 
     #[tokio::test]

@@ -17,15 +17,17 @@ mod libretranslate;
 mod ollama;
 mod openai;
 mod slots;
+mod translation;
 pub mod transport;
 
-use std::ops::{AddAssign, Range};
+use std::ops::AddAssign;
 use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
 use crate::config::{BackendKind, BackendSettings, Capability};
 pub use failure::FailureKind;
+pub use translation::{Limits, Size};
 use transport::Transport;
 
 /// What a backend used, summed over requests.
@@ -279,6 +281,21 @@ impl Backend {
         }
     }
 
+    /// What one request to this translation service may carry — the values its requests are
+    /// sliced by, so a caller that batches within them sends one request per batch. `None` for
+    /// a chat backend, whose requests are bounded by the caller's token budget instead.
+    pub fn limits(&self) -> Option<Limits> {
+        match &self.client {
+            Client::Deepl(_) => Some(deepl::LIMITS),
+            Client::Google(_) => Some(google::LIMITS),
+            Client::Azure(_) => Some(azure::LIMITS),
+            Client::Libretranslate(_) => Some(libretranslate::LIMITS),
+            Client::Openai(_) | Client::Anthropic(_) | Client::Gemini(_) | Client::Ollama(_) => {
+                None
+            }
+        }
+    }
+
     /// One minimal authenticated call; on success a short description of what answered.
     pub async fn check(&self) -> Result<String, BackendError> {
         let transport = &self.transport;
@@ -314,31 +331,6 @@ pub fn grouped(n: u64) -> String {
         out.push(digit);
     }
     out
-}
-
-/// Consecutive ranges of `texts` with at most `max_texts` texts and `max_chars` characters
-/// each, for translation services with per-request limits. A text longer than `max_chars` on
-/// its own still goes alone; the service's answer then says what is wrong.
-fn char_slices(texts: &[String], max_texts: usize, max_chars: usize) -> Vec<Range<usize>> {
-    let mut slices = Vec::new();
-    let (mut start, mut chars) = (0, 0);
-    for (i, text) in texts.iter().enumerate() {
-        let cost = text.chars().count();
-        if i > start && (i - start == max_texts || chars + cost > max_chars) {
-            slices.push(start..i);
-            (start, chars) = (i, 0);
-        }
-        chars += cost;
-    }
-    if start < texts.len() {
-        slices.push(start..texts.len());
-    }
-    slices
-}
-
-/// Characters in `texts`, as translation services count and bill them.
-fn chars_in(texts: &[String]) -> u64 {
-    texts.iter().map(|t| t.chars().count() as u64).sum()
 }
 
 /// `url` with `pairs` appended to its query, percent-encoded. (reqwest's `query` needs a
