@@ -315,43 +315,33 @@ mod tests {
         assert_eq!(stop("model_context_window_exceeded"), Ok(Stop::Truncated));
         assert_eq!(stop("refusal"), Ok(Stop::Refused(refusal.to_owned())));
         assert_eq!(stop("pause_turn"), Ok(Stop::Other("pause_turn".to_owned())));
+        let no_content = parse(br#"{"type":"message"}"#);
+        assert!(no_content.is_err(), "content is required");
     }
 
     #[tokio::test]
-    async fn rate_limits_wait_as_the_headers_say() {
-        let limited = |header: &str, value: &str| {
-            ResponseTemplate::new(429)
-                .insert_header(header, value)
-                .set_body_json(error(
-                    "rate_limit_error",
-                    "Number of requests has exceeded your per-minute rate limit",
-                ))
-        };
-        let server = failing_once(limited("retry-after", "1")).await;
-        let started = Instant::now();
-        let reply = client(&server).chat(&request()).await.expect("retried");
-        assert!(started.elapsed() >= Duration::from_secs(1));
-        assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
-
+    async fn waits_until_the_rate_limit_reset_it_names() {
         let reset = SystemTime::now() + Duration::from_millis(600);
         let reset = humantime::format_rfc3339_millis(reset).to_string();
-        let server = failing_once(limited("anthropic-ratelimit-requests-reset", &reset)).await;
+        let limited = ResponseTemplate::new(429)
+            .insert_header("anthropic-ratelimit-requests-reset", reset.as_str())
+            .set_body_json(error(
+                "rate_limit_error",
+                "Number of requests has exceeded your per-minute rate limit",
+            ));
+        let server = failing_once(limited).await;
         let started = Instant::now();
-        client(&server).chat(&request()).await.expect("retried");
+        let reply = client(&server).chat(&request()).await.expect("retried");
         assert!(started.elapsed() >= Duration::from_millis(400));
+        assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
     }
 
     #[tokio::test]
-    async fn overload_and_server_errors_are_retried() {
-        for (status, kind, text) in [
-            (529, "overloaded_error", "Overloaded"),
-            (500, "api_error", "Internal server error"),
-        ] {
-            let server =
-                failing_once(ResponseTemplate::new(status).set_body_json(error(kind, text))).await;
-            let reply = client(&server).chat(&request()).await.expect("retried");
-            assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
-        }
+    async fn overload_529_is_retried() {
+        let overloaded = error("overloaded_error", "Overloaded");
+        let server = failing_once(ResponseTemplate::new(529).set_body_json(overloaded)).await;
+        let reply = client(&server).chat(&request()).await.expect("retried");
+        assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
     }
 
     #[tokio::test]
@@ -387,22 +377,6 @@ mod tests {
         assert!(
             shown.contains("ANTHROPIC_API_KEY") && shown.contains("/v1/messages"),
             "{shown}"
-        );
-    }
-
-    #[tokio::test]
-    async fn malformed_bodies_are_reported() {
-        let server =
-            failing_once(ResponseTemplate::new(200).set_body_string("{\"content\": [")).await;
-        let err = client(&server)
-            .chat(&request())
-            .await
-            .expect_err("malformed");
-        assert_eq!(err.kind, ErrorKind::Malformed);
-        shown_without_key(&err);
-        assert!(
-            parse(br#"{"type":"message"}"#).is_err(),
-            "content is required"
         );
     }
 

@@ -163,8 +163,6 @@ fn parse(body: &[u8], count: usize) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use serde_json::Value;
     use wiremock::matchers::{
         body_json, header, method, path, query_param, query_param_is_missing,
@@ -315,34 +313,6 @@ mod tests {
         let wide = plain(vec!["ü".repeat(30_000), "ß".repeat(30_000)]);
         let reply = client(&server.uri(), None).translate(&wide).await;
         assert_eq!(reply.expect("reply").usage.requests, 2, "by characters");
-    }
-
-    #[tokio::test]
-    async fn rate_limits_and_server_errors_are_retried() {
-        let busy =
-            "The server rejected the request because the client has exceeded request limits.";
-        let answers = [
-            (
-                error(429, 429_001, busy).insert_header("retry-after", "1"),
-                1,
-            ),
-            (error(500, 500_000, "An unexpected error occurred."), 0),
-            (
-                error(503, 503_000, "Service is temporarily unavailable."),
-                0,
-            ),
-        ];
-        for (answer, wait) in answers {
-            let server = failing_once(answer).await;
-            let started = Instant::now();
-            let reply = translate(&server.uri(), None, &["Hallo"]).await;
-            let usage = reply.expect("retried").usage;
-            assert_eq!((usage.requests, usage.retries), (2, 1));
-            assert!(
-                started.elapsed() >= Duration::from_secs(wait),
-                "waited as told"
-            );
-        }
     }
 
     #[tokio::test]

@@ -329,17 +329,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn rate_limits_and_server_errors_are_retried() {
-        for status in [429, 529, 500] {
-            let busy = json!({"message": "Too many requests"});
-            let server = failing_once(ResponseTemplate::new(status).set_body_json(busy)).await;
-            let reply = translate(&server, &["Hallo"]).await.expect("retried");
-            let usage = (reply.usage.requests, reply.usage.retries);
-            assert_eq!(usage, (2, 1), "{status}");
-        }
-    }
-
-    #[tokio::test]
     async fn forbidden_names_the_variable_and_never_the_key() {
         for message in ["Wrong endpoint", "Authorization failure, check auth_key"] {
             let body = json!({"message": message});

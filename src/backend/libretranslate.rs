@@ -148,8 +148,6 @@ fn parse(body: &[u8], count: usize) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use wiremock::matchers::{body_json, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -293,31 +291,6 @@ mod tests {
             .await
             .expect("reply");
         assert_eq!(reply.usage.requests, 2, "by characters");
-    }
-
-    #[tokio::test]
-    async fn slowdowns_and_server_errors_are_retried() {
-        let answers = [
-            (
-                error(429, "Slowdown: 10 per 1 minute").insert_header("retry-after", "1"),
-                1,
-            ),
-            (error(429, "Slowdown: 10 per 1 minute"), 0),
-            (error(500, "Cannot translate text: model not loaded"), 0),
-        ];
-        for (answer, wait) in answers {
-            let server = failing_once(answer).await;
-            let started = Instant::now();
-            let usage = translate(&server, false, &["Hallo"])
-                .await
-                .expect("retried")
-                .usage;
-            assert_eq!((usage.requests, usage.retries), (2, 1));
-            assert!(
-                started.elapsed() >= Duration::from_secs(wait),
-                "waited as told"
-            );
-        }
     }
 
     #[tokio::test]

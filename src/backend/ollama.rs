@@ -336,52 +336,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn server_errors_are_retried_and_malformed_answers_reported() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500).set_body_json(
-                json!({"error": "llama runner process has terminated: signal: killed"}),
-            ))
-            .up_to_n_times(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("{\"message\": {"))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let err = client(&server)
-            .chat(&request())
-            .await
-            .expect_err("malformed");
-        assert_eq!(err.kind, ErrorKind::Malformed);
-        shown_without_key(&err);
-        assert_eq!(server.received_requests().await.map(|r| r.len()), Some(2));
-    }
-
-    #[tokio::test]
-    async fn a_closed_port_asks_whether_the_service_is_reachable() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let url = format!("http://127.0.0.1:{port}");
-        let settings = testing::settings(BackendKind::Ollama, &url, Some(MODEL));
-        let err = Backend::new(&settings)
-            .expect("client")
-            .with_backoff(testing::fast_backoff())
-            .chat(&request())
-            .await
-            .expect_err("nothing listens");
-        assert_eq!(err.kind, ErrorKind::Unavailable);
-        let shown = shown_without_key(&err);
-        assert!(
-            shown.contains(&format!("is the service reachable at {url}/api/chat?")),
-            "{shown}"
-        );
-    }
-
-    #[tokio::test]
     async fn check_says_whether_the_model_is_pulled() {
         let server = MockServer::start().await;
         Mock::given(method("GET"))

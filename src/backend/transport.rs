@@ -351,21 +351,4 @@ impl Transport {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn full_jitter_stays_under_the_growing_ceiling() {
-        let backoff = Backoff::default();
-        for retry in 0..10 {
-            let ceiling = (backoff.base * 2u32.pow(retry)).min(backoff.cap);
-            for _ in 0..50 {
-                assert!(backoff.delay(retry) <= ceiling);
-            }
-        }
-        assert!(
-            backoff.delay(1000) <= backoff.cap,
-            "no overflow on huge retry counts"
-        );
-    }
-}
+mod tests;
