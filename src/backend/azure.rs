@@ -7,23 +7,26 @@
 
 use reqwest::header::CONTENT_TYPE;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
 use super::{
-    BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, char_slices,
-    chars_in, require_key, url_with_query,
+    BackendError, ErrorKind, TranslateReply, TranslateRequest, base_url, require_key,
+    url_with_query,
 };
 use crate::config::BackendSettings;
 
-const MAX_TEXTS: usize = 1_000;
-const MAX_CHARS: usize = 50_000;
+/// Azure's limits per request: 1,000 texts and 50,000 characters.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: 1_000,
+    max_size: Size::Chars(50_000),
+};
 /// Where Azure says how many characters it billed.
 const METERED_USAGE: &str = "x-metered-usage";
 const REGION_VAR: &str = "AZURE_TRANSLATOR_REGION";
 
 pub struct Azure {
-    pub(super) transport: Transport,
     base_url: String,
     key: String,
     region: Option<String>,
@@ -32,19 +35,11 @@ pub struct Azure {
 impl Azure {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
             region: settings.region.as_ref().map(|r| r.value.clone()),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// One translate call to `url` (with its query), headers as Azure documents them.
@@ -52,7 +47,7 @@ impl Azure {
         &self,
         client: &reqwest::Client,
         url: &reqwest::Url,
-        body: &[u8],
+        body: &Value,
     ) -> reqwest::RequestBuilder {
         let mut request = client
             .post(url.clone())
@@ -61,70 +56,44 @@ impl Azure {
         if let Some(region) = &self.region {
             request = request.header("Ocp-Apim-Subscription-Region", region);
         }
-        request.body(body.to_vec())
+        request.body(body.to_string())
     }
 
-    /// The texts and the characters Azure billed (counted by us when it did not say).
-    async fn translate_part(
-        &self,
-        texts: &[String],
-        xml: bool,
-    ) -> Result<(Vec<String>, Usage), BackendError> {
-        let url = format!("{}/translate", self.base_url);
-        let mut query = vec![("api-version", "3.0"), ("from", "de"), ("to", "en")];
-        if xml {
-            query.push(("textType", "html"));
-        }
-        let with_query = url_with_query(&self.transport.name, &url, &query)?;
-        let body: Vec<_> = texts.iter().map(|t| json!({"Text": t})).collect();
-        let body = serde_json::to_vec(&body).expect("strings always serialize");
-        let chars = chars_in(texts);
-        let answer = self
-            .transport
-            .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                self.post(client, &with_query, &body)
-            })
-            .await
-            .map_err(|e| self.explain_auth(e))?;
-        let texts = parse(&answer.body, texts.len())
-            .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
-        let billed = answer
-            .headers
-            .get(METERED_USAGE)
-            .and_then(|v| v.to_str().ok()?.trim().parse().ok())
-            .unwrap_or(chars);
-        let usage = Usage {
-            requests: 1 + answer.retries,
-            retries: answer.retries,
-            billed_characters: billed,
-            ..Usage::default()
-        };
-        Ok((texts, usage))
-    }
-
-    /// `request.context` has no place in Azure's API and is left out.
+    /// `request.context` has no place in Azure's API and is left out. Usage counts the
+    /// characters Azure says it billed (counted by us when it did not say).
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
-            let (texts, usage) = self
-                .translate_part(&request.texts[slice], request.xml)
-                .await?;
-            reply.texts.extend(texts);
-            reply.usage += usage;
+        let url = format!("{}/translate", self.base_url);
+        let mut query = vec![("api-version", "3.0"), ("from", "de"), ("to", "en")];
+        if request.xml {
+            query.push(("textType", "html"));
         }
-        Ok(reply)
+        let with_query = url_with_query(&transport.name, &url, &query)?;
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| Value::Array(texts.iter().map(|t| json!({"Text": t})).collect()),
+            |client, body| self.post(client, &with_query, body),
+            |answer, sent| {
+                let texts = parse(&answer.body, sent.len())?;
+                let billed = answer.headers.get(METERED_USAGE);
+                let billed = billed.and_then(|v| v.to_str().ok()?.trim().parse().ok());
+                Ok(Parsed { texts, billed })
+            },
+        )
+        .await
+        .map_err(|e| self.explain_auth(e))
     }
 
     /// A 401 is as often a missing or wrong region as a wrong key, and Azure's message
     /// rarely says which.
     fn explain_auth(&self, mut err: BackendError) -> BackendError {
-        if err.kind != ErrorKind::Fatal || !err.message.starts_with("HTTP 401") {
+        if err.kind != ErrorKind::Fatal || err.status != Some(401) {
             return err;
         }
         let about_region = err.message.to_ascii_lowercase().contains("region");
@@ -143,8 +112,13 @@ impl Azure {
 
     /// A four-character translation: the cheapest call that proves key and region work
     /// (`/languages` answers without a key).
-    pub async fn check(&self) -> Result<String, BackendError> {
-        let (texts, _) = self.translate_part(&["Test".to_owned()], false).await?;
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
+        let test = TranslateRequest {
+            texts: vec!["Test".to_owned()],
+            context: None,
+            xml: false,
+        };
+        let texts = self.translate(transport, &test).await?.texts;
         let region = self
             .region
             .as_ref()
@@ -189,8 +163,6 @@ fn parse(body: &[u8], count: usize) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use serde_json::Value;
     use wiremock::matchers::{
         body_json, header, method, path, query_param, query_param_is_missing,
@@ -236,11 +208,11 @@ mod tests {
         ResponseTemplate::new(status).set_body_json(body)
     }
 
-    fn client(uri: &str, region: Option<&str>) -> Azure {
+    fn client(uri: &str, region: Option<&str>) -> Backend {
         let mut settings = testing::settings(BackendKind::Azure, uri, None);
         let from_env = |r: &str| Sourced::new(r.to_owned(), Source::BaseEnv(REGION_VAR.to_owned()));
         settings.region = region.map(from_env);
-        let client = Azure::new(&settings).expect("client");
+        let client = Backend::new(&settings).expect("client");
         client.with_backoff(testing::fast_backoff())
     }
 
@@ -341,34 +313,6 @@ mod tests {
         let wide = plain(vec!["ü".repeat(30_000), "ß".repeat(30_000)]);
         let reply = client(&server.uri(), None).translate(&wide).await;
         assert_eq!(reply.expect("reply").usage.requests, 2, "by characters");
-    }
-
-    #[tokio::test]
-    async fn rate_limits_and_server_errors_are_retried() {
-        let busy =
-            "The server rejected the request because the client has exceeded request limits.";
-        let answers = [
-            (
-                error(429, 429_001, busy).insert_header("retry-after", "1"),
-                1,
-            ),
-            (error(500, 500_000, "An unexpected error occurred."), 0),
-            (
-                error(503, 503_000, "Service is temporarily unavailable."),
-                0,
-            ),
-        ];
-        for (answer, wait) in answers {
-            let server = failing_once(answer).await;
-            let started = Instant::now();
-            let reply = translate(&server.uri(), None, &["Hallo"]).await;
-            let usage = reply.expect("retried").usage;
-            assert_eq!((usage.requests, usage.retries), (2, 1));
-            assert!(
-                started.elapsed() >= Duration::from_secs(wait),
-                "waited as told"
-            );
-        }
     }
 
     #[tokio::test]

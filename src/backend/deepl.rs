@@ -3,24 +3,22 @@
 //! texts and 128 KiB per request, so a larger [`TranslateRequest`] goes out as consecutive
 //! sub-requests with the same context, whose answers are joined in order.
 
-use std::ops::Range;
-
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
-use super::{
-    BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, require_key,
-};
+use super::{BackendError, ErrorKind, TranslateReply, TranslateRequest, base_url, require_key};
 use crate::config::BackendSettings;
 
-/// DeepL's own limit per request.
-const MAX_TEXTS: usize = 50;
-/// DeepL allows 128 KiB of body; the rest is headroom for what our estimate misses.
-const MAX_BODY_BYTES: usize = 120 * 1024;
+/// DeepL's own limits per request: 50 texts and 128 KiB of body, of which klartext uses
+/// 120 KiB; the rest is headroom for what the size estimate misses.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: 50,
+    max_size: Size::BodyBytes(120 * 1024),
+};
 
 pub struct Deepl {
-    pub(super) transport: Transport,
     base_url: String,
     key: String,
     target_lang: String,
@@ -30,19 +28,11 @@ impl Deepl {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         // The key first: without one there is no host either, and the key is what to fix.
         let key = require_key(settings)?;
-        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
             target_lang: settings.tuning.target_lang.value.clone(),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -67,62 +57,27 @@ impl Deepl {
         body
     }
 
-    /// Consecutive ranges of `request.texts` that each fit into one DeepL request. A single
-    /// text too large on its own still goes alone; DeepL's 413 then says so.
-    fn slices(&self, request: &TranslateRequest) -> Vec<Range<usize>> {
-        let base = self.body(&[], request).to_string().len();
-        let mut slices = Vec::new();
-        let (mut start, mut size) = (0, base);
-        for (i, text) in request.texts.iter().enumerate() {
-            // The quoted, escaped text and its comma.
-            let cost = serde_json::to_string(text).map_or(text.len(), |t| t.len()) + 1;
-            if i > start && (i - start == MAX_TEXTS || size + cost > MAX_BODY_BYTES) {
-                slices.push(start..i);
-                (start, size) = (i, base);
-            }
-            size += cost;
-        }
-        if start < request.texts.len() {
-            slices.push(start..request.texts.len());
-        }
-        slices
-    }
-
     fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         request.header("authorization", format!("DeepL-Auth-Key {}", self.key))
     }
 
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = self.url("/v2/translate");
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in self.slices(request) {
-            let sent = &request.texts[slice];
-            let body = self.body(sent, request);
-            let chars: usize = sent.iter().map(|t| t.chars().count()).sum();
-            let answer = self
-                .transport
-                .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                    self.authorized(client.post(&url)).json(&body)
-                })
-                .await
-                .map_err(|e| self.explain_endpoint(e))?;
-            let (texts, billed) =
-                parse(&answer.body, sent).map_err(|e| BackendError::malformed(self.name(), e))?;
-            reply.texts.extend(texts);
-            reply.usage += Usage {
-                requests: 1 + answer.retries,
-                retries: answer.retries,
-                billed_characters: billed,
-                ..Usage::default()
-            };
-        }
-        Ok(reply)
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| self.body(texts, request),
+            |client, body| self.authorized(client.post(&url)).json(body),
+            |answer, sent| parse(&answer.body, sent),
+        )
+        .await
+        .map_err(|e| self.explain_endpoint(e))
     }
 
     /// A Free key at the Pro host (or the reverse) gets 403 "Wrong endpoint".
@@ -138,10 +93,9 @@ impl Deepl {
         err
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = self.url("/v2/usage");
-        let usage: UsageAnswer = self
-            .transport
+        let usage: UsageAnswer = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await
             .map_err(|e| self.explain_endpoint(e))?;
@@ -158,10 +112,6 @@ impl Deepl {
             ),
             _ => format!("{plan} answers at {}", self.base_url),
         })
-    }
-
-    fn name(&self) -> &str {
-        &self.transport.name
     }
 }
 
@@ -187,7 +137,7 @@ struct UsageAnswer {
 
 /// The translations of `sent`, in order, and the characters billed for them (counted by us
 /// where DeepL did not say).
-fn parse(body: &[u8], sent: &[String]) -> Result<(Vec<String>, u64), String> {
+fn parse(body: &[u8], sent: &[String]) -> Result<Parsed, String> {
     let answer: Translations = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     if answer.translations.len() != sent.len() {
         return Err(format!(
@@ -202,10 +152,10 @@ fn parse(body: &[u8], sent: &[String]) -> Result<(Vec<String>, u64), String> {
         .zip(sent)
         .map(|(t, s)| t.billed_characters.unwrap_or(s.chars().count() as u64))
         .sum();
-    Ok((
-        answer.translations.into_iter().map(|t| t.text).collect(),
-        billed,
-    ))
+    Ok(Parsed {
+        texts: answer.translations.into_iter().map(|t| t.text).collect(),
+        billed: Some(billed),
+    })
 }
 
 #[cfg(test)]
@@ -248,9 +198,9 @@ mod tests {
         }
     }
 
-    fn client(server: &MockServer) -> Deepl {
+    fn client(server: &MockServer) -> Backend {
         let settings = testing::settings(BackendKind::Deepl, &server.uri(), None);
-        Deepl::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
     }
@@ -360,7 +310,9 @@ mod tests {
         }
         let big = "ä".repeat(25 * 1024);
         request.texts = vec![big.clone(), big.clone(), big];
-        let slices = client(&server).slices(&request);
+        let deepl = Deepl::new(&testing::settings(BackendKind::Deepl, "unused", None));
+        let deepl = deepl.expect("client");
+        let slices = LIMITS.slices(&request.texts, |texts| deepl.body(texts, &request));
         assert_eq!(slices, vec![0..2, 2..3], "by size");
     }
 
@@ -371,17 +323,6 @@ mod tests {
         let err = translate(&server, &["Hallo"]).await.expect_err("456");
         assert_eq!((err.kind, requests(&server).await), (ErrorKind::Quota, 1));
         assert!(shown_without_key(&err).contains("quota or credit is used up"));
-    }
-
-    #[tokio::test]
-    async fn rate_limits_and_server_errors_are_retried() {
-        for status in [429, 529, 500] {
-            let busy = json!({"message": "Too many requests"});
-            let server = failing_once(ResponseTemplate::new(status).set_body_json(busy)).await;
-            let reply = translate(&server, &["Hallo"]).await.expect("retried");
-            let usage = (reply.usage.requests, reply.usage.retries);
-            assert_eq!(usage, (2, 1), "{status}");
-        }
     }
 
     #[tokio::test]
@@ -408,8 +349,9 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Malformed);
         assert!(shown_without_key(&err).contains("1 translations for 2 texts"));
         let unbilled = br#"{"translations":[{"detected_source_language":"DE","text":"Hello"}]}"#;
-        let parsed = parse(unbilled, &["Grüß".to_owned()]);
-        assert_eq!(parsed, Ok((vec!["Hello".to_owned()], 4)), "counted by us");
+        let parsed = parse(unbilled, &["Grüß".to_owned()]).expect("parsed");
+        assert_eq!(parsed.texts, ["Hello"]);
+        assert_eq!(parsed.billed, Some(4), "counted by us");
     }
 
     #[tokio::test]

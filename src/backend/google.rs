@@ -2,36 +2,28 @@
 //! body: German in, English out, `format: html` when the texts carry protected-span tags. v2
 //! takes no context, at most 128 texts and about 30,000 characters per request, so a larger
 //! [`TranslateRequest`] goes out as consecutive sub-requests joined in order. Google escapes
-//! its answers as HTML even for plain text; [`decode_entities`] undoes that. The key rides in
-//! the URL query, so only the query-free URL ever reaches a message.
+//! its answers as HTML even for plain text; [`parse`] undoes that for plain text. An HTML
+//! answer is left as it came: the caller unescapes it exactly once, numeric references
+//! included, so an escaped `&`, `<` or `>` stays text and never turns into markup. The key
+//! rides in the URL query, so only the query-free URL ever reaches a message.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
 use super::{
-    BackendError, TranslateReply, TranslateRequest, Usage, base_url, char_slices, chars_in,
-    require_key, url_with_query,
+    BackendError, TranslateReply, TranslateRequest, base_url, require_key, url_with_query,
 };
 use crate::config::BackendSettings;
 
-const MAX_TEXTS: usize = 128;
-const MAX_CHARS: usize = 30_000;
-
-/// The named references decoded in plain-text answers: the ones Google writes, and the
-/// common typographic and German ones.
-#[rustfmt::skip]
-const NAMED: [(&str, char); 32] = [
-    ("amp", '&'), ("lt", '<'), ("gt", '>'), ("quot", '"'), ("apos", '\''), ("nbsp", '\u{a0}'),
-    ("ndash", '–'), ("mdash", '—'), ("lsquo", '‘'), ("rsquo", '’'), ("sbquo", '‚'),
-    ("ldquo", '“'), ("rdquo", '”'), ("bdquo", '„'), ("laquo", '«'), ("raquo", '»'),
-    ("hellip", '…'), ("middot", '·'), ("euro", '€'), ("copy", '©'), ("reg", '®'),
-    ("trade", '™'), ("deg", '°'), ("auml", 'ä'), ("ouml", 'ö'), ("uuml", 'ü'), ("Auml", 'Ä'),
-    ("Ouml", 'Ö'), ("Uuml", 'Ü'), ("szlig", 'ß'), ("eacute", 'é'), ("egrave", 'è'),
-];
+/// v2's limits per request: 128 texts and about 30,000 characters.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: 128,
+    max_size: Size::Chars(30_000),
+};
 
 pub struct Google {
-    pub(super) transport: Transport,
     base_url: String,
     key: String,
 }
@@ -39,18 +31,10 @@ pub struct Google {
 impl Google {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
         let key = require_key(settings)?;
-        let transport = Transport::for_backend(settings, Some(&key))?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The body for one slice of texts, exactly as sent; `request.context` has no place in v2.
@@ -61,50 +45,40 @@ impl Google {
 
     /// `url` with the key (and `more`) in its query, for the request only: messages get the
     /// plain `url`.
-    fn keyed(&self, url: &str, more: &[(&str, &str)]) -> Result<reqwest::Url, BackendError> {
+    fn keyed(
+        &self,
+        transport: &Transport,
+        url: &str,
+        more: &[(&str, &str)],
+    ) -> Result<reqwest::Url, BackendError> {
         let mut pairs = vec![("key", self.key.as_str())];
         pairs.extend_from_slice(more);
-        url_with_query(&self.transport.name, url, &pairs)
+        url_with_query(&transport.name, url, &pairs)
     }
 
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = format!("{}/language/translate/v2", self.base_url);
-        let keyed = self.keyed(&url, &[])?;
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
-            let sent = &request.texts[slice];
-            let body = Self::body(sent, request.xml);
-            let chars = chars_in(sent);
-            let answer = self
-                .transport
-                .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                    client.post(keyed.clone()).json(&body)
-                })
-                .await?;
-            let texts = parse(&answer.body, sent.len(), request.xml)
-                .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
-            reply.texts.extend(texts);
-            reply.usage += Usage {
-                requests: 1 + answer.retries,
-                retries: answer.retries,
-                billed_characters: chars,
-                ..Usage::default()
-            };
-        }
-        Ok(reply)
+        let keyed = self.keyed(transport, &url, &[])?;
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| Self::body(texts, request.xml),
+            |client, body| client.post(keyed.clone()).json(body),
+            |answer, sent| parse(&answer.body, sent.len(), request.xml).map(Parsed::counted),
+        )
+        .await
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/language/translate/v2/languages", self.base_url);
-        let keyed = self.keyed(&url, &[("target", "en")])?;
-        let listed: Listed = self
-            .transport
+        let keyed = self.keyed(transport, &url, &[("target", "en")])?;
+        let listed: Listed = transport
             .get_json(&url, |client| client.get(keyed.clone()))
             .await?;
         let languages = listed.data.languages;
@@ -153,7 +127,8 @@ struct Language {
     language: String,
 }
 
-/// The `count` translations of one slice, in order, with Google's escaping undone.
+/// The `count` translations of one slice, in order; in plain-text answers every character
+/// reference Google wrote (`&#39;`, `&quot;`, `&amp;`, …) is decoded, in HTML answers none is.
 fn parse(body: &[u8], count: usize, xml: bool) -> Result<Vec<String>, String> {
     let answer: Translated = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let translations = answer.data.translations;
@@ -165,59 +140,14 @@ fn parse(body: &[u8], count: usize, xml: bool) -> Result<Vec<String>, String> {
     }
     Ok(translations
         .into_iter()
-        .map(|t| decode_entities(&t.translated_text, !xml))
+        .map(|t| {
+            if xml {
+                t.translated_text
+            } else {
+                html_escape::decode_html_entities(&t.translated_text).into_owned()
+            }
+        })
         .collect())
-}
-
-/// Undo Google's HTML escaping. With `all` (plain-text answers) every numeric and every
-/// [`NAMED`] reference is decoded. Otherwise (HTML answers, which the caller unescapes itself)
-/// only numeric ones are, and those for `&`, `<` and `>` become the named forms it knows, so
-/// that markup stays markup. Anything else, such as a lone `&`, is kept as it is.
-fn decode_entities(text: &str, all: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let decoded = rest[1..]
-            .find(';')
-            .filter(|&end| end <= 10)
-            .and_then(|end| Some((reference(&rest[1..=end], all)?, end + 2)));
-        match decoded {
-            Some((replacement, len)) => {
-                out.push_str(&replacement);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// What `&name;` stands for, if it is decoded (see [`decode_entities`]).
-fn reference(name: &str, all: bool) -> Option<String> {
-    if let Some(number) = name.strip_prefix('#') {
-        let code = match number.strip_prefix(['x', 'X']) {
-            Some(hex) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                u32::from_str_radix(hex, 16).ok()?
-            }
-            None if number.bytes().all(|b| b.is_ascii_digit()) => number.parse().ok()?,
-            _ => return None,
-        };
-        let c = char::from_u32(code)?;
-        return Some(match (all, c) {
-            (false, '&') => "&amp;".to_owned(),
-            (false, '<') => "&lt;".to_owned(),
-            (false, '>') => "&gt;".to_owned(),
-            _ => c.to_string(),
-        });
-    }
-    let named = NAMED.iter().find(|(n, _)| *n == name);
-    named.filter(|_| all).map(|(_, c)| c.to_string())
 }
 
 #[cfg(test)]
@@ -261,9 +191,9 @@ mod tests {
         ResponseTemplate::new(code).set_body_json(body)
     }
 
-    fn client(uri: &str) -> Google {
+    fn client(uri: &str) -> Backend {
         let settings = testing::settings(BackendKind::Google, uri, None);
-        let client = Google::new(&settings).expect("client");
+        let client = Backend::new(&settings).expect("client");
         client.with_backoff(testing::fast_backoff())
     }
 
@@ -305,13 +235,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sends_the_documented_request_and_decodes_the_reply() {
+    async fn sends_the_documented_request_and_reads_the_reply() {
         let server = MockServer::start().await;
         let texts = ["Er sagte &quot;Nein&quot; um <k i=\"1\"/>.", "Es regnet."];
         let expected = json!({"q": texts, "source": "de", "target": "en", "format": "html"});
+        let html = [
+            "He said &quot;No&quot; at <k i=\"1\"/> &amp; didn&#39;t care.",
+            "It&#39;s raining.",
+        ];
         let answer = json!({"data": {"translations": [
-            {"translatedText": "He said &quot;No&quot; at <k i=\"1\"/> &amp; didn&#39;t care."},
-            {"translatedText": "It&#39;s raining."}
+            {"translatedText": html[0]}, {"translatedText": html[1]}
         ]}});
         Mock::given(method("POST"))
             .and(path(TRANSLATE))
@@ -322,10 +255,9 @@ mod tests {
             .mount(&server)
             .await;
         let reply = translate(&server.uri(), &texts, true).await.expect("reply");
-        let first = "He said &quot;No&quot; at <k i=\"1\"/> &amp; didn't care.";
-        assert_eq!(reply.texts, [first, "It's raining."]);
+        assert_eq!(reply.texts, html, "HTML comes back as it came");
         let usage = (reply.usage.billed_characters, reply.usage.requests);
-        assert_eq!(usage, (chars_in(&request(&texts, true).texts), 1));
+        assert_eq!(usage, (50, 1), "counted by us");
 
         let escaped = "Tom &amp; Jerry&#39;s &lt;b&gt; &quot;x&quot; &hellip;";
         let answer = json!({"data": {"translations": [{"translatedText": escaped}]}});
@@ -339,11 +271,14 @@ mod tests {
     }
 
     #[test]
-    fn entities_are_decoded_as_the_format_needs() {
-        let text = "&#39;&#x27;&amp;&lt;&gt;&quot;&apos;&auml;&#38;&#60;&#x3E;&#8364;";
-        assert_eq!(decode_entities(text, true), "''&<>\"'ä&<>€");
-        let html = "''&amp;&lt;&gt;&quot;&apos;&auml;&amp;&lt;&gt;€";
-        assert_eq!(decode_entities(text, false), html);
+    fn plain_text_answers_are_unescaped_and_html_answers_left_to_the_caller() {
+        let parsed = |text: &str, xml| {
+            let answer = json!({"data": {"translations": [{"translatedText": text}]}});
+            parse(answer.to_string().as_bytes(), 1, xml).map(|t| t.concat())
+        };
+        let text = "&#39;&#x27;&amp;&lt;&gt;&quot;&apos;&auml;&#38;&#60;&#x3E;&#8364;&hellip;";
+        assert_eq!(parsed(text, false).as_deref(), Ok("''&<>\"'ä&<>€…"));
+        assert_eq!(parsed(text, true).as_deref(), Ok(text));
         let kept = [
             "a & b",
             "&;",
@@ -355,9 +290,10 @@ mod tests {
             "&amp",
         ];
         for text in kept {
-            assert_eq!(decode_entities(text, true), text);
+            assert_eq!(parsed(text, false).as_deref(), Ok(text));
         }
-        assert_eq!(decode_entities("Grüße &amp; mehr", true), "Grüße & mehr");
+        let once = parsed("Grüße &amp;amp; mehr", false);
+        assert_eq!(once.as_deref(), Ok("Grüße &amp; mehr"), "decoded once");
     }
 
     #[tokio::test]
@@ -380,22 +316,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn rate_limits_and_server_errors_are_retried() {
+    async fn a_user_rate_limit_403_is_retried() {
         let user_rate = error(403, "User Rate Limit Exceeded", "userRateLimitExceeded");
-        let rate = error(429, "Rate Limit Exceeded", "rateLimitExceeded");
-        let answers = [
-            (user_rate, 0),
-            (rate.insert_header("retry-after", "1"), 1),
-            (error(500, "Backend Error", "backendError"), 0),
-        ];
-        for (answer, wait) in answers {
-            let server = failing_once(answer).await;
-            let started = std::time::Instant::now();
-            let reply = translate(&server.uri(), &["Hallo"], false).await;
-            let usage = reply.expect("retried").usage;
-            assert_eq!((usage.requests, usage.retries), (2, 1));
-            assert!(started.elapsed().as_secs() >= wait, "waited as told");
-        }
+        let server = failing_once(user_rate).await;
+        let reply = translate(&server.uri(), &["Hallo"], false).await;
+        let usage = reply.expect("retried").usage;
+        assert_eq!((usage.requests, usage.retries), (2, 1));
     }
 
     #[tokio::test]
@@ -416,17 +342,6 @@ mod tests {
         let said = shown(&err);
         let named = said.contains("GOOGLE_TRANSLATE_API_KEY") && said.contains(TRANSLATE);
         assert!(named, "{said}");
-
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let uri = format!("http://{}", closed.local_addr().expect("address"));
-        drop(closed);
-        let mut settings = testing::settings(BackendKind::Google, &uri, None);
-        settings.tuning.max_attempts.value = 1;
-        let google = Google::new(&settings).expect("client");
-        let err = google.translate(&request(&["Hallo"], false)).await;
-        let err = err.expect_err("nobody listens");
-        assert_eq!(err.kind, ErrorKind::Unavailable);
-        assert!(shown(&err).contains("could not connect"));
     }
 
     #[tokio::test]

@@ -7,18 +7,20 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::translation::{self, Limits, Parsed, Size};
 use super::transport::Transport;
-use super::{
-    BackendError, ErrorKind, TranslateReply, TranslateRequest, Usage, base_url, char_slices,
-    chars_in,
-};
+use super::{BackendError, ErrorKind, TranslateReply, TranslateRequest, base_url};
 use crate::config::BackendSettings;
 
 const MAX_TEXTS: usize = 50;
 const MAX_CHARS: usize = 5_000;
+/// klartext's own limits per request; a server's operator may set lower ones.
+pub(super) const LIMITS: Limits = Limits {
+    max_texts: MAX_TEXTS,
+    max_size: Size::Chars(MAX_CHARS),
+};
 
 pub struct Libretranslate {
-    pub(super) transport: Transport,
     base_url: String,
     key: Option<String>,
     /// The variable a key would come from, for hints.
@@ -32,19 +34,11 @@ impl Libretranslate {
             .as_ref()
             .map(|k| k.value.expose().to_owned());
         let key_env = settings.api_key_env.as_ref().map(|v| v.value.as_str());
-        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
-            transport,
             base_url: base_url(settings)?,
             key,
             key_env: key_env.unwrap_or("LIBRETRANSLATE_API_KEY").to_owned(),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The body for one part, exactly as sent; LibreTranslate takes no context.
@@ -59,40 +53,26 @@ impl Libretranslate {
 
     pub async fn translate(
         &self,
+        transport: &Transport,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
         let url = format!("{}/translate", self.base_url);
-        let mut reply = TranslateReply {
-            texts: Vec::with_capacity(request.texts.len()),
-            usage: Usage::default(),
-        };
-        for slice in char_slices(&request.texts, MAX_TEXTS, MAX_CHARS) {
-            let sent = &request.texts[slice];
-            let body = self.body(sent, request.xml);
-            let chars = chars_in(sent);
-            let answer = self
-                .transport
-                .send(&url, u32::try_from(chars).unwrap_or(u32::MAX), |client| {
-                    client.post(&url).json(&body)
-                })
-                .await
-                .map_err(|e| self.explain(e, &url))?;
-            let texts = parse(&answer.body, sent.len())
-                .map_err(|e| BackendError::malformed(&self.transport.name, e))?;
-            reply.texts.extend(texts);
-            reply.usage += Usage {
-                requests: 1 + answer.retries,
-                retries: answer.retries,
-                billed_characters: chars,
-                ..Usage::default()
-            };
-        }
-        Ok(reply)
+        translation::translate(
+            transport,
+            &url,
+            LIMITS,
+            request,
+            |texts| self.body(texts, request.xml),
+            |client, body| client.post(&url).json(body),
+            |answer, sent| parse(&answer.body, sent.len()).map(Parsed::counted),
+        )
+        .await
+        .map_err(|e| self.explain(e, &url))
     }
 
     /// The operator's rules behind a fatal 400: a key is required, or requests must be smaller.
     fn explain(&self, mut err: BackendError, url: &str) -> BackendError {
-        if err.kind != ErrorKind::Fatal || !err.message.starts_with("HTTP 400") {
+        if err.kind != ErrorKind::Fatal || err.status != Some(400) {
             return err;
         }
         let lower = err.message.to_ascii_lowercase();
@@ -110,12 +90,9 @@ impl Libretranslate {
         err
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/languages", self.base_url);
-        let languages: Vec<Language> = self
-            .transport
-            .get_json(&url, |client| client.get(&url))
-            .await?;
+        let languages: Vec<Language> = transport.get_json(&url, |client| client.get(&url)).await?;
         let german = languages.iter().find(|l| l.code == "de");
         Ok(match german {
             Some(de) if de.targets.iter().any(|t| t == "en") => {
@@ -171,8 +148,6 @@ fn parse(body: &[u8], count: usize) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use wiremock::matchers::{body_json, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -206,12 +181,12 @@ mod tests {
     }
 
     /// A client for `uri`, with [`TEST_KEY`] or without a key.
-    fn client(uri: &str, keyed: bool) -> Libretranslate {
+    fn client(uri: &str, keyed: bool) -> Backend {
         let mut settings = testing::settings(BackendKind::Libretranslate, uri, None);
         if !keyed {
             settings.api_key = None;
         }
-        Libretranslate::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
     }
@@ -263,7 +238,7 @@ mod tests {
             ["EN: Der Teig ruht <k i=\"1\"/> lang.", "EN: Dann backen."]
         );
         let usage = (reply.usage.billed_characters, reply.usage.requests);
-        assert_eq!(usage, (chars_in(&request(&texts, true).texts), 1));
+        assert_eq!(usage, (42, 1), "counted by us");
     }
 
     #[tokio::test]
@@ -316,31 +291,6 @@ mod tests {
             .await
             .expect("reply");
         assert_eq!(reply.usage.requests, 2, "by characters");
-    }
-
-    #[tokio::test]
-    async fn slowdowns_and_server_errors_are_retried() {
-        let answers = [
-            (
-                error(429, "Slowdown: 10 per 1 minute").insert_header("retry-after", "1"),
-                1,
-            ),
-            (error(429, "Slowdown: 10 per 1 minute"), 0),
-            (error(500, "Cannot translate text: model not loaded"), 0),
-        ];
-        for (answer, wait) in answers {
-            let server = failing_once(answer).await;
-            let started = Instant::now();
-            let usage = translate(&server, false, &["Hallo"])
-                .await
-                .expect("retried")
-                .usage;
-            assert_eq!((usage.requests, usage.retries), (2, 1));
-            assert!(
-                started.elapsed() >= Duration::from_secs(wait),
-                "waited as told"
-            );
-        }
     }
 
     #[tokio::test]

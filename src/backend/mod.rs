@@ -2,9 +2,10 @@
 //! capabilities: *translate* (texts + context → texts: DeepL, Google Cloud Translation, Azure
 //! Translator, LibreTranslate) and *chat* (system + user message, optional JSON schema → text,
 //! stop reason, usage: OpenAI-compatible servers, Anthropic, Gemini, Ollama). Each client owns
-//! its wire format (DTOs, auth, parsing); the shared [`transport`] owns the HTTP client, limits
-//! and retries, and [`failure`] classifies errors once for all of them. Nothing here knows
-//! about files, diffs or terminals.
+//! its wire format (DTOs, auth, parsing); the [`transport`], held once by each [`Backend`] and
+//! handed to its client with every call, owns the HTTP client, limits and retries, and
+//! [`failure`] classifies errors once for all of them. Nothing here knows about files, diffs
+//! or terminals.
 
 mod anthropic;
 mod azure;
@@ -16,15 +17,18 @@ mod libretranslate;
 mod ollama;
 mod openai;
 mod slots;
+mod translation;
 pub mod transport;
 
-use std::ops::{AddAssign, Range};
+use std::ops::AddAssign;
 use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
 use crate::config::{BackendKind, BackendSettings, Capability};
 pub use failure::FailureKind;
+pub use translation::{Limits, Size};
+use transport::Transport;
 
 /// What a backend used, summed over requests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -121,6 +125,9 @@ pub struct BackendError {
     /// Never contains an API key.
     pub message: String,
     pub hint: Option<String>,
+    /// The HTTP status of the answer that failed, if one came (`None` for timeouts, refused
+    /// connections and errors of our own), so that callers need not read it from `message`.
+    pub status: Option<u16>,
 }
 
 impl BackendError {
@@ -142,12 +149,32 @@ impl BackendError {
             kind: ErrorKind::Malformed,
             message: format!("unexpected answer: {what}"),
             hint: None,
+            status: None,
+        }
+    }
+
+    /// The backend is not set up to be used; `hint` says what to change.
+    fn config(backend: &str, message: String, hint: Option<String>) -> Self {
+        Self {
+            backend: backend.to_owned(),
+            kind: ErrorKind::Config,
+            message,
+            hint,
+            status: None,
         }
     }
 }
 
-/// A configured backend, ready to send requests.
-pub enum Backend {
+/// A configured backend, ready to send requests: its connection to the service, held once,
+/// beside the client that speaks the provider's wire format over it.
+pub struct Backend {
+    transport: Transport,
+    client: Client,
+}
+
+/// The providers klartext speaks; the set is closed. Each client gets the [`Transport`] with
+/// every call.
+enum Client {
     Openai(openai::Openai),
     Anthropic(anthropic::Anthropic),
     Gemini(gemini::Gemini),
@@ -160,62 +187,47 @@ pub enum Backend {
 
 impl Backend {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
-        Ok(match settings.kind.value {
-            BackendKind::Openai => Self::Openai(openai::Openai::new(settings)?),
-            BackendKind::Anthropic => Self::Anthropic(anthropic::Anthropic::new(settings)?),
-            BackendKind::Gemini => Self::Gemini(gemini::Gemini::new(settings)?),
-            BackendKind::Ollama => Self::Ollama(ollama::Ollama::new(settings)?),
-            BackendKind::Deepl => Self::Deepl(deepl::Deepl::new(settings)?),
-            BackendKind::Google => Self::Google(google::Google::new(settings)?),
-            BackendKind::Azure => Self::Azure(azure::Azure::new(settings)?),
+        // The client first: a missing key or URL is what the user has to fix.
+        let client = match settings.kind.value {
+            BackendKind::Openai => Client::Openai(openai::Openai::new(settings)?),
+            BackendKind::Anthropic => Client::Anthropic(anthropic::Anthropic::new(settings)?),
+            BackendKind::Gemini => Client::Gemini(gemini::Gemini::new(settings)?),
+            BackendKind::Ollama => Client::Ollama(ollama::Ollama::new(settings)?),
+            BackendKind::Deepl => Client::Deepl(deepl::Deepl::new(settings)?),
+            BackendKind::Google => Client::Google(google::Google::new(settings)?),
+            BackendKind::Azure => Client::Azure(azure::Azure::new(settings)?),
             BackendKind::Libretranslate => {
-                Self::Libretranslate(libretranslate::Libretranslate::new(settings)?)
+                Client::Libretranslate(libretranslate::Libretranslate::new(settings)?)
             }
+        };
+        Ok(Self {
+            transport: Transport::for_backend(settings)?,
+            client,
         })
     }
 
-    fn transport(&self) -> &transport::Transport {
-        match self {
-            Self::Openai(b) => &b.transport,
-            Self::Anthropic(b) => &b.transport,
-            Self::Gemini(b) => &b.transport,
-            Self::Ollama(b) => &b.transport,
-            Self::Deepl(b) => &b.transport,
-            Self::Google(b) => &b.transport,
-            Self::Azure(b) => &b.transport,
-            Self::Libretranslate(b) => &b.transport,
-        }
-    }
-
-    fn transport_mut(&mut self) -> &mut transport::Transport {
-        match self {
-            Self::Openai(b) => &mut b.transport,
-            Self::Anthropic(b) => &mut b.transport,
-            Self::Gemini(b) => &mut b.transport,
-            Self::Ollama(b) => &mut b.transport,
-            Self::Deepl(b) => &mut b.transport,
-            Self::Google(b) => &mut b.transport,
-            Self::Azure(b) => &mut b.transport,
-            Self::Libretranslate(b) => &mut b.transport,
-        }
+    #[cfg(test)]
+    pub(crate) fn with_backoff(mut self, backoff: transport::Backoff) -> Self {
+        self.transport = self.transport.with_backoff(backoff);
+        self
     }
 
     /// Stop sending when `token` is cancelled.
     pub fn watch(&mut self, token: tokio_util::sync::CancellationToken) {
-        self.transport_mut().watch(token);
+        self.transport.watch(token);
     }
 
     /// Requests in flight allowed now (the configured concurrency, lowered after 429s).
     pub fn concurrency(&self) -> usize {
-        self.transport().concurrency()
+        self.transport.concurrency()
     }
 
     pub fn name(&self) -> &str {
-        &self.transport().name
+        &self.transport.name
     }
 
     pub fn kind(&self) -> BackendKind {
-        self.transport().kind
+        self.transport.kind
     }
 
     pub fn capability(&self) -> Capability {
@@ -224,27 +236,30 @@ impl Backend {
 
     /// The model id, or "" for translation services.
     pub fn model(&self) -> &str {
-        match self {
-            Self::Openai(b) => &b.model,
-            Self::Anthropic(b) => &b.model,
-            Self::Gemini(b) => &b.model,
-            Self::Ollama(b) => &b.model,
-            Self::Deepl(_) | Self::Google(_) | Self::Azure(_) | Self::Libretranslate(_) => "",
+        match &self.client {
+            Client::Openai(c) => &c.model,
+            Client::Anthropic(c) => &c.model,
+            Client::Gemini(c) => &c.model,
+            Client::Ollama(c) => &c.model,
+            Client::Deepl(_) | Client::Google(_) | Client::Azure(_) | Client::Libretranslate(_) => {
+                ""
+            }
         }
     }
 
     /// Requests sent so far, retries included.
     pub fn requests_sent(&self) -> u64 {
-        self.transport().requests_sent.load(Ordering::Relaxed)
+        self.transport.requests_sent.load(Ordering::Relaxed)
     }
 
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
-        match self {
-            Self::Openai(b) => b.chat(request).await,
-            Self::Anthropic(b) => b.chat(request).await,
-            Self::Gemini(b) => b.chat(request).await,
-            Self::Ollama(b) => b.chat(request).await,
-            Self::Deepl(_) | Self::Google(_) | Self::Azure(_) | Self::Libretranslate(_) => {
+        let transport = &self.transport;
+        match &self.client {
+            Client::Openai(c) => c.chat(transport, request).await,
+            Client::Anthropic(c) => c.chat(transport, request).await,
+            Client::Gemini(c) => c.chat(transport, request).await,
+            Client::Ollama(c) => c.chat(transport, request).await,
+            Client::Deepl(_) | Client::Google(_) | Client::Azure(_) | Client::Libretranslate(_) => {
                 Err(self.wrong_capability("chat"))
             }
         }
@@ -254,38 +269,54 @@ impl Backend {
         &self,
         request: &TranslateRequest,
     ) -> Result<TranslateReply, BackendError> {
-        match self {
-            Self::Deepl(b) => b.translate(request).await,
-            Self::Google(b) => b.translate(request).await,
-            Self::Azure(b) => b.translate(request).await,
-            Self::Libretranslate(b) => b.translate(request).await,
-            Self::Openai(_) | Self::Anthropic(_) | Self::Gemini(_) | Self::Ollama(_) => {
+        let transport = &self.transport;
+        match &self.client {
+            Client::Deepl(c) => c.translate(transport, request).await,
+            Client::Google(c) => c.translate(transport, request).await,
+            Client::Azure(c) => c.translate(transport, request).await,
+            Client::Libretranslate(c) => c.translate(transport, request).await,
+            Client::Openai(_) | Client::Anthropic(_) | Client::Gemini(_) | Client::Ollama(_) => {
                 Err(self.wrong_capability("translate"))
+            }
+        }
+    }
+
+    /// What one request to this translation service may carry — the values its requests are
+    /// sliced by, so a caller that batches within them sends one request per batch. `None` for
+    /// a chat backend, whose requests are bounded by the caller's token budget instead.
+    pub fn limits(&self) -> Option<Limits> {
+        match &self.client {
+            Client::Deepl(_) => Some(deepl::LIMITS),
+            Client::Google(_) => Some(google::LIMITS),
+            Client::Azure(_) => Some(azure::LIMITS),
+            Client::Libretranslate(_) => Some(libretranslate::LIMITS),
+            Client::Openai(_) | Client::Anthropic(_) | Client::Gemini(_) | Client::Ollama(_) => {
+                None
             }
         }
     }
 
     /// One minimal authenticated call; on success a short description of what answered.
     pub async fn check(&self) -> Result<String, BackendError> {
-        match self {
-            Self::Openai(b) => b.check().await,
-            Self::Anthropic(b) => b.check().await,
-            Self::Gemini(b) => b.check().await,
-            Self::Ollama(b) => b.check().await,
-            Self::Deepl(b) => b.check().await,
-            Self::Google(b) => b.check().await,
-            Self::Azure(b) => b.check().await,
-            Self::Libretranslate(b) => b.check().await,
+        let transport = &self.transport;
+        match &self.client {
+            Client::Openai(c) => c.check(transport).await,
+            Client::Anthropic(c) => c.check(transport).await,
+            Client::Gemini(c) => c.check(transport).await,
+            Client::Ollama(c) => c.check(transport).await,
+            Client::Deepl(c) => c.check(transport).await,
+            Client::Google(c) => c.check(transport).await,
+            Client::Azure(c) => c.check(transport).await,
+            Client::Libretranslate(c) => c.check(transport).await,
         }
     }
 
     fn wrong_capability(&self, what: &str) -> BackendError {
-        BackendError {
-            backend: self.name().to_owned(),
-            kind: ErrorKind::Config,
-            message: format!("a {} backend cannot {what}", self.kind()),
-            hint: Some("check which backend [passes] names for this pass".to_owned()),
-        }
+        BackendError::config(
+            self.name(),
+            format!("a {} backend cannot {what}", self.kind()),
+            Some("check which backend [passes] names for this pass".to_owned()),
+        )
     }
 }
 
@@ -302,31 +333,6 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
-/// Consecutive ranges of `texts` with at most `max_texts` texts and `max_chars` characters
-/// each, for translation services with per-request limits. A text longer than `max_chars` on
-/// its own still goes alone; the service's answer then says what is wrong.
-fn char_slices(texts: &[String], max_texts: usize, max_chars: usize) -> Vec<Range<usize>> {
-    let mut slices = Vec::new();
-    let (mut start, mut chars) = (0, 0);
-    for (i, text) in texts.iter().enumerate() {
-        let cost = text.chars().count();
-        if i > start && (i - start == max_texts || chars + cost > max_chars) {
-            slices.push(start..i);
-            (start, chars) = (i, 0);
-        }
-        chars += cost;
-    }
-    if start < texts.len() {
-        slices.push(start..texts.len());
-    }
-    slices
-}
-
-/// Characters in `texts`, as translation services count and bill them.
-fn chars_in(texts: &[String]) -> u64 {
-    texts.iter().map(|t| t.chars().count() as u64).sum()
-}
-
 /// `url` with `pairs` appended to its query, percent-encoded. (reqwest's `query` needs a
 /// feature klartext does not enable.) The error never repeats the pairs: one may be a key.
 fn url_with_query(
@@ -334,11 +340,12 @@ fn url_with_query(
     url: &str,
     pairs: &[(&str, &str)],
 ) -> Result<reqwest::Url, BackendError> {
-    let mut parsed = reqwest::Url::parse(url).map_err(|e| BackendError {
-        backend: backend.to_owned(),
-        kind: ErrorKind::Config,
-        message: format!("{url} is not a valid URL: {e}"),
-        hint: Some(format!("check backends.{backend}.base_url")),
+    let mut parsed = reqwest::Url::parse(url).map_err(|e| {
+        BackendError::config(
+            backend,
+            format!("{url} is not a valid URL: {e}"),
+            Some(format!("check backends.{backend}.base_url")),
+        )
     })?;
     parsed.query_pairs_mut().extend_pairs(pairs);
     Ok(parsed)
@@ -357,15 +364,14 @@ fn model_verdict(base_url: &str, model: &str, listed: bool, count: usize) -> Str
 fn require_key(settings: &BackendSettings) -> Result<String, BackendError> {
     match &settings.api_key {
         Some(key) => Ok(key.value.expose().to_owned()),
-        None => Err(BackendError {
-            backend: settings.name.clone(),
-            kind: ErrorKind::Config,
-            message: "no API key".to_owned(),
-            hint: Some(match &settings.api_key_env {
+        None => Err(BackendError::config(
+            &settings.name,
+            "no API key".to_owned(),
+            Some(match &settings.api_key_env {
                 Some(var) => format!("set {} (or api_key in the config file)", var.value),
                 None => "set api_key_env or api_key in the config file".to_owned(),
             }),
-        }),
+        )),
     }
 }
 
@@ -374,11 +380,12 @@ fn base_url(settings: &BackendSettings) -> Result<String, BackendError> {
     settings
         .endpoint()
         .map(|url| url.trim_end_matches('/').to_owned())
-        .ok_or_else(|| BackendError {
-            backend: settings.name.clone(),
-            kind: ErrorKind::Config,
-            message: "no base_url".to_owned(),
-            hint: Some(format!("set backends.{}.base_url", settings.name)),
+        .ok_or_else(|| {
+            BackendError::config(
+                &settings.name,
+                "no base_url".to_owned(),
+                Some(format!("set backends.{}.base_url", settings.name)),
+            )
         })
 }
 
@@ -388,11 +395,12 @@ fn require_model(settings: &BackendSettings) -> Result<String, BackendError> {
         .model
         .as_ref()
         .map(|m| m.value.clone())
-        .ok_or_else(|| BackendError {
-            backend: settings.name.clone(),
-            kind: ErrorKind::Config,
-            message: "no model".to_owned(),
-            hint: Some(format!("set backends.{}.model", settings.name)),
+        .ok_or_else(|| {
+            BackendError::config(
+                &settings.name,
+                "no model".to_owned(),
+                Some(format!("set backends.{}.model", settings.name)),
+            )
         })
 }
 

@@ -12,7 +12,6 @@ use super::{
 use crate::config::BackendSettings;
 
 pub struct Ollama {
-    pub(super) transport: Transport,
     pub(super) model: String,
     base_url: String,
     key: Option<String>,
@@ -27,21 +26,13 @@ impl Ollama {
             .as_ref()
             .map(|k| k.value.expose().to_owned());
         let tuning = &settings.tuning;
-        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
-            transport,
             model: require_model(settings)?,
             base_url: base_url(settings)?,
             key,
             max_output_tokens: tuning.max_output_tokens.value,
             temperature: tuning.temperature.as_ref().map(|t| t.value),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The request body, exactly as sent.
@@ -72,10 +63,14 @@ impl Ollama {
         }
     }
 
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+    pub async fn chat(
+        &self,
+        transport: &Transport,
+        request: &ChatRequest,
+    ) -> Result<ChatReply, BackendError> {
         let url = format!("{}/api/chat", self.base_url);
         let body = self.body(request);
-        self.transport
+        transport
             .post_chat(
                 &url,
                 request.estimated_tokens,
@@ -92,7 +87,7 @@ impl Ollama {
     fn explain_missing_model(&self, mut err: BackendError) -> BackendError {
         let said = err.message.to_ascii_lowercase();
         if err.kind == ErrorKind::Fatal
-            && said.starts_with("http 404")
+            && err.status == Some(404)
             && said.contains("model")
             && said.contains("not found")
         {
@@ -104,10 +99,9 @@ impl Ollama {
         err
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/api/tags", self.base_url);
-        let tags: Tags = self
-            .transport
+        let tags: Tags = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
         let wanted = with_tag(&self.model);
@@ -232,10 +226,10 @@ mod tests {
     }
 
     /// A keyless client for a local server.
-    fn client(server: &MockServer) -> Ollama {
+    fn client(server: &MockServer) -> Backend {
         let mut settings = testing::settings(BackendKind::Ollama, &server.uri(), Some(MODEL));
         settings.api_key = None;
-        Ollama::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff())
     }
@@ -296,7 +290,7 @@ mod tests {
         ));
         let mut plain = request();
         plain.schema = None;
-        Ollama::new(&settings)
+        Backend::new(&settings)
             .expect("client")
             .chat(&plain)
             .await
@@ -333,52 +327,6 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Fatal);
         let shown = shown_without_key(&err);
         assert!(shown.contains("ollama pull qwen3:8b"), "{shown}");
-    }
-
-    #[tokio::test]
-    async fn server_errors_are_retried_and_malformed_answers_reported() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500).set_body_json(
-                json!({"error": "llama runner process has terminated: signal: killed"}),
-            ))
-            .up_to_n_times(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("{\"message\": {"))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let err = client(&server)
-            .chat(&request())
-            .await
-            .expect_err("malformed");
-        assert_eq!(err.kind, ErrorKind::Malformed);
-        shown_without_key(&err);
-        assert_eq!(server.received_requests().await.map(|r| r.len()), Some(2));
-    }
-
-    #[tokio::test]
-    async fn a_closed_port_asks_whether_the_service_is_reachable() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let url = format!("http://127.0.0.1:{port}");
-        let settings = testing::settings(BackendKind::Ollama, &url, Some(MODEL));
-        let err = Ollama::new(&settings)
-            .expect("client")
-            .with_backoff(testing::fast_backoff())
-            .chat(&request())
-            .await
-            .expect_err("nothing listens");
-        assert_eq!(err.kind, ErrorKind::Unavailable);
-        let shown = shown_without_key(&err);
-        assert!(
-            shown.contains(&format!("is the service reachable at {url}/api/chat?")),
-            "{shown}"
-        );
     }
 
     #[tokio::test]

@@ -16,7 +16,6 @@ use crate::config::BackendSettings;
 const SCHEMA_NAME: &str = "klartext_segments";
 
 pub struct Openai {
-    pub(super) transport: Transport,
     pub(super) model: String,
     base_url: String,
     key: Option<String>,
@@ -38,9 +37,7 @@ impl Openai {
             (None, false) => None,
         };
         let tuning = &settings.tuning;
-        let transport = Transport::for_backend(settings, key.as_deref())?;
         Ok(Self {
-            transport,
             model: require_model(settings)?,
             base_url,
             key,
@@ -49,12 +46,6 @@ impl Openai {
             max_output_tokens: tuning.max_output_tokens.value,
             temperature: tuning.temperature.as_ref().map(|t| t.value),
         })
-    }
-
-    #[cfg(test)]
-    fn with_backoff(mut self, backoff: super::transport::Backoff) -> Self {
-        self.transport = self.transport.with_backoff(backoff);
-        self
     }
 
     /// The request body, exactly as sent.
@@ -91,10 +82,14 @@ impl Openai {
         }
     }
 
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+    pub async fn chat(
+        &self,
+        transport: &Transport,
+        request: &ChatRequest,
+    ) -> Result<ChatReply, BackendError> {
         let url = format!("{}/chat/completions", self.base_url);
         let body = self.body(request);
-        self.transport
+        transport
             .post_chat(
                 &url,
                 request.estimated_tokens,
@@ -105,10 +100,9 @@ impl Openai {
             .await
     }
 
-    pub async fn check(&self) -> Result<String, BackendError> {
+    pub async fn check(&self, transport: &Transport) -> Result<String, BackendError> {
         let url = format!("{}/models", self.base_url);
-        let models: ModelList = self
-            .transport
+        let models: ModelList = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
         let listed = models.data.iter().any(|m| m.id == self.model);
@@ -191,8 +185,6 @@ fn parse(body: &[u8]) -> Result<ChatReply, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use wiremock::matchers::{body_json, header, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -240,13 +232,15 @@ mod tests {
     }
 
     /// A client for `server`, presented to it as api.openai.com would be (official = true).
-    fn client(server: &MockServer, official: bool) -> Openai {
+    fn client(server: &MockServer, official: bool) -> Backend {
         let settings = testing::settings(BackendKind::Openai, &server.uri(), Some("gpt-4.1-mini"));
-        let mut client = Openai::new(&settings)
+        let mut backend = Backend::new(&settings)
             .expect("client")
             .with_backoff(testing::fast_backoff());
-        client.official = official;
-        client
+        if let crate::backend::Client::Openai(client) = &mut backend.client {
+            client.official = official;
+        }
+        backend
     }
 
     #[tokio::test]
@@ -305,7 +299,7 @@ mod tests {
             crate::config::Source::Default,
         ));
         settings.api_key = None;
-        let client = Openai::new(&settings).expect("no key needed off api.openai.com");
+        let client = Backend::new(&settings).expect("no key needed off api.openai.com");
         client.chat(&request()).await.expect("reply");
         let sent = testing::request_body(&server, 0).await;
         assert_eq!(sent["max_tokens"], 1000);
@@ -318,121 +312,6 @@ mod tests {
             !raw[0].to_ascii_lowercase().contains("authorization"),
             "no key, no header"
         );
-    }
-
-    #[tokio::test]
-    async fn waits_as_a_429_says_then_succeeds() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(429)
-                    .insert_header("retry-after-ms", "120")
-                    .set_body_json(error("Rate limit reached for gpt-4.1-mini on tokens per min (TPM). Please try again in 120ms.", "tokens", "rate_limit_exceeded")),
-            )
-            .up_to_n_times(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{}", "stop")))
-            .mount(&server)
-            .await;
-        let started = std::time::Instant::now();
-        let reply = client(&server, true)
-            .chat(&request())
-            .await
-            .expect("second attempt");
-        assert!(
-            started.elapsed() >= Duration::from_millis(120),
-            "waited as told"
-        );
-        assert_eq!((reply.usage.requests, reply.usage.retries), (2, 1));
-    }
-
-    #[tokio::test]
-    async fn retry_after_in_seconds_is_honoured() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(429)
-                    .insert_header("retry-after", "1")
-                    .set_body_json(error("Rate limit", "requests", "rate_limit_exceeded")),
-            )
-            .up_to_n_times(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{}", "stop")))
-            .mount(&server)
-            .await;
-        let started = std::time::Instant::now();
-        client(&server, true)
-            .chat(&request())
-            .await
-            .expect("retried");
-        assert!(started.elapsed() >= Duration::from_secs(1));
-    }
-
-    #[tokio::test]
-    async fn insufficient_quota_stops_at_once() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(429).set_body_json(error(
-                "You exceeded your current quota, please check your plan and billing details.",
-                "insufficient_quota",
-                "insufficient_quota",
-            )))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let err = client(&server, true)
-            .chat(&request())
-            .await
-            .expect_err("quota");
-        assert_eq!(err.kind, ErrorKind::Quota);
-        assert!(err.is_fatal_for_backend());
-        assert!(
-            err.hint()
-                .is_some_and(|h| h.contains("finished work is kept"))
-        );
-    }
-
-    #[tokio::test]
-    async fn server_errors_are_retried() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500).set_body_json(error(
-                "The server had an error while processing your request.",
-                "server_error",
-                "",
-            )))
-            .up_to_n_times(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{}", "stop")))
-            .expect(1)
-            .mount(&server)
-            .await;
-        client(&server, true)
-            .chat(&request())
-            .await
-            .expect("second attempt");
-    }
-
-    #[tokio::test]
-    async fn retries_are_capped() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(503).set_body_string("Slow Down"))
-            .expect(3)
-            .mount(&server)
-            .await;
-        let err = client(&server, true)
-            .chat(&request())
-            .await
-            .expect_err("gives up");
-        assert_eq!(err.kind, ErrorKind::Unavailable);
-        assert!(err.message.contains("after 3 attempts"), "{err}");
     }
 
     #[tokio::test]
@@ -468,63 +347,21 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn timeouts_malformed_bodies_truncation_and_refusals() {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/chat/completions"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string("{\"choices\": [")
-                    .insert_header("content-type", "application/json"),
-            )
-            .up_to_n_times(1)
-            .mount(&server)
-            .await;
-        let err = client(&server, true)
-            .chat(&request())
-            .await
-            .expect_err("malformed");
-        assert_eq!(err.kind, ErrorKind::Malformed);
-
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(completion("{\"segm", "length")))
-            .mount(&server)
-            .await;
-        let reply = client(&server, true).chat(&request()).await.expect("reply");
-        assert_eq!(reply.stop, Stop::Truncated);
-
-        let server = MockServer::start().await;
+    #[test]
+    fn truncation_refusals_and_filters_become_stops() {
+        let stop = |reply: Value| parse(reply.to_string().as_bytes()).map(|r| r.stop);
+        assert_eq!(stop(completion("{\"segm", "length")), Ok(Stop::Truncated));
         let mut refused = completion("", "stop");
         refused["choices"][0]["message"]["content"] = Value::Null;
         refused["choices"][0]["message"]["refusal"] = json!("I'm sorry, I can't help with that.");
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(refused))
-            .mount(&server)
-            .await;
-        let reply = client(&server, true).chat(&request()).await.expect("reply");
-        assert!(matches!(reply.stop, Stop::Refused(_)));
-
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_delay(Duration::from_secs(3))
-                    .set_body_json(completion("{}", "stop")),
-            )
-            .mount(&server)
-            .await;
-        let mut settings = testing::settings(BackendKind::Openai, &server.uri(), Some("m"));
-        settings.tuning.timeout_secs.value = 1;
-        settings.tuning.max_attempts.value = 1;
-        let err = Openai::new(&settings)
-            .expect("client")
-            .chat(&request())
-            .await
-            .expect_err("timeout");
-        assert_eq!(err.kind, ErrorKind::Unavailable);
-        assert!(err.message.contains("timed out"), "{err}");
+        let sorry = "I'm sorry, I can't help with that.".to_owned();
+        assert_eq!(stop(refused), Ok(Stop::Refused(sorry)));
+        let filtered = Stop::Refused("content filter".to_owned());
+        assert_eq!(stop(completion("", "content_filter")), Ok(filtered));
+        assert_eq!(
+            parse(br#"{"choices": []}"#).err().as_deref(),
+            Some("no choices in the reply")
+        );
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::failure::{self, Failure, FailureKind};
 use super::slots::Slots;
 use super::{BackendError, ChatReply, ErrorKind};
-use crate::config::{BackendKind, BackendSettings, Source, Tuning};
+use crate::config::{BackendKind, BackendSettings, Source};
 
 const USER_AGENT: &str = concat!("klartext/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,43 +76,24 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// The transport of a configured backend: its name, kind and limits; `key` (if any) is
+    /// The transport of a configured backend: its name, kind and limits. Its key (if any) is
     /// kept out of every error, and hints name the variable it came from — the one actually
     /// read, which may be a fallback such as `GOOGLE_API_KEY`.
-    pub fn for_backend(
-        settings: &BackendSettings,
-        key: Option<&str>,
-    ) -> Result<Self, BackendError> {
+    pub fn for_backend(settings: &BackendSettings) -> Result<Self, BackendError> {
+        let name = settings.name.as_str();
+        let tuning = &settings.tuning;
+        let key = settings.api_key.as_ref().map(|k| k.value.expose());
         let key_env = match settings.api_key.as_ref().map(|k| &k.source) {
             Some(Source::Env(var)) => Some(var.as_str()),
             _ => settings.api_key_env.as_ref().map(|v| v.value.as_str()),
         };
-        Self::new(
-            &settings.name,
-            settings.kind.value,
-            &settings.tuning,
-            key,
-            key_env,
-        )
-    }
-
-    pub fn new(
-        name: &str,
-        kind: BackendKind,
-        tuning: &Tuning,
-        key: Option<&str>,
-        key_env: Option<&str>,
-    ) -> Result<Self, BackendError> {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(Duration::from_secs(tuning.timeout_secs.value))
             .build()
-            .map_err(|e| BackendError {
-                backend: name.to_owned(),
-                kind: ErrorKind::Config,
-                message: format!("cannot set up the HTTP client: {e}"),
-                hint: None,
+            .map_err(|e| {
+                BackendError::config(name, format!("cannot set up the HTTP client: {e}"), None)
             })?;
         // Requests are spread over the minute (a second's worth may burst), so a run never
         // fires a minute's allowance at once; tokens may burst up to a minute's budget, since
@@ -133,7 +114,7 @@ impl Transport {
             .max(1);
         Ok(Self {
             name: name.to_owned(),
-            kind,
+            kind: settings.kind.value,
             client,
             slots: Slots::new(slots),
             cancel: CancellationToken::new(),
@@ -152,10 +133,6 @@ impl Transport {
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
-    }
-
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
     }
 
     /// Stop when `token` is cancelled (the run's Ctrl-C).
@@ -301,6 +278,7 @@ impl Transport {
             kind: ErrorKind::Cancelled,
             message: "cancelled (Ctrl-C)".to_owned(),
             hint: None,
+            status: None,
         }
     }
 
@@ -333,7 +311,7 @@ impl Transport {
         } else {
             String::new()
         };
-        let status = failure
+        let http = failure
             .status
             .map(|s| format!("HTTP {s}: "))
             .unwrap_or_default();
@@ -365,28 +343,12 @@ impl Transport {
         BackendError {
             backend: self.name.clone(),
             kind,
-            message: format!("{status}{}{tries}", failure.message),
+            message: format!("{http}{}{tries}", failure.message),
             hint,
+            status: failure.status,
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn full_jitter_stays_under_the_growing_ceiling() {
-        let backoff = Backoff::default();
-        for retry in 0..10 {
-            let ceiling = (backoff.base * 2u32.pow(retry)).min(backoff.cap);
-            for _ in 0..50 {
-                assert!(backoff.delay(retry) <= ceiling);
-            }
-        }
-        assert!(
-            backoff.delay(1000) <= backoff.cap,
-            "no overflow on huge retry counts"
-        );
-    }
-}
+mod tests;

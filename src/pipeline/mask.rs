@@ -36,25 +36,21 @@ fn marker(style: MaskStyle, n: usize) -> String {
     }
 }
 
+/// `&`, `<` and `>` as references, so that only markers are markup.
 fn escape(text: &str, style: MaskStyle) -> String {
     match style {
         MaskStyle::Brackets => text.to_owned(),
-        MaskStyle::Xml => text
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;"),
+        MaskStyle::Xml => html_escape::encode_text(text).into_owned(),
     }
 }
 
+/// Every character reference decoded, once: services answer with XML's named ones, HTML's
+/// (`&nbsp;`), decimal (`&#39;`) and hex ones (`&#x27;`). What is not a reference stays as it
+/// is.
 fn unescape(text: &str, style: MaskStyle) -> String {
     match style {
         MaskStyle::Brackets => text.to_owned(),
-        MaskStyle::Xml => text
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
+        MaskStyle::Xml => html_escape::decode_html_entities(text).into_owned(),
     }
 }
 
@@ -123,6 +119,8 @@ pub fn unmask(output: &str, masked: &Masked) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -144,6 +142,12 @@ mod tests {
         assert_eq!(masked.text, "A &lt;b&gt; &amp; <k i=\"1\"/> C");
         let back = unmask("Ein &lt;b&gt; &amp; <k i=\"1\"></k> C", &masked).expect("ok");
         assert_eq!(back, "Ein <b> & `x<y>` C");
+        let numeric = "It&#39;s &#x3C;b&#62; &amp;amp; <k i=\"1\"/>&nbsp;C";
+        let back = unmask(numeric, &masked).expect("ok");
+        assert_eq!(
+            back, "It's <b> &amp; `x<y>`\u{a0}C",
+            "decoded once, spans verbatim"
+        );
     }
 
     #[test]
@@ -156,5 +160,84 @@ mod tests {
         let none = mask("plain", &[], MaskStyle::Brackets);
         assert_eq!(unmask("schlicht", &none).as_deref(), Ok("schlicht"));
         assert!(!none.has_spans());
+    }
+
+    /// How a service may write `c` back in XML or HTML mode, as `pick` chooses: as it is, by
+    /// name, or as a decimal or hex reference; `&` and `<` never as they are. Control
+    /// characters keep their form: XML has no references for most of them.
+    fn written(c: char, pick: u8) -> String {
+        let named = match c {
+            '&' => Some("&amp;"),
+            '<' => Some("&lt;"),
+            '>' => Some("&gt;"),
+            '"' => Some("&quot;"),
+            '\'' => Some("&apos;"),
+            _ => None,
+        };
+        let numeric = !c.is_control();
+        match (pick % 4, named) {
+            (2, _) if numeric => format!("&#{};", u32::from(c)),
+            (3, _) if numeric => format!("&#x{:x};", u32::from(c)),
+            (0, Some(_)) if !matches!(c, '&' | '<') => c.to_string(),
+            (_, Some(name)) => name.to_owned(),
+            _ => c.to_string(),
+        }
+    }
+
+    /// What a service that changes nothing may answer for `sent`, a text's XML form: each
+    /// character in the form `picks` chooses, each marker self-closing or an empty element.
+    fn answered(sent: &str, picks: &[u8]) -> String {
+        let mut picks = picks.iter().copied().cycle();
+        let mut out = String::new();
+        let mut rest = sent;
+        loop {
+            // Every `<` sent starts a marker: the text's own are escaped.
+            let at = rest.find('<').unwrap_or(rest.len());
+            // `escape` writes only these three names; `&amp;` goes last, so nothing is undone twice.
+            let text = rest[..at].replace("&lt;", "<").replace("&gt;", ">");
+            let text = text.replace("&amp;", "&");
+            let forms = text.chars().zip(&mut picks);
+            out.extend(forms.map(|(c, pick)| written(c, pick)));
+            let Some(end) = rest[at..].find("/>").map(|end| at + end) else {
+                return out;
+            };
+            out.push_str(&rest[at..end]);
+            let empty_element = picks.next().unwrap_or_default() >= 128;
+            out.push_str(if empty_element { "></k>" } else { "/>" });
+            rest = &rest[end + 2..];
+        }
+    }
+
+    /// Text rich in what escaping is about, and any character besides.
+    fn text() -> impl Strategy<Value = String> {
+        let special = [
+            '&', '<', '>', '"', '\'', ';', '#', 'x', '1', 'k', '/', ' ', 'ä',
+        ];
+        let c = prop_oneof![3 => prop::sample::select(special.to_vec()), 1 => any::<char>()];
+        prop::collection::vec(c, 0..40).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    /// Sorted, non-overlapping, possibly empty or adjacent ranges of `text` at char boundaries.
+    fn ranges(text: &str, cuts: &[prop::sample::Index]) -> Vec<Range<usize>> {
+        let bounds: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
+        let bounds = [bounds, vec![text.len()]].concat();
+        let mut cuts: Vec<usize> = cuts.iter().map(|cut| *cut.get(&bounds)).collect();
+        cuts.sort_unstable();
+        cuts.chunks_exact(2).map(|pair| pair[0]..pair[1]).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn xml_round_trips_through_any_escaping(
+            text in text(),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+            picks in prop::collection::vec(any::<u8>(), 1..32),
+        ) {
+            let ranges = ranges(&text, &cuts);
+            let masked = mask(&text, &ranges, MaskStyle::Xml);
+            let answer = answered(&masked.text, &picks);
+            prop_assert_eq!(unmask(&answer, &masked), Ok(text));
+        }
     }
 }
