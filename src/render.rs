@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::config::View;
+use crate::count::plural;
 use crate::diff::{Alignment, DocumentDiff, Pair, PairKind};
 use crate::verify::{Finding, Severity};
 pub use repairs::render_repairs;
@@ -201,19 +202,6 @@ pub fn notes_by_segment<'a>(
     notes
 }
 
-/// `12345` → `12,345`, for counts of characters, tokens and files.
-pub fn number(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// Three panes of prose need about this many columns.
 pub const THREE_PANE_WIDTH: usize = 180;
 
@@ -327,7 +315,7 @@ fn pair_header(pair: &Pair) -> String {
         }
         PairKind::Changed => {
             let changes = pair.change_count();
-            let noun = if changes == 1 { "change" } else { "changes" };
+            let noun = plural(changes, "change", "changes");
             write!(header, " · {changes} {noun} · {percent}% similar")
                 .expect("writing to a String cannot fail");
         }
@@ -345,11 +333,7 @@ fn paragraphs(range: &std::ops::Range<usize>) -> String {
 }
 
 fn fold_note(count: usize) -> String {
-    let noun = if count == 1 {
-        "paragraph"
-    } else {
-        "paragraphs"
-    };
+    let noun = plural(count, "paragraph", "paragraphs");
     format!("… {count} unchanged {noun} …")
 }
 

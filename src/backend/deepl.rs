@@ -107,8 +107,8 @@ impl Deepl {
         Ok(match (usage.character_count, usage.character_limit) {
             (Some(count), Some(limit)) => format!(
                 "{plan} answers; {} of {} characters used this period",
-                super::grouped(count),
-                super::grouped(limit)
+                crate::count::grouped(count),
+                crate::count::grouped(limit)
             ),
             _ => format!("{plan} answers at {}", self.base_url),
         })
@@ -373,7 +373,7 @@ mod tests {
         let expected = "DeepL Free answers; 12,345 of 500,000 characters used this period";
         assert_eq!(said.expect("ok"), expected);
         assert_eq!(
-            crate::backend::grouped(1_000_000_000_000),
+            crate::count::grouped(1_000_000_000_000),
             "1,000,000,000,000"
         );
     }

@@ -90,7 +90,7 @@ impl Gemini {
             .await?;
         let limit = model
             .output_token_limit
-            .map(|n| format!(", up to {} output tokens", super::grouped(n)))
+            .map(|n| format!(", up to {} output tokens", crate::count::grouped(n)))
             .unwrap_or_default();
         Ok(format!(
             "{} answers; model {} is available{limit}",
@@ -213,10 +213,8 @@ mod tests {
     use super::*;
     use crate::backend::testing::{self, TEST_KEY, shown_without_key};
     use crate::backend::{Backend, ErrorKind};
-    use crate::config::Lang;
     use crate::config::Sourced;
     use crate::config::{BackendKind, Source};
-    use crate::pipeline::protocol::reply_schema;
 
     fn request(schema: Option<Value>) -> ChatRequest {
         ChatRequest {
@@ -277,7 +275,7 @@ mod tests {
     #[tokio::test]
     async fn sends_the_documented_request_and_reads_the_reply() {
         let server = MockServer::start().await;
-        let schema = reply_schema(Lang::En, false);
+        let schema = testing::reply_schema(false);
         let expected = json!({
             "systemInstruction": {"parts": [{"text": "Restore the English."}]},
             "contents": [{"role": "user", "parts": [{"text": r#"{"segments":[{"id":"s0","de":"Guten Abend"}]}"#}]}],

@@ -79,7 +79,7 @@ impl Libretranslate {
         if lower.contains("exceeds text limit") {
             err.hint = Some(format!(
                 "the server at {url} takes fewer texts or characters per request than klartext sends ({MAX_TEXTS} texts, {} characters); its operator sets that with --batch-limit and --char-limit",
-                super::grouped(MAX_CHARS as u64)
+                crate::count::grouped(MAX_CHARS as u64)
             ));
         } else if self.key.is_none() && lower.contains("api key") {
             err.hint = Some(format!(

@@ -320,19 +320,6 @@ impl Backend {
     }
 }
 
-/// `12345` → `12,345`, for messages about characters and tokens.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// `url` with `pairs` appended to its query, percent-encoded. (reqwest's `query` needs a
 /// feature klartext does not enable.) The error never repeats the pairs: one may be a key.
 fn url_with_query(

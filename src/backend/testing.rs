@@ -90,3 +90,42 @@ pub fn shown_without_key(err: &super::BackendError) -> String {
     assert!(!shown.contains(TEST_KEY), "the key leaked: {shown}");
     shown
 }
+
+/// The segment protocol's reply schema for English (`pipeline::protocol::reply_schema`), as
+/// the chat clients receive it; a protocol test keeps the two equal, so the backend's tests
+/// convert the real thing without depending on the pipeline.
+pub fn reply_schema(with_literal: bool) -> serde_json::Value {
+    let mut item = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The id of the request segment, unchanged."},
+            "en": {"type": "string", "description": "The segment in English, as a professional English writer would have written it."},
+            "notes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Remarks for the reviewer, never part of the text; empty when there are none."
+            }
+        },
+        "required": ["id", "en", "notes"],
+        "additionalProperties": false
+    });
+    if with_literal {
+        item["properties"]["literal"] = serde_json::json!({
+            "type": "string",
+            "description": "A close, literal English rendering of the German segment."
+        });
+        item["required"] = serde_json::json!(["id", "en", "literal", "notes"]);
+    }
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "segments": {
+                "type": "array",
+                "description": "One entry per request segment, in the same order.",
+                "items": item
+            }
+        },
+        "required": ["segments"],
+        "additionalProperties": false
+    })
+}

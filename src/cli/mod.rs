@@ -119,16 +119,6 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// `one` or `many`, by `n`.
-pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
-}
-
-/// `12345` → `12,345`.
-pub(crate) fn number(n: u64) -> String {
-    crate::render::number(n)
-}
-
 /// Stdout, buffered; callers flush before returning.
 fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
     io::BufWriter::new(io::stdout().lock())

@@ -15,7 +15,7 @@ use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
 use super::mask::{MaskStyle, Masked, mask, unmask};
 use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
 use super::translated::{FailureKind, SegmentFailure, SegmentResult, Translated};
-use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
+use crate::backend::{BackendError, ChatRequest, ErrorKind, Limits, Size, Stop, TranslateRequest};
 use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::config::Lang;
 use crate::repair::{RepairedDocument, RepairedSegment};
@@ -24,12 +24,6 @@ use crate::verify;
 
 /// Characters of neighbouring text sent along as read-only context.
 const CONTEXT_CHARS: usize = 600;
-/// DeepL: at most 50 texts and 128 KiB per request; stay clear of the byte limit.
-const TRANSLATE_LIMITS: BatchLimits = BatchLimits {
-    max_tokens: u32::MAX,
-    max_items: 50,
-    max_bytes: 100 * 1024,
-};
 const MAX_CHAT_ITEMS: usize = 40;
 
 /// What one segment looks like to the passes.
@@ -549,7 +543,14 @@ pub(super) fn plan_batches(
             max_items: MAX_CHAT_ITEMS,
             max_bytes: usize::MAX,
         },
-        MemberKind::Translation => TRANSLATE_LIMITS,
+        MemberKind::Translation => match member.backend.limits() {
+            Some(limits) => service_batch(limits),
+            None => BatchLimits {
+                max_tokens: u32::MAX,
+                max_items: usize::MAX,
+                max_bytes: usize::MAX,
+            },
+        },
     };
     consecutive_runs(indices)
         .into_iter()
@@ -563,6 +564,20 @@ pub(super) fn plan_batches(
                 .map(move |b| run.start + b.start..run.start + b.end)
         })
         .collect()
+}
+
+/// A translation service's per-request limits as a batch budget, so one batch is one request.
+/// Batches are measured in bytes of the German, never fewer than its characters; a body limit
+/// also carries the JSON framing, escapes and the context, so a sixth of it is left for those.
+fn service_batch(limits: Limits) -> BatchLimits {
+    BatchLimits {
+        max_tokens: u32::MAX,
+        max_items: limits.max_texts,
+        max_bytes: match limits.max_size {
+            Size::Chars(chars) => chars,
+            Size::BodyBytes(bytes) => bytes - bytes / 6,
+        },
+    }
 }
 
 enum Failed {

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use super::wrap::Role;
 use super::{RenderOptions, Sheet, sanitize};
+use crate::count::plural;
 use crate::repair::RepairedSegment;
 
 /// Writes the repairs of a document; nothing when there are none.
@@ -20,7 +21,7 @@ pub fn render_repairs(
     let repairs: usize = segments.iter().map(|s| s.repairs.len()).sum();
     if repairs > 0 {
         writeln!(out)?;
-        let noun = if repairs == 1 { "repair" } else { "repairs" };
+        let noun = plural(repairs, "repair", "repairs");
         sheet.full(out, Role::Title, &format!("{repairs} {noun}"))?;
         for seg in segments {
             for r in &seg.repairs {

@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::doc::{Counts, Item};
 use super::record::Verdict;
 use super::state::{Extent, Mode, Overlay, Review};
+use crate::count::plural;
 use crate::render::pieces::{self, Role, Row, Side};
 use crate::render::{Layout, Note, NoteLevel, THREE_PANE_WIDTH, display_width, sanitize};
 use crate::verify::Severity;
@@ -454,11 +455,7 @@ fn summary(review: &Review, theme: Theme) -> Vec<Line<'static>> {
 }
 
 fn plural_paragraphs(n: usize) -> String {
-    if n == 1 {
-        "1 paragraph".to_owned()
-    } else {
-        format!("{n} paragraphs")
-    }
+    format!("{n} {}", plural(n, "paragraph", "paragraphs"))
 }
 
 const HELP: &[(&str, &str)] = &[
@@ -544,7 +541,7 @@ fn draw_overlay(frame: &mut Frame, review: &Review, overlay: &Overlay) {
             if unwritten > 0 {
                 lines.push(Line::raw(format!(
                     " {unwritten} {} not written yet.",
-                    if unwritten == 1 { "output" } else { "outputs" }
+                    plural(unwritten, "output", "outputs")
                 )));
             }
             lines.push(Line::raw(""));

@@ -10,6 +10,7 @@ use super::doc::{Counts, Doc, Item};
 use super::history::{History, Snapshot};
 use super::record::{Choice, Verdict};
 use crate::config::View;
+use crate::count::plural;
 use crate::diff::Category;
 use crate::render::Layout;
 
@@ -599,8 +600,8 @@ impl Review {
         }
         self.message = Some(format!(
             "accepted {changes} {name} {} in {paragraphs} {}",
-            plural(changes, "change"),
-            plural(paragraphs, "paragraph")
+            plural(changes, "change", "changes"),
+            plural(paragraphs, "paragraph", "paragraphs")
         ));
         self.after_bulk();
         Effect::Save(docs)
@@ -635,7 +636,7 @@ impl Review {
                 "rejected"
             },
             targets.len(),
-            plural(targets.len(), "paragraph")
+            plural(targets.len(), "paragraph", "paragraphs")
         ));
         self.after_bulk();
         Effect::Save(docs)
@@ -740,13 +741,5 @@ impl Review {
         let extent = (self.measure)(self);
         let max = extent.total.saturating_sub(extent.visible);
         self.scroll = self.scroll.min(max);
-    }
-}
-
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        noun.to_owned()
-    } else {
-        format!("{noun}s")
     }
 }

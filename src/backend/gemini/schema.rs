@@ -92,12 +92,11 @@ fn gemini_type(value: &Value) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Lang;
-    use crate::pipeline::protocol::reply_schema;
+    use crate::backend::testing::reply_schema;
 
     #[test]
     fn the_reply_schema_in_googles_subset() {
-        let converted = response_schema(&reply_schema(Lang::En, true));
+        let converted = response_schema(&reply_schema(true));
         let segment = &converted["properties"]["segments"]["items"];
         assert_eq!(converted["type"], "OBJECT");
         assert_eq!(converted["propertyOrdering"], json!(["segments"]));

@@ -40,7 +40,7 @@ pub fn run(command: &CacheCommand, ctx: &Context) -> anyhow::Result<Status> {
             let removed = cache.clear()?;
             ctx.printer.note(&format!(
                 "removed {removed} cached {} from {}",
-                if removed == 1 { "entry" } else { "entries" },
+                crate::count::plural(removed as usize, "entry", "entries"),
                 cache
                     .path()
                     .map(|p| p.display().to_string())

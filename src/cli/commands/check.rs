@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cli::args::{CheckArgs, FailOn};
 use crate::cli::{Context, Status};
 use crate::config::Lang;
+use crate::count::plural;
 use crate::files;
 use crate::glossary::Glossary;
 use crate::render::sanitize;
@@ -93,12 +94,13 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
         }
         crate::cli::finish(out)?;
         ctx.printer.note(&format!(
-            "{}: {errors} {}, {warnings} {}, {infos} {} in {} paragraphs",
+            "{}: {errors} {}, {warnings} {}, {infos} {} in {} {}",
             args.source.display(),
             plural(errors, "error", "errors"),
             plural(warnings, "warning", "warnings"),
             plural(infos, "note", "notes"),
-            german.len()
+            german.len(),
+            plural(german.len(), "paragraph", "paragraphs")
         ));
     }
     Ok(if fails(&findings, args.fail_on) {
@@ -136,8 +138,4 @@ pub fn fails(findings: &[Finding], fail_on: FailOn) -> bool {
         FailOn::Warning => worst >= Some(Severity::Warning),
         FailOn::Error => worst >= Some(Severity::Error),
     }
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }

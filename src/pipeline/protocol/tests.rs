@@ -121,6 +121,16 @@ fn assert_strict(schema: &Value, path: &str) {
 }
 
 #[test]
+fn the_backends_test_with_this_reply_schema() {
+    for with_literal in [false, true] {
+        assert_eq!(
+            reply_schema(Lang::En, with_literal),
+            crate::backend::testing::reply_schema(with_literal)
+        );
+    }
+}
+
+#[test]
 fn reply_schemas_are_strict() {
     for (target, literal) in [
         (Lang::En, false),

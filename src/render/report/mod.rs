@@ -17,6 +17,7 @@ use std::ops::Range;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::{Note, NoteLevel};
+use crate::count::plural;
 use crate::diff::{Alignment, Category, Chunk, DocumentDiff, Pair, PairKind};
 
 /// What a report shows besides the diff.
@@ -288,10 +289,6 @@ fn category_name(category: Category) -> &'static str {
         Category::Case => "case",
         Category::Words => "words",
     }
-}
-
-fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
-    if count == 1 { one } else { many }
 }
 
 fn percent(similarity: f64) -> String {

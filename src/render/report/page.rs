@@ -39,7 +39,7 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
         match group {
             Group::Shown(pair) => section(input, pair, out)?,
             Group::Unchanged(pairs) => {
-                let noun = super::plural(pairs.len(), "paragraph", "paragraphs");
+                let noun = crate::count::plural(pairs.len(), "paragraph", "paragraphs");
                 writeln!(out, "<details class=\"unchanged\">")?;
                 writeln!(
                     out,
@@ -218,7 +218,7 @@ fn pair_head(pair: &Pair, notes: &[Note]) -> String {
     ];
     if pair.kind == PairKind::Changed {
         let changes = pair.change_count();
-        let noun = super::plural(changes, "change", "changes");
+        let noun = crate::count::plural(changes, "change", "changes");
         chips.push(format!("<span>{changes} {noun}</span>"));
         chips.push(format!(
             "<span>{} similar</span>",

@@ -215,7 +215,7 @@ fn with_saved_decisions(
         printer.note(&format!(
             "{}: {stale} review {} dropped: their paragraphs were translated anew",
             target.display(),
-            crate::cli::plural(stale, "decision", "decisions")
+            crate::count::plural(stale, "decision", "decisions")
         ));
     }
     if kept == 0 {
@@ -224,7 +224,7 @@ fn with_saved_decisions(
     printer.note(&format!(
         "{}: kept {kept} review {} for unchanged paragraphs",
         target.display(),
-        crate::cli::plural(kept, "decision", "decisions")
+        crate::count::plural(kept, "decision", "decisions")
     ));
     Ok(Some(doc.text()))
 }

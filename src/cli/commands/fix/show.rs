@@ -11,8 +11,9 @@ use super::inputs::Mode;
 use super::report::Detail;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::{Hinted, Printer};
-use crate::cli::{Context, number, pager, plural};
+use crate::cli::{Context, pager};
 use crate::config::Lang;
+use crate::count::{grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
 use crate::pipeline::{Input, Outcome, PassPlan, Progress, SegmentResult, Translated, Work};
 use crate::render::{self, Note, report as diff_report};
@@ -74,16 +75,16 @@ impl Display {
 
     pub fn progress(&self, progress: &Progress) {
         let usage = progress.usage;
-        let mut line = format!("{} ¶", number(progress.paragraphs));
+        let mut line = format!("{} ¶", grouped(progress.paragraphs));
         if self.online {
             line += &format!(
                 " · {} req · {} retries · {} tok",
-                number(usage.requests),
-                number(usage.retries),
-                number(usage.input_tokens + usage.output_tokens)
+                grouped(usage.requests),
+                grouped(usage.retries),
+                grouped(usage.input_tokens + usage.output_tokens)
             );
             if usage.billed_characters > 0 {
-                line += &format!(" · {} chars", number(usage.billed_characters));
+                line += &format!(" · {} chars", grouped(usage.billed_characters));
             }
         }
         self.bar.set_message(line);
@@ -383,7 +384,7 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
             plan.segments,
             plan.requests,
             plural(plan.requests, "request", "requests"),
-            number(plan.estimated_input),
+            grouped(plan.estimated_input),
             plan.unit,
             plan.cached,
         ));

@@ -8,7 +8,8 @@ use super::inputs::Mode;
 use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunReport, SCHEMA, Totals, TreeReport};
 use super::{Session, show};
 use crate::backend::Usage;
-use crate::cli::{Status, number, plural};
+use crate::cli::Status;
+use crate::count::{grouped, plural};
 use crate::files;
 use crate::pipeline::{Ended, Engine};
 
@@ -51,7 +52,7 @@ pub fn finish(session: &Session, engine: Option<&Engine>, ended: Ended) -> anyho
         _ => None,
     };
     if args.dry_run && *mode == Mode::Tree && engine.is_some() {
-        let name = format!("{} files", number(reports.len() as u64));
+        let name = format!("{} files", grouped(reports.len() as u64));
         show::print_plan(&name, &session.plans, p);
     }
 
@@ -62,7 +63,7 @@ pub fn finish(session: &Session, engine: Option<&Engine>, ended: Ended) -> anyho
     if *mode == Mode::Tree {
         p.note(&format!(
             "{} files: {} ok, {} flagged, {} failed{}{} in {:.1} s",
-            number(reports.len() as u64),
+            grouped(reports.len() as u64),
             totals.ok,
             totals.flagged,
             unfinished.len(),
@@ -74,8 +75,8 @@ pub fn finish(session: &Session, engine: Option<&Engine>, ended: Ended) -> anyho
             if engine.is_some() {
                 format!(
                     " · {} requests, {} retries",
-                    number(totals.requests),
-                    number(totals.retries)
+                    grouped(totals.requests),
+                    grouped(totals.retries)
                 )
             } else {
                 String::new()
@@ -183,12 +184,12 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
         .filter(|(_, u)| u.requests > 0)
         .map(|(name, u)| {
             let amount = if u.billed_characters > 0 {
-                format!("{} characters billed", number(u.billed_characters))
+                format!("{} characters billed", grouped(u.billed_characters))
             } else {
                 format!(
                     "{} tokens in, {} out",
-                    number(u.input_tokens),
-                    number(u.output_tokens)
+                    grouped(u.input_tokens),
+                    grouped(u.output_tokens)
                 )
             };
             let retries = match u.retries {
