@@ -1,5 +1,6 @@
-//! The only place that asks about the terminal: whether colour is wanted and how wide the
-//! output may be. Everything downstream (`diff`, `render`) receives plain options.
+//! The only place that asks about the terminal: whether the standard streams are terminals,
+//! whether colour is wanted and how wide the output may be. Everything downstream (`diff`,
+//! `render`, `review`'s state) receives plain options.
 
 use std::io::IsTerminal;
 
@@ -8,6 +9,8 @@ use crate::config::{ColorChoice, Env};
 /// What klartext knows about where its output goes, probed once at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Terminal {
+    /// Keys can be read (the review needs them).
+    pub stdin_is_tty: bool,
     pub stdout_is_tty: bool,
     pub stderr_is_tty: bool,
     /// Columns of the terminal on stdout (or stderr), when there is one.
@@ -15,11 +18,20 @@ pub struct Terminal {
 }
 
 impl Terminal {
+    /// No terminal anywhere: what a script, a pipe or a test sees.
+    pub const NONE: Terminal = Terminal {
+        stdin_is_tty: false,
+        stdout_is_tty: false,
+        stderr_is_tty: false,
+        columns: None,
+    };
+
     pub fn probe() -> Self {
         let columns = terminal_size::terminal_size_of(std::io::stdout())
             .or_else(|| terminal_size::terminal_size_of(std::io::stderr()))
             .map(|(w, _)| w.0);
         Self {
+            stdin_is_tty: std::io::stdin().is_terminal(),
             stdout_is_tty: std::io::stdout().is_terminal(),
             stderr_is_tty: std::io::stderr().is_terminal(),
             columns,
@@ -68,6 +80,7 @@ mod tests {
     use super::*;
 
     const NO_TTY: Terminal = Terminal {
+        stdin_is_tty: false,
         stdout_is_tty: false,
         stderr_is_tty: false,
         columns: None,

@@ -52,17 +52,9 @@ pub struct Context {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => {
-            // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = err.print();
-            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
-        }
-    };
     let env = Env::from_process();
     let terminal = Terminal::probe();
-    let early = Printer::new(&env, &terminal, cli.color, cli.quiet, cli.verbose);
+    let early = Printer::new(&env, &terminal, None, false, 0);
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
         Err(err) => {
@@ -70,6 +62,33 @@ pub fn main() -> ExitCode {
             return Status::Failure.code();
         }
     };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let code = run(std::env::args_os(), env, cwd, terminal, &mut out);
+    match out.flush() {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+            early.error(&anyhow::Error::new(err).context("cannot write to stdout"));
+            Status::Failure.code()
+        }
+        _ => code,
+    }
+}
+
+/// klartext as a function: parse `args`, resolve the settings once from `env` and `cwd` (where
+/// the project file is looked for; paths in `args` are taken as given), run the command with
+/// `out` as its standard output, and print any error (on stderr) with its hint. What `main`
+/// calls, and what an in-process test calls with its own `out`.
+pub fn run(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    env: Env,
+    cwd: PathBuf,
+    terminal: Terminal,
+    out: &mut dyn Write,
+) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => return usage(&err, &env, &terminal, out),
+    };
+    let early = Printer::new(&env, &terminal, cli.color, cli.quiet, cli.verbose);
     let settings = match config::load(&env, &cwd, &cli.overrides()) {
         Ok(settings) => settings,
         Err(err) => {
@@ -91,13 +110,37 @@ pub fn main() -> ExitCode {
         settings,
         printer,
     };
-    match commands::run(&cli, &ctx) {
+    match commands::run(&cli, &ctx, out).and_then(|status| {
+        out.flush()?;
+        Ok(status)
+    }) {
         Ok(status) => status.code(),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             ctx.printer.error(&err);
             Status::Failure.code()
         }
+    }
+}
+
+/// Help and version go to the command's output (exit 0), usage errors to stderr (exit 2), as
+/// clap prints them.
+fn usage(err: &clap::Error, env: &Env, terminal: &Terminal, out: &mut dyn Write) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+    if err.use_stderr() {
+        let _ = err.print();
+        return code;
+    }
+    let text = err.render();
+    let color = crate::term::use_color(config::ColorChoice::Auto, env, terminal.stdout_is_tty);
+    let written = if color && env.get_nonempty("NO_COLOR").is_none() {
+        write!(out, "{}", text.ansi())
+    } else {
+        write!(out, "{text}")
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Status::Failure.code(),
+        _ => code,
     }
 }
 
@@ -119,13 +162,49 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Stdout, buffered; callers flush before returning.
-fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
-    io::BufWriter::new(io::stdout().lock())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Flush and turn a write failure into an error the printer understands.
-fn finish(mut out: impl Write) -> anyhow::Result<()> {
-    out.flush()?;
-    Ok(())
+    /// A command runs in-process with its output captured: no process, no real stdout.
+    #[test]
+    fn commands_write_to_the_output_they_are_given() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let article = dir.path().join("a.de.txt");
+        std::fs::write(&article, "Der Umsatz stieg auf 4 Billionen Dollar.\n").expect("write");
+        let env = Env::from_pairs([
+            (
+                "KLARTEXT_CONFIG_DIR",
+                dir.path().join("config").display().to_string(),
+            ),
+            (
+                "KLARTEXT_CACHE_DIR",
+                dir.path().join("cache").display().to_string(),
+            ),
+        ]);
+        let mut out = Vec::new();
+        let args = [
+            "klartext".into(),
+            "check".into(),
+            "--json".into(),
+            article.into_os_string(),
+        ];
+        let code = run(args, env, dir.path().to_owned(), Terminal::NONE, &mut out);
+        assert_eq!(code, ExitCode::SUCCESS);
+        let report: serde_json::Value = serde_json::from_slice(&out).expect("JSON on the output");
+        assert_eq!(report["schema"], "klartext.check/1");
+        assert_eq!(report["findings"][0]["rule"], "scale-word");
+
+        let mut help = Vec::new();
+        let args = ["klartext", "--help"].map(std::ffi::OsString::from);
+        let code = run(
+            args,
+            Env::default(),
+            dir.path().to_owned(),
+            Terminal::NONE,
+            &mut help,
+        );
+        assert_eq!(code, ExitCode::SUCCESS);
+        assert!(String::from_utf8_lossy(&help).starts_with("Turn garbled"));
+    }
 }

@@ -18,33 +18,38 @@ pub enum Paging {
     Never,
 }
 
-/// Where a command's report goes: straight to stdout, or into a pager.
-pub enum Output {
-    Stdout(BufWriter<io::StdoutLock<'static>>),
+/// Where a command's report goes: straight to its output, or into a pager.
+pub enum Output<'a> {
+    Direct(&'a mut dyn Write),
     Pager {
         child: Child,
         input: Option<BufWriter<ChildStdin>>,
     },
 }
 
-impl Output {
-    /// Open the pager `paging` asks for, falling back to stdout when none can start.
-    pub fn open(paging: Paging, env: &Env, terminal: &Terminal) -> Self {
+impl<'a> Output<'a> {
+    /// Open the pager `paging` asks for, falling back to `out` (the command's output, stdout)
+    /// when none can start.
+    pub fn open(paging: Paging, env: &Env, terminal: &Terminal, out: &'a mut dyn Write) -> Self {
         let wanted = match paging {
             Paging::Never => false,
             Paging::Always => true,
             Paging::Auto => terminal.stdout_is_tty,
         };
-        if wanted && let Some(output) = spawn(env) {
-            return output;
+        // What the command wrote so far comes first; the pager writes to the same terminal.
+        if wanted
+            && out.flush().is_ok()
+            && let Some((child, input)) = spawn(env)
+        {
+            return Self::Pager { child, input };
         }
-        Self::Stdout(BufWriter::new(io::stdout().lock()))
+        Self::Direct(out)
     }
 
     /// Flush, close the pager's input and wait until the reader quits it.
     pub fn finish(self) -> io::Result<()> {
         match self {
-            Self::Stdout(mut out) => out.flush(),
+            Self::Direct(out) => out.flush(),
             Self::Pager { mut child, input } => {
                 if let Some(mut input) = input {
                     match input.flush() {
@@ -58,10 +63,10 @@ impl Output {
     }
 }
 
-impl Write for Output {
+impl Write for Output<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Self::Stdout(out) => out.write(buf),
+            Self::Direct(out) => out.write(buf),
             Self::Pager { input, .. } => match input.as_mut() {
                 Some(input) => input.write(buf),
                 None => Err(io::ErrorKind::BrokenPipe.into()),
@@ -71,7 +76,7 @@ impl Write for Output {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Self::Stdout(out) => out.flush(),
+            Self::Direct(out) => out.flush(),
             Self::Pager { input, .. } => input.as_mut().map_or(Ok(()), Write::flush),
         }
     }
@@ -86,7 +91,8 @@ fn command_line(env: &Env) -> Vec<String> {
     configured.split_whitespace().map(str::to_owned).collect()
 }
 
-fn spawn(env: &Env) -> Option<Output> {
+/// The pager and its input, if one is configured and starts.
+fn spawn(env: &Env) -> Option<(Child, Option<BufWriter<ChildStdin>>)> {
     let mut words = command_line(env);
     if words.is_empty() {
         return None;
@@ -116,7 +122,7 @@ fn spawn(env: &Env) -> Option<Output> {
     }
     let mut child = command.spawn().ok()?;
     let input = child.stdin.take().map(BufWriter::new);
-    Some(Output::Pager { child, input })
+    Some((child, input))
 }
 
 #[cfg(test)]
@@ -135,18 +141,20 @@ mod tests {
     #[test]
     fn no_pager_without_a_terminal_unless_asked() {
         let terminal = Terminal {
+            stdin_is_tty: false,
             stdout_is_tty: false,
             stderr_is_tty: false,
             columns: None,
         };
+        let mut sink = Vec::new();
         assert!(matches!(
-            Output::open(Paging::Auto, &Env::default(), &terminal),
-            Output::Stdout(_)
+            Output::open(Paging::Auto, &Env::default(), &terminal, &mut sink),
+            Output::Direct(_)
         ));
         let cat = Env::from_pairs([("PAGER", "cat")]);
         assert!(matches!(
-            Output::open(Paging::Always, &cat, &terminal),
-            Output::Stdout(_)
+            Output::open(Paging::Always, &cat, &terminal, &mut sink),
+            Output::Direct(_)
         ));
     }
 
@@ -154,13 +162,15 @@ mod tests {
     #[test]
     fn a_pager_that_quits_early_is_fine() {
         let terminal = Terminal {
+            stdin_is_tty: false,
             stdout_is_tty: true,
             stderr_is_tty: false,
             columns: None,
         };
         // `true` reads nothing and exits at once: writes then hit a closed pipe.
         let env = Env::from_pairs([("PAGER", "true")]);
-        let mut out = Output::open(Paging::Always, &env, &terminal);
+        let mut sink = Vec::new();
+        let mut out = Output::open(Paging::Always, &env, &terminal, &mut sink);
         assert!(matches!(out, Output::Pager { .. }));
         let big = vec![b'x'; 1 << 20];
         let written = out.write_all(&big);

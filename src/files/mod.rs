@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, decode, encode};
 pub use ledger::Ledger;
-pub use walk::{DEFAULT_GLOBS, Found, Patterns, Skipped, WalkError, is_output_name, walk};
+pub use walk::{
+    DEFAULT_GLOBS, Found, Patterns, Skipped, WalkError, is_output_name, sidecars, walk,
+};
 
 /// The run report a batch writes into its output folder.
 pub const REPORT_NAME: &str = "klartext-report.json";

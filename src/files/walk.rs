@@ -116,6 +116,29 @@ pub fn walk(root: &Path, patterns: &Patterns) -> Result<(Vec<Found>, Vec<Skipped
     Ok((found, skipped))
 }
 
+/// The JSON files inside every folder named `folder` below `root` (the `.klartext` folders
+/// that hold review records beside outputs), sorted. Everything is looked at, hidden and
+/// ignored files included, since outputs are often ignored; symlinks are not followed.
+pub fn sidecars(root: &Path, folder: &str) -> Vec<PathBuf> {
+    let walker = WalkBuilder::new(root)
+        .standard_filters(false)
+        .follow_links(false)
+        .sort_by_file_name(std::cmp::Ord::cmp)
+        .build();
+    walker
+        .flatten()
+        .filter(is_file)
+        .map(DirEntry::into_path)
+        .filter(|p| {
+            let in_folder = p
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n == folder);
+            in_folder && p.extension().is_some_and(|e| e == "json")
+        })
+        .collect()
+}
+
 fn is_file(entry: &DirEntry) -> bool {
     entry.file_type().is_some_and(|t| t.is_file())
 }

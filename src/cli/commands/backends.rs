@@ -30,7 +30,7 @@ struct Check {
     hint: Option<String>,
 }
 
-pub fn run(check: bool, json: bool, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(check: bool, json: bool, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     let settings = &ctx.settings;
     if settings.backends.is_empty() {
         ctx.printer.note("no backends are configured");
@@ -52,9 +52,12 @@ pub fn run(check: bool, json: bool, ctx: &Context) -> anyhow::Result<Status> {
         .filter(|r| r.check.as_ref().is_some_and(|c| !c.ok))
         .count();
     if json {
-        super::print_json(&serde_json::json!({"schema": "klartext.backends/1", "backends": rows}))?;
+        super::print_json(
+            &serde_json::json!({"schema": "klartext.backends/1", "backends": rows}),
+            out,
+        )?;
     } else {
-        print(&rows)?;
+        print(&rows, out)?;
     }
     Ok(if failed > 0 {
         Status::Failure
@@ -122,8 +125,7 @@ async fn check_one(settings: &BackendSettings) -> Check {
     }
 }
 
-fn print(rows: &[Row]) -> anyhow::Result<()> {
-    let mut out = crate::cli::stdout();
+fn print(rows: &[Row], out: &mut dyn Write) -> anyhow::Result<()> {
     // With --check: one line per backend, its state first.
     if rows.iter().all(|r| r.check.is_some()) {
         for row in rows {
@@ -146,7 +148,7 @@ fn print(rows: &[Row]) -> anyhow::Result<()> {
                 row.name, row.kind
             )?;
         }
-        return crate::cli::finish(out);
+        return Ok(());
     }
     for row in rows {
         let passes = if row.passes.is_empty() {
@@ -161,5 +163,5 @@ fn print(rows: &[Row]) -> anyhow::Result<()> {
         }
         writeln!(out, "  key    {}", row.key)?;
     }
-    crate::cli::finish(out)
+    Ok(())
 }

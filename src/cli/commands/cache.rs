@@ -6,24 +6,26 @@ use crate::cache::Cache;
 use crate::cli::args::CacheCommand;
 use crate::cli::{Context, Status};
 
-pub fn run(command: &CacheCommand, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(command: &CacheCommand, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     let cache = Cache::open(&ctx.settings.cache_dir.value)?;
     match command {
         CacheCommand::Stats { json: true } => {
             let stats = cache.stats()?;
-            super::print_json(&serde_json::json!({
-                "schema": "klartext.cache-stats/1",
-                "path": stats.path.display().to_string(),
-                "entries": stats.entries,
-                "bytes": stats.bytes,
-                "by_pass": stats.by_pass.iter().map(|(pass, backend, n)| {
-                    serde_json::json!({"pass": pass, "backend": backend, "entries": n})
-                }).collect::<Vec<_>>(),
-            }))?;
+            super::print_json(
+                &serde_json::json!({
+                    "schema": "klartext.cache-stats/1",
+                    "path": stats.path.display().to_string(),
+                    "entries": stats.entries,
+                    "bytes": stats.bytes,
+                    "by_pass": stats.by_pass.iter().map(|(pass, backend, n)| {
+                        serde_json::json!({"pass": pass, "backend": backend, "entries": n})
+                    }).collect::<Vec<_>>(),
+                }),
+                out,
+            )?;
         }
         CacheCommand::Stats { json: false } => {
             let stats = cache.stats()?;
-            let mut out = crate::cli::stdout();
             writeln!(out, "{}", stats.path.display())?;
             writeln!(
                 out,
@@ -34,7 +36,6 @@ pub fn run(command: &CacheCommand, ctx: &Context) -> anyhow::Result<Status> {
             for (pass, backend, n) in &stats.by_pass {
                 writeln!(out, "  {pass:<10} {backend:<16} {n}")?;
             }
-            crate::cli::finish(out)?;
         }
         CacheCommand::Clear => {
             let removed = cache.clear()?;

@@ -28,7 +28,7 @@ struct Report<'a> {
     findings: &'a [Finding],
 }
 
-pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(args: &CheckArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     let source = files::read_document(&args.source)?;
     let texts = |path: &Path, text: &str| -> Vec<(String, Vec<std::ops::Range<usize>>)> {
         segment::segment(text, Format::from_path(path))
@@ -77,22 +77,23 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> anyhow::Result<Status> {
         count(Severity::Info),
     );
     if args.json {
-        super::print_json(&Report {
-            schema: "klartext.check/1",
-            source: args.source.display().to_string(),
-            translation: args.translation.as_ref().map(|p| p.display().to_string()),
-            paragraphs: german.len(),
-            errors,
-            warnings,
-            infos,
-            findings: &findings,
-        })?;
+        super::print_json(
+            &Report {
+                schema: "klartext.check/1",
+                source: args.source.display().to_string(),
+                translation: args.translation.as_ref().map(|p| p.display().to_string()),
+                paragraphs: german.len(),
+                errors,
+                warnings,
+                infos,
+                findings: &findings,
+            },
+            out,
+        )?;
     } else if !ctx.printer.is_quiet() {
-        let mut out = crate::cli::stdout();
         for finding in &findings {
             writeln!(out, "{}", describe(finding))?;
         }
-        crate::cli::finish(out)?;
         ctx.printer.note(&format!(
             "{}: {errors} {}, {warnings} {}, {infos} {} in {} {}",
             args.source.display(),

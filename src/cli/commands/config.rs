@@ -6,13 +6,16 @@ use crate::cli::args::ConfigCommand;
 use crate::cli::{Context, Status};
 use crate::render::display_width;
 
-pub fn run(command: &ConfigCommand, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(command: &ConfigCommand, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     let settings = &ctx.settings;
     match command {
-        ConfigCommand::Show { json: true } => super::print_json(&serde_json::json!({
-            "schema": "klartext.config/1",
-            "values": settings.show(),
-        }))?,
+        ConfigCommand::Show { json: true } => super::print_json(
+            &serde_json::json!({
+                "schema": "klartext.config/1",
+                "values": settings.show(),
+            }),
+            out,
+        )?,
         ConfigCommand::Show { json: false } => {
             let rows = settings.show();
             let key_width = rows
@@ -26,7 +29,6 @@ pub fn run(command: &ConfigCommand, ctx: &Context) -> anyhow::Result<Status> {
                 .max()
                 .unwrap_or(0)
                 .min(48);
-            let mut out = crate::cli::stdout();
             for row in rows {
                 let pad_key = key_width - display_width(&row.key);
                 let pad_value = value_width.saturating_sub(display_width(&row.value));
@@ -40,10 +42,8 @@ pub fn run(command: &ConfigCommand, ctx: &Context) -> anyhow::Result<Status> {
                     row.source
                 )?;
             }
-            crate::cli::finish(out)?;
         }
         ConfigCommand::Path => {
-            let mut out = crate::cli::stdout();
             let state = |p: &std::path::Path| {
                 if settings.loaded_files.iter().any(|l| l == p) {
                     "loaded"
@@ -64,7 +64,6 @@ pub fn run(command: &ConfigCommand, ctx: &Context) -> anyhow::Result<Status> {
                 state(&settings.project_file)
             )?;
             writeln!(out, "cache folder: {}", settings.cache_dir.value.display())?;
-            crate::cli::finish(out)?;
         }
     }
     Ok(Status::Success)

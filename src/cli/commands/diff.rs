@@ -1,5 +1,6 @@
 //! `klartext diff OLD NEW`: side-by-side prose diff of two files. Exit 0 identical, 1 different.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -11,7 +12,7 @@ use crate::files;
 use crate::render;
 use crate::segment::{self, Format};
 
-pub fn run(args: &DiffArgs, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(args: &DiffArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     let old = files::read_document(&args.old)?;
     let new = files::read_document(&args.new)?;
     let diff = compare(
@@ -33,23 +34,26 @@ pub fn run(args: &DiffArgs, ctx: &Context) -> anyhow::Result<Status> {
         );
         let input =
             render::report::ReportInput::new(&diff, (&titles.0, &titles.1), super::GENERATOR);
-        let mut out = super::output(ctx, &args.display);
+        let mut out = super::output(ctx, &args.display, out);
         render::report::unified(&input, args.display.context.unwrap_or(3), &mut out)?;
         out.finish()?;
     } else if args.json {
-        super::print_json(&serde_json::json!({
-            "schema": "klartext.diff/1",
-            "old": args.old.display().to_string(),
-            "new": args.new.display().to_string(),
-            "identical": diff.is_identical(),
-            "changed_paragraphs": diff.changed_pairs(),
-            "changes": diff.change_count(),
-            "pairs": diff.pairs,
-        }))?;
+        super::print_json(
+            &serde_json::json!({
+                "schema": "klartext.diff/1",
+                "old": args.old.display().to_string(),
+                "new": args.new.display().to_string(),
+                "identical": diff.is_identical(),
+                "changed_paragraphs": diff.changed_pairs(),
+                "changes": diff.change_count(),
+                "pairs": diff.pairs,
+            }),
+            out,
+        )?;
     } else if !ctx.printer.is_quiet() {
         let titles = (label(&args.old), label(&args.new));
         if let Some(opts) = super::render_options(ctx, &args.display, (&titles.0, &titles.1)) {
-            let mut out = super::output(ctx, &args.display);
+            let mut out = super::output(ctx, &args.display, out);
             render::render_diff(&diff, &opts, &mut out).context("writing the diff")?;
             out.finish()?;
         }

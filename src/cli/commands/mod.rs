@@ -18,19 +18,17 @@ use crate::config::ColorChoice;
 use crate::render::{ColorMode, Layout, RenderOptions, report};
 use crate::term;
 
-pub fn run(cli: &Cli, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(cli: &Cli, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     match &cli.command {
-        Command::Fix(args) => fix::run(args, ctx),
-        Command::Diff(args) => diff::run(args, ctx),
-        Command::Review(args) => review::run(args, ctx),
-        Command::Check(args) => check::run(args, ctx),
-        Command::Config(command) => config::run(command, ctx),
-        Command::Backends { check, json } => backends::run(*check, *json, ctx),
-        Command::Cache(command) => cache::run(command, ctx),
+        Command::Fix(args) => fix::run(args, ctx, out),
+        Command::Diff(args) => diff::run(args, ctx, out),
+        Command::Review(args) => review::run(args, ctx, out),
+        Command::Check(args) => check::run(args, ctx, out),
+        Command::Config(command) => config::run(command, ctx, out),
+        Command::Backends { check, json } => backends::run(*check, *json, ctx, out),
+        Command::Cache(command) => cache::run(command, ctx, out),
         Command::Completions { shell } => {
-            let mut out = super::stdout();
-            clap_complete::generate(*shell, &mut Cli::command(), "klartext", &mut out);
-            super::finish(out)?;
+            clap_complete::generate(*shell, &mut Cli::command(), "klartext", out);
             Ok(Status::Success)
         }
     }
@@ -73,9 +71,13 @@ fn render_options(
     })
 }
 
-/// Where a diff view goes: the pager when `--paging` and the terminal say so, else stdout.
-fn output(ctx: &Context, display: &DisplayArgs) -> super::pager::Output {
-    super::pager::Output::open(display.paging, &ctx.env, &ctx.terminal)
+/// Where a diff view goes: the pager when `--paging` and the terminal say so, else `out`.
+fn output<'a>(
+    ctx: &Context,
+    display: &DisplayArgs,
+    out: &'a mut dyn Write,
+) -> super::pager::Output<'a> {
+    super::pager::Output::open(display.paging, &ctx.env, &ctx.terminal, out)
 }
 
 /// Write `input` as the report `path` names by its extension (.html, .md, .json), atomically.
@@ -117,10 +119,9 @@ impl Write for WriteRef<'_> {
 /// What made a report.
 const GENERATOR: &str = concat!("klartext ", env!("CARGO_PKG_VERSION"));
 
-/// Print a value as pretty JSON on stdout.
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    let mut out = super::stdout();
-    serde_json::to_writer_pretty(&mut out, value)?;
+/// Print a value as pretty JSON.
+fn print_json(value: &impl serde::Serialize, out: &mut dyn Write) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)?;
-    super::finish(out)
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! apply `--accept-all`, `--reject-all` or `--apply FILE`. Decisions are saved after every
 //! change; outputs are written only when the user asks.
 
-use std::io::{self, IsTerminal, Stdout};
+use std::io::{self, Stdout, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,13 +25,12 @@ use crate::review::{
 };
 use crate::term;
 
-/// One output under review and where its files are.
+/// One output under review.
 struct Target {
     output: PathBuf,
-    decisions: PathBuf,
 }
 
-pub fn run(args: &ReviewArgs, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(args: &ReviewArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     let records = locate(&args.path, &ctx.cwd)?;
     let mut ledger = Ledger::open(&ctx.settings.cache_dir.value);
     let mut targets = Vec::with_capacity(records.len());
@@ -57,9 +56,9 @@ pub fn run(args: &ReviewArgs, ctx: &Context) -> anyhow::Result<Status> {
     }
     let scripted = args.accept_all || args.reject_all || !args.apply.is_empty();
     if scripted {
-        return scripted_review(docs, &targets, args, ctx, &mut ledger);
+        return scripted_review(docs, &targets, args, ctx, &mut ledger, out);
     }
-    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+    if !ctx.terminal.stdin_is_tty || !ctx.terminal.stdout_is_tty {
         return Err(Hinted::new(
             "review needs a terminal (stdin and stdout)",
             format!(
@@ -89,25 +88,8 @@ fn locate(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
                         (.klartext/NAME.json); an offline run only repairs the German and leaves \
                         nothing to review";
     if path.is_dir() {
-        let mut found = Vec::new();
-        let walk = ignore::WalkBuilder::new(path)
-            .standard_filters(false)
-            .follow_links(false)
-            .build();
-        for entry in walk.flatten() {
-            let p = entry.path();
-            let in_folder = p
-                .parent()
-                .and_then(Path::file_name)
-                .is_some_and(|n| n == FOLDER);
-            if in_folder
-                && p.extension().is_some_and(|e| e == "json")
-                && !Record::is_decisions_file(p)
-            {
-                found.push(p.to_owned());
-            }
-        }
-        found.sort();
+        let mut found = files::sidecars(path, FOLDER);
+        found.retain(|p| !Record::is_decisions_file(p));
         if found.is_empty() {
             return Err(Hinted::new(
                 format!("{}: no outputs of fix to review", path.display()),
@@ -224,14 +206,8 @@ fn load(record_path: &Path, cwd: &Path) -> anyhow::Result<(Target, Doc)> {
             ),
         )
     })?;
-    let decisions_path = Record::decisions_path_for(&output);
-    let saved = read_decisions(&output)
-        .map_err(|err| {
-            Hinted::new(
-                format!("{err:#}"),
-                "move it away to start this review afresh",
-            )
-        })?
+    let saved = Decisions::read(&output)
+        .map_err(|err| Hinted::new(err.to_string(), "move it away to start this review afresh"))?
         .unwrap_or_else(|| Decisions::new(&record.output));
     let name = output
         .strip_prefix(cwd)
@@ -239,40 +215,11 @@ fn load(record_path: &Path, cwd: &Path) -> anyhow::Result<(Target, Doc)> {
         .display()
         .to_string();
     let doc = Doc::new(name, record, &saved, decoded.text);
-    Ok((
-        Target {
-            output,
-            decisions: decisions_path,
-        },
-        doc,
-    ))
-}
-
-/// The decisions saved about `output`; `None` when there are none yet.
-pub(super) fn read_decisions(output: &Path) -> anyhow::Result<Option<Decisions>> {
-    let path = Record::decisions_path_for(output);
-    let Ok(bytes) = std::fs::read(&path) else {
-        return Ok(None);
-    };
-    let saved = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a decisions file", path.display()))?;
-    Ok(Some(saved))
-}
-
-/// Write a record or decisions file atomically, creating the `.klartext` folder.
-pub(super) fn write_sidecar(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
-    if let Some(folder) = path.parent() {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?;
-    }
-    files::write_atomic_with(path, |w| {
-        serde_json::to_writer_pretty(w, value).map_err(io::Error::other)
-    })?;
-    Ok(())
+    Ok((Target { output }, doc))
 }
 
 fn save_decisions(doc: &Doc, target: &Target) -> anyhow::Result<()> {
-    write_sidecar(&target.decisions, &doc.decisions())
+    Ok(doc.decisions().save(&target.output)?)
 }
 
 /// Write one output with its verdicts applied. `false`: it already held them.
@@ -343,6 +290,7 @@ fn scripted_review(
     args: &ReviewArgs,
     ctx: &Context,
     ledger: &mut Ledger,
+    out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
     if args.accept_all || args.reject_all {
         let verdict = if args.accept_all {
@@ -397,7 +345,7 @@ fn scripted_review(
         }
     }
     if args.json {
-        super::print_json(&summaries)?;
+        super::print_json(&summaries, out)?;
     }
     Ok(if failed > 0 {
         Status::Failure

@@ -108,6 +108,7 @@ pub fn deliver(
     args: &FixArgs,
     printer: &Printer,
     ledger: &mut Ledger,
+    out: &mut dyn Write,
 ) -> anyhow::Result<Delivered> {
     let Some(mut text) = outcome.text() else {
         anyhow::bail!("{}: there is no result to write", input.name());
@@ -141,9 +142,8 @@ pub fn deliver(
         Destination::Stdout if args.json => delivered.text = Some(text),
         Destination::Stdout => {
             let bytes = encode(Path::new("stdout"), &text, decoded)?;
-            let mut out = crate::cli::stdout();
             out.write_all(&bytes)?;
-            crate::cli::finish(out)?;
+            out.flush()?;
         }
         Destination::File(ref target) | Destination::Below(ref target) => {
             let target = target.clone();

@@ -11,6 +11,7 @@ mod report;
 mod show;
 mod summary;
 
+use std::io::Write;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -27,7 +28,7 @@ use inputs::Mode;
 use report::FileReport;
 use show::Display;
 
-pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
+pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     check_arguments(args)?;
     let engine = if ctx.settings.has_passes() && !args.offline {
         let engine = passes::engine(args, ctx)?;
@@ -61,6 +62,7 @@ pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
         ctx,
         cancel,
         closed_output: None,
+        out,
     };
     let runtime = crate::cli::runtime()?;
     let ended = runtime.block_on(run.run(inputs, |event| session.on(event)));
@@ -72,7 +74,7 @@ pub fn run(args: &FixArgs, ctx: &Context) -> anyhow::Result<Status> {
     if let Some(err) = session.closed_output.take() {
         return Err(err);
     }
-    summary::finish(&session, engine.as_deref(), ended)
+    summary::finish(&mut session, engine.as_deref(), ended)
 }
 
 fn check_arguments(args: &FixArgs) -> anyhow::Result<()> {
@@ -113,6 +115,8 @@ struct Session<'a> {
     cancel: CancellationToken,
     /// The reader closed our output (a pager quit, `| head`): stop, and exit quietly.
     closed_output: Option<anyhow::Error>,
+    /// The command's output (stdout): results sent there, diffs, `--json`.
+    out: &'a mut dyn Write,
 }
 
 impl Session<'_> {
@@ -138,7 +142,11 @@ impl Session<'_> {
                 return FileReport::failed(name, &err);
             }
         };
-        self.display.header(&input);
+        if let Err(err) = self.display.header(&input, self.out) {
+            let mut report = FileReport::failed(name, &err);
+            self.fail(&mut report, err);
+            return report;
+        }
         let mut report = FileReport::new(name.clone(), &outcome, self.display.detail());
         match &outcome.work {
             Work::Empty => {
@@ -181,12 +189,16 @@ impl Session<'_> {
                 self.args,
                 &self.display.printer(),
                 &mut self.ledger,
+                self.out,
             )
         });
         match written {
             Ok(delivered) => {
                 report.delivered(&delivered);
-                if let Err(err) = self.display.show(self.ctx, &input, &outcome, &delivered) {
+                let shown = self
+                    .display
+                    .show(self.ctx, &input, &outcome, &delivered, self.out);
+                if let Err(err) = shown {
                     self.fail(&mut report, err);
                 }
             }

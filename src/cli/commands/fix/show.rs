@@ -3,6 +3,8 @@
 //! otherwise), its notes and `--report`; for folders, a progress bar, with per-file notes left
 //! to the summary. Errors always show, above the bar.
 
+use std::io::Write;
+
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -29,6 +31,8 @@ pub struct Display {
     several: bool,
     json: bool,
     online: bool,
+    /// File headers printed so far.
+    headers: usize,
     to: Lang,
     display: crate::cli::args::DisplayArgs,
 }
@@ -47,6 +51,7 @@ impl Display {
             several: args.paths.len() > 1,
             json: args.json,
             online,
+            headers: 0,
             to: ctx.settings.to.value,
             display: args.display.clone(),
             printer,
@@ -112,16 +117,15 @@ impl Display {
     }
 
     /// `══ name ══` before each of several files shown one after another.
-    pub fn header(&self, input: &Input) {
+    pub fn header(&mut self, input: &Input, out: &mut dyn Write) -> anyhow::Result<()> {
         if self.diffs && self.several {
-            let mut out = crate::cli::stdout();
-            // Headers only decorate the diffs; a reader who has gone is noticed by the diff.
-            let _ = std::io::Write::write_fmt(
-                &mut out,
-                format_args!("\n══ {} ══\n", render::sanitize(&input.name())),
-            );
-            let _ = crate::cli::finish(out);
+            if self.headers > 0 {
+                writeln!(out)?;
+            }
+            writeln!(out, "══ {} ══", render::sanitize(&input.name()))?;
+            self.headers += 1;
         }
+        Ok(())
     }
 
     /// With `-v`: what came from the cache and what was sent, and the model's notes per
@@ -219,6 +223,7 @@ impl Display {
         input: &Input,
         outcome: &Outcome,
         delivered: &Delivered,
+        out: &mut dyn Write,
     ) -> anyhow::Result<()> {
         if self.mode == Mode::Tree {
             return Ok(());
@@ -226,7 +231,7 @@ impl Display {
         let view = View::of(outcome, self.to);
         // Stdout carries the text itself when it is the destination; the diff would corrupt it.
         if self.diffs && delivered.destination != Destination::Stdout {
-            self.show_diff(ctx, &view, outcome)?;
+            self.show_diff(ctx, &view, outcome, out)?;
         }
         if let Some(path) = &self.display.report {
             let source = view.source.as_ref().map(|s| ("German", s.as_slice()));
@@ -249,7 +254,13 @@ impl Display {
         Ok(())
     }
 
-    fn show_diff(&self, ctx: &Context, view: &View, outcome: &Outcome) -> anyhow::Result<()> {
+    fn show_diff(
+        &self,
+        ctx: &Context,
+        view: &View,
+        outcome: &Outcome,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<()> {
         let titles = (view.titles.0.as_str(), view.titles.1.as_str());
         let Some(mut opts) = super::super::render_options(ctx, &self.display, titles) else {
             return Ok(());
@@ -266,7 +277,7 @@ impl Display {
         } else {
             self.display.paging
         };
-        let mut out = pager::Output::open(paging, &ctx.env, &ctx.terminal);
+        let mut out = pager::Output::open(paging, &ctx.env, &ctx.terminal, out);
         render::render_diff(&view.diff, &opts, &mut out).context("writing the diff")?;
         if let Work::Repaired { .. } = outcome.work {
             render::render_repairs(

@@ -13,25 +13,34 @@ use crate::count::{grouped, plural};
 use crate::files;
 use crate::pipeline::{Ended, Engine};
 
-pub fn finish(session: &Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
+pub fn finish(
+    session: &mut Session,
+    engine: Option<&Engine>,
+    ended: Ended,
+) -> anyhow::Result<Status> {
     let Session {
         args,
         ctx,
         mode,
         reports,
+        out,
         ..
     } = session;
+    let (args, ctx, mode, reports) = (*args, *ctx, &*mode, &*reports);
     let p = &ctx.printer;
     let usage: BTreeMap<String, Usage> = engine.map(Engine::usage).unwrap_or_default();
     let totals = Totals::of(reports, &usage, ended.elapsed);
     if args.json {
-        super::super::print_json(&RunReport {
-            schema: SCHEMA,
-            offline: engine.is_none(),
-            dry_run: args.dry_run,
-            files: reports,
-            usage: &usage,
-        })?;
+        super::super::print_json(
+            &RunReport {
+                schema: SCHEMA,
+                offline: engine.is_none(),
+                dry_run: args.dry_run,
+                files: reports,
+                usage: &usage,
+            },
+            &mut **out,
+        )?;
     }
     let report_file = match (mode, &args.output) {
         (Mode::Tree, Some(out)) => {
