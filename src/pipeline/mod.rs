@@ -3,8 +3,9 @@
 //! plan the requests (`--dry-run`) or run the API passes (draft, restore, verify) — the same
 //! for a single file and for every file of a folder. [`run`] drives many documents at once
 //! within the backends' limits, with progress events and Ctrl-C. The passes themselves
-//! (`engine`, `translate`, `plan`) batch segments into requests (`batch`), mask protected spans
-//! (`mask`) and validate replies (`protocol`). Nothing here prints or writes a result: the
+//! (`engine`; `translate` over a document, `send` for one batch out and back, `plan` for
+//! `--dry-run`) batch segments into requests (`batch`), mask protected spans (`mask`) and
+//! validate replies (`protocol`). Nothing here prints or writes a result: the
 //! caller decides where results go and what the user sees.
 
 pub mod batch;
@@ -14,6 +15,7 @@ pub mod mask;
 mod plan;
 pub mod protocol;
 pub mod run;
+mod send;
 mod translate;
 mod translated;
 

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::engine::{Engine, MemberKind, PassKind};
 use super::protocol::estimate_tokens;
-use super::translate::{PassRun, Prepared, units};
+use super::send::PassRun;
+use super::translate::{Prepared, units};
 use super::translated::SegmentResult;
 use crate::repair::RepairedDocument;
 

@@ -11,11 +11,11 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use super::batch::{self, BatchLimits};
-use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
-use super::mask::{MaskStyle, Masked, mask, unmask};
-use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
-use super::translated::{FailureKind, SegmentFailure, SegmentResult, Translated};
-use crate::backend::{BackendError, ChatRequest, ErrorKind, Limits, Size, Stop, TranslateRequest};
+use super::engine::{Engine, Member, MemberKind, Pass, PassKind};
+use super::protocol::estimate_tokens;
+use super::send::{Done, PassRun};
+use super::translated::{SegmentResult, Translated};
+use crate::backend::{Limits, Size};
 use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::config::Lang;
 use crate::repair::{RepairedDocument, RepairedSegment};
@@ -23,7 +23,7 @@ use crate::segment::{SegmentId, content_hash};
 use crate::verify;
 
 /// Characters of neighbouring text sent along as read-only context.
-const CONTEXT_CHARS: usize = 600;
+pub(super) const CONTEXT_CHARS: usize = 600;
 const MAX_CHAT_ITEMS: usize = 40;
 
 /// What one segment looks like to the passes.
@@ -34,25 +34,11 @@ pub(super) struct Unit<'a> {
     context: String,
 }
 
-/// One segment's outcome in a pass.
-type Done = (usize, Result<Entry, SegmentFailure>);
-
 /// A pass's work on one document, decided before anything is sent: the segments still to
 /// send with their cache key for each member of the pass, and the batches they go in.
 pub(super) struct Prepared {
     pub(super) keys: HashMap<usize, Vec<CacheKey>>,
     pub(super) batches: Vec<Range<usize>>,
-}
-
-/// One pass over one document: what every batch of it reads.
-pub(super) struct PassRun<'a> {
-    pub(super) engine: &'a Engine,
-    pub(super) pass: &'a Pass,
-    pub(super) units: &'a [Unit<'a>],
-    /// The repaired German per segment.
-    pub(super) texts: &'a [&'a str],
-    /// The drafts so far, per segment (what the main pass post-edits).
-    pub(super) drafts: Vec<Option<&'a str>>,
 }
 
 impl Engine {
@@ -177,7 +163,7 @@ impl Engine {
     }
 
     /// A place among the run's `--jobs` requests in flight (none without `--jobs`).
-    async fn job(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    pub(super) async fn job(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         match &self.jobs {
             Some(jobs) => jobs.acquire().await.ok(),
             None => None,
@@ -222,294 +208,11 @@ impl Engine {
         }
     }
 
-    fn remember(&self, entries: &[(CacheKey, Entry)]) {
+    pub(super) fn remember(&self, entries: &[(CacheKey, Entry)]) {
         let Some(cache) = &self.cache else { return };
         let Ok(cache) = cache.lock() else { return };
         if let Err(e) = cache.put_many(entries) {
             self.warn(format!("cache: {e}; results of this run are not cached"));
-        }
-    }
-}
-
-impl PassRun<'_> {
-    /// One batch, split on invalid replies; the outcome for each index in `range`. A backend
-    /// that stops (quota, auth, or failing past its retries) hands the batch to the next one
-    /// in the pass. Each finished batch goes into the cache at once, so an interruption loses
-    /// nothing that was paid for.
-    async fn batch(&self, keys: &HashMap<usize, Vec<CacheKey>>, range: Range<usize>) -> Vec<Done> {
-        let engine = self.engine;
-        let mut out = Vec::new();
-        let mut queue = vec![range];
-        // A single paragraph whose reply failed validation gets one more try: models slip.
-        let mut second_tries: Vec<usize> = Vec::new();
-        let fail_all = |out: &mut Vec<Done>, range: Range<usize>, failure: SegmentFailure| {
-            out.extend(range.map(|i| (i, Err(failure.clone()))));
-        };
-        while let Some(range) = queue.pop() {
-            if engine.is_cancelled() {
-                let failure =
-                    SegmentFailure::new(FailureKind::NotSent, "not sent: cancelled (Ctrl-C)");
-                fail_all(&mut out, range, failure);
-                continue;
-            }
-            let Some((m, member)) = engine.active(self.pass) else {
-                let why = match engine.stopped().last() {
-                    Some(e) => format!("not sent: {e}"),
-                    None => "not sent: no backend left".to_owned(),
-                };
-                fail_all(
-                    &mut out,
-                    range,
-                    SegmentFailure::new(FailureKind::NotSent, why),
-                );
-                continue;
-            };
-            // A fallback with other limits gets the range in batches of its own size.
-            let fitted = plan_batches(member, self.texts, &range.clone().collect::<Vec<_>>());
-            if fitted.len() > 1 {
-                queue.extend(fitted.into_iter().rev());
-                continue;
-            }
-            let attempt = match &member.kind {
-                MemberKind::Chat(chat) => self.chat_batch(member, chat, range.clone()).await,
-                MemberKind::Translation => self.translate_batch(member, range.clone()).await,
-            };
-            match attempt {
-                Ok(entries) => {
-                    let finished: Vec<(CacheKey, Entry)> = entries
-                        .iter()
-                        .filter_map(|(i, entry)| {
-                            Some((*keys.get(i)?.get(m)?, entry.as_ref().ok()?.clone()))
-                        })
-                        .collect();
-                    engine.remember(&finished);
-                    out.extend(entries);
-                }
-                Err(Failed::Backend(e)) => {
-                    let gives_up = e.is_fatal_for_backend()
-                        || matches!(e.kind, ErrorKind::Unavailable | ErrorKind::RateLimited);
-                    let fallback = self
-                        .pass
-                        .members
-                        .iter()
-                        .skip(m + 1)
-                        .any(|other| !engine.is_stopped(other.backend.name()));
-                    if e.is_fatal_for_backend() || (gives_up && fallback) {
-                        engine.stop(&e);
-                    }
-                    if gives_up && fallback {
-                        queue.push(range);
-                    } else if e.kind == ErrorKind::Rejected && range.len() > 1 {
-                        // A refused request may be too large; smaller ones may pass.
-                        split(&mut queue, range);
-                    } else {
-                        let kind = if e.kind == ErrorKind::Cancelled {
-                            FailureKind::NotSent
-                        } else {
-                            FailureKind::Backend
-                        };
-                        fail_all(&mut out, range, SegmentFailure::new(kind, e.to_string()));
-                    }
-                }
-                Err(Failed::Invalid(_)) if range.len() > 1 => split(&mut queue, range),
-                Err(Failed::Invalid(_)) if !second_tries.contains(&range.start) => {
-                    second_tries.push(range.start);
-                    queue.push(range);
-                }
-                Err(Failed::Invalid(why)) => {
-                    let message = format!("{}: {why}", member.backend.name());
-                    fail_all(
-                        &mut out,
-                        range,
-                        SegmentFailure::new(FailureKind::Invalid, message),
-                    );
-                }
-            }
-        }
-        out
-    }
-
-    /// The request for one chat batch, and the masked German it carries.
-    pub(super) fn chat_request(
-        &self,
-        chat: &ChatSetup,
-        range: Range<usize>,
-    ) -> (ChatRequest, Vec<Masked>) {
-        let (units, texts) = (self.units, self.texts);
-        let masked: Vec<Masked> = range
-            .clone()
-            .map(|i| mask(texts[i], &units[i].seg.protected, MaskStyle::Brackets))
-            .collect();
-        let masked_drafts: Vec<Option<Masked>> = range
-            .clone()
-            .map(|i| {
-                let protected = &units[i].seg.protected;
-                // The draft carries the spans verbatim; mask them the same way when found.
-                self.drafts[i]
-                    .filter(|_| self.pass.kind != PassKind::Draft)
-                    .map(|d| {
-                        let spans = spans_in(d, texts[i], protected);
-                        mask(d, &spans, MaskStyle::Brackets)
-                    })
-            })
-            .collect();
-        let ids: Vec<String> = range.clone().map(|i| units[i].id.to_string()).collect();
-        let items: Vec<Item> = ids
-            .iter()
-            .zip(&masked)
-            .zip(&masked_drafts)
-            .map(|((id, m), d)| Item {
-                id,
-                de: &m.text,
-                draft: d.as_ref().map(|d| d.text.as_str()),
-            })
-            .collect();
-        let joined: String = range
-            .clone()
-            .map(|i| texts[i])
-            .collect::<Vec<_>>()
-            .join("\n");
-        let terms = self.engine.glossary.hits(&joined);
-        let glossary: Vec<GlossaryTerm> = terms
-            .iter()
-            .map(|t| GlossaryTerm {
-                de: &t.de,
-                en: &t.en,
-            })
-            .collect();
-        let (before, after) = batch::context(texts, range, CONTEXT_CHARS);
-        let user = protocol::user_message(&Request {
-            items: &items,
-            context_before: &before,
-            context_after: &after,
-            glossary: &glossary,
-        });
-        let request = ChatRequest {
-            estimated_tokens: estimate_tokens(&chat.system) + estimate_tokens(&user),
-            system: chat.system.clone(),
-            user,
-            schema: Some(protocol::reply_schema(chat.target, chat.with_literal)),
-        };
-        (request, masked)
-    }
-
-    async fn chat_batch(
-        &self,
-        member: &Member,
-        chat: &ChatSetup,
-        range: Range<usize>,
-    ) -> Result<Vec<Done>, Failed> {
-        let (request, masked) = self.chat_request(chat, range.clone());
-        let ids: Vec<String> = range
-            .clone()
-            .map(|i| self.units[i].id.to_string())
-            .collect();
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let _job = self.engine.job().await;
-        let reply = member
-            .backend
-            .chat(&request)
-            .await
-            .map_err(Failed::Backend)?;
-        self.engine.add_usage(member.backend.name(), reply.usage);
-        match &reply.stop {
-            Stop::Complete => {}
-            Stop::Truncated => {
-                return Err(Failed::Invalid(
-                    "the reply was cut off (output limit)".into(),
-                ));
-            }
-            Stop::Refused(why) => return Err(Failed::Invalid(format!("the model refused: {why}"))),
-            Stop::Other(why) => return Err(Failed::Invalid(format!("the model stopped: {why}"))),
-        }
-        let sources: Vec<&str> = masked.iter().map(|m| m.text.as_str()).collect();
-        let segments = protocol::parse_reply(
-            &reply.text,
-            &Expect {
-                target: chat.target,
-                ids: &ids,
-                sources: &sources,
-                with_literal: chat.with_literal,
-            },
-        )
-        .map_err(|problems| {
-            let described: Vec<String> = problems.iter().map(|p| p.describe()).collect();
-            Failed::Invalid(described.join("; "))
-        })?;
-        let mut out = Vec::with_capacity(segments.len());
-        for ((i, reply), masked) in range.zip(segments).zip(&masked) {
-            let text = unmask(&reply.text, masked).map_err(Failed::Invalid)?;
-            let literal = reply
-                .literal
-                .map(|l| unmask(&l, masked))
-                .transpose()
-                .map_err(Failed::Invalid)?;
-            out.push((i, Ok(self.entry(member, i, text, literal, reply.notes))));
-        }
-        Ok(out)
-    }
-
-    async fn translate_batch(
-        &self,
-        member: &Member,
-        range: Range<usize>,
-    ) -> Result<Vec<Done>, Failed> {
-        let (units, texts) = (self.units, self.texts);
-        let xml = range.clone().any(|i| !units[i].seg.protected.is_empty());
-        let style = if xml {
-            MaskStyle::Xml
-        } else {
-            MaskStyle::Brackets
-        };
-        let masked: Vec<Masked> = range
-            .clone()
-            .map(|i| mask(texts[i], &units[i].seg.protected, style))
-            .collect();
-        let (before, after) = batch::context(texts, range.clone(), CONTEXT_CHARS);
-        let context = format!("{before}\n\n{after}").trim().to_owned();
-        let request = TranslateRequest {
-            texts: masked.iter().map(|m| m.text.clone()).collect(),
-            context: (!context.is_empty()).then_some(context),
-            xml,
-        };
-        let _job = self.engine.job().await;
-        let reply = member
-            .backend
-            .translate(&request)
-            .await
-            .map_err(Failed::Backend)?;
-        self.engine.add_usage(member.backend.name(), reply.usage);
-        Ok(range
-            .zip(reply.texts)
-            .zip(&masked)
-            .map(|((i, text), masked)| {
-                let outcome = unmask(&text, masked)
-                    .map(|text| self.entry(member, i, text, None, Vec::new()))
-                    .map_err(|why| {
-                        let message = format!("{}: {why}", member.backend.name());
-                        SegmentFailure::new(FailureKind::Invalid, message)
-                    });
-                (i, outcome)
-            })
-            .collect())
-    }
-
-    fn entry(
-        &self,
-        member: &Member,
-        i: usize,
-        text: String,
-        literal: Option<String>,
-        notes: Vec<String>,
-    ) -> Entry {
-        Entry {
-            text,
-            literal,
-            notes,
-            pass: self.pass.kind.name().to_owned(),
-            backend: member.backend.name().to_owned(),
-            model: member.backend.model().to_owned(),
-            source: self.units[i].seg.text.clone(),
         }
     }
 }
@@ -580,12 +283,6 @@ fn service_batch(limits: Limits) -> BatchLimits {
     }
 }
 
-enum Failed {
-    Backend(BackendError),
-    /// The reply did not pass validation.
-    Invalid(String),
-}
-
 fn store(result: &mut SegmentResult, pass: PassKind, entry: Entry, cached: bool) {
     if pass == PassKind::Draft {
         result.draft = Some(entry.text);
@@ -603,14 +300,6 @@ fn store(result: &mut SegmentResult, pass: PassKind, entry: Entry, cached: bool)
     }
 }
 
-/// Second half first on the stack, so the first half is tried first.
-fn split(queue: &mut Vec<Range<usize>>, range: Range<usize>) {
-    if let Some((first, second)) = batch::halves(range) {
-        queue.push(second);
-        queue.push(first);
-    }
-}
-
 /// `[1, 2, 3, 7, 8]` → `[1..4, 7..9]`.
 fn consecutive_runs(indices: &[usize]) -> Vec<Range<usize>> {
     let mut runs: Vec<Range<usize>> = Vec::new();
@@ -621,23 +310,6 @@ fn consecutive_runs(indices: &[usize]) -> Vec<Range<usize>> {
         }
     }
     runs
-}
-
-/// The protected spans of `source` as they occur in `draft` (a translation service keeps them
-/// verbatim); spans it cannot find are simply not masked.
-fn spans_in(draft: &str, source: &str, protected: &[Range<usize>]) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
-    let mut from = 0;
-    for range in protected {
-        let Some(span) = source.get(range.clone()) else {
-            continue;
-        };
-        if let Some(at) = draft.get(from..).and_then(|rest| rest.find(span)) {
-            spans.push(from + at..from + at + span.len());
-            from += at + span.len();
-        }
-    }
-    spans
 }
 
 #[cfg(test)]
@@ -651,16 +323,5 @@ mod tests {
             vec![1..4, 7..9, 10..11]
         );
         assert!(consecutive_runs(&[]).is_empty());
-    }
-
-    #[test]
-    fn spans_are_found_in_the_draft_in_order() {
-        let source = "Nutze `a` und `b`.";
-        let protected = [6..9, 14..17];
-        assert_eq!(
-            spans_in("Use `a` and `b`.", source, &protected),
-            vec![4..7, 12..15]
-        );
-        assert_eq!(spans_in("Use a and `b`.", source, &protected), vec![10..13]);
     }
 }

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 
+use super::sheet::Sheet;
 use super::wrap::Role;
-use super::{RenderOptions, Sheet, sanitize};
+use super::{RenderOptions, sanitize};
 use crate::count::plural;
 use crate::repair::RepairedSegment;
 

@@ -5,13 +5,14 @@
 //! the body is comes from a [`Measure`] the caller supplies. Whole sessions are tested as
 //! scripted key sequences.
 
+mod bulk;
+mod navigate;
+
 use super::action::{Action, Bulk, Scroll};
 use super::doc::{Counts, Doc, Item};
 use super::history::{History, Snapshot};
 use super::record::{Choice, Verdict};
 use crate::config::View;
-use crate::count::plural;
-use crate::diff::Category;
 use crate::render::Layout;
 
 /// Whether a decision applies to a whole paragraph or to one change.
@@ -447,109 +448,6 @@ impl Review {
         }
     }
 
-    /// After a decision: the next pending change in this paragraph (change mode), else the
-    /// next pending paragraph, else the closing screen.
-    fn advance(&mut self) {
-        if self.mode == Mode::Change
-            && let Some(item) = self.item()
-            && let Some(k) = (self.change + 1..item.pair.change_count())
-                .find(|&k| item.choice(k) == Choice::Pending)
-        {
-            self.change = k;
-            return;
-        }
-        match self.next_pending(self.pos + 1, true) {
-            Some(pos) => {
-                self.go(pos);
-            }
-            None => self.summary = true,
-        }
-    }
-
-    /// The first pending paragraph at or after `from`, wrapping around; `wrap = false` stops
-    /// before reaching the current one again.
-    fn next_pending(&self, from: usize, wrap: bool) -> Option<usize> {
-        let n = self.order.len();
-        let pending = |pos: usize| {
-            let (d, i) = self.order[pos];
-            self.docs[d].items[i].is_pending()
-        };
-        // Behind: up to `from` when wrapping, else short of the current paragraph.
-        let behind = if wrap { from } else { self.pos.min(from) };
-        (from..n).chain(0..behind.min(n)).find(|&p| pending(p))
-    }
-
-    fn prev_pending(&self) -> Option<usize> {
-        let n = self.order.len();
-        (1..n).map(|back| (self.pos + n - back) % n).find(|&p| {
-            let (d, i) = self.order[p];
-            self.docs[d].items[i].is_pending()
-        })
-    }
-
-    /// Move to paragraph `pos` of the review (a valid position).
-    fn go(&mut self, pos: usize) -> Effect {
-        self.pos = pos;
-        self.change = self.first_pending_change();
-        self.scroll = 0;
-        self.summary = false;
-        Effect::None
-    }
-
-    /// The next or previous paragraph; `false` (with a message) at either end.
-    fn step(&mut self, forward: bool) -> Effect {
-        let target = if forward {
-            Some(self.pos + 1).filter(|&p| p < self.order.len())
-        } else {
-            self.pos.checked_sub(1)
-        };
-        match target {
-            Some(pos) => self.go(pos),
-            None if forward => self.say("this is the last paragraph"),
-            None => self.say("this is the first paragraph"),
-        }
-    }
-
-    fn first_pending_change(&self) -> usize {
-        self.item()
-            .and_then(|item| {
-                (0..item.pair.change_count()).find(|&k| item.choice(k) == Choice::Pending)
-            })
-            .unwrap_or(0)
-    }
-
-    /// Next or previous change, crossing into the neighbouring paragraphs.
-    fn step_change(&mut self, step: isize) -> Effect {
-        let Some(item) = self.item() else {
-            return Effect::None;
-        };
-        let count = item.pair.change_count();
-        match self.change.checked_add_signed(step) {
-            Some(k) if k < count => {
-                self.change = k;
-                Effect::None
-            }
-            _ if step > 0 => {
-                let at = self.pos;
-                let effect = self.step(true);
-                if self.pos != at {
-                    self.change = 0;
-                }
-                effect
-            }
-            _ => {
-                let at = self.pos;
-                let effect = self.step(false);
-                if self.pos != at {
-                    self.change = self
-                        .item()
-                        .map_or(0, |i| i.pair.change_count().saturating_sub(1));
-                }
-                effect
-            }
-        }
-    }
-
     fn edit(&mut self) -> Effect {
         match self.current() {
             Some((_, doc, item)) => Effect::Edit {
@@ -559,101 +457,6 @@ impl Review {
             },
             None => Effect::None,
         }
-    }
-
-    /// Accept every pending change of `category` in every document.
-    fn bulk_category(&mut self, category: Category) -> Effect {
-        let targets: Vec<(usize, usize, Vec<usize>)> = self
-            .order
-            .iter()
-            .filter_map(|&(d, i)| {
-                let item = &self.docs[d].items[i];
-                if matches!(item.verdict, Verdict::Edit { .. }) {
-                    return None;
-                }
-                let ks: Vec<usize> = item
-                    .categories()
-                    .enumerate()
-                    .filter(|&(k, c)| c == category && item.choice(k) == Choice::Pending)
-                    .map(|(k, _)| k)
-                    .collect();
-                (!ks.is_empty()).then_some((d, i, ks))
-            })
-            .collect();
-        let name = match category {
-            Category::Punctuation => "punctuation",
-            Category::Whitespace => "whitespace",
-            Category::Case => "case",
-            Category::Words => "word",
-        };
-        if targets.is_empty() {
-            return self.say(&format!("no pending {name} changes"));
-        }
-        let docs = self.touched(targets.iter().map(|t| t.0));
-        self.snapshot(&docs);
-        let (mut changes, paragraphs) = (0, targets.len());
-        for (d, i, ks) in targets {
-            for k in ks {
-                self.docs[d].items[i].set_change(k, Choice::Accept);
-                changes += 1;
-            }
-        }
-        self.message = Some(format!(
-            "accepted {changes} {name} {} in {paragraphs} {}",
-            plural(changes, "change", "changes"),
-            plural(paragraphs, "paragraph", "paragraphs")
-        ));
-        self.after_bulk();
-        Effect::Save(docs)
-    }
-
-    /// Accept or reject every paragraph (and change) still pending.
-    fn bulk_all(&mut self, choice: Choice) -> Effect {
-        let targets: Vec<(usize, usize)> = self
-            .order
-            .iter()
-            .copied()
-            .filter(|&(d, i)| self.docs[d].items[i].is_pending())
-            .collect();
-        if targets.is_empty() {
-            return self.say("nothing is pending");
-        }
-        let docs = self.touched(targets.iter().map(|t| t.0));
-        self.snapshot(&docs);
-        for &(d, i) in &targets {
-            let item = &mut self.docs[d].items[i];
-            for k in 0..item.pair.change_count() {
-                if item.choice(k) == Choice::Pending {
-                    item.set_change(k, choice);
-                }
-            }
-        }
-        self.message = Some(format!(
-            "{} {} pending {}",
-            if choice == Choice::Accept {
-                "accepted"
-            } else {
-                "rejected"
-            },
-            targets.len(),
-            plural(targets.len(), "paragraph", "paragraphs")
-        ));
-        self.after_bulk();
-        Effect::Save(docs)
-    }
-
-    fn after_bulk(&mut self) {
-        if self.item().is_some_and(Item::is_pending) {
-            self.change = self.first_pending_change();
-        } else {
-            self.advance();
-        }
-    }
-
-    fn touched(&self, docs: impl Iterator<Item = usize>) -> Vec<usize> {
-        let mut docs: Vec<usize> = docs.collect();
-        docs.dedup();
-        docs
     }
 
     /// Remember the verdicts of `docs` before a step changes them.
@@ -684,46 +487,6 @@ impl Review {
         self.summary = false;
         self.message = Some(message.to_owned());
         Effect::Save(docs)
-    }
-
-    /// The next (or previous) paragraph whose German, draft or result contains the query,
-    /// ignoring case.
-    fn search(&mut self, forward: bool) -> Effect {
-        if self.query.is_empty() {
-            return self.say("type / and a word to search for");
-        }
-        let query = self.query.to_lowercase();
-        let n = self.order.len();
-        let hit = (1..=n)
-            .map(|step| {
-                if forward {
-                    (self.pos + step) % n
-                } else {
-                    (self.pos + n - step % n) % n
-                }
-            })
-            .find(|&p| {
-                let (d, i) = self.order[p];
-                let paragraph = &self.docs[d].record.paragraphs[i];
-                [
-                    paragraph.german.as_str(),
-                    paragraph.rejected(),
-                    paragraph.new.as_str(),
-                ]
-                .iter()
-                .any(|text| text.to_lowercase().contains(&query))
-            });
-        match hit {
-            Some(p) => {
-                let effect = self.go(p);
-                self.message = Some(format!("/{}", self.query));
-                effect
-            }
-            None => {
-                let message = format!("no paragraph contains “{}”", self.query);
-                self.say(&message)
-            }
-        }
     }
 
     /// Body rows a page scroll moves.

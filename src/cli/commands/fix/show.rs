@@ -228,7 +228,7 @@ impl Display {
         if self.mode == Mode::Tree {
             return Ok(());
         }
-        let view = View::of(outcome, self.to);
+        let view = Comparison::of(outcome, self.to);
         // Stdout carries the text itself when it is the destination; the diff would corrupt it.
         if self.diffs && delivered.destination != Destination::Stdout {
             self.show_diff(ctx, &view, outcome, out)?;
@@ -257,7 +257,7 @@ impl Display {
     fn show_diff(
         &self,
         ctx: &Context,
-        view: &View,
+        view: &Comparison,
         outcome: &Outcome,
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
@@ -315,8 +315,9 @@ impl Display {
     }
 }
 
-/// What the diff view and a report show of a document.
-struct View {
+/// What the diff view and a report show of a document: two texts side by side, the German
+/// for a third column, and the notes.
+struct Comparison {
     titles: (String, String),
     diff: DocumentDiff,
     notes: Vec<Vec<Note>>,
@@ -325,14 +326,14 @@ struct View {
     langs: diff_report::Langs<'static>,
 }
 
-impl View {
-    fn of(outcome: &Outcome, to: Lang) -> View {
+impl Comparison {
+    fn of(outcome: &Outcome, to: Lang) -> Comparison {
         let segments = outcome.repaired.segments.len();
         let notes = render::notes_by_segment(outcome.findings(), segments);
         match outcome.translated() {
             None => {
                 let (old, new) = outcome.repaired.sides(&outcome.decoded.text);
-                View {
+                Comparison {
                     titles: ("source".to_owned(), "repaired".to_owned()),
                     diff: diff_by_index(&old, &new, &DiffOptions::default()),
                     notes,
@@ -353,7 +354,7 @@ impl View {
                     .zip(&translated.segments)
                     .map(|(old, s)| old.unwrap_or(&s.repaired))
                     .collect();
-                View {
+                Comparison {
                     diff: diff_by_index(&old, &sides.new, &DiffOptions::default()),
                     titles: sides.titles,
                     notes,
