@@ -210,3 +210,22 @@ fn outputs_without_a_record_get_a_clear_error() {
         stderr_of(&out)
     );
 }
+
+/// Saved decisions that cannot be read are an error for `fix` too: writing the output without
+/// them would silently undo a review. The reviewed output stays as it was.
+#[tokio::test]
+async fn unreadable_saved_decisions_stop_fix_from_rewriting_the_output() {
+    let (env, _servers) = translated().await;
+    let out = review(&env, &["article.en.txt", "--reject-all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let reviewed = env.read("article.en.txt");
+    env.write(".klartext/article.en.txt.review.json", "{ not json");
+    let out = fix(&env, &["article.de.txt", "--view", "none"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("article.en.txt.review.json") && stderr.contains("not a decisions file"),
+        "{stderr}"
+    );
+    assert_eq!(env.read("article.en.txt"), reviewed, "the output is untouched");
+}
