@@ -227,5 +227,9 @@ async fn unreadable_saved_decisions_stop_fix_from_rewriting_the_output() {
         stderr.contains("article.en.txt.review.json") && stderr.contains("not a decisions file"),
         "{stderr}"
     );
-    assert_eq!(env.read("article.en.txt"), reviewed, "the output is untouched");
+    assert_eq!(
+        env.read("article.en.txt"),
+        reviewed,
+        "the output is untouched"
+    );
 }

@@ -149,13 +149,6 @@ pub fn finish(
     if engine.is_some() && (ended.interrupted || not_started || unfinished_tree) {
         p.hint("run the same command again to finish the rest; finished paragraphs are cached");
     }
-    if engine.is_none() && reports.iter().any(|r| r.status == FileStatus::Ok) {
-        p.hint(
-            "offline run: only the German was repaired. For English, set OPENAI_API_KEY or \
-             ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a backend \
-             (README, \"Configuration\")",
-        );
-    }
     if totals.errors + totals.warnings > 0 {
         let whereabouts = if report_file.is_some() {
             " (per file in the report)"
@@ -174,6 +167,14 @@ pub fn finish(
     }
     if let Some(path) = report_file {
         p.note(&format!("report: {}", path.display()));
+    }
+    // Last, so an offline run ends by saying how to get English.
+    if engine.is_none() && reports.iter().any(|r| r.status == FileStatus::Ok) {
+        p.hint(
+            "offline run: only the German was repaired. For English, set OPENAI_API_KEY or \
+             ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a backend \
+             (README, \"Configuration\")",
+        );
     }
     Ok(if ended.interrupted {
         Status::Interrupted
