@@ -4,7 +4,7 @@
 //! for a single file and for every file of a folder. [`run`] drives many documents at once
 //! within the backends' limits, with progress events and Ctrl-C. The passes themselves
 //! (`engine`; `translate` over a document, `send` for one batch out and back, `plan` for
-//! `--dry-run`) batch segments into requests (`batch`), mask protected spans (`mask`) and
+//! `--dry-run`) cut a document's segments (`units`) into requests (`batch`), mask protected spans (`mask`) and
 //! validate replies (`protocol`). Nothing here prints or writes a result: the
 //! caller decides where results go and what the user sees.
 
@@ -18,6 +18,7 @@ pub mod run;
 mod send;
 mod translate;
 mod translated;
+mod units;
 
 pub use document::{DocumentError, Input, Origin, Outcome, Processing, Work, process_document};
 pub use engine::{ChatSetup, Engine, EngineError, Member, MemberKind, Pass, PassKind};

@@ -8,8 +8,9 @@ use serde::Serialize;
 use super::engine::{Engine, MemberKind, PassKind};
 use super::protocol::estimate_tokens;
 use super::send::PassRun;
-use super::translate::{Prepared, units};
+use super::translate::Prepared;
 use super::translated::SegmentResult;
+use super::units::units;
 use crate::repair::RepairedDocument;
 
 /// What a dry run found for one pass.

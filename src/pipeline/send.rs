@@ -11,8 +11,8 @@ use super::batch;
 use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
 use super::mask::{MaskStyle, Masked, mask, unmask};
 use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
-use super::translate::{CONTEXT_CHARS, Unit, plan_batches};
 use super::translated::{FailureKind, SegmentFailure};
+use super::units::{CONTEXT_CHARS, Unit, plan_batches};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
 use crate::cache::{CacheKey, Entry};
 

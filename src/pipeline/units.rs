@@ -1,0 +1,116 @@
+//! A document's segments as the passes see them (the repaired text, its protected spans, the
+//! neighbours that go along as context), and how pending segments are cut into batches sized
+//! for the backend that gets them.
+
+use std::ops::Range;
+
+use super::batch::{self, BatchLimits};
+use super::engine::{Member, MemberKind};
+use super::protocol::estimate_tokens;
+use crate::backend::{Limits, Size};
+use crate::repair::{RepairedDocument, RepairedSegment};
+use crate::segment::SegmentId;
+
+/// Characters of neighbouring text sent along as read-only context.
+pub(super) const CONTEXT_CHARS: usize = 600;
+const MAX_CHAT_ITEMS: usize = 40;
+
+/// What one segment looks like to the passes.
+pub(super) struct Unit<'a> {
+    pub(super) seg: &'a RepairedSegment,
+    pub(super) id: SegmentId,
+    /// Neighbouring repaired text, part of the cache key.
+    pub(super) context: String,
+}
+
+pub(super) fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
+    let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
+    doc.segments
+        .iter()
+        .map(|seg| {
+            let i = seg.index;
+            let before = i.checked_sub(1).map_or("", |p| texts[p]);
+            let after = texts.get(i + 1).copied().unwrap_or_default();
+            Unit {
+                seg,
+                id: SegmentId(i),
+                context: format!("{before}\n\n{after}"),
+            }
+        })
+        .collect()
+}
+
+/// Batches of consecutive pending segments, sized for the backend that will get them.
+pub(super) fn plan_batches(
+    member: &Member,
+    texts: &[&str],
+    indices: &[usize],
+) -> Vec<Range<usize>> {
+    let limits = match &member.kind {
+        MemberKind::Chat(chat) => BatchLimits {
+            max_tokens: chat.max_batch_tokens,
+            max_items: MAX_CHAT_ITEMS,
+            max_bytes: usize::MAX,
+        },
+        MemberKind::Translation => match member.backend.limits() {
+            Some(limits) => service_batch(limits),
+            None => BatchLimits {
+                max_tokens: u32::MAX,
+                max_items: usize::MAX,
+                max_bytes: usize::MAX,
+            },
+        },
+    };
+    consecutive_runs(indices)
+        .into_iter()
+        .flat_map(|run| {
+            let sizes: Vec<(u32, usize)> = run
+                .clone()
+                .map(|i| (estimate_tokens(texts[i]), texts[i].len()))
+                .collect();
+            batch::plan(&sizes, &limits)
+                .into_iter()
+                .map(move |b| run.start + b.start..run.start + b.end)
+        })
+        .collect()
+}
+
+/// A translation service's per-request limits as a batch budget, so one batch is one request.
+/// Batches are measured in bytes of the German, never fewer than its characters; a body limit
+/// also carries the JSON framing, escapes and the context, so a sixth of it is left for those.
+fn service_batch(limits: Limits) -> BatchLimits {
+    BatchLimits {
+        max_tokens: u32::MAX,
+        max_items: limits.max_texts,
+        max_bytes: match limits.max_size {
+            Size::Chars(chars) => chars,
+            Size::BodyBytes(bytes) => bytes - bytes / 6,
+        },
+    }
+}
+
+/// `[1, 2, 3, 7, 8]` → `[1..4, 7..9]`.
+pub(super) fn consecutive_runs(indices: &[usize]) -> Vec<Range<usize>> {
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for &i in indices {
+        match runs.last_mut() {
+            Some(run) if run.end == i => run.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_consecutive_indices() {
+        assert_eq!(
+            consecutive_runs(&[1, 2, 3, 7, 8, 10]),
+            vec![1..4, 7..9, 10..11]
+        );
+        assert!(consecutive_runs(&[]).is_empty());
+    }
+}
