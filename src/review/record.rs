@@ -146,6 +146,14 @@ impl Record {
         }
     }
 
+    /// The record at `path` (missing is an error: a record is read because it was found).
+    pub fn read(path: &Path) -> Result<Self, SidecarError> {
+        read_sidecar(path, "review record")?.ok_or_else(|| SidecarError::Read {
+            path: path.to_owned(),
+            source: io::ErrorKind::NotFound.into(),
+        })
+    }
+
     /// Save it beside the output it describes (`.klartext/NAME.json`).
     pub fn save(&self, output: &Path) -> Result<(), SidecarError> {
         write_sidecar(&Self::path_for(output), self)
@@ -205,6 +213,30 @@ impl Record {
     pub fn as_written(&self) -> String {
         self.rebuild::<&str>(&[])
     }
+}
+
+/// A record or decisions file; `None` when it does not exist.
+fn read_sidecar<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+) -> Result<Option<T>, SidecarError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(SidecarError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|source| SidecarError::NotJson {
+            path: path.to_owned(),
+            what,
+            source,
+        })
 }
 
 /// Write a record or decisions file atomically, creating the `.klartext` folder.
@@ -284,23 +316,7 @@ impl Decisions {
     /// A decisions file (the saved ones, or one given to `--apply`); `None` when it does not
     /// exist.
     pub fn read_file(path: &Path) -> Result<Option<Self>, SidecarError> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(SidecarError::Read {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| SidecarError::NotJson {
-                path: path.to_owned(),
-                what: "decisions",
-                source,
-            })
+        read_sidecar(path, "decisions")
     }
 
     /// Save them beside `output` (`.klartext/NAME.review.json`).

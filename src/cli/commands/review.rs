@@ -19,7 +19,7 @@ use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
 use crate::config::View;
 use crate::files::{self, Ledger};
-use crate::review::record::FOLDER;
+use crate::review::record::{FOLDER, SidecarError};
 use crate::review::{
     Decisions, Doc, Effect, Record, Review, Theme, Verdict, draw, keys, record::RecordError,
 };
@@ -182,13 +182,11 @@ fn from_json(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// A record, the saved decisions about its output, and the output as it is now.
 fn load(record_path: &Path, cwd: &Path) -> anyhow::Result<(Target, Doc)> {
-    let bytes = std::fs::read(record_path)
-        .with_context(|| format!("cannot read {}", record_path.display()))?;
-    let record: Record = serde_json::from_slice(&bytes).map_err(|err| {
-        Hinted::new(
-            format!("{} is not a review record: {err}", record_path.display()),
-            "run fix again to write a fresh one",
-        )
+    let record = Record::read(record_path).map_err(|err| match err {
+        SidecarError::NotJson { .. } => {
+            Hinted::new(err.to_string(), "run fix again to write a fresh one").into()
+        }
+        other => anyhow::Error::new(other),
     })?;
     record.check().map_err(|err: RecordError| {
         Hinted::new(
@@ -356,13 +354,17 @@ fn scripted_review(
 
 /// Decisions from a file in the saved format, matched to an output by its `output` name.
 fn apply_file(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let decisions: Decisions = serde_json::from_slice(&bytes).map_err(|err| {
-        Hinted::new(
-            format!("{} is not a decisions file: {err}", file.display()),
-            "see `klartext review --help` for the format",
-        )
-    })?;
+    let decisions = match Decisions::read_file(file) {
+        Ok(Some(decisions)) => decisions,
+        Ok(None) => anyhow::bail!("{}: no such file", file.display()),
+        Err(err @ SidecarError::NotJson { .. }) => {
+            anyhow::bail!(Hinted::new(
+                err.to_string(),
+                "see `klartext review --help` for the format",
+            ))
+        }
+        Err(err) => return Err(err.into()),
+    };
     let single = docs.len() == 1;
     let Some(doc) = docs
         .iter_mut()
