@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::engine::Engine;
 use super::plan::PassPlan;
-use super::translated::{SegmentResult, Translated};
+use super::translated::{FailureKind, SegmentResult, Translated};
 use crate::config::Lang;
 use crate::files::{self, Decoded, FileError};
 use crate::repair::{RepairedDocument, repair_document};
@@ -85,7 +85,6 @@ pub struct Processing {
 #[derive(Debug)]
 pub struct Outcome {
     pub decoded: Decoded,
-    pub format: Format,
     pub repaired: RepairedDocument,
     pub work: Work,
 }
@@ -127,6 +126,18 @@ impl Outcome {
             Work::Translated { translated, .. } => translated.findings().collect(),
             Work::Empty | Work::Planned { .. } => Vec::new(),
         }
+    }
+
+    /// Nothing of it was sent, yet it is not finished (Ctrl-C, or every backend stopped):
+    /// every segment without a result has one of those reasons.
+    pub fn never_sent(&self) -> bool {
+        let failed = self.failed();
+        !failed.is_empty()
+            && failed.iter().all(|s| {
+                s.error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == FailureKind::NotSent)
+            })
     }
 
     /// The segments without a result.
@@ -177,7 +188,6 @@ pub async fn process_document(input: &Input, how: &Processing) -> Result<Outcome
     })
     .await
     .map_err(|join| DocumentError::Crashed(input.name(), join.to_string()))??;
-    let format = input.format();
     let work = if decoded.text.trim().is_empty() {
         Work::Empty
     } else {
@@ -198,7 +208,6 @@ pub async fn process_document(input: &Input, how: &Processing) -> Result<Outcome
     };
     Ok(Outcome {
         decoded,
-        format,
         repaired,
         work,
     })

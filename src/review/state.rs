@@ -501,6 +501,11 @@ impl Review {
     }
 
     fn clamp_scroll(&mut self) {
+        // The top is always within the body, and measuring it lays the whole paragraph out:
+        // most keys move to another paragraph, which starts at the top.
+        if self.scroll == 0 {
+            return;
+        }
         let extent = (self.measure)(self);
         let max = extent.total.saturating_sub(extent.visible);
         self.scroll = self.scroll.min(max);

@@ -132,39 +132,35 @@ pub fn deliver(
         }
     }
     let decoded = &outcome.decoded;
-    let mut delivered = Delivered {
-        destination: destination.clone(),
-        output: None,
-        text: None,
-    };
-    match destination {
+    let mut output = None;
+    let mut kept_text = None;
+    match &destination {
         Destination::Nowhere => {}
-        Destination::Stdout if args.json => delivered.text = Some(text),
+        Destination::Stdout if args.json => kept_text = Some(text),
         Destination::Stdout => {
             let bytes = encode(Path::new("stdout"), &text, decoded)?;
             out.write_all(&bytes)?;
             out.flush()?;
         }
-        Destination::File(ref target) | Destination::Below(ref target) => {
-            let target = target.clone();
-            let bytes = encode(&target, &text, decoded)?;
-            if !args.force && !ledger.may_overwrite(&target) {
-                return Err(FileError::Exists(target).into());
+        Destination::File(target) | Destination::Below(target) => {
+            let bytes = encode(target, &text, decoded)?;
+            if !args.force && !ledger.may_overwrite(target) {
+                return Err(FileError::Exists(target.clone()).into());
             }
             if let (Destination::Below(_), Some(parent)) = (&destination, target.parent()) {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
             }
-            files::write_atomic(&target, &bytes)?;
-            if let Err(err) = ledger.record(&target, &bytes) {
+            files::write_atomic(target, &bytes)?;
+            if let Err(err) = ledger.record(target, &bytes) {
                 printer.warn(&format!(
                     "wrote {}, but could not remember it as klartext's: {err}",
                     target.display()
                 ));
             }
             printer.note(&format!("wrote {}", target.display()));
-            save_record(record.as_ref(), &target, printer);
-            delivered.output = Some(target);
+            save_record(record.as_ref(), target, printer);
+            output = Some(target.clone());
         }
         Destination::InPlace(target) if text == decoded.text => {
             printer.note(&format!(
@@ -173,18 +169,22 @@ pub fn deliver(
             ));
         }
         Destination::InPlace(target) => {
-            let bytes = encode(&target, &text, decoded)?;
+            let bytes = encode(target, &text, decoded)?;
             if !args.no_backup {
-                let backup = files::write_backup(&target)?;
+                let backup = files::write_backup(target)?;
                 printer.detail(&format!("kept {}", backup.display()));
             }
-            files::write_atomic(&target, &bytes)?;
+            files::write_atomic(target, &bytes)?;
             printer.note(&format!("rewrote {}", target.display()));
-            save_record(record.as_ref(), &target, printer);
-            delivered.output = Some(target);
+            save_record(record.as_ref(), target, printer);
+            output = Some(target.clone());
         }
     }
-    Ok(delivered)
+    Ok(Delivered {
+        destination,
+        output,
+        text: kept_text,
+    })
 }
 
 fn file_name(path: &Path) -> String {

@@ -20,9 +20,7 @@ use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
 use crate::files::Ledger;
-use crate::pipeline::{
-    DocumentError, Event, FailureKind, Finished, PassPlan, Processing, Run, Work,
-};
+use crate::pipeline::{DocumentError, Event, Finished, PassPlan, Processing, Run, Work};
 use deliver::Destinations;
 use inputs::Mode;
 use report::FileReport;
@@ -142,12 +140,11 @@ impl Session<'_> {
                 return FileReport::failed(name, &err);
             }
         };
+        let mut report = FileReport::new(name.clone(), &outcome, self.display.detail());
         if let Err(err) = self.display.header(&input, self.out) {
-            let mut report = FileReport::failed(name, &err);
             self.fail(&mut report, err);
             return report;
         }
-        let mut report = FileReport::new(name.clone(), &outcome, self.display.detail());
         match &outcome.work {
             Work::Empty => {
                 self.display.note(&format!("{name}: empty, nothing to do"));
@@ -166,19 +163,14 @@ impl Session<'_> {
             self.display.details(&name, translated);
         }
         let failed = outcome.failed();
+        if outcome.never_sent() {
+            // Listed once in the summary.
+            report.not_finished(&failed);
+            return report;
+        }
         if !failed.is_empty() {
-            let never_sent = failed.iter().all(|s| {
-                s.error
-                    .as_ref()
-                    .is_some_and(|e| e.kind == FailureKind::NotSent)
-            });
-            if never_sent {
-                // Listed once in the summary (Ctrl-C, or every backend stopped).
-                report.not_finished(&failed);
-            } else {
-                let err = self.display.failures(&name, &failed);
-                report.fail(&err);
-            }
+            let err = self.display.failures(&name, &failed);
+            report.fail(&err);
             return report;
         }
         let written = self.destinations.of(&input).and_then(|destination| {
