@@ -66,6 +66,29 @@ fn assert_complete(env: &TestEnv, file: &str, paragraphs: usize) {
     );
 }
 
+/// Once `ready` holds (within 20 s, else `what` fails the test), press Ctrl-C in `child` and
+/// wait for it: its output and stderr.
+#[cfg(unix)]
+async fn interrupt(
+    child: std::process::Child,
+    what: &str,
+    ready: impl Fn() -> bool,
+) -> (std::process::Output, String) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(20), "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stderr)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tree_is_mirrored_with_the_right_files() {
     let fake = FakeOpenai::start(Behaviour::default()).await;
@@ -251,26 +274,14 @@ async fn ctrl_c_keeps_finished_files_and_leaves_no_partial_ones() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
-    let started = Instant::now();
-    while outputs(&env.path("out"))
-        .iter()
-        .filter(|p| p.ends_with(".en.txt"))
-        .count()
-        < 2
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no output appeared"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("exits");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = interrupt(child, "no output appeared", || {
+        outputs(&env.path("out"))
+            .iter()
+            .filter(|p| p.ends_with(".en.txt"))
+            .count()
+            >= 2
+    })
+    .await;
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     let files = outputs(&env.path("out"));
@@ -381,21 +392,10 @@ async fn ctrl_c_on_one_file_keeps_what_finished_and_writes_nothing_half_done() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
-    let started = Instant::now();
-    while fake.counts.ok.load(std::sync::atomic::Ordering::SeqCst) < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "nothing was sent"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("exits");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = interrupt(child, "nothing was sent", || {
+        fake.counts.ok.load(std::sync::atomic::Ordering::SeqCst) >= 2
+    })
+    .await;
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted") && stderr.contains("run the same command again"),

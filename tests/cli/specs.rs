@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond};
 
@@ -183,11 +183,35 @@ fn assert_violates(api: Api, body: &Value, path: &str, reason: &str) {
     );
 }
 
-/// `body` with `edit` applied to its top-level object.
-fn broken(body: &Value, edit: impl FnOnce(&mut Map<String, Value>)) -> Value {
-    let mut body = body.clone();
-    edit(body.as_object_mut().expect("an object body"));
-    body
+/// One change to a request body: the value at a JSON pointer set, or with `None` removed.
+type Edit<'a> = (&'a str, Option<Value>);
+
+/// Negative controls, so a schema that accepts anything cannot pass: `body` with each row's
+/// edits must violate the schema at the row's path, for the row's reason.
+#[track_caller]
+fn assert_refused(api: Api, body: &Value, controls: &[(Vec<Edit>, &str, &str)]) {
+    for (edits, path, reason) in controls {
+        let mut broken = body.clone();
+        for (pointer, value) in edits {
+            let (parent, key) = pointer.rsplit_once('/').expect("a JSON pointer");
+            let parent = broken
+                .pointer_mut(parent)
+                .expect("the pointer's parent exists");
+            match (parent, value) {
+                (Value::Object(map), Some(value)) => {
+                    map.insert(key.to_owned(), value.clone());
+                }
+                (Value::Object(map), None) => {
+                    map.remove(key).expect("the value to remove exists");
+                }
+                (Value::Array(items), Some(value)) => {
+                    items[key.parse::<usize>().expect("an index")] = value.clone();
+                }
+                (other, _) => panic!("cannot edit {pointer} in {other}"),
+            }
+        }
+        assert_violates(api, &broken, path, reason);
+    }
 }
 
 /// A stand-in answering `responder` on `POST route`.
@@ -284,27 +308,32 @@ async fn deepl_and_openai_bodies_conform() {
         "a batch with neighbours carries context: {sent:#?}"
     );
     let body = &sent[0];
-    let no_target = broken(body, |b| {
-        b.remove("target_lang");
-    });
-    assert_violates(
+    assert_refused(
         Api::Deepl,
-        &no_target,
-        "(root)",
-        r#""target_lang" is a required"#,
+        body,
+        &[
+            (
+                vec![("/target_lang", None)],
+                "(root)",
+                r#""target_lang" is a required"#,
+            ),
+            (
+                vec![("/text", Some(json!("Hallo")))],
+                "/text",
+                r#"not of type "array""#,
+            ),
+            (
+                vec![("/formality", Some(json!("polite")))],
+                "/formality",
+                "is not one of",
+            ),
+            (
+                vec![("/tag_handling", Some(json!("markdown")))],
+                "/tag_handling",
+                "is not one of",
+            ),
+        ],
     );
-    let text_string = broken(body, |b| {
-        b.insert("text".into(), json!("Hallo"));
-    });
-    assert_violates(Api::Deepl, &text_string, "/text", r#"not of type "array""#);
-    let bad_formality = broken(body, |b| {
-        b.insert("formality".into(), json!("polite"));
-    });
-    assert_violates(Api::Deepl, &bad_formality, "/formality", "is not one of");
-    let bad_tags = broken(body, |b| {
-        b.insert("tag_handling".into(), json!("markdown"));
-    });
-    assert_violates(Api::Deepl, &bad_tags, "/tag_handling", "is not one of");
 
     let sent = bodies(&openai, "/v1/chat/completions").await;
     for body in &sent {
@@ -314,42 +343,31 @@ async fn deepl_and_openai_bodies_conform() {
         assert_eq!(body["response_format"]["json_schema"]["strict"], true);
     }
     let body = &sent[0];
-    let no_messages = broken(body, |b| {
-        b.remove("messages");
-    });
-    assert_violates(
+    assert_refused(
         Api::OpenaiChat,
-        &no_messages,
-        "(root)",
-        r#""messages" is a required"#,
-    );
-    let hot = broken(body, |b| {
-        b.insert("temperature".into(), json!(3));
-    });
-    assert_violates(
-        Api::OpenaiChat,
-        &hot,
-        "/temperature",
-        "greater than the maximum of 2",
-    );
-    let robot = broken(body, |b| b["messages"][1]["role"] = json!("robot"));
-    assert_violates(
-        Api::OpenaiChat,
-        &robot,
-        "/messages/1",
-        r#""robot" is not one of "user""#,
-    );
-    let unnamed = broken(body, |b| {
-        let format = b["response_format"]["json_schema"]
-            .as_object_mut()
-            .expect("a json_schema object");
-        format.remove("name");
-    });
-    assert_violates(
-        Api::OpenaiChat,
-        &unnamed,
-        "/response_format",
-        r#"json_schema: "name" is a required"#,
+        body,
+        &[
+            (
+                vec![("/messages", None)],
+                "(root)",
+                r#""messages" is a required"#,
+            ),
+            (
+                vec![("/temperature", Some(json!(3)))],
+                "/temperature",
+                "greater than the maximum of 2",
+            ),
+            (
+                vec![("/messages/1/role", Some(json!("robot")))],
+                "/messages/1",
+                r#""robot" is not one of "user""#,
+            ),
+            (
+                vec![("/response_format/json_schema/name", None)],
+                "/response_format",
+                r#"json_schema: "name" is a required"#,
+            ),
+        ],
     );
 }
 
@@ -374,18 +392,21 @@ async fn google_and_compatible_openai_bodies_conform() {
         assert_conforms(Api::GoogleV2, body);
     }
     assert!(sent.iter().any(|b| b["format"] == "html"), "{sent:#?}");
-    let q_string = broken(&sent[0], |b| {
-        b.insert("q".into(), json!("Hallo"));
-    });
-    assert_violates(Api::GoogleV2, &q_string, "/q", r#"not of type "array""#);
-    let format_number = broken(&sent[0], |b| {
-        b.insert("format".into(), json!(1));
-    });
-    assert_violates(
+    assert_refused(
         Api::GoogleV2,
-        &format_number,
-        "/format",
-        r#"not of type "string""#,
+        &sent[0],
+        &[
+            (
+                vec![("/q", Some(json!("Hallo")))],
+                "/q",
+                r#"not of type "array""#,
+            ),
+            (
+                vec![("/format", Some(json!(1)))],
+                "/format",
+                r#"not of type "string""#,
+            ),
+        ],
     );
 
     // Other OpenAI-compatible servers: `max_tokens`, JSON by instruction (structured is off
@@ -397,10 +418,15 @@ async fn google_and_compatible_openai_bodies_conform() {
         assert!(body.get("response_format").is_none(), "{body:#}");
         assert_eq!(body["temperature"], 0.2);
     }
-    let legacy_limit = broken(&sent[0], |b| {
-        b.insert("max_tokens".into(), json!("many"));
-    });
-    assert_violates(Api::OpenaiChat, &legacy_limit, "/max_tokens", "not of type");
+    assert_refused(
+        Api::OpenaiChat,
+        &sent[0],
+        &[(
+            vec![("/max_tokens", Some(json!("many")))],
+            "/max_tokens",
+            "not of type",
+        )],
+    );
 }
 
 #[tokio::test]
@@ -463,50 +489,45 @@ async fn azure_and_gemini_bodies_conform() {
         assert!(config["temperature"].is_f64(), "{body:#}");
     }
     let body = &sent[0];
-    let no_contents = broken(body, |b| {
-        b.remove("contents");
-    });
-    assert_violates(
+    assert_refused(
         Api::Gemini,
-        &no_contents,
-        "(root)",
-        r#""contents" is a required"#,
-    );
-    let misspelt = broken(body, |b| {
-        let config = b.remove("generationConfig").expect("a generationConfig");
-        b.insert("generation_config".into(), config);
-    });
-    assert_violates(Api::Gemini, &misspelt, "(root)", "generation_config");
-    let lower_type = broken(body, |b| {
-        b["generationConfig"]["responseSchema"]["type"] = json!("object");
-    });
-    assert_violates(
-        Api::Gemini,
-        &lower_type,
-        "/generationConfig/responseSchema/type",
-        r#""object" is not one of"#,
-    );
-    let untyped = broken(body, |b| {
-        let schema = b["generationConfig"]["responseSchema"]
-            .as_object_mut()
-            .expect("a responseSchema object");
-        schema.remove("type");
-    });
-    assert_violates(
-        Api::Gemini,
-        &untyped,
-        "/generationConfig/responseSchema",
-        r#""type" is a required"#,
-    );
-    let two_kinds = broken(body, |b| {
-        b["contents"][0]["parts"][0]["inlineData"] =
-            json!({"mimeType": "text/plain", "data": "SGFsbG8="});
-    });
-    assert_violates(
-        Api::Gemini,
-        &two_kinds,
-        "/contents/0/parts/0",
-        "is not allowed for",
+        body,
+        &[
+            (
+                vec![("/contents", None)],
+                "(root)",
+                r#""contents" is a required"#,
+            ),
+            (
+                vec![
+                    ("/generationConfig", None),
+                    ("/generation_config", Some(body["generationConfig"].clone())),
+                ],
+                "(root)",
+                "generation_config",
+            ),
+            (
+                vec![(
+                    "/generationConfig/responseSchema/type",
+                    Some(json!("object")),
+                )],
+                "/generationConfig/responseSchema/type",
+                r#""object" is not one of"#,
+            ),
+            (
+                vec![("/generationConfig/responseSchema/type", None)],
+                "/generationConfig/responseSchema",
+                r#""type" is a required"#,
+            ),
+            (
+                vec![(
+                    "/contents/0/parts/0/inlineData",
+                    Some(json!({"mimeType": "text/plain", "data": "SGFsbG8="})),
+                )],
+                "/contents/0/parts/0",
+                "is not allowed for",
+            ),
+        ],
     );
 }
 
@@ -566,28 +587,23 @@ async fn deepl_plain_text_and_ollama_bodies_conform() {
         assert_eq!(body["options"]["temperature"], 0.1, "{body:#}");
     }
     let body = &sent[0];
-    let no_messages = broken(body, |b| {
-        b.remove("messages");
-    });
-    assert_violates(
+    assert_refused(
         Api::OllamaChat,
-        &no_messages,
-        "(root)",
-        r#""messages" is a required"#,
+        body,
+        &[
+            (
+                vec![("/messages", None)],
+                "(root)",
+                r#""messages" is a required"#,
+            ),
+            (
+                vec![("/stream", Some(json!("no")))],
+                "/stream",
+                r#"not of type "boolean""#,
+            ),
+            (vec![("/format", Some(json!("yaml")))], "/format", "yaml"),
+        ],
     );
-    let stream_word = broken(body, |b| {
-        b.insert("stream".into(), json!("no"));
-    });
-    assert_violates(
-        Api::OllamaChat,
-        &stream_word,
-        "/stream",
-        r#"not of type "boolean""#,
-    );
-    let format_word = broken(body, |b| {
-        b.insert("format".into(), json!("yaml"));
-    });
-    assert_violates(Api::OllamaChat, &format_word, "/format", "yaml");
 }
 
 /// What the documents do not constrain, so a change upstream that starts to is noticed.
