@@ -39,6 +39,16 @@ impl Terminal {
     }
 }
 
+/// The colour choice before the settings are resolved (usage errors, a broken config file):
+/// `NO_COLOR` turns it off, as the settings would.
+pub fn early_color(env: &Env) -> ColorChoice {
+    if env.get_nonempty("NO_COLOR").is_some() {
+        ColorChoice::Never
+    } else {
+        ColorChoice::Auto
+    }
+}
+
 /// Resolve `auto` the way anstream and git do: `CLICOLOR_FORCE` forces colour, `CLICOLOR=0`
 /// and `TERM=dumb` disable it, otherwise colour when the output is a terminal. (`NO_COLOR` is
 /// already part of the configured choice: it sets `never` unless a file or flag says otherwise.)

@@ -132,8 +132,8 @@ fn usage(err: &clap::Error, env: &Env, terminal: &Terminal, out: &mut dyn Write)
         return code;
     }
     let text = err.render();
-    let color = crate::term::use_color(config::ColorChoice::Auto, env, terminal.stdout_is_tty);
-    let written = if color && env.get_nonempty("NO_COLOR").is_none() {
+    let choice = crate::term::early_color(env);
+    let written = if crate::term::use_color(choice, env, terminal.stdout_is_tty) {
         write!(out, "{}", text.ansi())
     } else {
         write!(out, "{text}")

@@ -59,11 +59,7 @@ impl Printer {
         quiet: bool,
         verbosity: u8,
     ) -> Self {
-        let choice = color.unwrap_or(if env.get_nonempty("NO_COLOR").is_some() {
-            ColorChoice::Never
-        } else {
-            ColorChoice::Auto
-        });
+        let choice = color.unwrap_or_else(|| term::early_color(env));
         Self {
             color: term::use_color(choice, env, terminal.stderr_is_tty),
             quiet,

@@ -72,7 +72,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     if let Some(err) = session.closed_output.take() {
         return Err(err);
     }
-    summary::finish(&mut session, engine.as_deref(), ended)
+    summary::finish(session, engine.as_deref(), ended)
 }
 
 fn check_arguments(args: &FixArgs) -> anyhow::Result<()> {

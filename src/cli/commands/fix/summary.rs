@@ -13,20 +13,18 @@ use crate::count::{grouped, plural};
 use crate::files;
 use crate::pipeline::{Ended, Engine};
 
-pub fn finish(
-    session: &mut Session,
-    engine: Option<&Engine>,
-    ended: Ended,
-) -> anyhow::Result<Status> {
+pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
     let Session {
         args,
         ctx,
         mode,
         reports,
+        plans,
+        display,
         out,
         ..
     } = session;
-    let (args, ctx, mode, reports) = (*args, *ctx, &*mode, &*reports);
+    let reports = reports.as_slice();
     let p = &ctx.printer;
     let usage: BTreeMap<String, Usage> = engine.map(Engine::usage).unwrap_or_default();
     let totals = Totals::of(reports, &usage, ended.elapsed);
@@ -39,7 +37,7 @@ pub fn finish(
                 files: reports,
                 usage: &usage,
             },
-            &mut **out,
+            out,
         )?;
     }
     let report_file = match (mode, &args.output) {
@@ -60,16 +58,16 @@ pub fn finish(
         }
         _ => None,
     };
-    if args.dry_run && *mode == Mode::Tree && engine.is_some() {
+    if args.dry_run && mode == Mode::Tree && engine.is_some() {
         let name = format!("{} files", grouped(reports.len() as u64));
-        show::print_plan(&name, &session.plans, p);
+        show::print_plan(&name, &plans, p);
     }
 
     let unfinished: Vec<&FileReport> = reports
         .iter()
         .filter(|r| matches!(r.status, FileStatus::Failed | FileStatus::NotStarted))
         .collect();
-    if *mode == Mode::Tree {
+    if mode == Mode::Tree {
         p.note(&format!(
             "{} files: {} ok, {} flagged, {} failed{}{} in {:.1} s",
             grouped(reports.len() as u64),
@@ -145,14 +143,14 @@ pub fn finish(
     }
     // Files named one by one had this hint with their error already.
     let not_started = reports.iter().any(|r| r.status == FileStatus::NotStarted);
-    let unfinished_tree = *mode == Mode::Tree && !unfinished.is_empty();
+    let unfinished_tree = mode == Mode::Tree && !unfinished.is_empty();
     if engine.is_some() && (ended.interrupted || not_started || unfinished_tree) {
         p.hint("run the same command again to finish the rest; finished paragraphs are cached");
     }
     if totals.errors + totals.warnings > 0 {
         let whereabouts = if report_file.is_some() {
             " (per file in the report)"
-        } else if session.display.diffs_shown() {
+        } else if display.diffs_shown() {
             " (marked ✗ and ⚠ in the diff)"
         } else {
             ""
