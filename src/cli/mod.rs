@@ -144,11 +144,16 @@ fn usage(err: &clap::Error, env: &Env, terminal: &Terminal, out: &mut dyn Write)
     }
 }
 
-/// A reader who quits the pager or `head` early is not an error.
+/// A reader who quits the pager or `head` early is not an error, whichever writer noticed it
+/// (a plain write, or serde_json writing `--json`).
 pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|e| e.downcast_ref::<io::Error>())
-        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    err.chain().any(|e| {
+        let kind = e
+            .downcast_ref::<io::Error>()
+            .map(io::Error::kind)
+            .or_else(|| e.downcast_ref::<serde_json::Error>()?.io_error_kind());
+        kind == Some(io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The one async runtime, for the commands that talk to backends (`fix`, `backends --check`).

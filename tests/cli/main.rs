@@ -14,6 +14,7 @@ mod fix;
 mod layering;
 mod mocks;
 mod online;
+mod pipes;
 mod providers;
 mod review;
 mod snapshots;

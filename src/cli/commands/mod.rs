@@ -28,7 +28,10 @@ pub fn run(cli: &Cli, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Stat
         Command::Backends { check, json } => backends::run(*check, *json, ctx, out),
         Command::Cache(command) => cache::run(command, ctx, out),
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "klartext", out);
+            // clap_complete panics on a failed write: generate in memory, then write.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "klartext", &mut script);
+            out.write_all(&script)?;
             Ok(Status::Success)
         }
     }
