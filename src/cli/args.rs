@@ -109,8 +109,9 @@ Examples:
   klartext fix --json a.de.txt b.de.md         a JSON report for scripts
   cat a.txt | klartext fix - > a.fixed.txt     stdin to stdout
 
-Folders: hidden files and .gitignore rules are honoured, files named like outputs (a.en.txt)
-are skipped, progress shows on a terminal, a summary and OUT/klartext-report.json end the run.
+Folders: hidden files, .gitignore and .ignore rules are honoured as in ripgrep (--hidden,
+--no-ignore to opt out; --glob only narrows), symlinks are not followed unless --follow, files
+named like outputs (a.en.txt) are skipped, progress shows on a terminal, a summary and OUT/klartext-report.json end the run.
 Ctrl-C stops sending, keeps every finished file and exits 130; the same command resumes.
 
 Output names: a.de.txt -> a.en.txt, b.de.md -> b.en.md, c.txt -> c.en.txt. An existing output
@@ -243,6 +244,18 @@ pub struct FixArgs {
     /// In folders, skip files and folders matching this glob (repeatable), e.g. 'drafts/'
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+
+    /// In folders, take hidden files and folders too
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// In folders, do not honour .gitignore, .ignore and .git/info/exclude
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// In folders, follow symlinks (files reached outside the folder are named in a warning)
+    #[arg(short = 'L', long)]
+    pub follow: bool,
 
     /// At most this many requests in flight for the whole run (each backend also has its own
     /// `concurrency`)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, decode, encode};
 pub use ledger::Ledger;
 pub use walk::{
-    DEFAULT_GLOBS, Found, Patterns, Skipped, WalkError, is_output_name, sidecars, walk,
+    DEFAULT_GLOBS, Found, Patterns, Rules, Skipped, WalkError, is_output_name, sidecars, walk,
 };
 
 /// The run report a batch writes into its output folder.
@@ -183,7 +183,9 @@ pub fn output_path(input: &Path, to: Lang) -> PathBuf {
         .skip(1)
         .rposition(|p| p.eq_ignore_ascii_case("de"))
         .map(|i| i + 1);
-    let ext_at = if parts.len() > 1 && !parts[0].is_empty() {
+    // A dotfile's leading dot does not start an extension: `.notes.txt` has `txt`.
+    let stem_parts = if parts[0].is_empty() { 2 } else { 1 };
+    let ext_at = if parts.len() > stem_parts {
         parts.len() - 1
     } else {
         parts.len()
@@ -210,6 +212,7 @@ mod tests {
         assert_eq!(en("notes.DE.txt"), Path::new("notes.en.txt"));
         assert_eq!(en("README"), Path::new("README.en"));
         assert_eq!(en(".hidden"), Path::new(".hidden.en"));
+        assert_eq!(en(".notes.txt"), Path::new(".notes.en.txt"));
         assert_eq!(en("deutsch.txt"), Path::new("deutsch.en.txt"));
         let de = |p: &str| output_path(Path::new(p), Lang::De);
         assert_eq!(de("a.de.txt"), Path::new("a.fixed.de.txt"));

@@ -49,6 +49,10 @@ fn a_closed_stdout_exits_zero_quietly_for_every_command_and_format() {
             !stderr.contains("panicked") && !stderr.contains("error"),
             "klartext {args:?} complained about a closed stdout:\n{stderr}"
         );
-        assert_eq!(output.status.code(), Some(0), "klartext {args:?}:\n{stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "klartext {args:?}:\n{stderr}"
+        );
     }
 }

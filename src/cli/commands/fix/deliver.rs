@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::inputs::{Mode, is_stdin};
+use super::inputs::{Mode, is_folder_output, is_stdin};
 use crate::cli::args::FixArgs;
 use crate::cli::printer::{Hinted, Printer};
 use crate::config::Lang;
@@ -40,11 +40,8 @@ pub struct Destinations {
 
 impl Destinations {
     pub fn new(args: &FixArgs, mode: Mode, online: Option<Lang>) -> Self {
-        let into_folder = mode == Mode::Tree
-            || args
-                .output
-                .as_ref()
-                .is_some_and(|o| o.is_dir() && !is_stdin(o));
+        let into_folder =
+            mode == Mode::Tree || args.output.as_deref().is_some_and(is_folder_output);
         Self {
             output: args.output.clone(),
             into_folder,

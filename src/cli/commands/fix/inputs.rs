@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::Context;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
-use crate::files::{self, Patterns, Skipped};
+use crate::files::{self, Patterns, Rules, Skipped};
 use crate::pipeline::Input;
 
 const STDIN: &str = "-";
@@ -26,10 +26,22 @@ pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == STDIN
 }
 
+/// `-o` names a folder when it is one, or when it ends with a slash (then it is created when
+/// missing); otherwise it names a file.
+pub fn is_folder_output(out: &Path) -> bool {
+    let slash = out
+        .as_os_str()
+        .to_string_lossy()
+        .chars()
+        .last()
+        .is_some_and(std::path::is_separator);
+    !is_stdin(out) && (slash || out.is_dir())
+}
+
 /// The inputs in order, and how they were given.
 pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input>)> {
     if !args.paths.iter().any(|p| p.is_dir()) {
-        let inputs = args
+        let inputs: Vec<Input> = args
             .paths
             .iter()
             .map(|path| match is_stdin(path) {
@@ -37,6 +49,9 @@ pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input
                 false => Input::file(path.clone(), file_name(path)),
             })
             .collect();
+        if let Some(out) = args.output.as_deref().filter(|o| is_folder_output(o)) {
+            same_names(&inputs, out)?;
+        }
         return Ok((Mode::Files, inputs));
     }
     if args.in_place {
@@ -56,6 +71,11 @@ pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input
         },
         exclude: args.exclude.clone(),
     };
+    let rules = Rules {
+        hidden: args.hidden,
+        no_ignore: args.no_ignore,
+        follow: args.follow,
+    };
     let mut inputs = Vec::new();
     for path in &args.paths {
         if !path.is_dir() {
@@ -65,16 +85,37 @@ pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input
         if let Some(out) = &args.output {
             check_out_not_inside(path, out, &patterns)?;
         }
-        let (found, skipped) = files::walk(path, &patterns)?;
+        let (found, skipped) = files::walk(path, &patterns, rules)?;
+        let mut links = Vec::new();
         for skip in skipped {
             match skip {
                 Skipped::Output(p) => ctx
                     .printer
                     .trace(&format!("skipped {} (a klartext output)", p.display())),
+                Skipped::Symlink(p) => links.push(p),
                 Skipped::Unreadable(why) => ctx.printer.warn(&format!("skipped: {why}")),
             }
         }
-        inputs.extend(found.into_iter().map(|f| Input::file(f.path, f.relative)));
+        if !links.is_empty() {
+            let names: Vec<String> = links.iter().map(|p| p.display().to_string()).collect();
+            ctx.printer.note(&format!(
+                "{} {} not followed: {} (--follow follows symlinks)",
+                links.len(),
+                crate::count::plural(links.len(), "symlink", "symlinks"),
+                names.join(", ")
+            ));
+        }
+        for f in found {
+            if let Some(real) = &f.outside {
+                ctx.printer.warn(&format!(
+                    "{} is a symlink to {}, outside {} (read because of --follow)",
+                    f.path.display(),
+                    real.display(),
+                    path.display()
+                ));
+            }
+            inputs.push(Input::file(f.path, f.relative));
+        }
     }
     if let Some(out) = &args.output {
         if out.exists() && !out.is_dir() {
@@ -90,6 +131,28 @@ pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
     }
     Ok((Mode::Tree, inputs))
+}
+
+/// Files named one by one into `-o FOLDER` go there under their names alone: two inputs with
+/// the same name would write the same output.
+fn same_names(inputs: &[Input], out: &Path) -> anyhow::Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for input in inputs {
+        let Some(path) = input.path() else { continue };
+        if let Some(first) = seen.insert(input.relative.clone(), path) {
+            anyhow::bail!(Hinted::new(
+                format!(
+                    "{} and {} would both be written into {} as {}",
+                    first.display(),
+                    path.display(),
+                    out.display(),
+                    input.relative.display()
+                ),
+                "give their folders instead, to mirror the tree: klartext fix DIR... -o OUT"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A file given by itself is mirrored as its name alone.

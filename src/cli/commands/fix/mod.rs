@@ -86,13 +86,17 @@ fn check_arguments(args: &FixArgs) -> anyhow::Result<()> {
             "write the result with -o FILE, or read it from stdout"
         ));
     }
-    if args.output.is_some() && args.paths.len() > 1 && !args.paths.iter().any(|p| p.is_dir()) {
+    let one_output = args
+        .output
+        .as_deref()
+        .is_some_and(|o| !inputs::is_folder_output(o));
+    if one_output && args.paths.len() > 1 && !args.paths.iter().any(|p| p.is_dir()) {
         anyhow::bail!(Hinted::new(
             format!(
                 "-o names one output, but {} inputs were given",
                 args.paths.len()
             ),
-            "fix one file at a time with -o, or use --in-place"
+            "to write each into a folder, name one: -o OUT/ (created if missing)"
         ));
     }
     Ok(())
