@@ -373,7 +373,8 @@ async fn one_file_and_a_folder_of_one_file_agree() {
 }
 
 /// Ctrl-C on a single file does what it does in a folder: stop sending, write nothing
-/// half-done, say so, exit 130; the paragraphs that came back are cached for the rerun.
+/// half-done, say so, exit 130; the paragraphs that came back are cached for the rerun. It
+/// holds for a process that inherited SIGINT ignored, as a background job does.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_on_one_file_keeps_what_finished_and_writes_nothing_half_done() {
@@ -386,9 +387,18 @@ async fn ctrl_c_on_one_file_keeps_what_finished_and_writes_nothing_half_done() {
     // One paragraph per request, one request at a time: a long document takes a while.
     configure(&env, &fake.url, "concurrency = 1\nbatch_tokens = 50\n");
     env.write("long.de.txt", article(9, 30));
-    let child = env
-        .std_cmd()
-        .args(["fix", "long.de.txt", "--fail-on", "never", "--view", "none"])
+    // Started the way a shell starts a background job, with SIGINT ignored: an interrupt the
+    // user sends on purpose (`kill -INT`) still stops it cleanly.
+    let mut klartext = env.std_cmd();
+    klartext.args(["fix", "long.de.txt", "--fail-on", "never", "--view", "none"]);
+    let child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' INT; exec \"$0\" \"$@\"")
+        .arg(klartext.get_program())
+        .args(klartext.get_args())
+        .current_dir(env.root())
+        .env_clear()
+        .envs(klartext.get_envs().filter_map(|(k, v)| Some((k, v?))))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
