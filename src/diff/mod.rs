@@ -88,6 +88,20 @@ pub enum PairKind {
 }
 
 /// One old paragraph next to its counterpart.
+fn place(kind: PairKind, old: &Range<usize>, new: &Range<usize>) -> String {
+    let one_based = |range: &Range<usize>| match range.len() {
+        0 | 1 => (range.start + 1).to_string(),
+        _ => format!("{}–{}", range.start + 1, range.end),
+    };
+    let (old, new) = (one_based(old), one_based(new));
+    match kind {
+        PairKind::Deleted => old,
+        PairKind::Inserted => new,
+        _ if old == new => old,
+        _ => format!("{old} → {new}"),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pair {
     /// Zero-based position in the document diff (displays add one).
@@ -110,6 +124,25 @@ pub struct Pair {
 }
 
 impl Pair {
+    /// Where the pair sits in each text, one-based, as headers show it: `3`, `3 → 4`,
+    /// `2 → 3–4` (a split), `5–6 → 5` (a merge); a deleted paragraph by its place in the old
+    /// text, a new one by its place in the new. Never the pair's own index.
+    pub fn place(&self) -> String {
+        place(self.kind, &self.old_paragraphs, &self.new_paragraphs)
+    }
+
+    /// [`Pair::place`] for a run of consecutive pairs (a fold of unchanged paragraphs).
+    pub fn place_of_run(pairs: &[&Pair]) -> String {
+        match (pairs.first(), pairs.last()) {
+            (Some(first), Some(last)) => place(
+                PairKind::Unchanged,
+                &(first.old_paragraphs.start..last.old_paragraphs.end),
+                &(first.new_paragraphs.start..last.new_paragraphs.end),
+            ),
+            _ => String::new(),
+        }
+    }
+
     /// Number of `Change` chunks in this pair.
     pub fn change_count(&self) -> usize {
         self.chunks

@@ -71,24 +71,14 @@ pub(super) fn header(pair: &Pair, notes: &[Note]) -> String {
     }
 }
 
-/// `¶ 3 · 2 changes · 80% similar`, with the alignment when it is not 1:1 (`¶ 3 → 3–4 · split`,
-/// `¶ 5 · merged from 5–6`; the numbers after the arrow or `from` are the other side's
-/// paragraphs) and `rewritten` for a pair shown as a whole replacement.
+/// `¶ 3 · 2 changes · 80% similar`, numbered by the paragraphs' places in each text
+/// (`¶ 3 → 4` after an insertion above, `¶ 3 → 3–4 · split`, `¶ 5–6 → 5 · merged`), and
+/// `rewritten` for a pair shown as a whole replacement.
 pub(super) fn pair_header(pair: &Pair) -> String {
-    let mut header = format!("¶ {}", pair.index + 1);
+    let mut header = format!("¶ {}", pair.place());
     match pair.alignment {
-        Alignment::Split => {
-            write!(header, " → {} · split", paragraphs(&pair.new_paragraphs))
-                .expect("writing to a String cannot fail");
-        }
-        Alignment::Merge => {
-            write!(
-                header,
-                " · merged from {}",
-                paragraphs(&pair.old_paragraphs)
-            )
-            .expect("writing to a String cannot fail");
-        }
+        Alignment::Split => header.push_str(" · split"),
+        Alignment::Merge => header.push_str(" · merged"),
         Alignment::OneToOne | Alignment::Inserted | Alignment::Deleted => {}
     }
     let percent = (pair.similarity.clamp(0.0, 1.0) * 100.0).round();
@@ -108,15 +98,6 @@ pub(super) fn pair_header(pair: &Pair) -> String {
         }
     }
     header
-}
-
-/// One-based paragraph numbers: `4` or `4–5`.
-fn paragraphs(range: &std::ops::Range<usize>) -> String {
-    if range.len() > 1 {
-        format!("{}–{}", range.start + 1, range.end)
-    } else {
-        (range.start + 1).to_string()
-    }
 }
 
 pub(super) fn fold_note(count: usize) -> String {

@@ -263,8 +263,8 @@ fn aligned_headers_name_splits_merges_and_rewrites() {
         headers,
         [
             "¶ 1 → 1–2 · split · 1 change · 100% similar",
-            "¶ 2 · merged from 2–3 · 1 change · 100% similar",
-            "¶ 3 · rewritten · 32% similar",
+            "¶ 2–3 → 3 · merged · 1 change · 100% similar",
+            "¶ 4 · rewritten · 32% similar",
         ]
     );
     let output = render(&diff, &options(80, Layout::SideBySide, ColorMode::Plain));

@@ -159,3 +159,49 @@ fn reports_and_unified_output() {
         "{text}"
     );
 }
+
+/// Headers number paragraphs by their places in each text, never by the pair's index: after
+/// an inserted or deleted paragraph the numbers on the two sides differ, and no header names
+/// a paragraph its side does not have (issue 12, item 16).
+#[test]
+fn headers_number_paragraphs_by_their_place_in_each_text() {
+    let env = TestEnv::new();
+    let old =
+        "Alpha one two three.\n\nBeta four five six.\n\nGamma seven eight.\n\nDelta nine ten.\n";
+    let inserted = "Alpha one two three.\n\nA new paragraph here.\n\nBeta four five six.\n\nGamma seven eight nine.\n\nDelta nine ten.\n";
+    let deleted = "Alpha one two three.\n\nGamma seven eight.\n\nDelta nine ten, changed.\n";
+    env.write("old.txt", old);
+    env.write("inserted.txt", inserted);
+    env.write("deleted.txt", deleted);
+    let headers = |new: &str| -> Vec<String> {
+        let out = env
+            .cmd()
+            .args(["diff", "old.txt", new, "--full", "--view", "stacked"])
+            .output()
+            .expect("runs");
+        stdout_of(&out)
+            .lines()
+            .filter(|l| l.starts_with('¶'))
+            .map(|l| l.split(" · ").take(2).collect::<Vec<_>>().join(" · "))
+            .collect()
+    };
+    assert_eq!(
+        headers("inserted.txt"),
+        [
+            "¶ 1 · unchanged",
+            "¶ 2 · new",
+            "¶ 2 → 3 · unchanged",
+            "¶ 3 → 4 · 1 change",
+            "¶ 4 → 5 · unchanged"
+        ]
+    );
+    assert_eq!(
+        headers("deleted.txt"),
+        [
+            "¶ 1 · unchanged",
+            "¶ 2 · deleted",
+            "¶ 3 → 2 · unchanged",
+            "¶ 4 → 3 · 1 change"
+        ]
+    );
+}

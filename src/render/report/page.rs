@@ -45,7 +45,7 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
                     out,
                     "<summary>{} unchanged {noun} (¶ {})</summary>",
                     pairs.len(),
-                    span(&pairs)
+                    Pair::place_of_run(&pairs)
                 )?;
                 for pair in pairs {
                     section(input, pair, out)?;
@@ -102,11 +102,7 @@ fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::R
                 .iter()
                 .any(|note| note.level == NoteLevel::Error);
             let mark = if errors { " ✗" } else { "" };
-            format!(
-                "<a href=\"#{}\">¶ {}{mark}</a>",
-                anchor(pair),
-                pair.index + 1
-            )
+            format!("<a href=\"#{}\">¶ {}{mark}</a>", anchor(pair), pair.place())
         })
         .collect();
     if !listed.is_empty() {
@@ -164,16 +160,6 @@ fn groups<'d>(input: &ReportInput<'d>) -> Vec<Group<'d>> {
 }
 
 /// "4" or "4–6": the paragraph numbers a folded run covers.
-fn span(pairs: &[&Pair]) -> String {
-    match (pairs.first(), pairs.last()) {
-        (Some(first), Some(last)) if first.index != last.index => {
-            format!("{}–{}", first.index + 1, last.index + 1)
-        }
-        (Some(first), _) => (first.index + 1).to_string(),
-        _ => String::new(),
-    }
-}
-
 fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result<()> {
     let kind = kind_name(pair.kind);
     let alignment = alignment_name(pair.alignment);
@@ -210,10 +196,10 @@ fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result
     writeln!(out, "</section>")
 }
 
-/// "¶ 3 · changed · 4 changes · 57% similar · split 1 → 2 · rewritten · ✗ 1 error" as chips.
+/// "¶ 3 → 3–4 · changed · 4 changes · 57% similar · split · rewritten · ✗ 1 error" as chips.
 fn pair_head(pair: &Pair, notes: &[Note]) -> String {
     let mut chips = vec![
-        format!("<a href=\"#{}\">¶ {}</a>", anchor(pair), pair.index + 1),
+        format!("<a href=\"#{}\">¶ {}</a>", anchor(pair), pair.place()),
         format!("<span>{}</span>", kind_name(pair.kind)),
     ];
     if pair.kind == PairKind::Changed {
@@ -225,13 +211,8 @@ fn pair_head(pair: &Pair, notes: &[Note]) -> String {
             percent(f64::from(pair.similarity))
         ));
     }
-    let (olds, news) = (pair.old_paragraphs.len(), pair.new_paragraphs.len());
-    match pair.alignment {
-        Alignment::Split | Alignment::Merge => chips.push(format!(
-            "<span>{} {olds} → {news}</span>",
-            alignment_name(pair.alignment)
-        )),
-        _ => {}
+    if matches!(pair.alignment, Alignment::Split | Alignment::Merge) {
+        chips.push(format!("<span>{}</span>", alignment_name(pair.alignment)));
     }
     if pair.rewritten {
         chips.push("<span class=\"badge\">rewritten</span>".to_owned());
@@ -457,7 +438,8 @@ mod tests {
         assert!(page.contains("<ins class=\"c-words\">company</ins>"));
         assert!(page.contains("Hauptstra<span class=\"em\">ß</span>e"));
         assert!(page.contains("<span class=\"badge\">rewritten</span>"));
-        assert!(page.contains("<span>split 1 → 2</span>"));
+        assert!(page.contains("<a href=\"#p5\">¶ 5 → 5–6</a> <span>changed</span>"));
+        assert!(page.contains("<span>split</span>"));
         assert!(page.contains("<summary>2 unchanged paragraphs (¶ 2–3)</summary>"));
         assert!(page.contains("<summary>1 unchanged paragraph (¶ 10)</summary>"));
         // A noted unchanged pair is never folded.
