@@ -97,8 +97,12 @@ pub enum Work {
     /// Offline: verify's warnings about the German (without the "repairable offline" notes:
     /// those repairs were just made).
     Repaired { findings: Vec<Finding> },
-    /// `--dry-run`: what would be sent.
-    Planned { plans: Vec<PassPlan> },
+    /// `--dry-run`: what would be sent, and verify's warnings about the German (what the run
+    /// would report before any English exists).
+    Planned {
+        plans: Vec<PassPlan>,
+        findings: Vec<Finding>,
+    },
     /// Through the API passes. `record` (what `review` needs) when every segment finished.
     Translated {
         translated: Translated,
@@ -122,9 +126,11 @@ impl Outcome {
     /// Every finding, in segment order.
     pub fn findings(&self) -> Vec<&Finding> {
         match &self.work {
-            Work::Repaired { findings } => findings.iter().collect(),
+            Work::Repaired { findings } | Work::Planned { findings, .. } => {
+                findings.iter().collect()
+            }
             Work::Translated { translated, .. } => translated.findings().collect(),
-            Work::Empty | Work::Planned { .. } => Vec::new(),
+            Work::Empty => Vec::new(),
         }
     }
 
@@ -197,6 +203,7 @@ pub async fn process_document(input: &Input, how: &Processing) -> Result<Outcome
             },
             Some(engine) if how.dry_run => Work::Planned {
                 plans: engine.plan(&repaired),
+                findings: german_findings(&repaired, &decoded.text),
             },
             Some(engine) => {
                 let translated = engine.translate(&repaired, &decoded.text).await;

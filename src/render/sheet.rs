@@ -93,8 +93,12 @@ pub(super) fn pair_header(pair: &Pair) -> String {
         PairKind::Changed => {
             let changes = pair.change_count();
             let noun = plural(changes, "change", "changes");
-            write!(header, " · {changes} {noun} · {percent}% similar")
-                .expect("writing to a String cannot fail");
+            write!(header, " · {changes} {noun}").expect("writing to a String cannot fail");
+            // Similarity counts words only: a change of punctuation or case alone would read
+            // "100% similar" next to a change.
+            if percent < 100.0 {
+                write!(header, " · {percent}% similar").expect("writing to a String cannot fail");
+            }
         }
     }
     header

@@ -262,8 +262,8 @@ fn aligned_headers_name_splits_merges_and_rewrites() {
     assert_eq!(
         headers,
         [
-            "¶ 1 → 1–2 · split · 1 change · 100% similar",
-            "¶ 2–3 → 3 · merged · 1 change · 100% similar",
+            "¶ 1 → 1–2 · split · 1 change",
+            "¶ 2–3 → 3 · merged · 1 change",
             "¶ 4 · rewritten · 32% similar",
         ]
     );

@@ -238,8 +238,7 @@ impl Review {
     pub fn written(&mut self, result: Result<usize, String>) {
         self.message = Some(match result {
             Ok(0) => "nothing to write: the outputs already hold these decisions".to_owned(),
-            Ok(1) => "wrote 1 file".to_owned(),
-            Ok(n) => format!("wrote {n} files"),
+            Ok(n) => format!("wrote {}", crate::count::counted(n, "file", "files")),
             Err(why) => why,
         });
     }

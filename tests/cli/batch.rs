@@ -235,6 +235,44 @@ async fn quota_running_out_halfway_keeps_finished_files_and_the_rerun_finishes()
         .filter(|p| p.ends_with(".en.txt"))
         .collect();
     assert_eq!(done.len(), 6, "{done:?}\n{stderr}");
+    // One set of numbers: the report's statuses, its totals, the terminal and the provider.
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let statuses: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["status"].as_str())
+        .collect();
+    let count = |status: &str| statuses.iter().filter(|s| **s == status).count();
+    let (ok, flagged) = (count("ok"), count("flagged"));
+    assert_eq!(
+        (ok + flagged, count("failed"), count("not_started")),
+        (6, 1, 5),
+        "{statuses:?}"
+    );
+    let totals = &report["totals"];
+    let total = |key: &str| totals[key].as_u64().and_then(|n| usize::try_from(n).ok());
+    assert_eq!(
+        ["ok", "flagged", "failed", "not_started"].map(total),
+        [Some(ok), Some(flagged), Some(1), Some(5)],
+        "{totals}"
+    );
+    let sent = fake
+        .counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        totals["requests"].as_u64(),
+        Some(sent as u64),
+        "a request that failed is a request too: {totals}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "12 files: {ok} ok, {flagged} flagged, 1 failed, 5 not started · {sent} requests"
+        )),
+        "{stderr}"
+    );
     for n in 0..12 {
         let file = format!("out/part{}/doc{n}.en.txt", n % 3);
         if env.path(&file).exists() {

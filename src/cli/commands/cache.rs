@@ -29,9 +29,9 @@ pub fn run(command: &CacheCommand, ctx: &Context, out: &mut dyn Write) -> anyhow
             writeln!(out, "{}", stats.path.display())?;
             writeln!(
                 out,
-                "{} entries, {:.1} MB",
-                stats.entries,
-                stats.bytes as f64 / 1e6
+                "{}, {}",
+                crate::count::counted(stats.entries as usize, "entry", "entries"),
+                crate::count::bytes(stats.bytes)
             )?;
             for (pass, backend, n) in &stats.by_pass {
                 writeln!(out, "  {pass:<10} {backend:<16} {n}")?;

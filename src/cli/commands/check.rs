@@ -9,7 +9,6 @@ use serde::Serialize;
 use crate::cli::args::{CheckArgs, FailOn};
 use crate::cli::{Context, Status};
 use crate::config::Lang;
-use crate::count::plural;
 use crate::files;
 use crate::glossary::Glossary;
 use crate::render::sanitize;
@@ -94,14 +93,16 @@ pub fn run(args: &CheckArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resu
         for finding in &findings {
             writeln!(out, "{}", describe(finding))?;
         }
+        let found = crate::count::nonzero(&[
+            (errors, "error", "errors"),
+            (warnings, "warning", "warnings"),
+            (infos, "note", "notes"),
+        ]);
         ctx.printer.note(&format!(
-            "{}: {errors} {}, {warnings} {}, {infos} {} in {} {}",
+            "{}: {} in {}",
             args.source.display(),
-            plural(errors, "error", "errors"),
-            plural(warnings, "warning", "warnings"),
-            plural(infos, "note", "notes"),
-            german.len(),
-            plural(german.len(), "paragraph", "paragraphs")
+            found.as_deref().unwrap_or("nothing found"),
+            crate::count::counted(german.len(), "paragraph", "paragraphs")
         ));
     }
     Ok(if fails(&findings, args.fail_on) {

@@ -206,10 +206,12 @@ fn pair_head(pair: &Pair, notes: &[Note]) -> String {
         let changes = pair.change_count();
         let noun = crate::count::plural(changes, "change", "changes");
         chips.push(format!("<span>{changes} {noun}</span>"));
-        chips.push(format!(
-            "<span>{} similar</span>",
-            percent(f64::from(pair.similarity))
-        ));
+        if (pair.similarity * 100.0).round() < 100.0 {
+            chips.push(format!(
+                "<span>{} similar</span>",
+                percent(f64::from(pair.similarity))
+            ));
+        }
     }
     if matches!(pair.alignment, Alignment::Split | Alignment::Merge) {
         chips.push(format!("<span>{}</span>", alignment_name(pair.alignment)));

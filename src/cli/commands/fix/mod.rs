@@ -154,7 +154,7 @@ impl Session<'_> {
                 self.display.note(&format!("{name}: empty, nothing to do"));
                 return report;
             }
-            Work::Planned { plans } => {
+            Work::Planned { plans, .. } => {
                 match self.mode {
                     Mode::Files => show::print_plan(&name, plans, &self.ctx.printer),
                     Mode::Tree => add_plans(&mut self.plans, plans),

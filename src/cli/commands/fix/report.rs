@@ -52,9 +52,11 @@ pub struct TreeReport<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum FileStatus {
     Ok,
+    /// Finished, with verify's errors or warnings to check.
+    Flagged,
     Empty,
     Failed,
     /// Nothing of it was sent: Ctrl-C, or every backend had stopped.
@@ -79,8 +81,8 @@ pub struct FileReport {
     /// Verify's error- and warning-level findings.
     pub errors: usize,
     pub warnings: usize,
-    /// Offline: what verify found in the German (with API passes the findings are per
-    /// paragraph in `segments`).
+    /// Offline and with `--dry-run`: what verify found in the German (with API passes the
+    /// findings are per paragraph in `segments`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
     /// Offline repairs: only the paragraphs with repairs or flags.
@@ -119,6 +121,9 @@ impl FileReport {
                 Severity::Info => {}
             }
         }
+        if report.errors + report.warnings > 0 {
+            report.status = FileStatus::Flagged;
+        }
         if detail == Detail::Counts {
             return report;
         }
@@ -130,7 +135,10 @@ impl FileReport {
             .collect();
         match &outcome.work {
             Work::Repaired { findings } => report.findings = findings.clone(),
-            Work::Planned { plans } => report.plan = Some(plans.clone()),
+            Work::Planned { plans, findings } => {
+                report.plan = Some(plans.clone());
+                report.findings = findings.clone();
+            }
             Work::Translated { translated, .. } => {
                 report.segments = Some(translated.segments.clone());
             }
@@ -197,6 +205,11 @@ impl FileReport {
         }
     }
 
+    /// Finished: its result was written or shown.
+    pub fn finished(&self) -> bool {
+        matches!(self.status, FileStatus::Ok | FileStatus::Flagged)
+    }
+
     /// Whether the findings reach `--fail-on`.
     pub fn reaches(&self, fail_on: FailOn) -> bool {
         match fail_on {
@@ -235,8 +248,8 @@ impl Totals {
             totals.errors += report.errors;
             totals.warnings += report.warnings;
             match report.status {
-                FileStatus::Ok if report.errors + report.warnings > 0 => totals.flagged += 1,
                 FileStatus::Ok => totals.ok += 1,
+                FileStatus::Flagged => totals.flagged += 1,
                 FileStatus::Empty => totals.empty += 1,
                 FileStatus::NotStarted => totals.not_started += 1,
                 FileStatus::Failed => totals.failed += 1,

@@ -159,7 +159,8 @@ impl Display {
             .filter(|s| s.final_cached)
             .count();
         printer.detail(&format!(
-            "{name}: {cached} of {total} paragraphs from the cache, {} sent",
+            "{name}: {cached} of {} from the cache, {} sent",
+            crate::count::counted(total, "paragraph", "paragraphs"),
             total - cached
         ));
         for seg in &translated.segments {
@@ -298,20 +299,12 @@ impl Display {
             .iter()
             .filter(|s| !s.repairs.is_empty())
             .count();
-        let mut line = format!(
-            "{name}: {} {} in {touched} of {} paragraphs",
-            doc.repair_count(),
-            plural(doc.repair_count(), "repair", "repairs"),
-            doc.segments.len(),
-        );
-        if doc.flag_count() > 0 {
-            line += &format!(
-                ", {} {} to check",
-                doc.flag_count(),
-                plural(doc.flag_count(), "flag", "flags")
-            );
-        }
-        self.printer.note(&line);
+        // What the repairs could not fix safely is among verify's warnings, said once below.
+        self.printer.note(&format!(
+            "{name}: {} in {touched} of {}",
+            crate::count::counted(doc.repair_count(), "repair", "repairs"),
+            crate::count::counted(doc.segments.len(), "paragraph", "paragraphs"),
+        ));
     }
 }
 
@@ -388,12 +381,12 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
             _ => String::new(),
         };
         printer.note(&format!(
-            "{name}: {} · {}: {} of {} paragraphs to send in {} {}, about {} {}{ratio} \
+            "{name}: {} · {}: {} of {} to send in {} {}, about {} {}{ratio} \
              ({} cached)",
             plan.pass,
             plan.backend,
             plan.segments - plan.cached,
-            plan.segments,
+            crate::count::counted(plan.segments, "paragraph", "paragraphs"),
             plan.requests,
             plural(plan.requests, "request", "requests"),
             grouped(plan.estimated_input),

@@ -9,7 +9,7 @@ use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunReport, SCHEMA, Total
 use super::{Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
-use crate::count::{grouped, plural};
+use crate::count::{counted, grouped, nonzero, plural};
 use crate::files;
 use crate::pipeline::{Ended, Engine};
 
@@ -59,7 +59,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         _ => None,
     };
     if args.dry_run && mode == Mode::Tree && engine.is_some() {
-        let name = format!("{} files", grouped(reports.len() as u64));
+        let name = counted(reports.len(), "file", "files");
         show::print_plan(&name, &plans, p);
     }
 
@@ -68,26 +68,29 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         .filter(|r| matches!(r.status, FileStatus::Failed | FileStatus::NotStarted))
         .collect();
     if mode == Mode::Tree {
+        let mut tally = vec![
+            format!("{} ok", totals.ok),
+            format!("{} flagged", totals.flagged),
+            format!("{} failed", totals.failed),
+        ];
+        if totals.not_started > 0 {
+            tally.push(format!("{} not started", totals.not_started));
+        }
+        if totals.empty > 0 {
+            tally.push(format!("{} empty", totals.empty));
+        }
+        let requests = match engine {
+            Some(_) => format!(
+                " · {}, {}",
+                counted(totals.requests as usize, "request", "requests"),
+                counted(totals.retries as usize, "retry", "retries")
+            ),
+            None => String::new(),
+        };
         p.note(&format!(
-            "{} files: {} ok, {} flagged, {} failed{}{} in {:.1} s",
-            grouped(reports.len() as u64),
-            totals.ok,
-            totals.flagged,
-            unfinished.len(),
-            if totals.empty > 0 {
-                format!(", {} empty", totals.empty)
-            } else {
-                String::new()
-            },
-            if engine.is_some() {
-                format!(
-                    " · {} requests, {} retries",
-                    grouped(totals.requests),
-                    grouped(totals.retries)
-                )
-            } else {
-                String::new()
-            },
+            "{}: {}{requests} in {:.1} s",
+            counted(reports.len(), "file", "files"),
+            tally.join(", "),
             totals.seconds
         ));
     }
@@ -147,7 +150,11 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     if engine.is_some() && (ended.interrupted || not_started || unfinished_tree) {
         p.hint("run the same command again to finish the rest; finished paragraphs are cached");
     }
-    if totals.errors + totals.warnings > 0 {
+    let found = nonzero(&[
+        (totals.errors, "error", "errors"),
+        (totals.warnings, "warning", "warnings"),
+    ]);
+    if let Some(found) = found {
         let whereabouts = if report_file.is_some() {
             " (per file in the report)"
         } else if display.diffs_shown() {
@@ -155,19 +162,13 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         } else {
             ""
         };
-        p.note(&format!(
-            "verify: {} {} and {} {} to check{whereabouts}",
-            totals.errors,
-            plural(totals.errors, "error", "errors"),
-            totals.warnings,
-            plural(totals.warnings, "warning", "warnings"),
-        ));
+        p.note(&format!("verify: {found} to check{whereabouts}"));
     }
     if let Some(path) = report_file {
         p.note(&format!("report: {}", path.display()));
     }
     // Last, so an offline run ends by saying how to get English.
-    if engine.is_none() && reports.iter().any(|r| r.status == FileStatus::Ok) {
+    if engine.is_none() && reports.iter().any(FileReport::finished) {
         p.hint(
             "offline run: only the German was repaired. For English, set OPENAI_API_KEY or \
              ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a backend \
