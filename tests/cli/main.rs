@@ -16,6 +16,7 @@ mod mocks;
 mod online;
 mod providers;
 mod review;
+mod sent;
 mod snapshots;
 mod specs;
 mod tui;
