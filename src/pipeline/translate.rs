@@ -149,6 +149,8 @@ impl Engine {
             .find(|(_, member)| !self.is_stopped(member.backend.name()))
     }
 
+    /// Everything that decides the paragraph's result; not its neighbours, whose context is
+    /// advisory, so an edit re-sends the edited paragraph alone.
     fn key(&self, pass: &Pass, member: &Member, unit: &Unit<'_>, source: &str) -> CacheKey {
         // The terms the request carries, found in the text that is sent.
         let hits = self.glossary.hits(&unit.context());
@@ -164,7 +166,6 @@ impl Engine {
             model: member.backend.model(),
             prompt_hash: member.chat().map_or("", |c| c.prompt_hash.as_str()),
             params: &params,
-            context: &unit.neighbours,
             source,
         })
     }

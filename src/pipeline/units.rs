@@ -24,8 +24,6 @@ pub(super) struct Unit<'a> {
     pub(super) id: SegmentId,
     /// The segment with its protected spans taken out.
     pub(super) masked: Masked,
-    /// Neighbouring repaired text, part of the cache key (never sent).
-    pub(super) neighbours: String,
 }
 
 impl Unit<'_> {
@@ -36,19 +34,12 @@ impl Unit<'_> {
 }
 
 pub(super) fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
-    let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
     doc.segments
         .iter()
-        .map(|seg| {
-            let i = seg.index;
-            let before = i.checked_sub(1).map_or("", |p| texts[p]);
-            let after = texts.get(i + 1).copied().unwrap_or_default();
-            Unit {
-                seg,
-                id: SegmentId(i),
-                masked: mask(&seg.text, &seg.protected),
-                neighbours: format!("{before}\n\n{after}"),
-            }
+        .map(|seg| Unit {
+            seg,
+            id: SegmentId(seg.index),
+            masked: mask(&seg.text, &seg.protected),
         })
         .collect()
 }

@@ -1,6 +1,8 @@
 //! What goes out, checked on the requests themselves: protected spans never leave (not in a
-//! segment, its context, a draft or the glossary), for every provider kind.
+//! segment, its context, a draft or the glossary), for every provider kind; and after an
+//! edit only the changed paragraph is sent again.
 
+use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond};
 
@@ -214,5 +216,74 @@ async fn protected_spans_reach_no_provider_in_any_request() {
                 }
             }
         }
+    }
+}
+
+/// A plain-text article of five paragraphs.
+fn article() -> String {
+    [
+        "Der Bericht beginnt mit einem Rückblick auf das letzte Jahr.",
+        "Im Frühjahr stiegen die Kosten für den Betrieb deutlich an.",
+        "Im Sommer hat das Team die Dienste auf kleinere Maschinen umgezogen.",
+        "Im Herbst fielen die Ausgaben wieder auf das alte Niveau.",
+        "Der Ausblick auf das neue Jahr ist vorsichtig optimistisch.",
+    ]
+    .join("\n\n")
+        + "\n"
+}
+
+/// Segments the request bodies carry: DeepL's `text` items, or the segment protocol's
+/// `segments` inside an OpenAI chat request.
+fn segments_in(bodies: &[String]) -> usize {
+    bodies
+        .iter()
+        .map(|body| {
+            let body: Value = serde_json::from_str(body).expect("a JSON body");
+            if let Some(texts) = body["text"].as_array() {
+                return texts.len();
+            }
+            let user = body["messages"][1]["content"].as_str().unwrap_or("{}");
+            let user: Value = serde_json::from_str(user).expect("the segment protocol");
+            user["segments"].as_array().map_or(0, Vec::len)
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn after_an_edit_only_the_changed_paragraph_is_sent() {
+    for with_draft in [true, false] {
+        let (draft, restore) = (deepl().await, openai().await);
+        let env = project(with_draft.then_some(&draft), &restore, "");
+        env.write("article.de.txt", article());
+        let first = fix(&env, &["article.de.txt"]);
+        assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+        let sent_before = (
+            bodies(&draft.server).await.len(),
+            bodies(&restore.server).await.len(),
+        );
+        assert_eq!(segments_in(&bodies(&restore.server).await), 5);
+
+        let edited = article().replace("Im Sommer hat", "Im Sommer 2024 hat");
+        env.write("article.de.txt", edited);
+        let planned = fix(&env, &["article.de.txt", "--dry-run"]);
+        let plan = stderr_of(&planned);
+        assert_eq!(planned.status.code(), Some(0), "{plan}");
+        let passes = if with_draft { 2 } else { 1 };
+        assert_eq!(
+            plan.matches("1 of 5 paragraphs to send").count(),
+            passes,
+            "{plan}"
+        );
+
+        let second = fix(&env, &["article.de.txt"]);
+        assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+        let drafted = bodies(&draft.server).await;
+        let restored = bodies(&restore.server).await;
+        if with_draft {
+            assert_eq!(segments_in(&drafted[sent_before.0..]), 1, "deepl");
+        }
+        assert_eq!(segments_in(&restored[sent_before.1..]), 1, "openai");
+        let english = String::from_utf8(env.read("article.en.txt")).expect("UTF-8");
+        assert_eq!(english.matches("The restored English").count(), 5);
     }
 }
