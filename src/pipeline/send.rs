@@ -173,7 +173,7 @@ impl<'a> PassRun<'a> {
                 draft: draft.as_deref(),
             })
             .collect();
-        let joined: Vec<String> = units.iter().map(Unit::context).collect();
+        let joined: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
         let terms = self.engine.glossary.hits(&joined.join("\n"));
         let glossary: Vec<GlossaryTerm> = terms
             .iter()

@@ -153,7 +153,7 @@ impl Engine {
     /// advisory, so an edit re-sends the edited paragraph alone.
     fn key(&self, pass: &Pass, member: &Member, unit: &Unit<'_>, source: &str) -> CacheKey {
         // The terms the request carries, found in the text that is sent.
-        let hits = self.glossary.hits(&unit.context());
+        let hits = self.glossary.hits(&unit.context);
         let mut params = member.params.clone();
         if !hits.is_empty() {
             params["glossary"] = json!(hits);

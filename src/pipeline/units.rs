@@ -24,30 +24,28 @@ pub(super) struct Unit<'a> {
     pub(super) id: SegmentId,
     /// The segment with its protected spans taken out.
     pub(super) masked: Masked,
-}
-
-impl Unit<'_> {
     /// The masked text as context for other segments (and for glossary lookups).
-    pub(super) fn context(&self) -> String {
-        self.masked.context()
-    }
+    pub(super) context: String,
 }
 
 pub(super) fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
     doc.segments
         .iter()
-        .map(|seg| Unit {
-            seg,
-            id: SegmentId(seg.index),
-            masked: mask(&seg.text, &seg.protected),
+        .map(|seg| {
+            let masked = mask(&seg.text, &seg.protected);
+            Unit {
+                seg,
+                id: SegmentId(seg.index),
+                context: masked.context(),
+                masked,
+            }
         })
         .collect()
 }
 
 /// The read-only context of `batch`: its masked neighbours, up to [`CONTEXT_CHARS`] each side.
 pub(super) fn context(units: &[Unit<'_>], batch: Range<usize>) -> (String, String) {
-    let texts: Vec<String> = units.iter().map(Unit::context).collect();
-    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let texts: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
     batch::context(&texts, batch, CONTEXT_CHARS)
 }
 
