@@ -7,9 +7,10 @@ use std::fmt;
 use serde_json::Value;
 
 /// Prefix of every encoded key; bump it to invalidate all entries at once.
-const KEY_VERSION: &str = "klartext-cache-v1";
+const KEY_VERSION: &str = "klartext-cache-v2";
 
-/// Everything that affects a result. Never contains an API key.
+/// Everything that affects a result. Never contains an API key. Not the neighbouring text sent
+/// as context: it is advisory, so editing one paragraph leaves its neighbours' results valid.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct KeyParts<'a> {
     /// "draft" | "restore" | "polish-de"
@@ -24,8 +25,6 @@ pub struct KeyParts<'a> {
     pub prompt_hash: &'a str,
     /// Other parameters (target variant, structured, temperature, glossary hits...).
     pub params: &'a Value,
-    /// Read-only context sent along.
-    pub context: &'a str,
     /// The segment's source text (and draft, concatenated by the caller if relevant).
     pub source: &'a str,
 }
@@ -43,7 +42,6 @@ impl CacheKey {
             model,
             prompt_hash,
             params,
-            context,
             source,
         } = parts;
         let mut params_json = String::new();
@@ -59,7 +57,6 @@ impl CacheKey {
             model,
             prompt_hash,
             &params_json,
-            context,
             source,
         ] {
             hasher.update(&(field.len() as u64).to_le_bytes());
@@ -134,7 +131,6 @@ mod tests {
             model: "gpt-test",
             prompt_hash: "p1",
             params,
-            context: "Vorheriger Absatz.",
             source: "Der Bericht wurde gestern veröffentlicht.",
         }
     }
@@ -198,13 +194,6 @@ mod tests {
                 },
             ),
             (
-                "context",
-                KeyParts {
-                    context: "",
-                    ..parts(&params)
-                },
-            ),
-            (
                 "source",
                 KeyParts {
                     source: "Der Bericht kam gestern.",
@@ -225,13 +214,13 @@ mod tests {
     fn field_boundaries_are_unambiguous() {
         let params = Value::Null;
         let a = KeyParts {
-            context: "ab",
-            source: "c",
+            model: "ab",
+            prompt_hash: "c",
             ..parts(&params)
         };
         let b = KeyParts {
-            context: "a",
-            source: "bc",
+            model: "a",
+            prompt_hash: "bc",
             ..parts(&params)
         };
         assert_ne!(CacheKey::new(&a), CacheKey::new(&b));
@@ -257,7 +246,7 @@ mod tests {
         let params = base_params();
         assert_eq!(
             CacheKey::new(&parts(&params)).to_hex(),
-            "2b2128005e0e6625a870e665ab19c38cdc7da527b10351bcbb76c59fc9da7c05"
+            "ccfd06e93b978bbadfd3304a824d3ae5454479fd92eb5c89891e7eb6c432e3c8"
         );
     }
 
@@ -277,7 +266,6 @@ mod tests {
             fields,
             [
                 "backend",
-                "context",
                 "kind",
                 "model",
                 "params",

@@ -25,7 +25,6 @@ fn key(source: &str) -> CacheKey {
         model: "model-a",
         prompt_hash: "p1",
         params: &params,
-        context: "",
         source,
     })
 }

@@ -1,7 +1,11 @@
-//! Protected spans (inline code, URLs, link targets, markup prefixes) are never sent: before a
-//! segment goes to a backend each span becomes a marker, and after the answer comes back every
-//! marker must be there exactly once and is replaced by its span again. LLMs get `⟦1⟧` markers;
-//! DeepL gets XML tags (with `tag_handling: xml`), which it is built to keep.
+//! Protected spans (inline code, URLs, link targets, markup prefixes) are never sent. A
+//! segment is masked once, when the passes first see it, and everything a request carries is
+//! built from the masked form: the segment itself (each span a numbered marker), the context
+//! around other segments (each span an unnumbered `⟦…⟧`), a draft of it (each span found again
+//! and given the segment's own marker) and the text glossary terms are looked up in. After the
+//! answer comes back every marker must be there exactly once and is replaced by its span
+//! again. LLMs get `⟦1⟧` markers; DeepL gets XML tags (with `tag_handling: xml`), which it is
+//! built to keep.
 
 use std::ops::Range;
 
@@ -13,12 +17,16 @@ pub enum MaskStyle {
     Xml,
 }
 
-/// A segment's text as sent, and the spans its markers stand for.
+/// What a protected span looks like in context: unnumbered, so it is never taken for one of
+/// the segment's markers, and a reply that copies it fails validation like any stray marker.
+pub const CONTEXT_PLACEHOLDER: &str = "⟦…⟧";
+
+/// A segment with its protected spans taken out: the only form of it that may be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Masked {
-    pub text: String,
+    /// The text around the spans, as it is: one piece more than there are spans.
+    pieces: Vec<String>,
     spans: Vec<String>,
-    style: MaskStyle,
     /// The text itself contains `⟦` (then an extra one in a reply proves nothing).
     own_brackets: bool,
 }
@@ -27,6 +35,63 @@ impl Masked {
     pub fn has_spans(&self) -> bool {
         !self.spans.is_empty()
     }
+
+    /// The segment as sent in `style`: each span its numbered marker.
+    pub fn text(&self, style: MaskStyle) -> String {
+        let mut out = escape(&self.pieces[0], style);
+        for (n, piece) in self.pieces[1..].iter().enumerate() {
+            out.push_str(&marker(style, n + 1));
+            out.push_str(&escape(piece, style));
+        }
+        out
+    }
+
+    /// The segment as context for others: each span `⟦…⟧`. Also the text glossary terms are
+    /// looked up in, so a term that occurs only inside a span is not sent either.
+    pub fn context(&self) -> String {
+        self.pieces.join(CONTEXT_PLACEHOLDER)
+    }
+
+    /// `draft`, a translation of this segment that came back with the spans verbatim, with
+    /// each span replaced by this segment's marker for it (`⟦n⟧`), wherever the translation
+    /// moved it. Longer spans are found first, so a span inside another is never split out of
+    /// it; equal spans take their occurrences in order. A span the draft lacks is not there to
+    /// be sent.
+    pub fn draft(&self, draft: &str) -> String {
+        let mut parts = vec![Part::Text(draft.to_owned())];
+        let mut order: Vec<usize> = (0..self.spans.len()).collect();
+        order.sort_by_key(|&n| std::cmp::Reverse(self.spans[n].len()));
+        for n in order {
+            let span = self.spans[n].as_str();
+            if span.is_empty() {
+                continue;
+            }
+            let found = parts.iter().enumerate().find_map(|(at, part)| match part {
+                Part::Text(text) => text.find(span).map(|i| (at, i)),
+                Part::Marker(_) => None,
+            });
+            let Some((at, i)) = found else { continue };
+            let Part::Text(text) = parts.remove(at) else {
+                continue;
+            };
+            let after = Part::Text(text[i + span.len()..].to_owned());
+            let before = Part::Text(text[..i].to_owned());
+            parts.splice(at..at, [before, Part::Marker(n + 1), after]);
+        }
+        parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) => text.clone(),
+                Part::Marker(n) => marker(MaskStyle::Brackets, *n),
+            })
+            .collect()
+    }
+}
+
+/// A piece of a draft being masked.
+enum Part {
+    Text(String),
+    Marker(usize),
 }
 
 fn marker(style: MaskStyle, n: usize) -> String {
@@ -54,10 +119,9 @@ fn unescape(text: &str, style: MaskStyle) -> String {
     }
 }
 
-/// Replace each protected range of `text` (sorted, non-overlapping, relative to `text`) by a
-/// numbered marker.
-pub fn mask(text: &str, protected: &[Range<usize>], style: MaskStyle) -> Masked {
-    let mut out = String::with_capacity(text.len());
+/// Take each protected range of `text` (sorted, non-overlapping, relative to `text`) out.
+pub fn mask(text: &str, protected: &[Range<usize>]) -> Masked {
+    let mut pieces = Vec::with_capacity(protected.len() + 1);
     let mut spans = Vec::with_capacity(protected.len());
     let mut at = 0;
     for range in protected {
@@ -65,24 +129,23 @@ pub fn mask(text: &str, protected: &[Range<usize>], style: MaskStyle) -> Masked 
         else {
             continue; // a range that does not fit is left in the text, never lost
         };
-        out.push_str(&escape(before, style));
+        pieces.push(before.to_owned());
         spans.push(span.to_owned());
-        out.push_str(&marker(style, spans.len()));
         at = range.end;
     }
-    out.push_str(&escape(text.get(at..).unwrap_or_default(), style));
+    pieces.push(text.get(at..).unwrap_or_default().to_owned());
     Masked {
-        text: out,
+        pieces,
         spans,
-        style,
         own_brackets: text.contains('⟦'),
     }
 }
 
-/// Put the spans back into a backend's `output`. Every marker must occur exactly once.
-pub fn unmask(output: &str, masked: &Masked) -> Result<String, String> {
+/// Put the spans back into a backend's `output`, written in `style`. Every marker must occur
+/// exactly once.
+pub fn unmask(output: &str, masked: &Masked, style: MaskStyle) -> Result<String, String> {
     let mut text = output.to_owned();
-    if masked.style == MaskStyle::Xml {
+    if style == MaskStyle::Xml {
         // Some services write an empty element instead of a self-closing one.
         for n in 1..=masked.spans.len() {
             text = text.replace(&format!("<k i=\"{n}\"></k>"), &marker(MaskStyle::Xml, n));
@@ -90,7 +153,7 @@ pub fn unmask(output: &str, masked: &Masked) -> Result<String, String> {
     }
     let mut pieces = Vec::with_capacity(masked.spans.len());
     for n in 1..=masked.spans.len() {
-        let mark = marker(masked.style, n);
+        let mark = marker(style, n);
         match text.matches(&mark).count() {
             1 => pieces.push(mark),
             0 => return Err(format!("the protected span {mark} is missing")),
@@ -106,12 +169,12 @@ pub fn unmask(output: &str, masked: &Masked) -> Result<String, String> {
         .filter_map(|(n, mark)| rest.find(mark.as_str()).map(|at| (n, at)))
         .min_by_key(|&(_, at)| at)
     {
-        out.push_str(&unescape(&rest[..at], masked.style));
+        out.push_str(&unescape(&rest[..at], style));
         out.push_str(&masked.spans[n]);
         rest = &rest[at + pieces[n].len()..];
     }
-    out.push_str(&unescape(rest, masked.style));
-    if masked.style == MaskStyle::Brackets && out.contains('⟦') && !masked.own_brackets {
+    out.push_str(&unescape(rest, style));
+    if style == MaskStyle::Brackets && out.contains('⟦') && !masked.own_brackets {
         return Err("the reply contains a marker that was never sent".to_owned());
     }
     Ok(out)
@@ -127,10 +190,16 @@ mod tests {
     fn brackets_round_trip() {
         let text = "Setze `max_idle` auf 5, siehe https://example.org/a?b=1.";
         let url = text.find("https").expect("url");
-        let masked = mask(text, &[6..16, url..text.len() - 1], MaskStyle::Brackets);
-        assert_eq!(masked.text, "Setze ⟦1⟧ auf 5, siehe ⟦2⟧.");
-        let back = unmask("Set ⟦1⟧ to 5, see ⟦2⟧.", &masked).expect("all markers");
-        assert_eq!(back, "Set `max_idle` to 5, see https://example.org/a?b=1.");
+        let masked = mask(text, &[6..16, url..text.len() - 1]);
+        assert_eq!(
+            masked.text(MaskStyle::Brackets),
+            "Setze ⟦1⟧ auf 5, siehe ⟦2⟧."
+        );
+        let back = unmask("Set ⟦1⟧ to 5, see ⟦2⟧.", &masked, MaskStyle::Brackets);
+        assert_eq!(
+            back.as_deref(),
+            Ok("Set `max_idle` to 5, see https://example.org/a?b=1.")
+        );
     }
 
     #[test]
@@ -138,14 +207,22 @@ mod tests {
         let text = "A <b> & `x<y>` C";
         let code = text.find('`').expect("code");
         let span = code..code + 6;
-        let masked = mask(text, std::slice::from_ref(&span), MaskStyle::Xml);
-        assert_eq!(masked.text, "A &lt;b&gt; &amp; <k i=\"1\"/> C");
-        let back = unmask("Ein &lt;b&gt; &amp; <k i=\"1\"></k> C", &masked).expect("ok");
-        assert_eq!(back, "Ein <b> & `x<y>` C");
-        let numeric = "It&#39;s &#x3C;b&#62; &amp;amp; <k i=\"1\"/>&nbsp;C";
-        let back = unmask(numeric, &masked).expect("ok");
+        let masked = mask(text, std::slice::from_ref(&span));
         assert_eq!(
-            back, "It's <b> &amp; `x<y>`\u{a0}C",
+            masked.text(MaskStyle::Xml),
+            "A &lt;b&gt; &amp; <k i=\"1\"/> C"
+        );
+        let back = unmask(
+            "Ein &lt;b&gt; &amp; <k i=\"1\"></k> C",
+            &masked,
+            MaskStyle::Xml,
+        );
+        assert_eq!(back.as_deref(), Ok("Ein <b> & `x<y>` C"));
+        let numeric = "It&#39;s &#x3C;b&#62; &amp;amp; <k i=\"1\"/>&nbsp;C";
+        let back = unmask(numeric, &masked, MaskStyle::Xml);
+        assert_eq!(
+            back.as_deref(),
+            Ok("It's <b> &amp; `x<y>`\u{a0}C"),
             "decoded once, spans verbatim"
         );
     }
@@ -153,13 +230,53 @@ mod tests {
     #[test]
     fn lost_or_doubled_markers_are_errors() {
         let span = 2..5;
-        let masked = mask("a `b` c", std::slice::from_ref(&span), MaskStyle::Brackets);
-        assert!(unmask("a c", &masked).is_err());
-        assert!(unmask("a ⟦1⟧ ⟦1⟧ c", &masked).is_err());
-        assert!(unmask("a ⟦1⟧ ⟦2⟧ c", &masked).is_err());
-        let none = mask("plain", &[], MaskStyle::Brackets);
-        assert_eq!(unmask("schlicht", &none).as_deref(), Ok("schlicht"));
+        let masked = mask("a `b` c", std::slice::from_ref(&span));
+        let brackets = |reply| unmask(reply, &masked, MaskStyle::Brackets);
+        assert!(brackets("a c").is_err());
+        assert!(brackets("a ⟦1⟧ ⟦1⟧ c").is_err());
+        assert!(brackets("a ⟦1⟧ ⟦2⟧ c").is_err());
+        assert!(
+            brackets("a ⟦1⟧ ⟦…⟧ c").is_err(),
+            "a context placeholder copied"
+        );
+        let none = mask("plain", &[]);
+        let back = unmask("schlicht", &none, MaskStyle::Brackets);
+        assert_eq!(back.as_deref(), Ok("schlicht"));
         assert!(!none.has_spans());
+    }
+
+    #[test]
+    fn context_shows_every_span_as_one_unnumbered_placeholder() {
+        let text = "Mit `a` und https://x.example/y.";
+        let url = text.find("https").expect("url");
+        let masked = mask(text, &[4..7, url..text.len() - 1]);
+        assert_eq!(masked.context(), "Mit ⟦…⟧ und ⟦…⟧.");
+        assert_eq!(mask("Nichts", &[]).context(), "Nichts");
+    }
+
+    #[test]
+    fn a_draft_gets_the_segments_markers_wherever_its_spans_moved() {
+        // Source spans: `b`, then `a`, then a URL that contains another span's text.
+        let text = "Erst `b`, dann `a`, siehe https://x.example/`a`/ und `a`.";
+        let find = |s: &str, from: usize| text[from..].find(s).map(|i| from + i).expect(s);
+        let b = find("`b`", 0);
+        let a = find("`a`", 0);
+        let url = find("https", 0);
+        let url_end = find(" und", url);
+        let last = find("`a`", url_end);
+        let masked = mask(text, &[b..b + 3, a..a + 3, url..url_end, last..last + 3]);
+        assert_eq!(
+            masked.text(MaskStyle::Brackets),
+            "Erst ⟦1⟧, dann ⟦2⟧, siehe ⟦3⟧ und ⟦4⟧."
+        );
+        let draft = "See https://x.example/`a`/ for `a` first, then `b`, and `a`.";
+        assert_eq!(
+            masked.draft(draft),
+            "See ⟦3⟧ for ⟦2⟧ first, then ⟦1⟧, and ⟦4⟧.",
+            "moved spans keep the source's numbers; the URL is not split at its `a`"
+        );
+        assert_eq!(masked.draft("Only `b` made it."), "Only ⟦1⟧ made it.");
+        assert_eq!(mask("Nichts", &[]).draft("Nothing"), "Nothing");
     }
 
     /// How a service may write `c` back in XML or HTML mode, as `pick` chooses: as it is, by
@@ -235,9 +352,9 @@ mod tests {
             picks in prop::collection::vec(any::<u8>(), 1..32),
         ) {
             let ranges = ranges(&text, &cuts);
-            let masked = mask(&text, &ranges, MaskStyle::Xml);
-            let answer = answered(&masked.text, &picks);
-            prop_assert_eq!(unmask(&answer, &masked), Ok(text));
+            let masked = mask(&text, &ranges);
+            let answer = answered(&masked.text(MaskStyle::Xml), &picks);
+            prop_assert_eq!(unmask(&answer, &masked, MaskStyle::Xml), Ok(text));
         }
     }
 }

@@ -45,31 +45,27 @@ impl Engine {
     /// cannot know its cache hits and counts them as sends.
     pub fn plan(&self, doc: &RepairedDocument) -> Vec<PassPlan> {
         let units = units(doc);
-        let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
         let mut results = vec![SegmentResult::default(); units.len()];
         let mut plans = Vec::new();
         for pass in self.draft.iter().chain([&self.main]) {
-            let Prepared { keys, batches } = self.prepare(pass, &units, &texts, &mut results);
+            let Prepared { keys, batches } = self.prepare(pass, &units, &mut results);
             let member = self.active(pass).map_or(pass.first(), |(_, m)| m);
             let source: u64 = keys
                 .keys()
-                .map(|&i| match member.kind {
-                    MemberKind::Chat(_) => u64::from(estimate_tokens(texts[i])),
-                    MemberKind::Translation => texts[i].chars().count() as u64,
+                .map(|&i| {
+                    let text = &units[i].seg.text;
+                    match member.kind {
+                        MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
+                        MemberKind::Translation => text.chars().count() as u64,
+                    }
                 })
                 .sum();
             let sent: u64 = match &member.kind {
                 MemberKind::Chat(chat) => {
-                    let run = PassRun {
-                        engine: self,
-                        pass,
-                        units: &units,
-                        texts: &texts,
-                        drafts: results.iter().map(|r| r.draft.as_deref()).collect(),
-                    };
+                    let run = PassRun::new(self, pass, &units, &results);
                     batches
                         .iter()
-                        .map(|b| u64::from(run.chat_request(chat, b.clone()).0.estimated_tokens))
+                        .map(|b| u64::from(run.chat_request(chat, b.clone()).estimated_tokens))
                         .sum()
                 }
                 MemberKind::Translation => source,
@@ -90,7 +86,9 @@ impl Engine {
             // Pretend the pending drafts arrived (as long as the German), so the main pass is
             // planned as a full send of about the right size.
             for &i in keys.keys() {
-                results[i].draft.get_or_insert_with(|| texts[i].to_owned());
+                results[i]
+                    .draft
+                    .get_or_insert_with(|| units[i].seg.text.clone());
             }
         }
         plans

@@ -1,5 +1,6 @@
-//! One batch of a pass, out and back: the request built (protected spans masked, the draft
-//! alongside, context and glossary hits), sent to the backend that serves the pass now, the
+//! One batch of a pass, out and back: the request built from the masked segments alone (the
+//! segments, their drafts masked alike, the context of their masked neighbours, the glossary
+//! hits in the masked text), sent to the backend that serves the pass now, the
 //! reply validated and unmasked. A reply that fails validation is split in half and retried,
 //! down to single segments; a backend that stops hands the batch to the next one of the pass;
 //! each finished batch is cached at once.
@@ -9,10 +10,10 @@ use std::ops::Range;
 
 use super::batch;
 use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
-use super::mask::{MaskStyle, Masked, mask, unmask};
+use super::mask::{MaskStyle, unmask};
 use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
-use super::translated::{FailureKind, SegmentFailure};
-use super::units::{CONTEXT_CHARS, Unit, plan_batches};
+use super::translated::{FailureKind, SegmentFailure, SegmentResult};
+use super::units::{Unit, context, plan_batches};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
 use crate::cache::{CacheKey, Entry};
 
@@ -21,16 +22,38 @@ pub(super) type Done = (usize, Result<Entry, SegmentFailure>);
 
 /// One pass over one document: what every batch of it reads.
 pub(super) struct PassRun<'a> {
-    pub(super) engine: &'a Engine,
-    pub(super) pass: &'a Pass,
-    pub(super) units: &'a [Unit<'a>],
-    /// The repaired German per segment.
-    pub(super) texts: &'a [&'a str],
-    /// The drafts so far, per segment (what the main pass post-edits).
-    pub(super) drafts: Vec<Option<&'a str>>,
+    engine: &'a Engine,
+    pass: &'a Pass,
+    units: &'a [Unit<'a>],
+    /// The drafts so far, per segment, masked like their segment (what the main pass
+    /// post-edits); none for the draft pass itself.
+    drafts: Vec<Option<String>>,
 }
 
-impl PassRun<'_> {
+impl<'a> PassRun<'a> {
+    pub(super) fn new(
+        engine: &'a Engine,
+        pass: &'a Pass,
+        units: &'a [Unit<'a>],
+        results: &[SegmentResult],
+    ) -> Self {
+        let drafts = units
+            .iter()
+            .zip(results)
+            .map(|(unit, result)| {
+                let draft = result.draft.as_deref();
+                let draft = draft.filter(|_| pass.kind != PassKind::Draft)?;
+                Some(unit.masked.draft(draft))
+            })
+            .collect();
+        Self {
+            engine,
+            pass,
+            units,
+            drafts,
+        }
+    }
+
     /// One batch, split on invalid replies; the outcome for each index in `range`. A backend
     /// that stops (quota, auth, or failing past its retries) hands the batch to the next one
     /// in the pass. Each finished batch goes into the cache at once, so an interruption loses
@@ -68,7 +91,7 @@ impl PassRun<'_> {
                 continue;
             };
             // A fallback with other limits gets the range in batches of its own size.
-            let fitted = plan_batches(member, self.texts, &range.clone().collect::<Vec<_>>());
+            let fitted = plan_batches(member, self.units, &range.clone().collect::<Vec<_>>());
             if fitted.len() > 1 {
                 queue.extend(fitted.into_iter().rev());
                 continue;
@@ -132,47 +155,26 @@ impl PassRun<'_> {
         out
     }
 
-    /// The request for one chat batch, and the masked German it carries.
-    pub(super) fn chat_request(
-        &self,
-        chat: &ChatSetup,
-        range: Range<usize>,
-    ) -> (ChatRequest, Vec<Masked>) {
-        let (units, texts) = (self.units, self.texts);
-        let masked: Vec<Masked> = range
-            .clone()
-            .map(|i| mask(texts[i], &units[i].seg.protected, MaskStyle::Brackets))
+    /// The request for one chat batch.
+    pub(super) fn chat_request(&self, chat: &ChatSetup, range: Range<usize>) -> ChatRequest {
+        let units = &self.units[range.clone()];
+        let texts: Vec<String> = units
+            .iter()
+            .map(|u| u.masked.text(MaskStyle::Brackets))
             .collect();
-        let masked_drafts: Vec<Option<Masked>> = range
-            .clone()
-            .map(|i| {
-                let protected = &units[i].seg.protected;
-                // The draft carries the spans verbatim; mask them the same way when found.
-                self.drafts[i]
-                    .filter(|_| self.pass.kind != PassKind::Draft)
-                    .map(|d| {
-                        let spans = spans_in(d, texts[i], protected);
-                        mask(d, &spans, MaskStyle::Brackets)
-                    })
-            })
-            .collect();
-        let ids: Vec<String> = range.clone().map(|i| units[i].id.to_string()).collect();
+        let ids: Vec<String> = units.iter().map(|u| u.id.to_string()).collect();
         let items: Vec<Item> = ids
             .iter()
-            .zip(&masked)
-            .zip(&masked_drafts)
-            .map(|((id, m), d)| Item {
+            .zip(&texts)
+            .zip(&self.drafts[range.clone()])
+            .map(|((id, de), draft)| Item {
                 id,
-                de: &m.text,
-                draft: d.as_ref().map(|d| d.text.as_str()),
+                de,
+                draft: draft.as_deref(),
             })
             .collect();
-        let joined: String = range
-            .clone()
-            .map(|i| texts[i])
-            .collect::<Vec<_>>()
-            .join("\n");
-        let terms = self.engine.glossary.hits(&joined);
+        let joined: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
+        let terms = self.engine.glossary.hits(&joined.join("\n"));
         let glossary: Vec<GlossaryTerm> = terms
             .iter()
             .map(|t| GlossaryTerm {
@@ -180,20 +182,19 @@ impl PassRun<'_> {
                 en: &t.en,
             })
             .collect();
-        let (before, after) = batch::context(texts, range, CONTEXT_CHARS);
+        let (before, after) = context(self.units, range);
         let user = protocol::user_message(&Request {
             items: &items,
             context_before: &before,
             context_after: &after,
             glossary: &glossary,
         });
-        let request = ChatRequest {
+        ChatRequest {
             estimated_tokens: estimate_tokens(&chat.system) + estimate_tokens(&user),
             system: chat.system.clone(),
             user,
             schema: Some(protocol::reply_schema(chat.target, chat.with_literal)),
-        };
-        (request, masked)
+        }
     }
 
     async fn chat_batch(
@@ -202,11 +203,9 @@ impl PassRun<'_> {
         chat: &ChatSetup,
         range: Range<usize>,
     ) -> Result<Vec<Done>, Failed> {
-        let (request, masked) = self.chat_request(chat, range.clone());
-        let ids: Vec<String> = range
-            .clone()
-            .map(|i| self.units[i].id.to_string())
-            .collect();
+        let request = self.chat_request(chat, range.clone());
+        let units = &self.units[range.clone()];
+        let ids: Vec<String> = units.iter().map(|u| u.id.to_string()).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let _job = self.engine.job().await;
         let reply = member
@@ -225,7 +224,11 @@ impl PassRun<'_> {
             Stop::Refused(why) => return Err(Failed::Invalid(format!("the model refused: {why}"))),
             Stop::Other(why) => return Err(Failed::Invalid(format!("the model stopped: {why}"))),
         }
-        let sources: Vec<&str> = masked.iter().map(|m| m.text.as_str()).collect();
+        let sources: Vec<String> = units
+            .iter()
+            .map(|u| u.masked.text(MaskStyle::Brackets))
+            .collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
         let segments = protocol::parse_reply(
             &reply.text,
             &Expect {
@@ -240,11 +243,12 @@ impl PassRun<'_> {
             Failed::Invalid(described.join("; "))
         })?;
         let mut out = Vec::with_capacity(segments.len());
-        for ((i, reply), masked) in range.zip(segments).zip(&masked) {
-            let text = unmask(&reply.text, masked).map_err(Failed::Invalid)?;
+        for ((i, reply), unit) in range.zip(segments).zip(units) {
+            let back = |text: &str| unmask(text, &unit.masked, MaskStyle::Brackets);
+            let text = back(&reply.text).map_err(Failed::Invalid)?;
             let literal = reply
                 .literal
-                .map(|l| unmask(&l, masked))
+                .map(|l| back(&l))
                 .transpose()
                 .map_err(Failed::Invalid)?;
             out.push((i, Ok(self.entry(member, i, text, literal, reply.notes))));
@@ -257,21 +261,17 @@ impl PassRun<'_> {
         member: &Member,
         range: Range<usize>,
     ) -> Result<Vec<Done>, Failed> {
-        let (units, texts) = (self.units, self.texts);
-        let xml = range.clone().any(|i| !units[i].seg.protected.is_empty());
+        let units = &self.units[range.clone()];
+        let xml = units.iter().any(|u| u.masked.has_spans());
         let style = if xml {
             MaskStyle::Xml
         } else {
             MaskStyle::Brackets
         };
-        let masked: Vec<Masked> = range
-            .clone()
-            .map(|i| mask(texts[i], &units[i].seg.protected, style))
-            .collect();
-        let (before, after) = batch::context(texts, range.clone(), CONTEXT_CHARS);
+        let (before, after) = context(self.units, range.clone());
         let context = format!("{before}\n\n{after}").trim().to_owned();
         let request = TranslateRequest {
-            texts: masked.iter().map(|m| m.text.clone()).collect(),
+            texts: units.iter().map(|u| u.masked.text(style)).collect(),
             context: (!context.is_empty()).then_some(context),
             xml,
         };
@@ -284,9 +284,9 @@ impl PassRun<'_> {
         self.engine.add_usage(member.backend.name(), reply.usage);
         Ok(range
             .zip(reply.texts)
-            .zip(&masked)
-            .map(|((i, text), masked)| {
-                let outcome = unmask(&text, masked)
+            .zip(units)
+            .map(|((i, text), unit)| {
+                let outcome = unmask(&text, &unit.masked, style)
                     .map(|text| self.entry(member, i, text, None, Vec::new()))
                     .map_err(|why| {
                         let message = format!("{}: {why}", member.backend.name());
@@ -328,38 +328,5 @@ fn split(queue: &mut Vec<Range<usize>>, range: Range<usize>) {
     if let Some((first, second)) = batch::halves(range) {
         queue.push(second);
         queue.push(first);
-    }
-}
-
-/// The protected spans of `source` as they occur in `draft` (a translation service keeps them
-/// verbatim); spans it cannot find are simply not masked.
-fn spans_in(draft: &str, source: &str, protected: &[Range<usize>]) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
-    let mut from = 0;
-    for range in protected {
-        let Some(span) = source.get(range.clone()) else {
-            continue;
-        };
-        if let Some(at) = draft.get(from..).and_then(|rest| rest.find(span)) {
-            spans.push(from + at..from + at + span.len());
-            from += at + span.len();
-        }
-    }
-    spans
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spans_are_found_in_the_draft_in_order() {
-        let source = "Nutze `a` und `b`.";
-        let protected = [6..9, 14..17];
-        assert_eq!(
-            spans_in("Use `a` and `b`.", source, &protected),
-            vec![4..7, 12..15]
-        );
-        assert_eq!(spans_in("Use a and `b`.", source, &protected), vec![10..13]);
     }
 }

@@ -30,7 +30,6 @@ pub(super) struct Prepared {
 impl Engine {
     /// Run the passes over `doc` (already repaired offline) whose text is `source`.
     pub async fn translate(&self, doc: &RepairedDocument, source: &str) -> Translated {
-        let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
         let units = units(doc);
         let mut results: Vec<SegmentResult> = doc
             .segmented
@@ -45,10 +44,9 @@ impl Engine {
             .collect();
 
         if let Some(draft) = &self.draft {
-            self.run_pass(draft, &units, &texts, &mut results).await;
+            self.run_pass(draft, &units, &mut results).await;
         }
-        self.run_pass(&self.main, &units, &texts, &mut results)
-            .await;
+        self.run_pass(&self.main, &units, &mut results).await;
         self.verify(&units, &mut results);
         Translated { segments: results }
     }
@@ -76,22 +74,10 @@ impl Engine {
         }
     }
 
-    async fn run_pass(
-        &self,
-        pass: &Pass,
-        units: &[Unit<'_>],
-        texts: &[&str],
-        results: &mut [SegmentResult],
-    ) {
-        let Prepared { keys, batches } = self.prepare(pass, units, texts, results);
+    async fn run_pass(&self, pass: &Pass, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+        let Prepared { keys, batches } = self.prepare(pass, units, results);
         let done: Vec<Done> = {
-            let run = PassRun {
-                engine: self,
-                pass,
-                units,
-                texts,
-                drafts: results.iter().map(|r| r.draft.as_deref()).collect(),
-            };
+            let run = PassRun::new(self, pass, units, results);
             join_all(batches.into_iter().map(|range| run.batch(&keys, range)))
                 .await
                 .into_iter()
@@ -112,7 +98,6 @@ impl Engine {
         &self,
         pass: &Pass,
         units: &[Unit<'_>],
-        texts: &[&str],
         results: &mut [SegmentResult],
     ) -> Prepared {
         let mut keys = HashMap::new();
@@ -142,7 +127,7 @@ impl Engine {
             }
         }
         let batches = match self.active(pass) {
-            Some((_, member)) => plan_batches(member, texts, &pending),
+            Some((_, member)) => plan_batches(member, units, &pending),
             None => consecutive_runs(&pending),
         };
         Prepared { keys, batches }
@@ -164,8 +149,11 @@ impl Engine {
             .find(|(_, member)| !self.is_stopped(member.backend.name()))
     }
 
+    /// Everything that decides the paragraph's result; not its neighbours, whose context is
+    /// advisory, so an edit re-sends the edited paragraph alone.
     fn key(&self, pass: &Pass, member: &Member, unit: &Unit<'_>, source: &str) -> CacheKey {
-        let hits = self.glossary.hits(&unit.seg.text);
+        // The terms the request carries, found in the text that is sent.
+        let hits = self.glossary.hits(&unit.context);
         let mut params = member.params.clone();
         if !hits.is_empty() {
             params["glossary"] = json!(hits);
@@ -178,7 +166,6 @@ impl Engine {
             model: member.backend.model(),
             prompt_hash: member.chat().map_or("", |c| c.prompt_hash.as_str()),
             params: &params,
-            context: &unit.context,
             source,
         })
     }

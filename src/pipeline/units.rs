@@ -1,11 +1,13 @@
-//! A document's segments as the passes see them (the repaired text, its protected spans, the
-//! neighbours that go along as context), and how pending segments are cut into batches sized
-//! for the backend that gets them.
+//! A document's segments as the passes see them: the repaired German, kept for the cache key
+//! and verify, and its masked form, the only one requests are built from (the segment, the
+//! context its neighbours give, its draft, its glossary hits); and how pending segments are
+//! cut into batches sized for the backend that gets them.
 
 use std::ops::Range;
 
 use super::batch::{self, BatchLimits};
 use super::engine::{Member, MemberKind};
+use super::mask::{MaskStyle, Masked, mask};
 use super::protocol::estimate_tokens;
 use crate::backend::{Limits, Size};
 use crate::repair::{RepairedDocument, RepairedSegment};
@@ -17,33 +19,40 @@ const MAX_CHAT_ITEMS: usize = 40;
 
 /// What one segment looks like to the passes.
 pub(super) struct Unit<'a> {
+    /// The repaired German with its protected spans: never sent, only kept (cache key, verify).
     pub(super) seg: &'a RepairedSegment,
     pub(super) id: SegmentId,
-    /// Neighbouring repaired text, part of the cache key.
+    /// The segment with its protected spans taken out.
+    pub(super) masked: Masked,
+    /// The masked text as context for other segments (and for glossary lookups).
     pub(super) context: String,
 }
 
 pub(super) fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
-    let texts: Vec<&str> = doc.segments.iter().map(|s| s.text.as_str()).collect();
     doc.segments
         .iter()
         .map(|seg| {
-            let i = seg.index;
-            let before = i.checked_sub(1).map_or("", |p| texts[p]);
-            let after = texts.get(i + 1).copied().unwrap_or_default();
+            let masked = mask(&seg.text, &seg.protected);
             Unit {
                 seg,
-                id: SegmentId(i),
-                context: format!("{before}\n\n{after}"),
+                id: SegmentId(seg.index),
+                context: masked.context(),
+                masked,
             }
         })
         .collect()
 }
 
+/// The read-only context of `batch`: its masked neighbours, up to [`CONTEXT_CHARS`] each side.
+pub(super) fn context(units: &[Unit<'_>], batch: Range<usize>) -> (String, String) {
+    let texts: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
+    batch::context(&texts, batch, CONTEXT_CHARS)
+}
+
 /// Batches of consecutive pending segments, sized for the backend that will get them.
 pub(super) fn plan_batches(
     member: &Member,
-    texts: &[&str],
+    units: &[Unit<'_>],
     indices: &[usize],
 ) -> Vec<Range<usize>> {
     let limits = match &member.kind {
@@ -64,10 +73,7 @@ pub(super) fn plan_batches(
     consecutive_runs(indices)
         .into_iter()
         .flat_map(|run| {
-            let sizes: Vec<(u32, usize)> = run
-                .clone()
-                .map(|i| (estimate_tokens(texts[i]), texts[i].len()))
-                .collect();
+            let sizes: Vec<(u32, usize)> = run.clone().map(|i| size(member, &units[i])).collect();
             batch::plan(&sizes, &limits)
                 .into_iter()
                 .map(move |b| run.start + b.start..run.start + b.end)
@@ -75,9 +81,20 @@ pub(super) fn plan_batches(
         .collect()
 }
 
+/// What a segment adds to a request to `member`, as it is sent: (tokens, bytes).
+fn size(member: &Member, unit: &Unit<'_>) -> (u32, usize) {
+    let style = match member.kind {
+        MemberKind::Chat(_) => MaskStyle::Brackets,
+        MemberKind::Translation => MaskStyle::Xml,
+    };
+    let text = unit.masked.text(style);
+    (estimate_tokens(&text), text.len())
+}
+
 /// A translation service's per-request limits as a batch budget, so one batch is one request.
-/// Batches are measured in bytes of the German, never fewer than its characters; a body limit
-/// also carries the JSON framing, escapes and the context, so a sixth of it is left for those.
+/// Batches are measured in bytes of the masked German as sent with tags, never fewer than its
+/// characters; a body limit also carries the JSON framing and the context, so a sixth of it is
+/// left for those.
 fn service_batch(limits: Limits) -> BatchLimits {
     BatchLimits {
         max_tokens: u32::MAX,

@@ -18,6 +18,7 @@ mod online;
 mod pipes;
 mod providers;
 mod review;
+mod sent;
 mod snapshots;
 mod specs;
 mod tui;
