@@ -115,6 +115,9 @@ pub enum ErrorKind {
     Config,
     /// The user pressed Ctrl-C.
     Cancelled,
+    /// Not sent: an earlier request of this run stopped the backend (quota, key); the message
+    /// is that request's.
+    Halted,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -139,7 +142,7 @@ impl BackendError {
     pub fn is_fatal_for_backend(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::Quota | ErrorKind::Fatal | ErrorKind::Config
+            ErrorKind::Quota | ErrorKind::Fatal | ErrorKind::Config | ErrorKind::Halted
         )
     }
 
@@ -247,9 +250,13 @@ impl Backend {
         }
     }
 
-    /// Requests sent so far, retries included.
-    pub fn requests_sent(&self) -> u64 {
-        self.transport.requests_sent.load(Ordering::Relaxed)
+    /// Requests sent so far, retries and failed ones included, and how many of them were
+    /// retries.
+    pub fn requests_sent(&self) -> (u64, u64) {
+        (
+            self.transport.requests_sent.load(Ordering::Relaxed),
+            self.transport.retries_sent.load(Ordering::Relaxed),
+        )
     }
 
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {

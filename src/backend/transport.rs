@@ -73,6 +73,11 @@ pub struct Transport {
     /// What a hint should tell the user to check.
     key_env: Option<String>,
     pub requests_sent: AtomicU64,
+    /// Of those, the ones that repeated an earlier attempt.
+    pub retries_sent: AtomicU64,
+    /// The quota or fatal error that made this backend unusable: requests still waiting for a
+    /// slot are not sent after it.
+    halted: std::sync::OnceLock<BackendError>,
 }
 
 impl Transport {
@@ -126,6 +131,8 @@ impl Transport {
             key: key.map(str::to_owned),
             key_env: key_env.map(str::to_owned),
             requests_sent: AtomicU64::new(0),
+            retries_sent: AtomicU64::new(0),
+            halted: std::sync::OnceLock::new(),
         })
     }
 
@@ -156,16 +163,31 @@ impl Transport {
         let mut waited = Duration::ZERO;
         let mut retries = 0u64;
         loop {
+            let slot = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return Err(self.cancelled()),
+                slot = self.slots.acquire() => slot,
+            };
+            // Another request used up the quota (or met a bad key) while this one waited.
+            if let Some(halted) = self.halted.get() {
+                return Err(BackendError {
+                    kind: ErrorKind::Halted,
+                    ..halted.clone()
+                });
+            }
             let outcome = tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => return Err(self.cancelled()),
                 outcome = async {
-                    let _slot = self.slots.acquire().await;
                     self.pace(cost).await;
                     self.requests_sent.fetch_add(1, Ordering::Relaxed);
+                    if retries > 0 {
+                        self.retries_sent.fetch_add(1, Ordering::Relaxed);
+                    }
                     self.attempt(build(&self.client)).await
                 } => outcome,
             };
+            drop(slot);
             let failure = match outcome {
                 Ok((body, headers)) => {
                     self.slots.succeeded();
@@ -183,7 +205,7 @@ impl Transport {
             }
             let attempts = u32::try_from(retries + 1).unwrap_or(u32::MAX);
             if !failure.kind.is_retryable() || attempts >= self.max_attempts {
-                return Err(self.error(url, failure, attempts));
+                return Err(self.give_up(url, failure, attempts));
             }
             let delay = failure
                 .wait
@@ -195,7 +217,7 @@ impl Transport {
                     failure.message,
                     delay.as_secs()
                 );
-                return Err(self.error(url, failure, attempts));
+                return Err(self.give_up(url, failure, attempts));
             }
             tokio::select! {
                 biased;
@@ -302,6 +324,15 @@ impl Transport {
             message: failure::redact(&format!("{what}{detail}"), self.key.as_deref()),
             wait: None,
         }
+    }
+
+    /// The error for a request that failed for good; a quota or fatal one halts the backend.
+    fn give_up(&self, url: &str, failure: Failure, attempts: u32) -> BackendError {
+        let error = self.error(url, failure, attempts);
+        if matches!(error.kind, ErrorKind::Quota | ErrorKind::Fatal) {
+            let _ = self.halted.set(error.clone());
+        }
+        error
     }
 
     fn error(&self, url: &str, failure: Failure, attempts: u32) -> BackendError {

@@ -235,9 +235,31 @@ impl Engine {
         self.cancel.is_cancelled()
     }
 
-    /// Usage per backend name, so far.
+    /// Usage per backend name, so far. Requests and retries are counted where they are sent,
+    /// so a request that failed counts as much as one that came back.
     pub fn usage(&self) -> BTreeMap<String, Usage> {
-        self.usage.lock().map(|u| u.clone()).unwrap_or_default()
+        let mut usage = self.usage.lock().map(|u| u.clone()).unwrap_or_default();
+        let members = self
+            .draft
+            .iter()
+            .chain([&self.main])
+            .flat_map(|p| &p.members);
+        // A backend used by both passes has a transport in each.
+        let mut sent: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for member in members {
+            let (requests, retries) = member.backend.requests_sent();
+            let total = sent.entry(member.backend.name()).or_default();
+            total.0 += requests;
+            total.1 += retries;
+        }
+        for (name, (requests, retries)) in sent {
+            if requests > 0 {
+                let entry = usage.entry(name.to_owned()).or_default();
+                entry.requests = requests;
+                entry.retries = retries;
+            }
+        }
+        usage
     }
 
     /// Cache problems met so far (each once); the run went on without the cache.

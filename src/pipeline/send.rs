@@ -129,12 +129,16 @@ impl<'a> PassRun<'a> {
                         // A refused request may be too large; smaller ones may pass.
                         split(&mut queue, range);
                     } else {
-                        let kind = if e.kind == ErrorKind::Cancelled {
-                            FailureKind::NotSent
-                        } else {
-                            FailureKind::Backend
+                        let failure = match e.kind {
+                            ErrorKind::Cancelled => {
+                                SegmentFailure::new(FailureKind::NotSent, e.to_string())
+                            }
+                            ErrorKind::Halted => {
+                                SegmentFailure::new(FailureKind::NotSent, format!("not sent: {e}"))
+                            }
+                            _ => SegmentFailure::new(FailureKind::Backend, e.to_string()),
                         };
-                        fail_all(&mut out, range, SegmentFailure::new(kind, e.to_string()));
+                        fail_all(&mut out, range, failure);
                     }
                 }
                 Err(Failed::Invalid(_)) if range.len() > 1 => split(&mut queue, range),
