@@ -203,7 +203,13 @@ pub async fn process_document(input: &Input, how: &Processing) -> Result<Outcome
             },
             Some(engine) if how.dry_run => Work::Planned {
                 plans: engine.plan(&repaired),
-                findings: german_findings(&repaired, &decoded.text),
+                findings: repaired
+                    .segmented
+                    .segments()
+                    .flat_map(|s| {
+                        verify::verify_source_for_translation(s.id(), s.text(&decoded.text))
+                    })
+                    .collect(),
             },
             Some(engine) => {
                 let translated = engine.translate(&repaired, &decoded.text).await;

@@ -55,10 +55,11 @@ impl Engine {
     fn verify(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
         let target = self.main.first().chat().map_or(Lang::En, |c| c.target);
         for (unit, result) in units.iter().zip(results.iter_mut()) {
+            result.findings = verify::verify_source_for_translation(unit.id, &result.source);
             let Some(output) = &result.final_text else {
                 continue;
             };
-            result.findings = verify::verify(
+            result.findings.extend(verify::verify(
                 &verify::Pair {
                     id: unit.id,
                     source: &unit.seg.text,
@@ -70,7 +71,7 @@ impl Engine {
                     glossary: Some(&self.glossary),
                     protected: &unit.seg.protected,
                 },
-            );
+            ));
         }
     }
 

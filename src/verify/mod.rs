@@ -182,6 +182,17 @@ pub fn verify(pair: &Pair, opts: &Options) -> Vec<Finding> {
     findings
 }
 
+/// What a run that translates reports about the German itself: the source warnings (a fused
+/// heading, unbalanced quotes, a fragment), without the notes and without those the
+/// translation is judged on instead (scale words, by the quantity check). `--dry-run` reports
+/// exactly these, so it agrees with the run.
+pub fn verify_source_for_translation(id: SegmentId, source: &str) -> Vec<Finding> {
+    verify_source(id, source)
+        .into_iter()
+        .filter(|f| f.severity > Severity::Info && f.rule != "scale-word")
+        .collect()
+}
+
 /// German-only warnings (source-side): they run with no translation at all.
 pub fn verify_source(id: SegmentId, source: &str) -> Vec<Finding> {
     // Scale words the German may have got wrong: a remark on the source (check `source`,

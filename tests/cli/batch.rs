@@ -471,3 +471,91 @@ async fn ctrl_c_on_one_file_keeps_what_finished_and_writes_nothing_half_done() {
     );
     assert_complete(&env, "long.en.txt", 30);
 }
+
+/// One run, one set of numbers (issue 12, item 15): `--dry-run --json` reports the German's
+/// findings the run reports too, a file with findings is `flagged` in `--json` and in the
+/// folder report, and the terminal says the same counts in one vocabulary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_json_and_the_run_report_the_same_findings_and_statuses() {
+    let fake = FakeOpenai::start(Behaviour::default()).await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "");
+    env.write(
+        "in/a.de.txt",
+        "Er sagte,,Hallo\" und nannte 4 Billionen Euro.\n\nDer zweite Absatz ist ruhig.\n",
+    );
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = env.cmd().args(args).output().expect("runs");
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    };
+    let source_findings = |file: &serde_json::Value| -> Vec<String> {
+        let all = file["findings"].as_array().cloned().unwrap_or_default();
+        let per_segment = file["segments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["findings"].as_array().cloned().unwrap_or_default());
+        let mut rules: Vec<String> = all
+            .into_iter()
+            .chain(per_segment)
+            .filter(|f| f["check"] == "source" && f["severity"] != "info")
+            .map(|f| format!("{}/{}", f["segment"], f["rule"]))
+            .collect();
+        rules.sort();
+        rules
+    };
+    let planned = json(&["fix", "in/a.de.txt", "--dry-run", "--json"]);
+    let planned = &planned["files"][0];
+    assert_eq!(planned["status"], "flagged", "{planned:#}");
+    let before = source_findings(planned);
+    assert!(
+        before.iter().any(|r| r.contains("unbalanced-quotes")),
+        "{planned:#}"
+    );
+    let run = json(&["fix", "in/a.de.txt", "--json", "--fail-on", "never"]);
+    let run = &run["files"][0];
+    assert_eq!(run["status"], "flagged", "{run:#}");
+    assert_eq!(source_findings(run), before, "{run:#}");
+
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    assert_eq!(report["files"][0]["status"], "flagged");
+    assert_eq!(report["totals"]["flagged"], 1);
+    let (errors, warnings) = (
+        report["totals"]["errors"].as_u64().unwrap_or(0),
+        report["totals"]["warnings"].as_u64().unwrap_or(0),
+    );
+    assert!(
+        stderr.contains("1 file: 0 ok, 1 flagged, 0 failed"),
+        "{stderr}"
+    );
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let expected = match (errors, warnings) {
+        (0, w) => plural(w, "warning", "warnings"),
+        (e, 0) => plural(e, "error", "errors"),
+        (e, w) => format!(
+            "{} and {}",
+            plural(e, "error", "errors"),
+            plural(w, "warning", "warnings")
+        ),
+    };
+    assert!(
+        stderr.contains(&format!("verify: {expected} to check")),
+        "{stderr}"
+    );
+    for wrong in [
+        "flag to check",
+        "flags to check",
+        "1 warnings",
+        "1 files",
+        "1 errors",
+    ] {
+        assert!(!stderr.contains(wrong), "{wrong:?} in\n{stderr}");
+    }
+}
