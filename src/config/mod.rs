@@ -227,6 +227,7 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
     let view = choice(env, &layers, view, |c| c.view, "KLARTEXT_VIEW")?;
     let width = width(env, &layers, flags.width)?;
 
+    backends::check_pass_names(&layers)?;
     let mut backends = backends::resolve_backends(env, &layers)?;
     let mut passes = backends::resolve_passes(&layers, &backends)?;
     if backends.is_empty()

@@ -370,6 +370,15 @@ fn file_errors_name_key_and_file() {
             "[passes]\nrestore = [\"deepl\"]\n[backends.deepl]",
             &["passes.restore", "restore needs a chat model"],
         ),
+        // The misspelt name is reported, not the table it was meant to be.
+        (
+            "[passes]\nrestore = \"ollama\"\n[backends.olama]\nmodel = \"m\"",
+            &[
+                "passes.restore",
+                "`ollama` is not defined",
+                "defined backends: olama",
+            ],
+        ),
         ("[passes]\ndraft = []", &["passes.draft", "empty"]),
         (
             "[passes]\ndraft = 3",

@@ -11,6 +11,7 @@ mod diff;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 mod fix;
+mod hints;
 mod layering;
 mod mocks;
 mod online;
