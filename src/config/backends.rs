@@ -10,7 +10,8 @@ use super::error::ConfigError;
 use super::file::{FileBackend, FileLayer, FilePasses, PassSpec};
 use super::kinds::{BackendKind, Capability, Secret, valid_names};
 use super::tuning::resolve_tuning;
-use super::{BackendSettings, Env, Passes, Source, Sourced, normalize_url};
+use super::url::{BadUrl, normalize_url, redact_url};
+use super::{BackendSettings, Env, Passes, Source, Sourced};
 
 const OLLAMA_PORT: u16 = 11434;
 
@@ -278,11 +279,18 @@ const DEFAULT_OPENAI_MODEL: &str = "gpt-4.1-mini";
 const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
 const DEFAULT_GEMINI_MODEL: &str = "gemini-2.5-flash";
 
+/// `url` (made from the variable's `value`) checked; errors show the value masked.
 fn env_url(var: &str, value: &str, url: &str) -> Result<String, ConfigError> {
-    normalize_url(url).map_err(|message| ConfigError::Env {
-        var: var.to_owned(),
-        value: value.to_owned(),
-        message,
+    normalize_url(url).map_err(|bad| match bad {
+        BadUrl::Credentials(_) => ConfigError::UrlCredentials {
+            origin: format!("environment variable {var}"),
+            url: redact_url(value).into_owned(),
+        },
+        BadUrl::Invalid(message) => ConfigError::Env {
+            var: var.to_owned(),
+            value: redact_url(value).into_owned(),
+            message,
+        },
     })
 }
 
