@@ -12,6 +12,7 @@ mod diff;
 mod fake_openai;
 mod fix;
 mod hints;
+mod keys;
 mod layering;
 mod mocks;
 mod online;
