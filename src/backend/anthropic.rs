@@ -99,12 +99,8 @@ impl Anthropic {
                     .strip_prefix(&dated)
                     .is_some_and(|date| date.chars().all(|c| c.is_ascii_digit()))
         });
-        Ok(super::model_verdict(
-            &self.base_url,
-            &self.model,
-            listed,
-            models.data.len(),
-        ))
+        let ids: Vec<&str> = models.data.iter().map(|m| m.id.as_str()).collect();
+        super::model_verdict(&transport.name, &self.base_url, &self.model, &ids, listed)
     }
 }
 
@@ -403,7 +399,13 @@ mod tests {
         };
         let said = check(MODEL).await.expect("ok");
         assert!(said.contains("claude-sonnet-4-5 is available"), "{said}");
-        let said = check("claude-x").await.expect("ok");
-        assert!(said.contains("not in its list of 1 models"), "{said}");
+        let err = check("claude-x").await.expect_err("not listed");
+        assert_eq!(err.kind, ErrorKind::Fatal);
+        assert!(
+            err.message.contains("claude-x is not among its 1 model"),
+            "{err}"
+        );
+        let hint = err.hint().unwrap_or_default();
+        assert!(hint.contains("claude-sonnet-4-5-20250929"), "{hint}");
     }
 }

@@ -82,15 +82,18 @@ impl Google {
             .get_json(&url, |client| client.get(keyed.clone()))
             .await?;
         let languages = listed.data.languages;
-        Ok(if languages.iter().any(|l| l.language == "de") {
-            format!("{} answers; German is available", self.base_url)
-        } else {
+        if languages.iter().any(|l| l.language == "de") {
+            return Ok(format!("{} answers; German is available", self.base_url));
+        }
+        Err(BackendError::unusable(
+            &transport.name,
             format!(
                 "{} answers, but German is not among its {} languages",
                 self.base_url,
                 languages.len()
-            )
-        })
+            ),
+            "check base_url: Cloud Translation v2 offers German".to_owned(),
+        ))
     }
 }
 
@@ -373,5 +376,28 @@ mod tests {
         let said = Backend::new(&settings).expect("backend").check().await;
         let expected = format!("{} answers; German is available", server.uri());
         assert_eq!(said.expect("ok"), expected);
+    }
+
+    #[tokio::test]
+    async fn check_fails_without_german() {
+        let server = MockServer::start().await;
+        let languages = json!({"data": {"languages": [{"language": "af", "name": "Afrikaans"}]}});
+        Mock::given(method("GET"))
+            .and(path("/language/translate/v2/languages"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(languages))
+            .mount(&server)
+            .await;
+        let settings = testing::settings(BackendKind::Google, &server.uri(), None);
+        let err = Backend::new(&settings)
+            .expect("backend")
+            .check()
+            .await
+            .expect_err("no German");
+        assert_eq!(err.kind, ErrorKind::Fatal);
+        assert!(
+            err.message.contains("German is not among its 1 languages"),
+            "{err}"
+        );
+        assert!(err.hint().is_some());
     }
 }

@@ -29,10 +29,7 @@ pub struct Libretranslate {
 
 impl Libretranslate {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
-        let key = settings
-            .api_key
-            .as_ref()
-            .map(|k| k.value.expose().to_owned());
+        let key = super::optional_key(settings)?;
         let key_env = settings.api_key_env.as_ref().map(|v| v.value.as_str());
         Ok(Self {
             base_url: base_url(settings)?,
@@ -94,9 +91,12 @@ impl Libretranslate {
         let url = format!("{}/languages", self.base_url);
         let languages: Vec<Language> = transport.get_json(&url, |client| client.get(&url)).await?;
         let german = languages.iter().find(|l| l.code == "de");
-        Ok(match german {
+        let message = match german {
             Some(de) if de.targets.iter().any(|t| t == "en") => {
-                format!("{} answers; German → English is available", self.base_url)
+                return Ok(format!(
+                    "{} answers; German → English is available",
+                    self.base_url
+                ));
             }
             Some(_) => format!(
                 "{} answers, but it cannot translate German into English",
@@ -107,7 +107,14 @@ impl Libretranslate {
                 self.base_url,
                 languages.len()
             ),
-        })
+        };
+        Err(BackendError::unusable(
+            &transport.name,
+            message,
+            "load the German and English models on the server (LibreTranslate's \
+             --load-only de,en)"
+                .to_owned(),
+        ))
     }
 }
 
@@ -359,5 +366,34 @@ mod tests {
             said,
             format!("{} answers; German → English is available", server.uri())
         );
+    }
+
+    #[tokio::test]
+    async fn check_fails_without_german_to_english() {
+        for (languages, said) in [
+            (
+                json!([{"code": "de", "name": "German", "targets": ["fr"]}]),
+                "cannot translate German into English",
+            ),
+            (
+                json!([{"code": "en", "name": "English", "targets": ["fr"]}]),
+                "German is not among its 1 languages",
+            ),
+        ] {
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .and(path("/languages"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(languages))
+                .mount(&server)
+                .await;
+            let settings = testing::settings(BackendKind::Libretranslate, &server.uri(), None);
+            let err = Backend::new(&settings)
+                .expect("backend")
+                .check()
+                .await
+                .expect_err("unusable");
+            assert!(err.message.contains(said), "{err}");
+            assert!(err.hint().is_some_and(|h| h.contains("--load-only")));
+        }
     }
 }

@@ -25,7 +25,7 @@ use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
-use crate::config::{BackendKind, BackendSettings, Capability};
+use crate::config::{BackendKind, BackendSettings, Capability, Source};
 pub use failure::FailureKind;
 pub use translation::{Limits, Size};
 use transport::Transport;
@@ -152,6 +152,18 @@ impl BackendError {
             kind: ErrorKind::Malformed,
             message: format!("unexpected answer: {what}"),
             hint: None,
+            status: None,
+        }
+    }
+
+    /// The service answers but cannot do what klartext needs (`backends --check`: the model
+    /// is missing, German is not offered); `hint` says what to change.
+    fn unusable(backend: &str, message: String, hint: String) -> Self {
+        Self {
+            backend: backend.to_owned(),
+            kind: ErrorKind::Fatal,
+            message,
+            hint: Some(hint),
             status: None,
         }
     }
@@ -345,42 +357,128 @@ fn url_with_query(
     Ok(parsed)
 }
 
-/// The key a backend needs, or the configuration error that says where to put it.
-/// What `backends --check` says of a model list: `URL answers; model M is available`.
-fn model_verdict(base_url: &str, model: &str, listed: bool, count: usize) -> String {
+/// What `backends --check` says of a model list: `URL answers; model M is available`, or
+/// the failure that names the model and a few of the `ids` the server lists.
+fn model_verdict(
+    backend: &str,
+    base_url: &str,
+    model: &str,
+    ids: &[&str],
+    listed: bool,
+) -> Result<String, BackendError> {
     if listed {
-        format!("{base_url} answers; model {model} is available")
-    } else {
-        format!("{base_url} answers; model {model} is not in its list of {count} models")
+        return Ok(format!("{base_url} answers; model {model} is available"));
     }
+    let hint = match few_models(model, ids) {
+        Some(few) => format!("set backends.{backend}.model to one it lists, such as {few}"),
+        None => format!("check backends.{backend}.base_url, and that the server has a model"),
+    };
+    Err(missing_model(backend, base_url, model, ids.len(), hint))
 }
 
+/// The check's failure for a model the server does not have.
+fn missing_model(
+    backend: &str,
+    base_url: &str,
+    model: &str,
+    count: usize,
+    hint: String,
+) -> BackendError {
+    let models = crate::count::plural(count, "model", "models");
+    BackendError::unusable(
+        backend,
+        format!("{base_url} answers, but model {model} is not among its {count} {models}"),
+        hint,
+    )
+}
+
+/// Up to five of the listed `ids`, those sharing the longest start with `model` first (a
+/// misspelt or missing size tag then shows its neighbours): `a, b, c`, or `None` for none.
+fn few_models(model: &str, ids: &[&str]) -> Option<String> {
+    const FEW: usize = 5;
+    let shared = |id: &str| {
+        id.chars()
+            .zip(model.chars())
+            .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+            .count()
+    };
+    let mut ids = ids.to_vec();
+    ids.sort_by_key(|id| std::cmp::Reverse(shared(id)));
+    let few: Vec<&str> = ids.iter().take(FEW).copied().collect();
+    let more = ids.len().saturating_sub(FEW);
+    (!few.is_empty()).then(|| {
+        let more = if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        };
+        format!("{}{more}", few.join(", "))
+    })
+}
+
+/// The key a backend needs, or the configuration error that says where to put it.
 fn require_key(settings: &BackendSettings) -> Result<String, BackendError> {
-    match &settings.api_key {
-        Some(key) => Ok(key.value.expose().to_owned()),
-        None => Err(BackendError::config(
-            &settings.name,
+    if let Some(key) = &settings.api_key {
+        return Ok(key.value.expose().to_owned());
+    }
+    let (message, hint) = match &settings.api_key_env {
+        Some(var) => (
+            format!("no API key: {} is not set", var.value),
+            format!("set {} (or api_key in the config file)", var.value),
+        ),
+        None => (
             "no API key".to_owned(),
-            Some(match &settings.api_key_env {
-                Some(var) => format!("set {} (or api_key in the config file)", var.value),
-                None => "set api_key_env or api_key in the config file".to_owned(),
-            }),
-        )),
+            "set api_key_env or api_key in the config file".to_owned(),
+        ),
+    };
+    Err(BackendError::config(&settings.name, message, Some(hint)))
+}
+
+/// The key of a backend that may do without one (a local server): none when none was asked
+/// for, but a key variable the config names (`api_key_env`) and that is not set is an error:
+/// the user meant a key to be sent, and the request would otherwise go out without one.
+fn optional_key(settings: &BackendSettings) -> Result<Option<String>, BackendError> {
+    match (&settings.api_key, &settings.api_key_env) {
+        (Some(key), _) => Ok(Some(key.value.expose().to_owned())),
+        (None, Some(var)) if var.source != Source::Default => {
+            let (name, var) = (&settings.name, &var.value);
+            Err(BackendError::config(
+                name,
+                format!("{var} is not set, and backends.{name}.api_key_env names it"),
+                Some(format!(
+                    "set {var}, or remove api_key_env from [backends.{name}] if the server \
+                     needs no key"
+                )),
+            ))
+        }
+        (None, _) => Ok(None),
     }
 }
 
-/// The backend's base URL without a trailing slash.
+/// The backend's base URL without a trailing slash. One with a user name or password in it is
+/// refused (config refuses it first): reqwest would send them as a second `Authorization`
+/// header, and every message naming the URL would show them.
 fn base_url(settings: &BackendSettings) -> Result<String, BackendError> {
-    settings
-        .endpoint()
-        .map(|url| url.trim_end_matches('/').to_owned())
-        .ok_or_else(|| {
-            BackendError::config(
-                &settings.name,
-                "no base_url".to_owned(),
-                Some(format!("set backends.{}.base_url", settings.name)),
-            )
-        })
+    let name = &settings.name;
+    let url = settings.endpoint().ok_or_else(|| {
+        BackendError::config(
+            name,
+            "no base_url".to_owned(),
+            Some(format!("set backends.{name}.base_url")),
+        )
+    })?;
+    let shown = crate::config::redact_url(url);
+    if shown != url {
+        return Err(BackendError::config(
+            name,
+            format!("{shown} has a user name or password in it, which klartext does not send"),
+            Some(format!(
+                "take `user:password@` out of backends.{name}.base_url; klartext sends a key \
+                 only from the variable api_key_env names, in the provider's own header"
+            )),
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// The model a chat backend needs (config guarantees it for chat kinds).

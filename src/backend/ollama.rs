@@ -21,10 +21,7 @@ pub struct Ollama {
 
 impl Ollama {
     pub fn new(settings: &BackendSettings) -> Result<Self, BackendError> {
-        let key = settings
-            .api_key
-            .as_ref()
-            .map(|k| k.value.expose().to_owned());
+        let key = super::optional_key(settings)?;
         let tuning = &settings.tuning;
         Ok(Self {
             model: require_model(settings)?,
@@ -109,17 +106,28 @@ impl Ollama {
             .models
             .iter()
             .any(|m| with_tag(&m.name) == wanted || with_tag(&m.model) == wanted);
-        Ok(if pulled {
-            format!("{} answers; model {} is pulled", self.base_url, self.model)
-        } else {
-            format!(
-                "{} answers; model {} is not among its {} models — run `ollama pull {}`",
-                self.base_url,
-                self.model,
-                tags.models.len(),
-                self.model
-            )
-        })
+        if pulled {
+            return Ok(format!(
+                "{} answers; model {} is pulled",
+                self.base_url, self.model
+            ));
+        }
+        let names: Vec<&str> = tags.models.iter().map(|m| m.name.as_str()).collect();
+        let pull = format!("run `ollama pull {}` on {}", self.model, self.base_url);
+        let hint = match super::few_models(&self.model, &names) {
+            Some(few) => format!(
+                "{pull}, or set backends.{}.model to one it has, such as {few}",
+                transport.name
+            ),
+            None => pull,
+        };
+        Err(super::missing_model(
+            &transport.name,
+            &self.base_url,
+            &self.model,
+            names.len(),
+            hint,
+        ))
     }
 }
 
@@ -342,20 +350,27 @@ mod tests {
             .await;
         let check = |model: &str| {
             let settings = testing::settings(BackendKind::Ollama, &server.uri(), Some(model));
-            async move {
-                Backend::new(&settings)
-                    .expect("backend")
-                    .check()
-                    .await
-                    .expect("ok")
-            }
+            async move { Backend::new(&settings).expect("backend").check().await }
         };
-        assert!(check("qwen3:8b").await.contains("qwen3:8b is pulled"));
-        assert!(check("gemma3").await.contains("gemma3 is pulled"));
-        let said = check("llama3.2").await;
+        let pulled = |said: Result<String, BackendError>| said.expect("ok");
+        assert!(pulled(check("qwen3:8b").await).contains("qwen3:8b is pulled"));
+        assert!(pulled(check("gemma3").await).contains("gemma3 is pulled"));
+        let err = check("qwen3:32b").await.expect_err("not pulled");
+        assert_eq!(err.kind, ErrorKind::Fatal);
         assert!(
-            said.contains("not among its 2 models — run `ollama pull llama3.2`"),
-            "{said}"
+            err.message.contains("qwen3:32b is not among its 2 models"),
+            "{err}"
+        );
+        assert_eq!(
+            err.hint().as_deref(),
+            Some(
+                format!(
+                    "run `ollama pull qwen3:32b` on {}, or set backends.ollama.model to one it \
+                     has, such as qwen3:8b, gemma3:latest",
+                    server.uri()
+                )
+                .as_str()
+            )
         );
         assert_eq!(
             with_tag("registry.local:5000/team/tuned"),

@@ -31,10 +31,10 @@ impl Openai {
         let base_url = base_url(settings)?;
         let official = base_url.contains("://api.openai.com");
         // Local servers need no key; OpenAI itself does.
-        let key = match (&settings.api_key, official) {
-            (Some(key), _) => Some(key.value.expose().to_owned()),
-            (None, true) => Some(super::require_key(settings)?),
-            (None, false) => None,
+        let key = if official {
+            Some(super::require_key(settings)?)
+        } else {
+            super::optional_key(settings)?
         };
         let tuning = &settings.tuning;
         Ok(Self {
@@ -105,13 +105,9 @@ impl Openai {
         let models: ModelList = transport
             .get_json(&url, |client| self.authorized(client.get(&url)))
             .await?;
-        let listed = models.data.iter().any(|m| m.id == self.model);
-        Ok(super::model_verdict(
-            &self.base_url,
-            &self.model,
-            listed,
-            models.data.len(),
-        ))
+        let ids: Vec<&str> = models.data.iter().map(|m| m.id.as_str()).collect();
+        let listed = ids.contains(&self.model.as_str());
+        super::model_verdict(&transport.name, &self.base_url, &self.model, &ids, listed)
     }
 }
 
@@ -314,6 +310,47 @@ mod tests {
         );
     }
 
+    /// A key variable the config names and that is unset stops the backend before anything is
+    /// sent; the default variable unset means "no key" off api.openai.com.
+    #[test]
+    fn a_named_key_variable_that_is_unset_is_an_error() {
+        use crate::config::{Source, Sourced};
+        let mut settings = testing::settings(BackendKind::Openai, "http://gpu:8000/v1", Some("m"));
+        settings.api_key = None;
+        settings.api_key_env = Some(Sourced::new(
+            "MY_KEY".to_owned(),
+            Source::Project(".klartext.toml".into()),
+        ));
+        let Err(err) = Backend::new(&settings) else {
+            panic!("an unset named variable is an error");
+        };
+        assert_eq!(err.kind, ErrorKind::Config);
+        assert_eq!(
+            err.to_string(),
+            "openai: MY_KEY is not set, and backends.openai.api_key_env names it"
+        );
+        assert!(err.hint().is_some_and(|h| h.starts_with("set MY_KEY")));
+        settings.api_key_env = Some(Sourced::new("OPENAI_API_KEY".to_owned(), Source::Default));
+        assert!(Backend::new(&settings).is_ok());
+    }
+
+    /// Credentials in the URL would go out as a second `Authorization` header: refused, and
+    /// not repeated in the error.
+    #[test]
+    fn credentials_in_the_url_are_refused() {
+        let settings = testing::settings(
+            BackendKind::Openai,
+            "http://me:hunter2@gpu:8000/v1",
+            Some("m"),
+        );
+        let Err(err) = Backend::new(&settings) else {
+            panic!("refused");
+        };
+        let shown = format!("{err} {}", err.hint().unwrap_or_default());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("user name or password"), "{shown}");
+    }
+
     #[tokio::test]
     async fn a_wrong_key_names_the_variable_and_never_the_key() {
         let server = MockServer::start().await;
@@ -381,5 +418,50 @@ mod tests {
         let backend = Backend::new(&settings).expect("backend");
         let said = backend.check().await.expect("ok");
         assert!(said.contains("gpt-4.1-mini is available"), "{said}");
+    }
+
+    /// A model the server does not list fails the check; the hint offers the nearest few.
+    #[tokio::test]
+    async fn check_fails_for_a_model_the_server_does_not_list() {
+        let server = MockServer::start().await;
+        let ids = [
+            "o3",
+            "gpt-4o",
+            "gpt-4.1",
+            "gpt-4.1-mini",
+            "gpt-4.1-nano",
+            "whisper-1",
+            "gpt-5",
+        ];
+        let data: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"id": id, "object": "model"}))
+            .collect();
+        Mock::given(method("GET"))
+            .and(path("/models"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": data})))
+            .mount(&server)
+            .await;
+        let settings = testing::settings(BackendKind::Openai, &server.uri(), Some("gpt-4.1-mnii"));
+        let err = Backend::new(&settings)
+            .expect("backend")
+            .check()
+            .await
+            .expect_err("not listed");
+        assert_eq!(err.kind, ErrorKind::Fatal);
+        assert_eq!(
+            err.message,
+            format!(
+                "{} answers, but model gpt-4.1-mnii is not among its 7 models",
+                server.uri()
+            )
+        );
+        assert_eq!(
+            err.hint().as_deref(),
+            Some(
+                "set backends.openai.model to one it lists, such as gpt-4.1-mini, \
+                 gpt-4.1-nano, gpt-4.1, gpt-4o, gpt-5 (and 2 more)"
+            )
+        );
     }
 }

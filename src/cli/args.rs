@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PathBufValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
@@ -222,8 +223,50 @@ pub struct DisplayArgs {
 
     /// Also write the diff as a report: FILE.html (one self-contained page), FILE.md
     /// (CriticMarkup) or FILE.json
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_parser = PathBufValueParser::new().try_map(ReportPath::new)
+    )]
+    pub report: Option<ReportPath>,
+}
+
+/// `--report FILE`, its format told by the extension when the arguments are parsed, so that a
+/// name klartext cannot write is refused before any work is done.
+#[derive(Debug, Clone)]
+pub struct ReportPath {
+    pub path: PathBuf,
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Html,
+    Markdown,
+    Json,
+}
+
+impl ReportPath {
+    fn new(path: PathBuf) -> Result<Self, String> {
+        const KNOWN: &str = "name it FILE.html, FILE.md or FILE.json";
+        let Some(extension) = path.extension() else {
+            return Err(format!(
+                "cannot tell the report format: the name has no extension; {KNOWN}"
+            ));
+        };
+        let format = match extension.to_string_lossy().to_ascii_lowercase().as_str() {
+            "html" | "htm" => ReportFormat::Html,
+            "md" | "markdown" => ReportFormat::Markdown,
+            "json" => ReportFormat::Json,
+            _ => {
+                return Err(format!(
+                    "cannot tell the report format from .{}; {KNOWN}",
+                    extension.to_string_lossy()
+                ));
+            }
+        };
+        Ok(Self { path, format })
+    }
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,8 @@ use super::error::ConfigError;
 use super::file::{FileBackend, FileLayer, FilePasses, PassSpec};
 use super::kinds::{BackendKind, Capability, Secret, valid_names};
 use super::tuning::resolve_tuning;
-use super::{BackendSettings, Env, Passes, Source, Sourced, normalize_url};
+use super::url::{BadUrl, normalize_url, redact_url};
+use super::{BackendSettings, Env, Passes, Source, Sourced};
 
 const OLLAMA_PORT: u16 = 11434;
 
@@ -278,11 +279,18 @@ const DEFAULT_OPENAI_MODEL: &str = "gpt-4.1-mini";
 const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
 const DEFAULT_GEMINI_MODEL: &str = "gemini-2.5-flash";
 
+/// `url` (made from the variable's `value`) checked; errors show the value masked.
 fn env_url(var: &str, value: &str, url: &str) -> Result<String, ConfigError> {
-    normalize_url(url).map_err(|message| ConfigError::Env {
-        var: var.to_owned(),
-        value: value.to_owned(),
-        message,
+    normalize_url(url).map_err(|bad| match bad {
+        BadUrl::Credentials(_) => ConfigError::UrlCredentials {
+            origin: format!("environment variable {var}"),
+            url: redact_url(value).into_owned(),
+        },
+        BadUrl::Invalid(message) => ConfigError::Env {
+            var: var.to_owned(),
+            value: redact_url(value).into_owned(),
+            message,
+        },
     })
 }
 
@@ -331,53 +339,89 @@ pub(crate) fn ollama_host_url(value: &str) -> String {
     }
 }
 
+/// Every name in `[passes]` has a `[backends.NAME]` table in some layer. Checked before the
+/// tables are resolved: a misspelt name is the first thing to fix, and what is wrong with a
+/// table no pass names may be the same misspelling.
+pub(crate) fn check_pass_names(layers: &[FileLayer]) -> Result<(), ConfigError> {
+    let defined: BTreeSet<&str> = layers
+        .iter()
+        .flat_map(|layer| layer.config.backends.keys())
+        .map(String::as_str)
+        .collect();
+    for (pass, get) in PASSES {
+        let Some((layer, spec)) = pass_spec(layers, get) else {
+            continue;
+        };
+        if let Some(name) = spec.0.iter().find(|name| !defined.contains(name.as_str())) {
+            return Err(undefined(pass, layer, name, &defined));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn resolve_passes(
     layers: &[FileLayer],
     backends: &BTreeMap<String, BackendSettings>,
 ) -> Result<Passes, ConfigError> {
+    let [draft, restore] = PASSES.map(|(pass, get)| resolve_pass(pass, layers, backends, get));
     Ok(Passes {
-        draft: resolve_pass("draft", layers, backends, |passes| passes.draft.as_ref())?,
-        restore: resolve_pass("restore", layers, backends, |passes| {
-            passes.restore.as_ref()
-        })?,
+        draft: draft?,
+        restore: restore?,
     })
+}
+
+type PassField = fn(&FilePasses) -> Option<&PassSpec>;
+
+const PASSES: [(&str, PassField); 2] = [
+    ("draft", |passes| passes.draft.as_ref()),
+    ("restore", |passes| passes.restore.as_ref()),
+];
+
+/// The layer that sets a pass last, and what it says.
+fn pass_spec(layers: &[FileLayer], get: PassField) -> Option<(&FileLayer, &PassSpec)> {
+    layers
+        .iter()
+        .rev()
+        .find_map(|layer| get(&layer.config.passes).map(|spec| (layer, spec)))
+}
+
+fn undefined(pass: &str, layer: &FileLayer, name: &str, defined: &BTreeSet<&str>) -> ConfigError {
+    let defined = if defined.is_empty() {
+        "no backends are defined; add a [backends.NAME] table".to_owned()
+    } else {
+        let names: Vec<&str> = defined.iter().copied().collect();
+        format!("defined backends: {}", names.join(", "))
+    };
+    ConfigError::Invalid {
+        key: format!("passes.{pass}"),
+        origin: layer.path.display().to_string(),
+        message: format!("backend `{name}` is not defined; {defined}"),
+    }
 }
 
 fn resolve_pass(
     pass: &str,
     layers: &[FileLayer],
     backends: &BTreeMap<String, BackendSettings>,
-    get: fn(&FilePasses) -> Option<&PassSpec>,
+    get: PassField,
 ) -> Result<Option<Sourced<Vec<String>>>, ConfigError> {
-    let Some((layer, spec)) = layers
-        .iter()
-        .rev()
-        .find_map(|layer| get(&layer.config.passes).map(|spec| (layer, spec)))
-    else {
+    let Some((layer, spec)) = pass_spec(layers, get) else {
         return Ok(None);
-    };
-    let invalid = |message: String| ConfigError::Invalid {
-        key: format!("passes.{pass}"),
-        origin: layer.path.display().to_string(),
-        message,
     };
     for name in &spec.0 {
         let Some(backend) = backends.get(name) else {
-            let defined = if backends.is_empty() {
-                "no backends are defined; add a [backends.NAME] table".to_owned()
-            } else {
-                let names: Vec<&str> = backends.keys().map(String::as_str).collect();
-                format!("defined backends: {}", names.join(", "))
-            };
-            return Err(invalid(format!(
-                "backend `{name}` is not defined; {defined}"
-            )));
+            let defined = backends.keys().map(String::as_str).collect();
+            return Err(undefined(pass, layer, name, &defined));
         };
         if pass == "restore" && backend.kind.value.capability() == Capability::Translate {
-            return Err(invalid(format!(
-                "backend `{name}` is a translation service ({}); restore needs a chat model",
-                backend.kind.value
-            )));
+            return Err(ConfigError::Invalid {
+                key: format!("passes.{pass}"),
+                origin: layer.path.display().to_string(),
+                message: format!(
+                    "backend `{name}` is a translation service ({}); restore needs a chat model",
+                    backend.kind.value
+                ),
+            });
         }
     }
     Ok(Some(Sourced::new(spec.0.clone(), layer.source.clone())))

@@ -40,6 +40,11 @@ pub enum ConfigError {
         message: String,
     },
 
+    /// A URL with a user name or password in it (`http://user:pw@host`), shown masked;
+    /// `origin` is the file and key, or the variable.
+    #[error("{origin}: `{url}` has a user name or password in it, which klartext does not send")]
+    UrlCredentials { origin: String, url: String },
+
     #[error("cannot find the user configuration directory (no home directory)")]
     NoConfigDir,
 
@@ -69,6 +74,12 @@ impl ConfigError {
                     .to_owned()
             })),
             Self::Env { var, .. } => Some(format!("fix or unset {var}")),
+            Self::UrlCredentials { .. } => Some(
+                "take `user:password@` out of the URL; klartext sends a key only from the \
+                 variable api_key_env names (by default the provider's own, such as \
+                 OPENAI_API_KEY), in the provider's own header"
+                    .to_owned(),
+            ),
             Self::NoConfigDir => Some("set KLARTEXT_CONFIG_DIR to a directory".to_owned()),
             Self::NoCacheDir => Some("set KLARTEXT_CACHE_DIR to a directory".to_owned()),
         }

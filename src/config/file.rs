@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::error::ConfigError;
 use super::kinds::{BackendKind, ColorChoice, Lang, Secret, View};
+use super::url::{BadUrl, normalize_url};
 use super::{Source, WIDTH_RANGE, WIDTH_TEXT};
 
 /// A config file that existed and parsed, with the source its values carry.
@@ -201,9 +202,16 @@ fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
     }
     for (name, backend) in &config.backends {
         if let Some(url) = &backend.base_url
-            && let Err(message) = super::check_url(url)
+            && let Err(bad) = normalize_url(url)
         {
-            return Err(invalid(format!("backends.{name}.base_url"), message));
+            let key = format!("backends.{name}.base_url");
+            return Err(match bad {
+                BadUrl::Credentials(url) => ConfigError::UrlCredentials {
+                    origin: format!("{}: {key}", path.display()),
+                    url,
+                },
+                BadUrl::Invalid(message) => invalid(key, message),
+            });
         }
         if let Some((key, message)) = check_table(backend) {
             return Err(invalid(format!("backends.{name}.{key}"), message));

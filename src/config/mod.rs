@@ -13,6 +13,7 @@ mod kinds;
 #[cfg(test)]
 mod tests;
 mod tuning;
+mod url;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,6 +26,7 @@ use etcetera::BaseStrategy;
 pub use error::ConfigError;
 pub use kinds::{BackendKind, Capability, ColorChoice, Lang, Secret, View, deepl_host};
 pub use tuning::Tuning;
+pub use url::redact_url;
 
 use file::{FileConfig, FileLayer, read_layer};
 use kinds::valid_names;
@@ -227,6 +229,7 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
     let view = choice(env, &layers, view, |c| c.view, "KLARTEXT_VIEW")?;
     let width = width(env, &layers, flags.width)?;
 
+    backends::check_pass_names(&layers)?;
     let mut backends = backends::resolve_backends(env, &layers)?;
     let mut passes = backends::resolve_passes(&layers, &backends)?;
     if backends.is_empty()
@@ -351,26 +354,6 @@ fn width(
     }))
 }
 
-/// Checks the scheme and drops trailing slashes so callers can append paths.
-fn normalize_url(url: &str) -> Result<String, String> {
-    let trimmed = url.trim();
-    let lower = trimmed.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("http://")
-        .or_else(|| lower.strip_prefix("https://"));
-    match rest {
-        Some(rest) if !rest.trim_start_matches('/').is_empty() => {
-            Ok(trimmed.trim_end_matches('/').to_owned())
-        }
-        Some(_) => Err(format!("`{trimmed}` has no host")),
-        None => Err(format!("`{trimmed}` must start with http:// or https://")),
-    }
-}
-
-fn check_url(url: &str) -> Result<(), String> {
-    normalize_url(url).map(drop)
-}
-
 impl Settings {
     /// True when at least one API pass is configured; otherwise `fix` runs offline only.
     pub fn has_passes(&self) -> bool {
@@ -417,7 +400,7 @@ impl Settings {
             let kind = &backend.kind;
             row(key("kind"), kind.value.to_string(), &kind.source);
             match &backend.base_url {
-                Some(url) => row(key("base_url"), url.value.clone(), &url.source),
+                Some(url) => row(key("base_url"), redact_url(&url.value).into(), &url.source),
                 None => row(key("base_url"), "(chosen by key)".into(), &Source::Default),
             }
             for (field, value) in [

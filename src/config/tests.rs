@@ -370,6 +370,15 @@ fn file_errors_name_key_and_file() {
             "[passes]\nrestore = [\"deepl\"]\n[backends.deepl]",
             &["passes.restore", "restore needs a chat model"],
         ),
+        // The misspelt name is reported, not the table it was meant to be.
+        (
+            "[passes]\nrestore = \"ollama\"\n[backends.olama]\nmodel = \"m\"",
+            &[
+                "passes.restore",
+                "`ollama` is not defined",
+                "defined backends: olama",
+            ],
+        ),
         ("[passes]\ndraft = []", &["passes.draft", "empty"]),
         (
             "[passes]\ndraft = 3",
@@ -380,6 +389,51 @@ fn file_errors_name_key_and_file() {
         let (err, path) = project(text);
         assert_contains(&err, parts);
         assert!(err.starts_with(&path), "{err:?} does not start with {path}");
+    }
+}
+
+/// A user name or password in a URL is refused wherever the URL comes from, shown masked.
+#[test]
+fn credentials_in_a_url_are_refused_and_masked() {
+    const PASSWORD: &str = "hunter2-in-a-url";
+    let fx = Fixture::new(
+        None,
+        Some(&format!(
+            "[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\nbase_url = \"http://me:{PASSWORD}@gpu/v1\"\n"
+        )),
+    );
+    let err = fx.load(&[], &Overrides::default()).expect_err("refused");
+    let text = err.to_string();
+    assert_contains(
+        &text,
+        &[
+            &fx.project_file().display().to_string(),
+            "backends.gpt.base_url",
+            &format!("http://{}@gpu/v1", Secret::MASK),
+            "user name or password",
+        ],
+    );
+    assert!(!text.contains(PASSWORD), "{text}");
+    assert!(err.hint().is_some_and(|h| h.contains("api_key_env")));
+
+    let fx = Fixture::new(
+        None,
+        Some("[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\n"),
+    );
+    for (var, value) in [
+        ("OPENAI_BASE_URL", format!("https://me:{PASSWORD}@gpu/v1")),
+        ("KLARTEXT_GPT_URL", format!("http://{PASSWORD}@gpu/v1")),
+        ("OLLAMA_HOST", format!("me:{PASSWORD}@gpu:11434")),
+        ("KLARTEXT_GPT_URL", format!("me:{PASSWORD}@gpu")),
+    ] {
+        let fx = if var == "OLLAMA_HOST" {
+            &Fixture::new(None, Some("[backends.ollama]\nmodel = \"m\"\n"))
+        } else {
+            &fx
+        };
+        let err = fx.err(&[(var, value.as_str())]);
+        assert_contains(&err, &[var, "user name or password"]);
+        assert!(!err.contains(PASSWORD), "{err}");
     }
 }
 

@@ -11,7 +11,9 @@ mod diff;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 mod fix;
+mod hints;
 mod inputs;
+mod keys;
 mod layering;
 mod mocks;
 mod online;

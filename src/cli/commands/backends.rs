@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::cli::{Context, Status};
-use crate::config::{BackendSettings, Secret, Settings};
+use crate::config::{BackendSettings, Secret, Settings, redact_url};
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -80,7 +80,7 @@ fn describe(backend: &BackendSettings, settings: &Settings) -> Row {
     .map(|(pass, _)| pass)
     .collect();
     let (url, url_source) = match &backend.base_url {
-        Some(url) => (url.value.clone(), url.source.to_string()),
+        Some(url) => (redact_url(&url.value).into(), url.source.to_string()),
         None => (
             backend
                 .endpoint()

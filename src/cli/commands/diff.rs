@@ -20,12 +20,13 @@ pub fn run(args: &DiffArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resul
         (&args.new, &new.text),
         &DiffOptions::default(),
     );
-    if let Some(path) = &args.display.report {
+    if let Some(report) = &args.display.report {
         let titles = (label(&args.old), label(&args.new));
         let input =
             render::report::ReportInput::new(&diff, (&titles.0, &titles.1), super::GENERATOR);
-        super::write_report(path, &input)?;
-        ctx.printer.note(&format!("wrote {}", path.display()));
+        super::write_report(report, &input)?;
+        ctx.printer
+            .note(&format!("wrote {}", report.path.display()));
     }
     if args.format == DiffFormat::Unified {
         let titles = (

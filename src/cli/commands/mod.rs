@@ -12,7 +12,7 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use super::args::{Cli, Command, DisplayArgs};
+use super::args::{Cli, Command, DisplayArgs, ReportFormat, ReportPath};
 use super::{Context, Status};
 use crate::config::ColorChoice;
 use crate::render::{ColorMode, Layout, RenderOptions, report};
@@ -83,27 +83,16 @@ fn output<'a>(
     super::pager::Output::open(display.paging, &ctx.env, &ctx.terminal, out)
 }
 
-/// Write `input` as the report `path` names by its extension (.html, .md, .json), atomically.
-fn write_report(path: &std::path::Path, input: &report::ReportInput) -> anyhow::Result<()> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+/// Write `input` as the report `report` names (its format was told by the extension when the
+/// arguments were parsed), atomically.
+fn write_report(report: &ReportPath, input: &report::ReportInput) -> anyhow::Result<()> {
     let writer: fn(&report::ReportInput, &mut dyn Write) -> std::io::Result<()> =
-        match extension.as_str() {
-            "html" | "htm" => |input, out| report::html(input, &mut WriteRef(out)),
-            "md" | "markdown" => |input, out| report::markdown(input, &mut WriteRef(out)),
-            "json" => |input, out| report::json(input, &mut WriteRef(out)),
-            _ => {
-                return Err(super::printer::Hinted::new(
-                    format!("cannot tell the report format of {}", path.display()),
-                    "name it FILE.html, FILE.md or FILE.json",
-                )
-                .into());
-            }
+        match report.format {
+            ReportFormat::Html => |input, out| report::html(input, &mut WriteRef(out)),
+            ReportFormat::Markdown => |input, out| report::markdown(input, &mut WriteRef(out)),
+            ReportFormat::Json => |input, out| report::json(input, &mut WriteRef(out)),
         };
-    crate::files::write_atomic_with(path, |out| writer(input, out))?;
+    crate::files::write_atomic_with(&report.path, |out| writer(input, out))?;
     Ok(())
 }
 

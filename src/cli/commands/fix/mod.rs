@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
+use crate::config::Settings;
 use crate::files::Ledger;
 use crate::pipeline::{DocumentError, Event, Finished, PassPlan, Processing, Run, Work};
 use deliver::Destinations;
@@ -28,7 +29,8 @@ use show::Display;
 
 pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     check_arguments(args)?;
-    let engine = if ctx.settings.has_passes() && !args.offline {
+    let offline = Offline::of(args, &ctx.settings);
+    let engine = if offline.is_none() {
         let engine = passes::engine(args, ctx)?;
         passes::announce(&engine, ctx);
         Some(Arc::new(engine))
@@ -56,6 +58,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         reports: Vec::with_capacity(inputs.len()),
         plans: Vec::new(),
         mode,
+        offline,
         args,
         ctx,
         cancel,
@@ -102,12 +105,37 @@ fn check_arguments(args: &FixArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Why a run of `fix` sends nothing, so that its closing hint says what is the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offline {
+    /// `--offline`, with passes configured.
+    Requested,
+    /// Backends are defined, but `[passes]` names none of them.
+    NoPass,
+    /// No backend anywhere: no config file defines one, no provider key is set.
+    NoBackend,
+}
+
+impl Offline {
+    fn of(args: &FixArgs, settings: &Settings) -> Option<Self> {
+        if settings.has_passes() {
+            args.offline.then_some(Self::Requested)
+        } else if settings.backends.is_empty() {
+            Some(Self::NoBackend)
+        } else {
+            Some(Self::NoPass)
+        }
+    }
+}
+
 /// One run of `fix` as the user sees it: every finished document is written, shown and
 /// reported here, as the pipeline hands it over.
 struct Session<'a> {
     args: &'a FixArgs,
     ctx: &'a Context,
     mode: Mode,
+    /// `None` when the API passes run.
+    offline: Option<Offline>,
     destinations: Destinations,
     display: Display,
     ledger: Ledger,

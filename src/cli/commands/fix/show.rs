@@ -234,7 +234,7 @@ impl Display {
         if self.diffs && delivered.destination != Destination::Stdout {
             self.show_diff(ctx, &view, outcome, out)?;
         }
-        if let Some(path) = &self.display.report {
+        if let Some(report) = &self.display.report {
             let source = view.source.as_ref().map(|s| ("German", s.as_slice()));
             let input_report = diff_report::ReportInput {
                 source,
@@ -246,8 +246,9 @@ impl Display {
                     super::super::GENERATOR,
                 )
             };
-            super::super::write_report(path, &input_report)?;
-            self.printer.note(&format!("wrote {}", path.display()));
+            super::super::write_report(report, &input_report)?;
+            self.printer
+                .note(&format!("wrote {}", report.path.display()));
         }
         if let Work::Repaired { .. } = outcome.work {
             self.summarize_repairs(&input.name(), outcome);

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use super::inputs::Mode;
 use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunReport, SCHEMA, Totals, TreeReport};
-use super::{Session, show};
+use super::{Offline, Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
+use crate::config::{Capability, Settings};
 use crate::count::{counted, grouped, nonzero, plural};
 use crate::files;
 use crate::pipeline::{Ended, Engine};
@@ -18,6 +19,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         args,
         ctx,
         mode,
+        offline,
         reports,
         plans,
         display,
@@ -167,13 +169,11 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     if let Some(path) = report_file {
         p.note(&format!("report: {}", path.display()));
     }
-    // Last, so an offline run ends by saying how to get English.
-    if engine.is_none() && reports.iter().any(FileReport::finished) {
-        p.hint(
-            "offline run: only the German was repaired. For English, set OPENAI_API_KEY or \
-             ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a backend \
-             (README, \"Configuration\")",
-        );
+    // Last, so an offline run ends by saying why, and how to get English.
+    if let Some(offline) = offline
+        && reports.iter().any(FileReport::finished)
+    {
+        p.hint(&offline_hint(offline, &ctx.settings));
     }
     Ok(if ended.interrupted {
         Status::Interrupted
@@ -184,6 +184,48 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     } else {
         Status::Success
     })
+}
+
+/// Why only the German was repaired, and what would bring the English.
+fn offline_hint(offline: Offline, settings: &Settings) -> String {
+    match offline {
+        Offline::Requested => {
+            let restore = settings
+                .passes
+                .restore
+                .as_ref()
+                .and_then(|names| names.value.first())
+                .map(|name| format!("; without it, {name} restores the English"))
+                .unwrap_or_default();
+            format!("offline by request (--offline): only the German was repaired{restore}")
+        }
+        Offline::NoPass => {
+            let names: Vec<&str> = settings.backends.keys().map(String::as_str).collect();
+            let chat = settings
+                .backends
+                .values()
+                .find(|b| b.capability() == Capability::Chat)
+                .map_or_else(
+                    || {
+                        "define a language model backend and name it in [passes] restore \
+                         (README, \"Configuration\")"
+                            .to_owned()
+                    },
+                    |b| format!("add `restore = \"{}\"` under [passes]", b.name),
+                );
+            format!(
+                "only the German was repaired: {} {} defined, but no pass uses {}; for English, \
+                 {chat}",
+                names.join(", "),
+                plural(names.len(), "is", "are"),
+                plural(names.len(), "it", "them"),
+            )
+        }
+        Offline::NoBackend => "offline run: only the German was repaired. For English, set \
+             OPENAI_API_KEY or ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a \
+             backend (README, \"Configuration\")"
+            .to_owned(),
+    }
 }
 
 /// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
