@@ -160,7 +160,11 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         let whereabouts = if report_file.is_some() {
             " (per file in the report)"
         } else if display.diffs_shown() {
-            " (marked ✗ and ⚠ in the diff)"
+            match (totals.errors, totals.warnings) {
+                (0, _) => " (marked ⚠ in the diff)",
+                (_, 0) => " (marked ✗ in the diff)",
+                _ => " (marked ✗ and ⚠ in the diff)",
+            }
         } else {
             ""
         };
