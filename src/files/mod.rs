@@ -64,9 +64,17 @@ impl FileError {
                 Some(format!("create it first: mkdir -p {}", folder.display()))
             }
             Self::Decode {
+                source: DecodeError::InvalidUtf8 { .. },
+                ..
+            } => Some(
+                "fix that byte in an editor; if the whole file is Windows-1252, convert it \
+                 first: iconv -f windows-1252 -t utf-8"
+                    .into(),
+            ),
+            Self::Decode {
                 source: DecodeError::Malformed { .. } | DecodeError::Undecodable,
                 ..
-            } => Some("klartext reads UTF-8, UTF-16 with a BOM and Windows-1252 text".into()),
+            } => Some("klartext reads UTF-8, UTF-16 and Windows-1252 text".into()),
             _ => None,
         }
     }

@@ -84,6 +84,51 @@ fn utf16_with_bom_round_trips() {
     assert_eq!(env.read("out.txt"), utf16(REPAIRED));
 }
 
+/// Text is read as text: a stray control character is shown, not a reason to call the file
+/// binary; UTF-16 without a BOM is recognised; UTF-8 with a bad byte is refused with where
+/// that byte is, never read as Windows-1252 (which would garble every umlaut).
+#[test]
+fn text_that_is_not_plain_utf8_is_read_or_named_never_called_binary() {
+    let env = TestEnv::new();
+    env.write("esc.txt", "Hallo \x1b Welt.\n");
+    let out = env
+        .cmd()
+        .args(["fix", "esc.txt", "-o", "esc.out.txt"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(env.read("esc.out.txt"), b"Hallo \x1b Welt.\n");
+
+    let utf16 =
+        |text: &str| -> Vec<u8> { text.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    env.write("wide.txt", utf16(GARBLED));
+    let out = env
+        .cmd()
+        .args(["fix", "wide.txt", "-o", "wide.out.txt"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(env.read("wide.out.txt"), utf16(REPAIRED), "no BOM added");
+
+    env.write(
+        "mixed.txt",
+        b"Die Stra\xC3\x9Fe ist sch\xC3\xB6n.\nDer Mann gr\xFC\xDFt.\n",
+    );
+    assert_fails(
+        &env,
+        &["fix", "mixed.txt"],
+        &[
+            "mixed.txt",
+            "not valid UTF-8",
+            "line 2, byte 12",
+            "0xFC",
+            "iconv",
+        ],
+    );
+    let out = env.cmd().args(["fix", "mixed.txt"]).output().expect("runs");
+    assert!(!stderr_of(&out).contains("binary"), "{}", stderr_of(&out));
+}
+
 #[test]
 fn crlf_is_preserved() {
     let env = TestEnv::new();
