@@ -1,10 +1,11 @@
 //! Everything that touches the user's files: reading and decoding documents, naming outputs,
-//! writing atomically (temporary file in the same folder, then rename), backups for
-//! `--in-place`, and the ledger of outputs klartext wrote, so that it never overwrites a file
-//! that is not its own.
+//! writing atomically (temporary file in the same folder, then rename), and the one check
+//! every file a run writes goes through ([`Outputs`]: the ledger of files klartext wrote, and
+//! backups for `--in-place`), so that it never overwrites a file that is not its own.
 
 mod encoding;
 mod ledger;
+mod outputs;
 mod walk;
 
 use std::fs;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, decode, encode};
 pub use ledger::Ledger;
+pub use outputs::{Backup, Outputs};
 pub use walk::{
     DEFAULT_GLOBS, Found, Patterns, Skipped, WalkError, is_output_name, sidecars, walk,
 };
@@ -127,6 +129,26 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), FileError> {
+    write_through_temporary(path, fill, Replace::Yes, path)
+}
+
+/// Whether an atomic write may replace an existing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    Yes,
+    /// Fail with [`io::ErrorKind::AlreadyExists`] instead, even when the file appears between
+    /// a check and the write.
+    No,
+}
+
+/// Write `path` through a temporary file, which gets the permissions of `like` when that
+/// exists (the file it replaces, or the input a backup copies).
+fn write_through_temporary(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    replace: Replace,
+    like: &Path,
+) -> Result<(), FileError> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -153,27 +175,19 @@ pub fn write_atomic_with(
         fill(&mut out).map_err(write_err)?;
         out.flush().map_err(write_err)?;
     }
-    if let Ok(meta) = fs::metadata(path) {
+    if let Ok(meta) = fs::metadata(like) {
         tmp.as_file()
             .set_permissions(meta.permissions())
             .map_err(write_err)?;
     }
     tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    match replace {
+        Replace::Yes => tmp.persist(path).map_err(|e| write_err(e.error))?,
+        Replace::No => tmp
+            .persist_noclobber(path)
+            .map_err(|e| write_err(e.error))?,
+    };
     Ok(())
-}
-
-/// Copy `path` to `NAME.bak` beside it (atomically), for `--in-place`.
-pub fn write_backup(path: &Path) -> Result<PathBuf, FileError> {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".bak");
-    let backup = path.with_file_name(name);
-    let bytes = fs::read(path).map_err(|source| FileError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    write_atomic(&backup, &bytes)?;
-    Ok(backup)
 }
 
 /// The default output name for an input: a `.de` language tag becomes the target's tag

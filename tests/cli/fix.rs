@@ -295,6 +295,98 @@ fn in_place_keeps_a_backup() {
     assert!(!env.path("clean.txt.bak").exists());
 }
 
+/// A backup never replaces a file: one klartext did not write keeps its name (even with
+/// --force), and the backup takes the first free name, which klartext names.
+#[test]
+fn in_place_never_replaces_a_file_for_its_backup() {
+    let env = TestEnv::new();
+    env.write("a.txt", GARBLED);
+    env.write("a.txt.bak", "keep");
+    let out = env
+        .cmd()
+        .args(["fix", "a.txt", "--in-place", "--force"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(env.read("a.txt"), REPAIRED.as_bytes());
+    assert_eq!(env.read("a.txt.bak"), b"keep", "not klartext's: {stderr}");
+    assert_eq!(env.read("a.txt.1.bak"), GARBLED.as_bytes());
+    assert!(
+        stderr.contains("a.txt.bak") && stderr.contains("a.txt.1.bak"),
+        "says where the backup went: {stderr}"
+    );
+}
+
+/// Running --in-place again keeps the backup of the original: a file that still holds what
+/// klartext wrote needs no new backup, and one edited since gets its own.
+#[test]
+fn in_place_again_keeps_the_backup_of_the_original() {
+    let env = TestEnv::new();
+    env.write("a.txt", GARBLED);
+    env.cmd()
+        .args(["fix", "a.txt", "--in-place"])
+        .assert()
+        .success();
+    let edited = GARBLED.replace("morgen", "übermorgen");
+    env.write("a.txt", &edited);
+    env.cmd()
+        .args(["fix", "a.txt", "--in-place"])
+        .assert()
+        .success();
+    assert_eq!(env.read("a.txt.bak"), GARBLED.as_bytes(), "the original");
+    assert_eq!(
+        env.read("a.txt.1.bak"),
+        edited.as_bytes(),
+        "the edit, kept too"
+    );
+    assert_eq!(
+        env.read("a.txt"),
+        REPAIRED.replace("morgen", "übermorgen").as_bytes()
+    );
+}
+
+/// Every file a folder run writes goes through the same check as its outputs: the report too.
+#[test]
+fn a_folder_run_never_replaces_a_report_it_did_not_write() {
+    let env = TestEnv::new();
+    env.write("in/a.txt", GARBLED);
+    env.write("out/klartext-report.json", "my notes");
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("klartext-report.json") && stderr.contains("not written by klartext"),
+        "{stderr}"
+    );
+    assert_eq!(env.read("out/klartext-report.json"), b"my notes");
+    env.cmd()
+        .args(["fix", "in", "-o", "out", "--force"])
+        .assert()
+        .success();
+    // Klartext's own now: the next run replaces it without --force.
+    env.cmd()
+        .args(["fix", "in", "-o", "out"])
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    assert_eq!(report["totals"]["ok"], 1, "{report}");
+
+    env.write("notes.html", "my page");
+    let out = env
+        .cmd()
+        .args(["fix", "in/a.txt", "--report", "notes.html"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_eq!(env.read("notes.html"), b"my page");
+}
+
 #[test]
 fn stdin_to_stdout() {
     let env = TestEnv::new();

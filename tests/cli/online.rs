@@ -432,6 +432,25 @@ async fn a_corrupt_cache_is_reported_and_the_output_still_written() {
     );
 }
 
+/// `--in-place` on a file klartext already rewrote (the German repaired offline, then
+/// translated) keeps the backup of the original: the file held only klartext's own result.
+#[tokio::test]
+async fn in_place_twice_keeps_the_backup_of_the_original() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let original = env.read("article.de.txt");
+    let repaired = fix(&env, &["article.de.txt", "--in-place", "--offline"]);
+    assert_eq!(repaired.status.code(), Some(0), "{}", stderr_of(&repaired));
+    assert_ne!(env.read("article.de.txt"), original, "repaired");
+    let translated = fix(&env, &["article.de.txt", "--in-place"]);
+    let stderr = stderr_of(&translated);
+    assert_eq!(translated.status.code(), Some(0), "{stderr}");
+    let english = String::from_utf8(env.read("article.de.txt")).expect("UTF-8");
+    assert!(english.contains("The restored English"), "{english}");
+    assert_eq!(env.read("article.de.txt.bak"), original, "{stderr}");
+    assert!(!env.path("article.de.txt.1.bak").exists(), "{stderr}");
+}
+
 /// A cache this run may read but not write (its folder read-only, or only the database) is
 /// used for what it holds: nothing is sent again, the cache is left as it was, and one
 /// warning says so.

@@ -80,28 +80,36 @@ fn output<'a>(
     super::pager::Output::open(display.paging, &ctx.env, &ctx.terminal, out)
 }
 
+/// Writes a report in one format.
+type ReportWriter = fn(&report::ReportInput, &mut dyn Write) -> std::io::Result<()>;
+
 /// Write `input` as the report `path` names by its extension (.html, .md, .json), atomically.
 fn write_report(path: &std::path::Path, input: &report::ReportInput) -> anyhow::Result<()> {
+    let writer = report_writer(path)?;
+    crate::files::write_atomic_with(path, |out| writer(input, out))?;
+    Ok(())
+}
+
+/// The writer for the report format `path` names by its extension (.html, .md, .json).
+fn report_writer(path: &std::path::Path) -> anyhow::Result<ReportWriter> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    let writer: fn(&report::ReportInput, &mut dyn Write) -> std::io::Result<()> =
-        match extension.as_str() {
-            "html" | "htm" => |input, out| report::html(input, &mut WriteRef(out)),
-            "md" | "markdown" => |input, out| report::markdown(input, &mut WriteRef(out)),
-            "json" => |input, out| report::json(input, &mut WriteRef(out)),
-            _ => {
-                return Err(super::printer::Hinted::new(
-                    format!("cannot tell the report format of {}", path.display()),
-                    "name it FILE.html, FILE.md or FILE.json",
-                )
-                .into());
-            }
-        };
-    crate::files::write_atomic_with(path, |out| writer(input, out))?;
-    Ok(())
+    let writer: ReportWriter = match extension.as_str() {
+        "html" | "htm" => |input, out| report::html(input, &mut WriteRef(out)),
+        "md" | "markdown" => |input, out| report::markdown(input, &mut WriteRef(out)),
+        "json" => |input, out| report::json(input, &mut WriteRef(out)),
+        _ => {
+            return Err(super::printer::Hinted::new(
+                format!("cannot tell the report format of {}", path.display()),
+                "name it FILE.html, FILE.md or FILE.json",
+            )
+            .into());
+        }
+    };
+    Ok(writer)
 }
 
 /// `&mut dyn Write` as an `impl Write` for the report writers.

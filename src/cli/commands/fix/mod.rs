@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
-use crate::files::Ledger;
+use crate::files::{Ledger, Outputs};
 use crate::pipeline::{DocumentError, Event, Finished, PassPlan, Processing, Run, Work};
 use deliver::Destinations;
 use inputs::Mode;
@@ -52,7 +52,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     let mut session = Session {
         destinations: Destinations::new(args, mode, engine.as_ref().map(|_| run.processing.to)),
         display: Display::new(args, ctx, mode, inputs.len(), engine.is_some()),
-        ledger: Ledger::open(&ctx.settings.cache_dir.value),
+        outputs: Outputs::new(Ledger::open(&ctx.settings.cache_dir.value), args.force),
         reports: Vec::with_capacity(inputs.len()),
         plans: Vec::new(),
         mode,
@@ -62,6 +62,11 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         closed_output: None,
         out,
     };
+    // Refused now rather than after the run: the reports are written last.
+    let reports = summary::report_file(mode, args).into_iter();
+    for report in reports.chain(args.display.report.clone()) {
+        session.outputs.check(&report)?;
+    }
     let runtime = crate::cli::runtime()?;
     let ended = runtime.block_on(run.run(inputs, |event| session.on(event)));
     session.display.finish();
@@ -106,7 +111,8 @@ struct Session<'a> {
     mode: Mode,
     destinations: Destinations,
     display: Display,
-    ledger: Ledger,
+    /// Every file the run writes goes through here.
+    outputs: Outputs,
     reports: Vec<FileReport>,
     /// `--dry-run` over a folder: the plans of every file, added up per pass.
     plans: Vec<PassPlan>,
@@ -180,16 +186,21 @@ impl Session<'_> {
                 destination,
                 self.args,
                 &self.display.printer(),
-                &mut self.ledger,
+                &mut self.outputs,
                 self.out,
             )
         });
         match written {
             Ok(delivered) => {
                 report.delivered(&delivered);
-                let shown = self
-                    .display
-                    .show(self.ctx, &input, &outcome, &delivered, self.out);
+                let shown = self.display.show(
+                    self.ctx,
+                    &input,
+                    &outcome,
+                    &delivered,
+                    &mut self.outputs,
+                    self.out,
+                );
                 if let Err(err) = shown {
                     self.fail(&mut report, err);
                 }

@@ -17,6 +17,7 @@ use crate::cli::{Context, pager};
 use crate::config::Lang;
 use crate::count::{grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
+use crate::files::Outputs;
 use crate::pipeline::{Input, Outcome, PassPlan, Progress, SegmentResult, Translated, Work};
 use crate::render::{self, Note, report as diff_report};
 
@@ -223,6 +224,7 @@ impl Display {
         input: &Input,
         outcome: &Outcome,
         delivered: &Delivered,
+        outputs: &mut Outputs,
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
         if self.mode == Mode::Tree {
@@ -245,7 +247,8 @@ impl Display {
                     super::super::GENERATOR,
                 )
             };
-            super::super::write_report(path, &input_report)?;
+            let writer = super::super::report_writer(path)?;
+            outputs.write_with(path, |out| writer(&input_report, out))?;
             self.printer.note(&format!("wrote {}", path.display()));
         }
         if let Work::Repaired { .. } = outcome.work {

@@ -3,12 +3,14 @@
 //! end the same way; a folder adds its file tally and `OUT/klartext-report.json`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use super::inputs::Mode;
 use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunReport, SCHEMA, Totals, TreeReport};
 use super::{Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
+use crate::cli::args::FixArgs;
 use crate::count::{grouped, plural};
 use crate::files;
 use crate::pipeline::{Ended, Engine};
@@ -21,6 +23,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         reports,
         plans,
         display,
+        mut outputs,
         out,
         ..
     } = session;
@@ -40,9 +43,8 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
             out,
         )?;
     }
-    let report_file = match (mode, &args.output) {
-        (Mode::Tree, Some(out)) => {
-            let path = out.join(files::REPORT_NAME);
+    let report_file = match report_file(mode, args) {
+        Some(path) => {
             let report = TreeReport {
                 schema: RUN_SCHEMA,
                 offline: engine.is_none(),
@@ -51,13 +53,19 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
                 usage: &usage,
                 files: reports,
             };
-            files::write_atomic_with(&path, |w| {
+            outputs.write_with(&path, |w| {
                 serde_json::to_writer_pretty(w, &report).map_err(std::io::Error::other)
             })?;
             Some(path)
         }
         _ => None,
     };
+    if let Some(err) = outputs.take_unrecorded() {
+        p.warn(&format!(
+            "{err}: klartext will not know the files it wrote as its own, and a later run \
+             asks for --force to replace them"
+        ));
+    }
     if args.dry_run && mode == Mode::Tree && engine.is_some() {
         let name = format!("{} files", grouped(reports.len() as u64));
         show::print_plan(&name, &plans, p);
@@ -183,6 +191,14 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     } else {
         Status::Success
     })
+}
+
+/// Where a folder run with `-o OUT` writes its report: `OUT/klartext-report.json`.
+pub fn report_file(mode: Mode, args: &FixArgs) -> Option<PathBuf> {
+    match (mode, &args.output) {
+        (Mode::Tree, Some(out)) => Some(out.join(files::REPORT_NAME)),
+        _ => None,
+    }
 }
 
 /// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
