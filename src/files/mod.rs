@@ -5,6 +5,7 @@
 
 mod encoding;
 mod ledger;
+mod lock;
 mod outputs;
 mod walk;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, decode, encode};
 pub use ledger::Ledger;
+pub use lock::{Busy, Claim, RunLock};
 pub use outputs::{Backup, Outputs};
 pub use walk::{
     DEFAULT_GLOBS, Found, Patterns, Skipped, WalkError, is_output_name, sidecars, walk,
@@ -56,12 +58,22 @@ pub enum FileError {
     },
     #[error("{} already exists and was not written by klartext", .0.display())]
     Exists(PathBuf),
+    #[error(
+        "{} is being written by another klartext run (process {}: {})",
+        .0.path.display(), .0.pid, .0.command
+    )]
+    Busy(Busy),
 }
 
 impl FileError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Exists(_) => Some("pass --force to overwrite it, or choose another -o".into()),
+            Self::Busy(_) => Some(
+                "wait for it to finish: two runs would send every request twice; or write \
+                 elsewhere with -o"
+                    .into(),
+            ),
             Self::MissingFolder { folder, .. } => {
                 Some(format!("create it first: mkdir -p {}", folder.display()))
             }
