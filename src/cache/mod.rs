@@ -11,7 +11,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 pub use key::{CacheKey, KeyParts};
 
@@ -85,6 +85,8 @@ pub enum CacheError {
         path.display()
     )]
     NewerVersion { path: PathBuf, found: i64 },
+    #[error("cache {} is read-only", path.display())]
+    ReadOnly { path: PathBuf },
 }
 
 impl CacheError {
@@ -100,7 +102,22 @@ impl CacheError {
             Self::NewerVersion { .. } => Some(
                 "a newer klartext wrote it; upgrade, pass --no-cache, or delete the file".into(),
             ),
+            Self::ReadOnly { path } => {
+                Some(format!("make {} and its folder writable", path.display()))
+            }
             Self::Io { .. } | Self::Sqlite { .. } => None,
+        }
+    }
+
+    /// The file or its folder may not be written (or, read-only, not even opened).
+    fn is_permission(&self) -> bool {
+        match self {
+            Self::ReadOnly { .. } => true,
+            Self::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied)
+            ),
+            _ => false,
         }
     }
 
@@ -119,12 +136,22 @@ pub struct Cache {
     conn: Connection,
     /// `None` for an in-memory cache.
     path: Option<PathBuf>,
+    /// The file (or its folder) cannot be written: entries are read, new ones are dropped.
+    read_only: bool,
+}
+
+/// How a cache file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadWrite,
+    ReadOnly,
 }
 
 impl Cache {
     pub const FILE_NAME: &'static str = "cache.sqlite";
 
-    /// Opens (creating the folder and file) `dir/cache.sqlite`.
+    /// Opens (creating the folder and file) `dir/cache.sqlite`. A cache this process may read
+    /// but not write (a read-only file or folder) opens read-only: see [`Cache::is_read_only`].
     pub fn open(dir: &Path) -> Result<Cache, CacheError> {
         Self::open_with_timeout(dir, BUSY_TIMEOUT)
     }
@@ -132,14 +159,65 @@ impl Cache {
     /// [`Cache::open`] with a chosen lock wait, so tests need not wait five seconds.
     pub(crate) fn open_with_timeout(dir: &Path, busy: Duration) -> Result<Cache, CacheError> {
         let path = dir.join(Self::FILE_NAME);
-        std::fs::create_dir_all(dir).map_err(|source| CacheError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let conn = Connection::open(&path).map_err(|e| CacheError::from_sqlite(&path, e))?;
+        if !dir.is_dir() {
+            std::fs::create_dir_all(dir).map_err(|source| CacheError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        match Self::open_file(&path, Access::ReadWrite, busy) {
+            Err(err) if err.is_permission() => {
+                // Keep the first error when reading fails too (no file yet, say): it says why.
+                Self::open_file(&path, Access::ReadOnly, busy).map_err(|_| err)
+            }
+            opened => opened,
+        }
+    }
+
+    /// Opens the file at `path` as `access` says. A file SQLite could open only for reading
+    /// is read-only however it was asked for.
+    pub(crate) fn open_file(
+        path: &Path,
+        access: Access,
+        busy: Duration,
+    ) -> Result<Cache, CacheError> {
+        let flags = match access {
+            Access::ReadWrite => OpenFlags::default(),
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        };
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| CacheError::from_sqlite(path, e))?;
+        let read_only = conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| CacheError::from_sqlite(path, e))?;
         let cache = Cache {
             conn,
-            path: Some(path),
+            path: Some(path.to_owned()),
+            read_only,
+        };
+        match cache.prepare(busy) {
+            Ok(()) => Ok(cache),
+            // A database in WAL mode is read through its shared-memory file, which a read-only
+            // folder cannot hold. Nothing can write to the file there either, so SQLite may
+            // read it as unchanging.
+            Err(err) if read_only && err.is_permission() => Self::open_immutable(path, busy),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn open_immutable(path: &Path, busy: Duration) -> Result<Cache, CacheError> {
+        let uri = format!("file:{}?immutable=1", uri_path(path));
+        let conn = Connection::open_with_flags(
+            uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| CacheError::from_sqlite(path, e))?;
+        let cache = Cache {
+            conn,
+            path: Some(path.to_owned()),
+            read_only: true,
         };
         cache.prepare(busy)?;
         Ok(cache)
@@ -148,13 +226,23 @@ impl Cache {
     pub fn open_in_memory() -> Result<Cache, CacheError> {
         let conn = Connection::open_in_memory()
             .map_err(|e| CacheError::from_sqlite(Path::new(":memory:"), e))?;
-        let cache = Cache { conn, path: None };
+        let cache = Cache {
+            conn,
+            path: None,
+            read_only: false,
+        };
         cache.prepare(BUSY_TIMEOUT)?;
         Ok(cache)
     }
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Entries are read but not added: [`Cache::put`] and [`Cache::put_many`] do nothing, and
+    /// [`Cache::clear`] fails.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn get(&self, key: &CacheKey) -> Result<Option<Entry>, CacheError> {
@@ -202,13 +290,19 @@ impl Cache {
         }))
     }
 
-    /// Inserts or replaces one entry.
+    /// Inserts or replaces one entry (nothing, when read-only).
     pub fn put(&self, key: &CacheKey, entry: &Entry) -> Result<(), CacheError> {
+        if self.read_only {
+            return Ok(());
+        }
         self.insert(key, entry, unix_now())
     }
 
-    /// Inserts or replaces many entries in one transaction (all or none).
+    /// Inserts or replaces many entries in one transaction (all or none; none when read-only).
     pub fn put_many(&self, items: &[(CacheKey, Entry)]) -> Result<(), CacheError> {
+        if self.read_only {
+            return Ok(());
+        }
         // IMMEDIATE takes the write lock up front, so a busy database waits in the busy handler
         // instead of failing halfway when a read lock cannot be upgraded.
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
@@ -248,6 +342,11 @@ impl Cache {
 
     /// Removes every entry and gives the space back; returns the number of rows removed.
     pub fn clear(&self) -> Result<u64, CacheError> {
+        if self.read_only {
+            return Err(CacheError::ReadOnly {
+                path: self.display_path().to_owned(),
+            });
+        }
         let removed = self
             .conn
             .execute("DELETE FROM entries", [])
@@ -278,6 +377,15 @@ impl Cache {
                 path: self.display_path().to_owned(),
                 found,
             });
+        }
+        if self.read_only {
+            // Nothing to set up, and nothing that may be: an older file holds no usable entry.
+            if found < SCHEMA_VERSION {
+                return Err(CacheError::ReadOnly {
+                    path: self.display_path().to_owned(),
+                });
+            }
+            return Ok(());
         }
         if self.path.is_some() {
             // WAL lets one run read while another writes; the mode is stored in the file. Where
@@ -369,6 +477,18 @@ impl Cache {
     fn error(&self, source: rusqlite::Error) -> CacheError {
         CacheError::from_sqlite(self.display_path(), source)
     }
+}
+
+/// `path` as the path of an SQLite `file:` URI: characters with a meaning there escaped.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '?' | '#' | '%' => out.push_str(&format!("%{:02X}", u32::from(c))),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn unix_now() -> i64 {

@@ -273,3 +273,44 @@ fn a_folder_that_cannot_be_created_is_an_io_error() {
         .expect("must fail");
     assert!(matches!(err, CacheError::Io { .. }), "{err:?}");
 }
+
+#[test]
+fn a_read_only_cache_reads_and_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = entry("restore", "openai", "one");
+    drop({
+        let cache = Cache::open(dir.path()).unwrap();
+        cache.put(&key("a"), &e).unwrap();
+        cache
+    });
+    let file = dir.path().join(Cache::FILE_NAME);
+    let before = std::fs::read(&file).unwrap();
+    let cache = Cache::open_file(&file, Access::ReadOnly, BUSY_TIMEOUT).unwrap();
+    assert!(cache.is_read_only());
+    assert_eq!(cache.get(&key("a")).unwrap(), Some(e));
+    cache
+        .put(&key("b"), &entry("restore", "openai", "two"))
+        .unwrap();
+    cache
+        .put_many(&[(key("c"), entry("restore", "openai", "three"))])
+        .unwrap();
+    assert_eq!(cache.get(&key("b")).unwrap(), None, "not added");
+    assert_eq!(cache.stats().unwrap().entries, 1);
+    let err = cache.clear().unwrap_err();
+    assert!(matches!(err, CacheError::ReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    drop(cache);
+    assert_eq!(std::fs::read(&file).unwrap(), before, "left as it was");
+}
+
+#[test]
+fn a_read_only_cache_without_its_shared_memory_file_is_read_as_unchanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("odd ?#% name");
+    let e = entry("restore", "openai", "one");
+    Cache::open(&folder).unwrap().put(&key("a"), &e).unwrap();
+    let file = folder.join(Cache::FILE_NAME);
+    let cache = Cache::open_immutable(&file, BUSY_TIMEOUT).unwrap();
+    assert!(cache.is_read_only());
+    assert_eq!(cache.get(&key("a")).unwrap(), Some(e));
+}

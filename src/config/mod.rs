@@ -241,6 +241,14 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
     }
 
     let cache_dir = match env.get_nonempty("KLARTEXT_CACHE_DIR") {
+        // A folder that does not exist yet is created when needed; a file never could be.
+        Some(dir) if Path::new(dir).exists() && !Path::new(dir).is_dir() => {
+            return Err(ConfigError::Env {
+                var: "KLARTEXT_CACHE_DIR".to_owned(),
+                value: dir.to_owned(),
+                message: "not a folder".to_owned(),
+            });
+        }
         Some(dir) => Sourced::new(
             PathBuf::from(dir),
             Source::Env("KLARTEXT_CACHE_DIR".to_owned()),

@@ -49,17 +49,27 @@ impl Ledger {
         let Ok(bytes) = fs::read(path) else {
             return !path.exists();
         };
+        self.wrote(path, &bytes)
+    }
+
+    /// Are `bytes` (read from `path`) what klartext last wrote there?
+    pub fn wrote(&self, path: &Path, bytes: &[u8]) -> bool {
         key(path)
             .and_then(|k| self.outputs.get(&k))
-            .is_some_and(|h| *h == hash(&bytes))
+            .is_some_and(|h| *h == hash(bytes))
     }
 
     /// Remember that we wrote `bytes` to `path`.
     pub fn record(&mut self, path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+        self.record_hash(path, blake3::hash(bytes))
+    }
+
+    /// Remember that we wrote bytes with this hash to `path`.
+    pub fn record_hash(&mut self, path: &Path, hash: blake3::Hash) -> Result<(), FileError> {
         let Some(key) = key(path) else {
             return Ok(());
         };
-        let hash = hash(bytes);
+        let hash = hash.to_hex().to_string();
         let write_err = |source| FileError::Write {
             path: self.file.clone(),
             source,

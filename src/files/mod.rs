@@ -1,10 +1,12 @@
 //! Everything that touches the user's files: reading and decoding documents, naming outputs,
-//! writing atomically (temporary file in the same folder, then rename), backups for
-//! `--in-place`, and the ledger of outputs klartext wrote, so that it never overwrites a file
-//! that is not its own.
+//! writing atomically (temporary file in the same folder, then rename), and the one check
+//! every file a run writes goes through ([`Outputs`]: the ledger of files klartext wrote, and
+//! backups for `--in-place`), so that it never overwrites a file that is not its own.
 
 mod encoding;
 mod ledger;
+mod lock;
+mod outputs;
 mod walk;
 
 use std::fs;
@@ -13,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, decode, encode};
 pub use ledger::Ledger;
+pub use lock::{Busy, Claim, RunLock};
+pub use outputs::{Backup, Outputs};
 pub use walk::{
     DEFAULT_GLOBS, Found, Patterns, Rules, Skipped, WalkError, is_output_name, sidecars, walk,
 };
@@ -54,19 +58,37 @@ pub enum FileError {
     },
     #[error("{} already exists and was not written by klartext", .0.display())]
     Exists(PathBuf),
+    #[error(
+        "{} is being written by another klartext run (process {}: {})",
+        .0.path.display(), .0.pid, .0.command
+    )]
+    Busy(Busy),
 }
 
 impl FileError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Exists(_) => Some("pass --force to overwrite it, or choose another -o".into()),
+            Self::Busy(_) => Some(
+                "wait for it to finish: two runs would send every request twice; or write \
+                 elsewhere with -o"
+                    .into(),
+            ),
             Self::MissingFolder { folder, .. } => {
                 Some(format!("create it first: mkdir -p {}", folder.display()))
             }
             Self::Decode {
+                source: DecodeError::InvalidUtf8 { .. },
+                ..
+            } => Some(
+                "fix that byte in an editor; if the whole file is Windows-1252, convert it \
+                 first: iconv -f windows-1252 -t utf-8"
+                    .into(),
+            ),
+            Self::Decode {
                 source: DecodeError::Malformed { .. } | DecodeError::Undecodable,
                 ..
-            } => Some("klartext reads UTF-8, UTF-16 with a BOM and Windows-1252 text".into()),
+            } => Some("klartext reads UTF-8, UTF-16 and Windows-1252 text".into()),
             _ => None,
         }
     }
@@ -119,6 +141,26 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), FileError> {
+    write_through_temporary(path, fill, Replace::Yes, path)
+}
+
+/// Whether an atomic write may replace an existing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    Yes,
+    /// Fail with [`io::ErrorKind::AlreadyExists`] instead, even when the file appears between
+    /// a check and the write.
+    No,
+}
+
+/// Write `path` through a temporary file, which gets the permissions of `like` when that
+/// exists (the file it replaces, or the input a backup copies).
+fn write_through_temporary(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    replace: Replace,
+    like: &Path,
+) -> Result<(), FileError> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -145,27 +187,19 @@ pub fn write_atomic_with(
         fill(&mut out).map_err(write_err)?;
         out.flush().map_err(write_err)?;
     }
-    if let Ok(meta) = fs::metadata(path) {
+    if let Ok(meta) = fs::metadata(like) {
         tmp.as_file()
             .set_permissions(meta.permissions())
             .map_err(write_err)?;
     }
     tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    match replace {
+        Replace::Yes => tmp.persist(path).map_err(|e| write_err(e.error))?,
+        Replace::No => tmp
+            .persist_noclobber(path)
+            .map_err(|e| write_err(e.error))?,
+    };
     Ok(())
-}
-
-/// Copy `path` to `NAME.bak` beside it (atomically), for `--in-place`.
-pub fn write_backup(path: &Path) -> Result<PathBuf, FileError> {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".bak");
-    let backup = path.with_file_name(name);
-    let bytes = fs::read(path).map_err(|source| FileError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    write_atomic(&backup, &bytes)?;
-    Ok(backup)
 }
 
 /// The default output name for an input: a `.de` language tag becomes the target's tag

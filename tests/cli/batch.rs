@@ -336,6 +336,70 @@ async fn ctrl_c_keeps_finished_files_and_leaves_no_partial_ones() {
     }
 }
 
+/// Two runs on one output folder: the second stops before it sends anything, naming the
+/// first; the first finishes alone, and the provider sees every request once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_on_the_same_output_folder_stops_and_names_the_first() {
+    let fake = FakeOpenai::start(Behaviour {
+        latency: Duration::from_millis(200),
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "concurrency = 1\n");
+    corpus(&env, 6, 1);
+    let args = ["fix", "in", "-o", "out", "--fail-on", "never"];
+    let first = env
+        .std_cmd()
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let started = Instant::now();
+    while fake
+        .counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst)
+        == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "nothing sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let second = env.cmd().args(args).output().expect("runs");
+    let stderr = stderr_of(&second);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("out")
+            && stderr.contains("another klartext run")
+            && stderr.contains(&format!("process {}", first.id())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not written by klartext"), "{stderr}");
+
+    let first = first.wait_with_output().expect("exits");
+    let first_err = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(0), "{first_err}");
+    assert_eq!(fake.counts.duplicates(), 0, "each request once");
+    let sent = fake
+        .counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(sent, 6, "one request per file, from the first run alone");
+    for n in 0..6 {
+        assert_complete(&env, &format!("out/part{}/doc{n}.en.txt", n % 3), 1);
+    }
+
+    // Once the first has finished, the same command runs: from the cache, as its own files.
+    let third = env.cmd().args(args).output().expect("runs");
+    assert_eq!(third.status.code(), Some(0), "{}", stderr_of(&third));
+    assert_eq!(
+        fake.counts
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        6
+    );
+}
+
 /// `fix FILE -o OUT/` and `fix FOLDER -o OUT` with the folder holding only that file: one
 /// implementation, so the same output, record and JSON report (but for the paths).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

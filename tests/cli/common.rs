@@ -40,7 +40,35 @@ impl TestEnv {
 
     /// The same environment for a child process the test manages itself (signals).
     pub fn std_cmd(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_klartext"));
+        self.hermetic(std::process::Command::new(env!("CARGO_BIN_EXE_klartext")))
+    }
+
+    /// `klartext` as a user that file permissions apply to. Root writes read-only files
+    /// anyway, so when the tests run as root (a container) it runs as `nobody` through
+    /// `setpriv`, and the temporary folder is opened to it (it can read, not write, what the
+    /// test wrote). `None`: setpriv is missing and the test is skipped (failed under CI, see
+    /// [`have`]).
+    #[cfg(unix)]
+    pub fn unprivileged_cmd(&self) -> Option<Command> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = std::fs::metadata(self.root()).expect("the temporary folder");
+        if meta.uid() != 0 {
+            return Some(self.cmd());
+        }
+        if !have(&SETPRIV) {
+            return None;
+        }
+        std::fs::set_permissions(self.root(), std::fs::Permissions::from_mode(0o755))
+            .expect("open the temporary folder to nobody");
+        let mut cmd = std::process::Command::new(locate(SETPRIV.program)?);
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_klartext"));
+        Some(Command::from_std(self.hermetic(cmd)))
+    }
+
+    /// `cmd` with a cleared environment but for this test's folders, run inside the temporary
+    /// folder.
+    fn hermetic(&self, mut cmd: std::process::Command) -> std::process::Command {
         cmd.current_dir(self.root.path())
             .env_clear()
             .env("HOME", self.root.path())
@@ -112,9 +140,23 @@ fn in_ci() -> bool {
 }
 
 fn found(program: &str) -> bool {
-    if program.contains('/') {
-        return Path::new(program).is_file();
-    }
-    std::env::var_os("PATH")
-        .is_some_and(|dirs| std::env::split_paths(&dirs).any(|dir| dir.join(program).is_file()))
+    locate(program).is_some()
 }
+
+/// Where `program` is: itself when it is a path, else its file on `PATH`.
+fn locate(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Path::new(program).is_file().then(|| PathBuf::from(program));
+    }
+    let dirs = std::env::var_os("PATH")?;
+    std::env::split_paths(&dirs)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+/// Runs a program as another user (util-linux).
+#[cfg(unix)]
+const SETPRIV: Tool = Tool {
+    program: "setpriv",
+    install: "apt-get install util-linux",
+};

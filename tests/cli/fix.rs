@@ -84,6 +84,51 @@ fn utf16_with_bom_round_trips() {
     assert_eq!(env.read("out.txt"), utf16(REPAIRED));
 }
 
+/// Text is read as text: a stray control character is shown, not a reason to call the file
+/// binary; UTF-16 without a BOM is recognised; UTF-8 with a bad byte is refused with where
+/// that byte is, never read as Windows-1252 (which would garble every umlaut).
+#[test]
+fn text_that_is_not_plain_utf8_is_read_or_named_never_called_binary() {
+    let env = TestEnv::new();
+    env.write("esc.txt", "Hallo \x1b Welt.\n");
+    let out = env
+        .cmd()
+        .args(["fix", "esc.txt", "-o", "esc.out.txt"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(env.read("esc.out.txt"), b"Hallo \x1b Welt.\n");
+
+    let utf16 =
+        |text: &str| -> Vec<u8> { text.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    env.write("wide.txt", utf16(GARBLED));
+    let out = env
+        .cmd()
+        .args(["fix", "wide.txt", "-o", "wide.out.txt"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(env.read("wide.out.txt"), utf16(REPAIRED), "no BOM added");
+
+    env.write(
+        "mixed.txt",
+        b"Die Stra\xC3\x9Fe ist sch\xC3\xB6n.\nDer Mann gr\xFC\xDFt.\n",
+    );
+    assert_fails(
+        &env,
+        &["fix", "mixed.txt"],
+        &[
+            "mixed.txt",
+            "not valid UTF-8",
+            "line 2, byte 12",
+            "0xFC",
+            "iconv",
+        ],
+    );
+    let out = env.cmd().args(["fix", "mixed.txt"]).output().expect("runs");
+    assert!(!stderr_of(&out).contains("binary"), "{}", stderr_of(&out));
+}
+
 #[test]
 fn crlf_is_preserved() {
     let env = TestEnv::new();
@@ -248,6 +293,98 @@ fn in_place_keeps_a_backup() {
         .success()
         .stderr(predicates::str::contains("nothing to change"));
     assert!(!env.path("clean.txt.bak").exists());
+}
+
+/// A backup never replaces a file: one klartext did not write keeps its name (even with
+/// --force), and the backup takes the first free name, which klartext names.
+#[test]
+fn in_place_never_replaces_a_file_for_its_backup() {
+    let env = TestEnv::new();
+    env.write("a.txt", GARBLED);
+    env.write("a.txt.bak", "keep");
+    let out = env
+        .cmd()
+        .args(["fix", "a.txt", "--in-place", "--force"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(env.read("a.txt"), REPAIRED.as_bytes());
+    assert_eq!(env.read("a.txt.bak"), b"keep", "not klartext's: {stderr}");
+    assert_eq!(env.read("a.txt.1.bak"), GARBLED.as_bytes());
+    assert!(
+        stderr.contains("a.txt.bak") && stderr.contains("a.txt.1.bak"),
+        "says where the backup went: {stderr}"
+    );
+}
+
+/// Running --in-place again keeps the backup of the original: a file that still holds what
+/// klartext wrote needs no new backup, and one edited since gets its own.
+#[test]
+fn in_place_again_keeps_the_backup_of_the_original() {
+    let env = TestEnv::new();
+    env.write("a.txt", GARBLED);
+    env.cmd()
+        .args(["fix", "a.txt", "--in-place"])
+        .assert()
+        .success();
+    let edited = GARBLED.replace("morgen", "übermorgen");
+    env.write("a.txt", &edited);
+    env.cmd()
+        .args(["fix", "a.txt", "--in-place"])
+        .assert()
+        .success();
+    assert_eq!(env.read("a.txt.bak"), GARBLED.as_bytes(), "the original");
+    assert_eq!(
+        env.read("a.txt.1.bak"),
+        edited.as_bytes(),
+        "the edit, kept too"
+    );
+    assert_eq!(
+        env.read("a.txt"),
+        REPAIRED.replace("morgen", "übermorgen").as_bytes()
+    );
+}
+
+/// Every file a folder run writes goes through the same check as its outputs: the report too.
+#[test]
+fn a_folder_run_never_replaces_a_report_it_did_not_write() {
+    let env = TestEnv::new();
+    env.write("in/a.txt", GARBLED);
+    env.write("out/klartext-report.json", "my notes");
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("klartext-report.json") && stderr.contains("not written by klartext"),
+        "{stderr}"
+    );
+    assert_eq!(env.read("out/klartext-report.json"), b"my notes");
+    env.cmd()
+        .args(["fix", "in", "-o", "out", "--force"])
+        .assert()
+        .success();
+    // Klartext's own now: the next run replaces it without --force.
+    env.cmd()
+        .args(["fix", "in", "-o", "out"])
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    assert_eq!(report["totals"]["ok"], 1, "{report}");
+
+    env.write("notes.html", "my page");
+    let out = env
+        .cmd()
+        .args(["fix", "in/a.txt", "--report", "notes.html"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_eq!(env.read("notes.html"), b"my page");
 }
 
 #[test]

@@ -432,6 +432,106 @@ async fn a_corrupt_cache_is_reported_and_the_output_still_written() {
     );
 }
 
+/// `--in-place` on a file klartext already rewrote (the German repaired offline, then
+/// translated) keeps the backup of the original: the file held only klartext's own result.
+#[tokio::test]
+async fn in_place_twice_keeps_the_backup_of_the_original() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let original = env.read("article.de.txt");
+    let repaired = fix(&env, &["article.de.txt", "--in-place", "--offline"]);
+    assert_eq!(repaired.status.code(), Some(0), "{}", stderr_of(&repaired));
+    assert_ne!(env.read("article.de.txt"), original, "repaired");
+    let translated = fix(&env, &["article.de.txt", "--in-place"]);
+    let stderr = stderr_of(&translated);
+    assert_eq!(translated.status.code(), Some(0), "{stderr}");
+    let english = String::from_utf8(env.read("article.de.txt")).expect("UTF-8");
+    assert!(english.contains("The restored English"), "{english}");
+    assert_eq!(env.read("article.de.txt.bak"), original, "{stderr}");
+    assert!(!env.path("article.de.txt.1.bak").exists(), "{stderr}");
+}
+
+/// A cache this run may read but not write (its folder read-only, or only the database) is
+/// used for what it holds: nothing is sent again, the cache is left as it was, and one
+/// warning says so.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_read_only_cache_is_read_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    for folder_writable in [false, true] {
+        let servers = servers(Model::Good).await;
+        let env = project(&servers, true);
+        let first = fix(&env, &["article.de.txt", "-o", "-"]);
+        assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+        let sent = (
+            requests(&servers.deepl).await,
+            requests(&servers.chat).await,
+        );
+        let (folder, db) = (env.path("cache"), env.path("cache/cache.sqlite"));
+        let before = std::fs::read(&db).expect("the cache");
+        mode(&db, 0o444);
+        mode(&folder, if folder_writable { 0o777 } else { 0o555 });
+
+        let Some(mut cmd) = env.unprivileged_cmd() else {
+            return;
+        };
+        let again = cmd
+            .env("OPENAI_API_KEY", OPENAI_KEY)
+            .env("DEEPL_API_KEY", DEEPL_KEY)
+            .args(["fix", "--fail-on", "never", "article.de.txt", "-o", "-"])
+            .output()
+            .expect("runs");
+        mode(&folder, 0o755);
+        let stderr = stderr_of(&again);
+        assert_eq!(again.status.code(), Some(0), "{stderr}");
+        assert_eq!(stdout_of(&again), stdout_of(&first), "the same result");
+        let resent = (
+            requests(&servers.deepl).await,
+            requests(&servers.chat).await,
+        );
+        assert_eq!(resent, sent, "answered from the read-only cache: {stderr}");
+        assert_eq!(std::fs::read(&db).expect("the cache"), before, "left alone");
+        let warnings: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("klartext: warning:"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "one warning: {stderr}");
+        assert!(
+            warnings[0].contains("read-only") && warnings[0].contains("cache.sqlite"),
+            "{stderr}"
+        );
+    }
+}
+
+/// `KLARTEXT_CACHE_DIR` naming a file is a mistake in that variable, said once.
+#[test]
+fn a_cache_dir_that_is_a_file_is_an_error_naming_the_variable() {
+    let env = TestEnv::new();
+    env.write("notes.txt", "not a folder");
+    env.write("a.de.txt", "Der Bericht wurde gestern veröffentlicht.\n");
+    let out = env
+        .cmd()
+        .env("KLARTEXT_CACHE_DIR", env.path("notes.txt"))
+        .args(["fix", "a.de.txt", "-o", "a.fixed.de.txt"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| !l.contains("hint:")).collect();
+    assert_eq!(errors.len(), 1, "one line: {stderr}");
+    assert!(
+        errors[0].contains("error:")
+            && errors[0].contains("KLARTEXT_CACHE_DIR")
+            && errors[0].contains("notes.txt")
+            && errors[0].contains("not a folder"),
+        "{stderr}"
+    );
+    assert_eq!(env.read("notes.txt"), b"not a folder");
+}
+
 #[tokio::test]
 async fn provider_variables_alone_pick_the_backends_and_say_so() {
     let servers = servers(Model::Good).await;

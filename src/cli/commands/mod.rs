@@ -83,17 +83,24 @@ fn output<'a>(
     super::pager::Output::open(display.paging, &ctx.env, &ctx.terminal, out)
 }
 
+/// Writes a report in one format.
+type ReportWriter = fn(&report::ReportInput, &mut dyn Write) -> std::io::Result<()>;
+
 /// Write `input` as the report `report` names (its format was told by the extension when the
 /// arguments were parsed), atomically.
 fn write_report(report: &ReportPath, input: &report::ReportInput) -> anyhow::Result<()> {
-    let writer: fn(&report::ReportInput, &mut dyn Write) -> std::io::Result<()> =
-        match report.format {
-            ReportFormat::Html => |input, out| report::html(input, &mut WriteRef(out)),
-            ReportFormat::Markdown => |input, out| report::markdown(input, &mut WriteRef(out)),
-            ReportFormat::Json => |input, out| report::json(input, &mut WriteRef(out)),
-        };
+    let writer = report_writer(report.format);
     crate::files::write_atomic_with(&report.path, |out| writer(input, out))?;
     Ok(())
+}
+
+/// The writer for a report format.
+fn report_writer(format: ReportFormat) -> ReportWriter {
+    match format {
+        ReportFormat::Html => |input, out| report::html(input, &mut WriteRef(out)),
+        ReportFormat::Markdown => |input, out| report::markdown(input, &mut WriteRef(out)),
+        ReportFormat::Json => |input, out| report::json(input, &mut WriteRef(out)),
+    }
 }
 
 /// `&mut dyn Write` as an `impl Write` for the report writers.

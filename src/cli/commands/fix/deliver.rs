@@ -1,8 +1,9 @@
 //! Where a finished document goes, and writing it there: stdout, a file (`-o`, or next to the
 //! input under its output name, or mirrored under an output folder), or the input itself
 //! (`--in-place`, keeping a backup). Decisions from an earlier review are applied to
-//! paragraphs that came out the same, the review record is saved beside the output, and a
-//! file klartext did not write is never replaced without `--force`.
+//! paragraphs that came out the same, the review record is saved beside the output, and every
+//! write goes through [`Outputs`]: a file klartext did not write is never replaced without
+//! `--force`, and a backup never replaces anything.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use super::inputs::{Mode, is_folder_output, is_stdin};
 use crate::cli::args::FixArgs;
 use crate::cli::printer::{Hinted, Printer};
 use crate::config::Lang;
-use crate::files::{self, Decoded, FileError, Ledger};
+use crate::files::{self, Backup, Decoded, FileError, Outputs};
 use crate::pipeline::{Input, Outcome, Work};
 use crate::review::{self, Decisions, Record};
 
@@ -104,7 +105,7 @@ pub fn deliver(
     destination: Destination,
     args: &FixArgs,
     printer: &Printer,
-    ledger: &mut Ledger,
+    outputs: &mut Outputs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Delivered> {
     let Some(mut text) = outcome.text() else {
@@ -141,20 +142,12 @@ pub fn deliver(
         }
         Destination::File(target) | Destination::Below(target) => {
             let bytes = encode(target, &text, decoded)?;
-            if !args.force && !ledger.may_overwrite(target) {
-                return Err(FileError::Exists(target.clone()).into());
-            }
+            outputs.check(target)?;
             if let (Destination::Below(_), Some(parent)) = (&destination, target.parent()) {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
             }
-            files::write_atomic(target, &bytes)?;
-            if let Err(err) = ledger.record(target, &bytes) {
-                printer.warn(&format!(
-                    "wrote {}, but could not remember it as klartext's: {err}",
-                    target.display()
-                ));
-            }
+            outputs.write(target, &bytes)?;
             printer.note(&format!("wrote {}", target.display()));
             save_record(record.as_ref(), target, printer);
             output = Some(target.clone());
@@ -167,11 +160,25 @@ pub fn deliver(
         }
         Destination::InPlace(target) => {
             let bytes = encode(target, &text, decoded)?;
-            if !args.no_backup {
-                let backup = files::write_backup(target)?;
-                printer.detail(&format!("kept {}", backup.display()));
+            match outputs.rewrite_input(target, &bytes, !args.no_backup)? {
+                Some(Backup::Written {
+                    path,
+                    taken: Some(taken),
+                }) => printer.note(&format!(
+                    "{} is taken; kept {} as it was in {}",
+                    taken.display(),
+                    target.display(),
+                    path.display()
+                )),
+                Some(Backup::Written { path, taken: None } | Backup::Kept { path: Some(path) }) => {
+                    printer.detail(&format!("kept {}", path.display()));
+                }
+                Some(Backup::Kept { path: None }) => printer.detail(&format!(
+                    "{} held klartext's own earlier result: no backup needed",
+                    target.display()
+                )),
+                None => {}
             }
-            files::write_atomic(target, &bytes)?;
             printer.note(&format!("rewrote {}", target.display()));
             save_record(record.as_ref(), target, printer);
             output = Some(target.clone());

@@ -20,9 +20,9 @@ use crate::cli::args::FixArgs;
 use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
 use crate::config::Settings;
-use crate::files::Ledger;
-use crate::pipeline::{DocumentError, Event, Finished, PassPlan, Processing, Run, Work};
-use deliver::Destinations;
+use crate::files::{Claim, Ledger, Outputs, RunLock};
+use crate::pipeline::{DocumentError, Event, Finished, Input, PassPlan, Processing, Run, Work};
+use deliver::{Destination, Destinations};
 use inputs::Mode;
 use report::FileReport;
 use show::Display;
@@ -38,6 +38,14 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         None
     };
     let (mode, inputs) = inputs::collect(args, ctx)?;
+    let destinations =
+        Destinations::new(args, mode, engine.as_ref().map(|_| ctx.settings.to.value));
+    // Before the ledger is read: a run that finished meanwhile has recorded all it wrote.
+    let _lock = RunLock::take(
+        &ctx.settings.cache_dir.value,
+        &claims(args, mode, &destinations, &inputs),
+        &command_line(args),
+    )?;
     let cancel = engine
         .as_ref()
         .map_or_else(CancellationToken::new, |e| e.cancel_token());
@@ -52,9 +60,9 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         cancel: cancel.clone(),
     };
     let mut session = Session {
-        destinations: Destinations::new(args, mode, engine.as_ref().map(|_| run.processing.to)),
+        destinations,
         display: Display::new(args, ctx, mode, inputs.len(), engine.is_some()),
-        ledger: Ledger::open(&ctx.settings.cache_dir.value),
+        outputs: Outputs::new(Ledger::open(&ctx.settings.cache_dir.value), args.force),
         reports: Vec::with_capacity(inputs.len()),
         plans: Vec::new(),
         mode,
@@ -65,6 +73,12 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         closed_output: None,
         out,
     };
+    // Refused now rather than after the run: the reports are written last.
+    let reports = summary::report_file(mode, args).into_iter();
+    let named = args.display.report.as_ref().map(|r| r.path.clone());
+    for report in reports.chain(named) {
+        session.outputs.check(&report)?;
+    }
     let runtime = crate::cli::runtime()?;
     let ended = runtime.block_on(run.run(inputs, |event| session.on(event)));
     session.display.finish();
@@ -138,7 +152,8 @@ struct Session<'a> {
     offline: Option<Offline>,
     destinations: Destinations,
     display: Display,
-    ledger: Ledger,
+    /// Every file the run writes goes through here.
+    outputs: Outputs,
     reports: Vec<FileReport>,
     /// `--dry-run` over a folder: the plans of every file, added up per pass.
     plans: Vec<PassPlan>,
@@ -212,16 +227,21 @@ impl Session<'_> {
                 destination,
                 self.args,
                 &self.display.printer(),
-                &mut self.ledger,
+                &mut self.outputs,
                 self.out,
             )
         });
         match written {
             Ok(delivered) => {
                 report.delivered(&delivered);
-                let shown = self
-                    .display
-                    .show(self.ctx, &input, &outcome, &delivered, self.out);
+                let shown = self.display.show(
+                    self.ctx,
+                    &input,
+                    &outcome,
+                    &delivered,
+                    &mut self.outputs,
+                    self.out,
+                );
                 if let Err(err) = shown {
                     self.fail(&mut report, err);
                 }
@@ -242,6 +262,46 @@ impl Session<'_> {
         self.display.error(&err);
         report.fail(&err);
     }
+}
+
+/// What this run will write, for its [`RunLock`]: a folder run's whole output folder, else
+/// each output file (and each `--report`).
+fn claims(args: &FixArgs, mode: Mode, destinations: &Destinations, inputs: &[Input]) -> Vec<Claim> {
+    let mut claims: Vec<Claim> = args
+        .display
+        .report
+        .iter()
+        .map(|r| Claim::File(r.path.clone()))
+        .collect();
+    if let (Mode::Tree, Some(out)) = (mode, &args.output) {
+        claims.push(Claim::Folder(out.clone()));
+        return claims;
+    }
+    // Stdout and nothing need no hold; an error is reported when its document's turn comes.
+    for input in inputs {
+        if let Ok(Destination::File(path) | Destination::Below(path) | Destination::InPlace(path)) =
+            destinations.of(input)
+        {
+            claims.push(Claim::File(path));
+        }
+    }
+    claims
+}
+
+/// The run as another run names it: `klartext fix in -o out`.
+fn command_line(args: &FixArgs) -> String {
+    let mut line = String::from("klartext fix");
+    for path in &args.paths {
+        line.push(' ');
+        line.push_str(&path.to_string_lossy());
+    }
+    if let Some(out) = &args.output {
+        line.push_str(&format!(" -o {}", out.to_string_lossy()));
+    }
+    if args.in_place {
+        line.push_str(" --in-place");
+    }
+    line
 }
 
 fn add_plans(sums: &mut Vec<PassPlan>, plans: &[PassPlan]) {

@@ -12,7 +12,7 @@ use crate::glossary::Glossary;
 use crate::pipeline::Engine;
 
 /// The engine for this run. A cache that cannot be opened is a warning: the run goes on
-/// without it.
+/// without it. One that can only be read is a warning too: the run uses what it holds.
 pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
     let settings = &ctx.settings;
     let config_dir = settings.user_file.parent().map(Path::to_path_buf);
@@ -21,7 +21,16 @@ pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
         None
     } else {
         match Cache::open(&settings.cache_dir.value) {
-            Ok(cache) => Some(cache),
+            Ok(cache) => {
+                if cache.is_read_only() {
+                    let path = cache.path().unwrap_or(&settings.cache_dir.value);
+                    ctx.printer.warn(&format!(
+                        "cache {} is read-only: using what it holds, adding nothing",
+                        path.display()
+                    ));
+                }
+                Some(cache)
+            }
             Err(err) => {
                 let hint = err.hint().map(|h| format!(" ({h})")).unwrap_or_default();
                 ctx.printer

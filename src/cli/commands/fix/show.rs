@@ -17,6 +17,7 @@ use crate::cli::{Context, pager};
 use crate::config::Lang;
 use crate::count::{grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
+use crate::files::Outputs;
 use crate::pipeline::{Input, Outcome, PassPlan, Progress, SegmentResult, Translated, Work};
 use crate::render::{self, Note, report as diff_report};
 
@@ -224,6 +225,7 @@ impl Display {
         input: &Input,
         outcome: &Outcome,
         delivered: &Delivered,
+        outputs: &mut Outputs,
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
         if self.mode == Mode::Tree {
@@ -246,7 +248,8 @@ impl Display {
                     super::super::GENERATOR,
                 )
             };
-            super::super::write_report(report, &input_report)?;
+            let writer = super::super::report_writer(report.format);
+            outputs.write_with(&report.path, |out| writer(&input_report, out))?;
             self.printer
                 .note(&format!("wrote {}", report.path.display()));
         }

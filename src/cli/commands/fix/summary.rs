@@ -3,12 +3,14 @@
 //! end the same way; a folder adds its file tally and `OUT/klartext-report.json`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use super::inputs::Mode;
 use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunReport, SCHEMA, Totals, TreeReport};
 use super::{Offline, Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
+use crate::cli::args::FixArgs;
 use crate::config::{Capability, Settings};
 use crate::count::{counted, grouped, nonzero, plural};
 use crate::files;
@@ -23,6 +25,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         reports,
         plans,
         display,
+        mut outputs,
         out,
         ..
     } = session;
@@ -42,9 +45,8 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
             out,
         )?;
     }
-    let report_file = match (mode, &args.output) {
-        (Mode::Tree, Some(out)) => {
-            let path = out.join(files::REPORT_NAME);
+    let report_file = match report_file(mode, args) {
+        Some(path) => {
             let report = TreeReport {
                 schema: RUN_SCHEMA,
                 offline: engine.is_none(),
@@ -53,13 +55,19 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
                 usage: &usage,
                 files: reports,
             };
-            files::write_atomic_with(&path, |w| {
+            outputs.write_with(&path, |w| {
                 serde_json::to_writer_pretty(w, &report).map_err(std::io::Error::other)
             })?;
             Some(path)
         }
         _ => None,
     };
+    if let Some(err) = outputs.take_unrecorded() {
+        p.warn(&format!(
+            "{err}: klartext will not know the files it wrote as its own, and a later run \
+             asks for --force to replace them"
+        ));
+    }
     if args.dry_run && mode == Mode::Tree && engine.is_some() {
         let name = counted(reports.len(), "file", "files");
         show::print_plan(&name, &plans, p);
@@ -229,6 +237,14 @@ fn offline_hint(offline: Offline, settings: &Settings) -> String {
              OPENAI_API_KEY or ANTHROPIC_API_KEY (DEEPL_API_KEY adds a draft), or configure a \
              backend (README, \"Configuration\")"
             .to_owned(),
+    }
+}
+
+/// Where a folder run with `-o OUT` writes its report: `OUT/klartext-report.json`.
+pub fn report_file(mode: Mode, args: &FixArgs) -> Option<PathBuf> {
+    match (mode, &args.output) {
+        (Mode::Tree, Some(out)) => Some(out.join(files::REPORT_NAME)),
+        _ => None,
     }
 }
 
