@@ -304,11 +304,14 @@ impl Display {
             .filter(|s| !s.repairs.is_empty())
             .count();
         // What the repairs could not fix safely is among verify's warnings, said once below.
-        self.printer.note(&format!(
-            "{name}: {} in {touched} of {}",
-            crate::count::counted(doc.repair_count(), "repair", "repairs"),
-            crate::count::counted(doc.segments.len(), "paragraph", "paragraphs"),
-        ));
+        let paragraphs = crate::count::counted(doc.segments.len(), "paragraph", "paragraphs");
+        self.printer.note(&match doc.repair_count() {
+            0 => format!("{name}: nothing to repair in {paragraphs}"),
+            n => format!(
+                "{name}: {} in {touched} of {paragraphs}",
+                crate::count::counted(n, "repair", "repairs")
+            ),
+        });
     }
 }
 
