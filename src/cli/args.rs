@@ -398,6 +398,10 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub display: DisplayArgs,
+
+    /// Overwrite a --report file that klartext did not write
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// What `klartext diff` prints.

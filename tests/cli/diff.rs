@@ -205,3 +205,39 @@ fn headers_number_paragraphs_by_their_place_in_each_text() {
         ]
     );
 }
+
+/// `diff --report` follows fix's rule: a file klartext did not write is never replaced without
+/// `--force`; one it wrote is replaced freely (issue 12, item 1).
+#[test]
+fn a_report_never_replaces_a_file_klartext_did_not_write() {
+    let env = TestEnv::new();
+    env.write("old.txt", OLD);
+    env.write("new.txt", NEW);
+    env.write("mine.html", "my own page");
+    let out = env
+        .cmd()
+        .args(["diff", "old.txt", "new.txt", "--report", "mine.html"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("mine.html"), "{}", stderr_of(&out));
+    assert_eq!(env.read("mine.html"), b"my own page");
+    for _ in 0..2 {
+        env.cmd()
+            .args(["diff", "old.txt", "new.txt", "--report", "ours.html"])
+            .assert()
+            .code(1);
+    }
+    env.cmd()
+        .args([
+            "diff",
+            "old.txt",
+            "new.txt",
+            "--report",
+            "mine.html",
+            "--force",
+        ])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&env.read("mine.html")).contains("<html"));
+}

@@ -24,7 +24,14 @@ pub fn run(args: &DiffArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resul
         let titles = (label(&args.old), label(&args.new));
         let input =
             render::report::ReportInput::new(&diff, (&titles.0, &titles.1), super::GENERATOR);
-        super::write_report(report, &input)?;
+        // The same rule as fix: never replace a file klartext did not write without --force.
+        let ledger = files::Ledger::open(&ctx.settings.cache_dir.value);
+        let mut outputs = files::Outputs::new(ledger, args.force);
+        let writer = super::report_writer(report.format);
+        outputs.write_with(&report.path, |out| writer(&input, out))?;
+        if let Some(err) = outputs.take_unrecorded() {
+            ctx.printer.warn(&err.to_string());
+        }
         ctx.printer
             .note(&format!("wrote {}", report.path.display()));
     }

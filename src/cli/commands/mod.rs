@@ -12,7 +12,7 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use super::args::{Cli, Command, DisplayArgs, ReportFormat, ReportPath};
+use super::args::{Cli, Command, DisplayArgs, ReportFormat};
 use super::{Context, Status};
 use crate::config::ColorChoice;
 use crate::render::{ColorMode, Layout, RenderOptions, report};
@@ -85,14 +85,6 @@ fn output<'a>(
 
 /// Writes a report in one format.
 type ReportWriter = fn(&report::ReportInput, &mut dyn Write) -> std::io::Result<()>;
-
-/// Write `input` as the report `report` names (its format was told by the extension when the
-/// arguments were parsed), atomically.
-fn write_report(report: &ReportPath, input: &report::ReportInput) -> anyhow::Result<()> {
-    let writer = report_writer(report.format);
-    crate::files::write_atomic_with(&report.path, |out| writer(input, out))?;
-    Ok(())
-}
 
 /// The writer for a report format.
 fn report_writer(format: ReportFormat) -> ReportWriter {
