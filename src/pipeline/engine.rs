@@ -231,6 +231,14 @@ impl Engine {
         self.cancel.clone()
     }
 
+    /// Whether finished paragraphs are kept for the next run (a cache that can be written).
+    pub fn keeps_results(&self) -> bool {
+        self.cache
+            .as_ref()
+            .and_then(|c| c.lock().ok().map(|c| !c.is_read_only()))
+            .unwrap_or(false)
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
     }

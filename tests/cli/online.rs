@@ -201,9 +201,17 @@ async fn an_echoed_paragraph_fails_the_run_and_nothing_is_written() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("nothing was written") && stderr.contains("run the same command again")
+        stderr.contains("nothing was written")
+            && stderr.contains("finished paragraphs are cached: run the same command again")
     );
     assert!(!env.path("article.en.txt").exists());
+    // Without a cache nothing is kept, and the hint does not pretend otherwise.
+    let out = fix(&env, &["article.de.txt", "--view", "none", "--no-cache"]);
+    let stderr = stderr_of(&out);
+    assert!(
+        !stderr.contains("cached") && stderr.contains("sends every paragraph again"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

@@ -61,7 +61,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     };
     let mut session = Session {
         destinations,
-        display: Display::new(args, ctx, mode, inputs.len(), engine.is_some()),
+        display: Display::new(args, ctx, mode, inputs.len(), engine.as_deref()),
         outputs: Outputs::new(Ledger::open(&ctx.settings.cache_dir.value), args.force),
         reports: Vec::with_capacity(inputs.len()),
         plans: Vec::new(),

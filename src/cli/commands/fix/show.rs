@@ -18,7 +18,9 @@ use crate::config::Lang;
 use crate::count::{grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
 use crate::files::Outputs;
-use crate::pipeline::{Input, Outcome, PassPlan, Progress, SegmentResult, Translated, Work};
+use crate::pipeline::{
+    Engine, Input, Outcome, PassPlan, Progress, SegmentResult, Translated, Work,
+};
 use crate::render::{self, Note, report as diff_report};
 
 /// The run's output on the terminal.
@@ -32,6 +34,8 @@ pub struct Display {
     several: bool,
     json: bool,
     online: bool,
+    /// Finished paragraphs go into a cache that can be written: a rerun sends only the rest.
+    keeps_results: bool,
     /// File headers printed so far.
     headers: usize,
     to: Lang,
@@ -39,7 +43,13 @@ pub struct Display {
 }
 
 impl Display {
-    pub fn new(args: &FixArgs, ctx: &Context, mode: Mode, count: usize, online: bool) -> Self {
+    pub fn new(
+        args: &FixArgs,
+        ctx: &Context,
+        mode: Mode,
+        count: usize,
+        engine: Option<&Engine>,
+    ) -> Self {
         let printer = ctx.printer.clone();
         let bar = match mode {
             Mode::Tree if !printer.is_quiet() && ctx.terminal.stderr_is_tty => progress_bar(count),
@@ -51,7 +61,8 @@ impl Display {
             diffs: mode == Mode::Files && !args.json && !printer.is_quiet(),
             several: args.paths.len() > 1,
             json: args.json,
-            online,
+            online: engine.is_some(),
+            keeps_results: engine.is_some_and(Engine::keeps_results),
             headers: 0,
             to: ctx.settings.to.value,
             display: args.display.clone(),
@@ -212,7 +223,7 @@ impl Display {
                 failed.len(),
                 plural(failed.len(), "paragraph", "paragraphs")
             ),
-            "finished paragraphs are cached: run the same command again to retry only the rest",
+            retry_hint(self.keeps_results),
         ));
         self.error(&err);
         err
@@ -312,6 +323,15 @@ impl Display {
                 crate::count::counted(n, "repair", "repairs")
             ),
         });
+    }
+}
+
+/// What to do about paragraphs that did not finish.
+pub fn retry_hint(keeps_results: bool) -> &'static str {
+    if keeps_results {
+        "finished paragraphs are cached: run the same command again to send only the rest"
+    } else {
+        "run the same command again to retry (without a cache it sends every paragraph again)"
     }
 }
 

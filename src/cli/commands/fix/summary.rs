@@ -158,7 +158,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     let not_started = reports.iter().any(|r| r.status == FileStatus::NotStarted);
     let unfinished_tree = mode == Mode::Tree && !unfinished.is_empty();
     if engine.is_some() && (ended.interrupted || not_started || unfinished_tree) {
-        p.hint("run the same command again to finish the rest; finished paragraphs are cached");
+        p.hint(show::retry_hint(engine.is_some_and(Engine::keeps_results)));
     }
     let found = nonzero(&[
         (totals.errors, "error", "errors"),
