@@ -31,9 +31,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     check_arguments(args)?;
     let offline = Offline::of(args, &ctx.settings);
     let engine = if offline.is_none() {
-        let engine = passes::engine(args, ctx)?;
-        passes::announce(&engine, ctx);
-        Some(Arc::new(engine))
+        Some(Arc::new(passes::engine(args, ctx)?))
     } else {
         None
     };
@@ -46,6 +44,10 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         &claims(args, mode, &destinations, &inputs),
         &command_line(args),
     )?;
+    // Once the run is sure to go ahead.
+    if let Some(engine) = &engine {
+        passes::announce(engine, ctx);
+    }
     let cancel = engine
         .as_ref()
         .map_or_else(CancellationToken::new, |e| e.cancel_token());
