@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{TestEnv, stderr_of};
+use crate::common::{TestEnv, Tool, have, stderr_of, stdout_of};
 
 const GERMAN: &str = "Er sagte,,Hallo\" zu mir.\n";
 
@@ -175,4 +175,77 @@ fn dash_o_with_a_trailing_slash_or_an_existing_folder_means_a_folder() {
         env.read("single.txt"),
         "Er sagte,Hallo\" zu mir.\n".as_bytes()
     );
+}
+
+/// The files a batch takes are the ones ripgrep itself lists (`rg --files`, as a user would
+/// check), narrowed to the default globs: ignore files at several levels, negations, hidden
+/// files and folders, git's exclude file, symlinks. Judged by the real tool, not by our
+/// reading of its rules. (ripgrep's own `-g` overrides ignore rules; klartext's `--glob` only
+/// narrows, so the comparison is with the unfiltered listing.)
+#[test]
+fn a_batch_takes_what_ripgrep_lists() {
+    const RG: Tool = Tool {
+        program: "rg",
+        install: "apt-get install ripgrep",
+    };
+    if !have(&RG) {
+        return;
+    }
+    let env = TestEnv::new();
+    for path in [
+        "in/a.txt",
+        "in/b.md",
+        "in/notes.rtf",
+        "in/secret.txt",
+        "in/keep.log.txt",
+        "in/.hidden.txt",
+        "in/.dot/inside.md",
+        "in/sub/c.txt",
+        "in/sub/draft.md",
+        "in/sub/deeper/d.md",
+        "in/sub/deeper/skip.txt",
+        "in/build/out.txt",
+        "in/excluded.md",
+        "in/sub/again.txt",
+    ] {
+        env.write(path, GERMAN);
+    }
+    env.write(
+        "in/.gitignore",
+        "secret.txt\nbuild/\n*.log.txt\n!keep.log.txt\n",
+    );
+    env.write("in/sub/.gitignore", "draft.md\n");
+    env.write("in/sub/deeper/.ignore", "skip.txt\n");
+    env.write("in/sub/.ignore", "!again.txt\nagain.txt\n");
+    env.write("in/.git/info/exclude", "excluded.md\n");
+    env.write("outside/far.txt", GERMAN);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../outside/far.txt", env.path("in/link.txt")).expect("symlink");
+
+    let rg = std::process::Command::new("rg")
+        .args(["--files", "--no-require-git", "--no-config", "in"])
+        .current_dir(env.root())
+        .output()
+        .expect("rg runs");
+    let mut listed: Vec<String> = stdout_of(&rg)
+        .lines()
+        .filter(|l| l.ends_with(".txt") || l.ends_with(".md"))
+        .map(str::to_owned)
+        .collect();
+    listed.sort();
+    let out = env
+        .cmd()
+        .args(["fix", "in", "--dry-run", "--json"])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut taken: Vec<String> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["input"].as_str().map(str::to_owned))
+        .collect();
+    taken.sort();
+    assert!(listed.contains(&"in/keep.log.txt".to_owned()), "{listed:?}");
+    assert_eq!(taken, listed, "klartext (left) and rg --files (right)");
 }
