@@ -70,6 +70,7 @@ impl Engine {
                 &verify::Options {
                     glossary: Some(&self.glossary),
                     protected: &unit.seg.protected,
+                    notes: &result.notes,
                 },
             ));
         }

@@ -6,6 +6,7 @@
 //! I/O. Each check errs on the side of silence: a finding should be worth a reader's look.
 
 mod acronyms;
+pub mod align;
 mod commentary;
 mod form;
 mod glossary;
@@ -160,6 +161,8 @@ pub struct Options<'a> {
     pub glossary: Option<&'a crate::glossary::Glossary>,
     /// Spans of `source` that must appear verbatim in the output (inline code, URLs, markup).
     pub protected: &'a [Range<usize>],
+    /// The model's notes on this segment: a repair it names there is a repair, not a loss.
+    pub notes: &'a [String],
 }
 
 /// Output-side checks of one segment (quantity, name, language, form, glossary). For German
@@ -206,6 +209,84 @@ pub fn verify_source(id: SegmentId, source: &str) -> Vec<Finding> {
         })
         .collect();
     findings.extend(source::check(id, source));
+    findings
+}
+
+/// A paragraph of a German document, with its protected spans.
+#[derive(Debug, Clone, Copy)]
+pub struct Paragraph<'a> {
+    pub text: &'a str,
+    pub protected: &'a [Range<usize>],
+}
+
+/// A whole translation made elsewhere against its German (`check SOURCE TRANSLATION`): the
+/// paragraphs are paired by content ([`align::align`]), each group is checked as one pair
+/// (under the id of its first German paragraph), a German paragraph with no counterpart is a
+/// warning and a translated one with no German a note.
+pub fn verify_document(
+    source: &[Paragraph<'_>],
+    output: &[&str],
+    target: Lang,
+    glossary: Option<&crate::glossary::Glossary>,
+) -> Vec<Finding> {
+    let texts: Vec<&str> = source.iter().map(|p| p.text).collect();
+    let mut findings = Vec::new();
+    for group in align::align(&texts, output) {
+        let id = SegmentId(group.source.start);
+        if group.target.is_empty() {
+            let message = "no counterpart in the translation: missing, or moved beyond \
+                           recognition"
+                .to_owned();
+            findings.push(Finding::new(
+                id,
+                Check::Form,
+                "unmatched-paragraph",
+                Severity::Warning,
+                message,
+            ));
+            continue;
+        }
+        if group.source.is_empty() {
+            let message = format!(
+                "translated paragraph {} has no counterpart in the German",
+                group.target.start + 1
+            );
+            findings.push(Finding::document(
+                Check::Form,
+                "added-paragraph",
+                Severity::Info,
+                message,
+            ));
+            continue;
+        }
+        // A group of several German paragraphs is checked as one text; their protected spans
+        // move with them.
+        let mut joined = String::new();
+        let mut protected = Vec::new();
+        for paragraph in &source[group.source.clone()] {
+            if !joined.is_empty() {
+                joined.push_str("\n\n");
+            }
+            let at = joined.len();
+            protected.extend(paragraph.protected.iter().map(|r| r.start + at..r.end + at));
+            joined.push_str(paragraph.text);
+        }
+        let translated = output[group.target.clone()].join("\n\n");
+        findings.extend(verify(
+            &Pair {
+                id,
+                source: &joined,
+                draft: None,
+                output: &translated,
+                target,
+            },
+            &Options {
+                glossary,
+                protected: &protected,
+                ..Options::default()
+            },
+        ));
+    }
     findings
 }
 

@@ -164,20 +164,126 @@ pub(super) fn check(pair: &Pair, opts: &Options) -> Vec<Finding> {
         if survives(token, shape, pair.output) {
             continue;
         }
+        // Repairing mangled names is what the restore pass is for: the German is the
+        // reference, and a repaired form of the token is a note, never a loss.
+        if let Some(repair) = repaired(token, shape, pair, opts.notes) {
+            let message = format!("{} repaired: {token} → {repair}", what(token, shape));
+            findings.push(
+                Finding::new(
+                    pair.id,
+                    Check::Name,
+                    "name-repaired",
+                    Severity::Info,
+                    message,
+                )
+                .in_source(span),
+            );
+            continue;
+        }
         let in_draft = if pair.draft.is_some_and(|d| survives(token, shape, d)) {
             " (the draft has it)"
         } else {
             ""
         };
-        let (rule, severity, what) = match shape {
-            Shape::Acronym => ("missing-acronym", Severity::Warning, "acronym"),
-            Shape::Brand => ("missing-name", Severity::Error, "name"),
-            Shape::Coded => ("missing-token", Severity::Error, "code"),
+        let (rule, severity) = match shape {
+            Shape::Acronym => ("missing-acronym", Severity::Warning),
+            Shape::Brand => ("missing-name", Severity::Error),
+            Shape::Coded => ("missing-token", Severity::Error),
         };
+        let what = what(token, shape);
         let message = format!("{what} \"{token}\" is missing from the output{in_draft}");
         findings.push(Finding::new(pair.id, Check::Name, rule, severity, message).in_source(span));
     }
     findings
+}
+
+/// How a token is named in messages.
+fn what(token: &str, shape: Shape) -> &'static str {
+    match shape {
+        Shape::Acronym => "acronym",
+        Shape::Brand => "name",
+        Shape::Coded if label(token).is_some() => "label",
+        Shape::Coded => "code",
+    }
+}
+
+/// German labels and the letters English uses for them: F(rage) 1 = Q1, A(ntwort) 1 = A1,
+/// S(eite) 3 = p3, K(apitel) 2 = C2 / Ch2, Abb(ildung) 4 = Fig4, B(eispiel) 5 = E5.
+const LABELS: &[(&str, &[&str])] = &[
+    ("F", &["Q"]),
+    ("A", &["A", "Q"]),
+    ("S", &["P"]),
+    ("K", &["C", "Ch"]),
+    ("Abb", &["Fig", "Figure"]),
+    ("Tab", &["Table", "T"]),
+    ("B", &["E", "Ex"]),
+];
+
+/// `F1` → (`F`, `1`): letters then digits, a label's shape.
+fn label(token: &str) -> Option<(&str, &str)> {
+    let digits_at = token.find(|c: char| c.is_ascii_digit())?;
+    let (letters, digits) = token.split_at(digits_at);
+    let shaped = !letters.is_empty()
+        && letters.chars().count() <= 3
+        && letters.chars().next().is_some_and(char::is_uppercase)
+        && digits.chars().all(|c| c.is_ascii_digit());
+    shaped.then_some((letters, digits))
+}
+
+/// What `token`, absent from the output, became when the model repaired it, if anything says
+/// it was repaired rather than lost: the same letters in another case (`DOD` → `DoD`), a name
+/// a letter or two away that the German does not have (`OpenAs` → `OpenAI`), an acronym in
+/// parentheses replaced by the one the German's own expansion calls for (`Center for Internet
+/// Security (CENTERS)` → `(CIS)`), a German label in its English letters (`F1` → `Q1`), or a note of the model's
+/// that names the token.
+fn repaired(token: &str, kind: Shape, pair: &Pair, notes: &[String]) -> Option<String> {
+    let lower = token.to_lowercase();
+    let output_tokens: Vec<&str> = tokens(pair.output).into_iter().map(|(_, w)| w).collect();
+    let in_source = |word: &str| contains_term(pair.source, word);
+    if let Some(same) = output_tokens.iter().find(|w| w.to_lowercase() == lower) {
+        return Some((*same).to_owned());
+    }
+    if let (Shape::Coded, Some((letters, digits))) = (kind, label(token)) {
+        let english = LABELS.iter().find(|(de, _)| *de == letters)?.1;
+        return english
+            .iter()
+            .map(|en| format!("{en}{digits}"))
+            .find(|form| output_tokens.iter().any(|w| w.eq_ignore_ascii_case(form)));
+    }
+    if kind != Shape::Coded && token.chars().count() >= 4 {
+        let limit = if token.chars().count() >= 6 { 2 } else { 1 };
+        let near = output_tokens.iter().find(|w| {
+            let first = |s: &str| s.chars().next().map(|c| c.to_ascii_lowercase());
+            first(w) == first(token)
+                && (shape_of_name(w) || w.chars().next().is_some_and(char::is_uppercase))
+                && !in_source(w)
+                && strsim::levenshtein(&w.to_lowercase(), &lower) <= limit
+        });
+        if let Some(near) = near {
+            return Some((*near).to_owned());
+        }
+    }
+    if kind == Shape::Acronym && pair.source.contains(&format!("({token})")) {
+        let replacement = output_tokens.iter().find(|w| {
+            shape(w) == Some(Shape::Acronym)
+                && !in_source(w)
+                && pair.output.contains(&format!("({w})"))
+                // The German's own expansion calls for it: "Center for Internet Security".
+                && spelled_out(w, pair.source)
+        });
+        if let Some(replacement) = replacement {
+            return Some((*replacement).to_owned());
+        }
+    }
+    notes
+        .iter()
+        .find(|note| contains_term(note, token))
+        .map(|note| format!("(the model's note: {note})"))
+}
+
+/// A word shaped like a name (CamelCase, acronym, code).
+fn shape_of_name(word: &str) -> bool {
+    shape(word).is_some()
 }
 
 /// Whether `token` (or what it legitimately becomes in English) occurs in `text`.
@@ -318,6 +424,68 @@ mod tests {
             .into_iter()
             .map(|f| f.rule)
             .collect()
+    }
+
+    /// Repaired names are notes (issue 13's real examples), lost names are still errors.
+    #[test]
+    fn repaired_names_are_notes_and_lost_names_errors() {
+        let none: &[String] = &[];
+        let rules = |de: &str, en: &str, notes: &[String]| -> Vec<(String, Severity, String)> {
+            let opts = Options {
+                notes,
+                ..Options::default()
+            };
+            check(&Pair::english(de, en), &opts)
+                .into_iter()
+                .map(|f| (f.rule.to_owned(), f.severity, f.message))
+                .collect()
+        };
+        for (de, en, repair) in [
+            (
+                "Laut OpenAs Chef steigen die Kosten.",
+                "According to OpenAI's CEO, costs rise.",
+                "OpenAs → OpenAI",
+            ),
+            (
+                "Das Center for Internet Security (CENTERS) warnt.",
+                "The Center for Internet Security (CIS) warns.",
+                "CENTERS → CIS",
+            ),
+            (
+                "F1: Wie melde ich mich an?",
+                "Q1: How do I sign in?",
+                "F1 → Q1",
+            ),
+        ] {
+            let found = rules(de, en, none);
+            assert_eq!(found.len(), 1, "{de}: {found:?}");
+            assert_eq!(found[0].0, "name-repaired", "{de}: {found:?}");
+            assert_eq!(found[0].1, Severity::Info, "{de}: {found:?}");
+            assert!(found[0].2.contains(repair), "{de}: {found:?}");
+        }
+        // Case alone is no loss at all.
+        assert!(rules("Das DOD prüft.", "The DoD is reviewing it.", none).is_empty());
+        // A repair the model names in its notes.
+        let notes = vec!["'Kopilotin' = Copilot (product name)".to_owned()];
+        let found = rules("Die KopilotIn hilft.", "Copilot helps.", &notes);
+        assert!(found.iter().all(|f| f.1 == Severity::Info), "{found:?}");
+        // Lost, not repaired: another name, another code, an unrelated acronym.
+        let lost = rules(
+            "OpenAI und GB300 im Test.",
+            "Anthropic and the chip in a test.",
+            none,
+        );
+        let lost: Vec<&str> = lost.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(lost, ["missing-name", "missing-token"]);
+        let lost = rules(
+            "Die Agentur (ENISA) warnt vor KI.",
+            "The agency warns about AI, says the Federal Bureau of Investigation (FBI).",
+            none,
+        );
+        assert_eq!(lost[0].0, "missing-acronym", "{lost:?}");
+        // A label without its English letter is still missing.
+        let lost = rules("F1: Wie melde ich mich an?", "How do I sign in?", none);
+        assert_eq!(lost[0].0, "missing-token", "{lost:?}");
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Labelled {
         };
         let opts = Options {
             glossary: (!glossary.is_empty()).then_some(&glossary),
-            protected: &[],
+            ..Options::default()
         };
         let mut found: BTreeMap<String, Severity> = BTreeMap::new();
         let all = verify(&pair, &opts)
@@ -368,7 +368,7 @@ fn german_output_skips_language_and_glossary() {
     };
     let opts = Options {
         glossary: Some(&glossary),
-        protected: &[],
+        ..Options::default()
     };
     let found = verify(&pair, &opts);
     assert!(found.is_empty(), "{found:?}");
@@ -401,7 +401,7 @@ mod never_panics {
             let glossary = Glossary::from_terms(vec![Term::new("KI", "AI")]);
             for target in [Lang::En, Lang::De] {
                 let pair = Pair { id: SegmentId(0), source: &source, draft: Some(&output), output: &output, target };
-                let opts = Options { glossary: Some(&glossary), protected };
+                let opts = Options { glossary: Some(&glossary), protected, ..Options::default() };
                 for f in verify(&pair, &opts) {
                     if let Some(span) = f.output_span {
                         prop_assert!(output.get(span).is_some());
@@ -417,5 +417,35 @@ mod never_panics {
                 }
             }
         }
+    }
+}
+
+/// Issue 13's real examples through the whole of verify: a model's repairs of names,
+/// acronyms and labels raise no error and no warning.
+#[test]
+fn repairs_of_names_acronyms_and_labels_raise_nothing_serious() {
+    for (de, en) in [
+        (
+            "Das Verteidigungsministerium (DOD) hat den Vertrag unterzeichnet.",
+            "The Department of Defense (DoD) signed the contract.",
+        ),
+        (
+            "Das Center for Internet Security (CENTERS) empfiehlt ein Update.",
+            "The Center for Internet Security (CIS) recommends an update.",
+        ),
+        (
+            "Laut OpenAs Finanzchefin wachsen die Kosten.",
+            "According to OpenAI's CFO, costs are growing.",
+        ),
+        (
+            "F1: Kann ich mein Passwort ändern?",
+            "Q1: Can I change my password?",
+        ),
+    ] {
+        let found = verify(&Pair::english(de, en), &Options::default());
+        assert!(
+            found.iter().all(|f| f.severity == Severity::Info),
+            "{de}\n{en}\n{found:#?}"
+        );
     }
 }

@@ -85,10 +85,51 @@ fn a_translation_is_audited_paragraph_by_paragraph() {
         .output()
         .expect("runs");
     assert!(
-        stdout_of(&out).contains("form/segment-count"),
+        stdout_of(&out).contains("¶ 2 ⚠ form/unmatched-paragraph"),
         "{}",
         stdout_of(&out)
     );
+}
+
+/// A human original paragraphs differently from the German: a heading on its own line, a
+/// list split otherwise, an extra sentence. `check` pairs paragraphs by content, so a correct
+/// translation raises no error, and a wrong number is still caught in the right paragraph
+/// (issue 13).
+#[test]
+fn a_translation_with_other_paragraphing_is_paired_by_content() {
+    let env = TestEnv::new();
+    env.write(
+        "kb.de.txt",
+        "Neue Preise für Azure Speicher Ab dem 1. März 2025 steigen die Preise für Blob Storage um 9 Prozent.\n\n\
+         Kunden mit Verträgen vor 2024 zahlen weiterhin 0,02 US-Dollar pro GB.\n\n\
+         Schritt 1: Öffnen Sie das Azure-Portal. Schritt 2: Wählen Sie Speicherkonten.\n\n\
+         Schritt 3: Prüfen Sie die Tarifstufe.\n\n\
+         Weitere Informationen finden Sie unter https://learn.microsoft.com/azure/storage.\n",
+    );
+    let english = "New prices for Azure Storage\n\n\
+         From March 1, 2025, prices for Blob Storage rise by 9 percent.\n\n\
+         Customers with contracts from before 2024 keep paying $0.02 per GB.\n\n\
+         Step 1: Open the Azure portal.\n\n\
+         Step 2: Select Storage accounts.\n\n\
+         Step 3: Check the tier.\n\n\
+         For more information, see https://learn.microsoft.com/azure/storage.\n";
+    env.write("kb.en.txt", english);
+    let audit = |file: &str| {
+        let out = env
+            .cmd()
+            .args(["check", "kb.de.txt", file, "--json", "--fail-on", "never"])
+            .output()
+            .expect("runs");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON")
+    };
+    let report = audit("kb.en.txt");
+    assert_eq!(report["errors"], 0, "{report:#}");
+    assert_eq!(report["warnings"], 0, "{report:#}");
+    // The same translation with one wrong number: caught, in the German paragraph it belongs to.
+    env.write("wrong.en.txt", english.replace("$0.02", "$0.20"));
+    let report = audit("wrong.en.txt");
+    assert_eq!(report["errors"], 1, "{report:#}");
+    assert_eq!(report["findings"][0]["segment"], "s1", "{report:#}");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::files;
 use crate::glossary::Glossary;
 use crate::render::sanitize;
 use crate::segment::{self, Format, SegmentId};
-use crate::verify::{self, Finding, Options, Pair, Severity};
+use crate::verify::{self, Finding, Severity};
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -50,23 +50,18 @@ pub fn run(args: &CheckArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resu
         Some(path) => {
             let translation = files::read_document(path)?;
             let output = texts(path, &translation.text);
-            findings.extend(verify::verify_counts(german.len(), output.len()));
+            let output: Vec<&str> = output.iter().map(|(t, _)| t.as_str()).collect();
+            let paragraphs: Vec<verify::Paragraph> = german
+                .iter()
+                .map(|(text, protected)| verify::Paragraph { text, protected })
+                .collect();
             let target = if args.german { Lang::De } else { Lang::En };
-            for (i, ((de, protected), (out, _))) in german.iter().zip(&output).enumerate() {
-                findings.extend(verify::verify(
-                    &Pair {
-                        id: SegmentId(i),
-                        source: de,
-                        draft: None,
-                        output: out,
-                        target,
-                    },
-                    &Options {
-                        glossary: Some(&glossary),
-                        protected,
-                    },
-                ));
-            }
+            findings.extend(verify::verify_document(
+                &paragraphs,
+                &output,
+                target,
+                Some(&glossary),
+            ));
         }
     }
     let count = |level| findings.iter().filter(|f| f.severity == level).count();
