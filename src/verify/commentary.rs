@@ -51,7 +51,7 @@ pub fn commentary_with_source(source: &str, output: &str) -> Option<&'static str
             }
         }
     }
-    if let Some(label) = opening(output) {
+    if let Some(label) = opening(output).or_else(|| announced_inside(&out)) {
         return Some(label);
     }
     if !has_line_label(source) {
@@ -129,6 +129,38 @@ fn has_line_label(source: &str) -> bool {
     })
 }
 
+/// "Here is the translation:" after the first sentence: an announcement of the task's result,
+/// followed by a colon, anywhere in the text ("…the plan. Here is the corrected version: …").
+fn announced_inside(lower: &str) -> Option<&'static str> {
+    [
+        "here is",
+        "here's",
+        "here’s",
+        "below is",
+        "the following is",
+    ]
+    .iter()
+    .flat_map(|lead| lower.match_indices(lead).map(|(at, _)| at))
+    .find(|&at| {
+        let rest: String = lower[at..].chars().take(60).collect();
+        let Some((announcement, _)) = rest.split_once(':') else {
+            return false;
+        };
+        !announcement.contains(['.', '\n'])
+            && [
+                "translat",
+                "correct",
+                "revis",
+                "restor",
+                "rewrit",
+                "english version",
+            ]
+            .iter()
+            .any(|k| announcement.contains(k))
+    })
+    .map(|_| "Here is")
+}
+
 /// Chatty openers: "Here is the corrected text:", "Sure! Here's …", "Certainly.\n…".
 /// Narrower than a plain prefix test because "Here is the catch" and "Sure, we tried that"
 /// are ordinary English.
@@ -182,6 +214,23 @@ fn opening(output: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// "Here is the translation:" in the middle of a paragraph, not only at its start.
+    #[test]
+    fn an_announcement_inside_the_text() {
+        let out = "The plan was approved on Monday. Here is the corrected translation: the plan was approved.";
+        assert_eq!(commentary(out), Some("Here is"));
+        let out = "It rained. Below is the English version: it rained.";
+        assert_eq!(commentary(out), Some("Here is"));
+        // Ordinary English with "here is" stays clean.
+        for fine in [
+            "The rules are simple. Here is the catch: nobody reads them.",
+            "Here is what changed: prices rose by 9 percent.",
+            "He said the translation was done. Here's why: the deadline moved.",
+        ] {
+            assert_eq!(commentary(fine), None, "{fine}");
+        }
+    }
 
     #[test]
     fn commentary_detection() {

@@ -29,6 +29,11 @@ pub(super) fn check(pair: &Pair) -> Option<Finding> {
         let message = format!("a German sentence was left untranslated: \"{start}\"");
         return Some(finding("untranslated", message).in_source(span));
     }
+    if let Some(span) = german_sentence(pair.output) {
+        let sentence = &pair.output[span.clone()];
+        let message = format!("a sentence of the output is German: \"{sentence}\"");
+        return Some(finding("untranslated", message).in_output(span));
+    }
     let found = residue(pair.output);
     found.is_german().then(|| {
         let message = format!(
@@ -36,6 +41,20 @@ pub(super) fn check(pair: &Pair) -> Option<Finding> {
             found.german, found.words
         );
         finding("german-residue", message)
+    })
+}
+
+/// A sentence of the output that reads as German, even if not copied word for word (a German
+/// sentence left at the end of an English paragraph). Only when the rest is not German too:
+/// a wholly German output is residue.
+fn german_sentence(output: &str) -> Option<std::ops::Range<usize>> {
+    let spans = sentences(output);
+    if spans.len() < 2 {
+        return None;
+    }
+    spans.into_iter().find(|span| {
+        let sentence = &output[span.clone()];
+        words(sentence).len() >= COPIED_SENTENCE_WORDS && residue(sentence).is_german()
     })
 }
 
@@ -82,6 +101,16 @@ mod tests {
             ),
             Some("untranslated")
         );
+    }
+
+    /// A German sentence left at the end of an English paragraph, not copied from the source.
+    #[test]
+    fn a_german_sentence_at_the_end_is_caught() {
+        let de = "Der Zug ist pünktlich. Die Fahrgäste sind mit dem Service sehr zufrieden.";
+        let en = "The train is on time. Die Reisenden sind mit dem Angebot nicht zufrieden.";
+        assert_eq!(rule(de, en), Some("untranslated"));
+        let fine = "The train is on time. Passengers are very happy with the service.";
+        assert_eq!(rule(de, fine), None);
     }
 
     #[test]
