@@ -49,6 +49,8 @@ pub(super) fn check(pair: &Pair) -> Vec<Finding> {
     }
     if let Some(at) = unpaired_quote(pair.output)
         && source_quotes_pair(pair.source)
+        // Markup or code the source carries too (`version="1.0"`) pairs no better there.
+        && unpaired_quote(pair.source).is_none()
     {
         let glyph_len = pair.output[at..].chars().next().map_or(1, char::len_utf8);
         findings.push(
@@ -62,6 +64,7 @@ pub(super) fn check(pair: &Pair) -> Vec<Finding> {
     }
     if ends_sentence(pair.source)
         && let Some(end) = open_end(pair.output)
+        && looks_cut_off(pair.source, pair.output)
     {
         findings.push(
             finding(
@@ -110,8 +113,11 @@ pub(super) fn unpaired_quote(text: &str) -> Option<usize> {
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let next = chars.peek().map(|&(_, n)| n);
-        let inches =
-            prev.is_some_and(|p| p.is_ascii_digit()) && next.is_none_or(|n| !n.is_alphanumeric());
+        // `27"` is inches, unless a straight quote is open: `"E5"` closes it.
+        let straight_open = open.last().is_some_and(|&(_, o)| o == '"');
+        let inches = !straight_open
+            && prev.is_some_and(|p| p.is_ascii_digit())
+            && next.is_none_or(|n| !n.is_alphanumeric());
         let opens_here =
             prev.is_none_or(|p| p.is_whitespace() || matches!(p, '(' | '[' | '—' | '–' | '-'));
         match c {
@@ -146,6 +152,30 @@ fn ends_sentence(text: &str) -> bool {
     text.trim_end()
         .trim_end_matches(is_trailing_mark)
         .ends_with(['.', '!', '?', '…'])
+}
+
+/// An output without a closing stop is cut off when it ends on a comma, colon, dash or a
+/// word that cannot end an English sentence, or is far shorter than its source; a caption or
+/// list line a writer left without a stop ("… next to a job") is not.
+fn looks_cut_off(source: &str, output: &str) -> bool {
+    // English, and German for `--to de`.
+    const OPEN_WORDS: [&str; 44] = [
+        "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
+        "from", "as", "that", "which", "is", "are", "was", "were", "be", "its", "der", "die",
+        "das", "den", "dem", "des", "ein", "eine", "und", "oder", "aber", "mit", "von", "zu",
+        "im", "am", "beim", "für", "auf", "dass",
+    ];
+    let body = output.trim_end();
+    if body.ends_with([',', ';', ':', '-', '–', '—', '(']) {
+        return true;
+    }
+    let last_word = body
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .unwrap_or_default();
+    let short = (body.chars().count() as f64) < source.trim().chars().count() as f64 * 0.45;
+    OPEN_WORDS.contains(&last_word.as_str()) || short
 }
 
 /// The last character's span when the text stops without terminal punctuation.
@@ -214,6 +244,7 @@ mod tests {
             ["unbalanced-quotes"]
         );
         assert_eq!(unpaired_quote("A 27\" screen and “quoted” text."), None);
+        assert_eq!(unpaired_quote("the Enterprise Suite, \"E5\", and more"), None);
         assert_eq!(unpaired_quote("He said ”no“."), Some(8));
         assert_eq!(
             rules(DE, "The group reported on Tuesday a sharp rise in profit,"),
@@ -224,6 +255,15 @@ mod tests {
             ["truncated"]
         );
         assert!(rules("Überschrift ohne Punkt", "Heading without a stop").is_empty());
+        // A line a writer left without a stop, as human originals have them.
+        assert!(
+            rules(
+                "Das Menü finden Sie, indem Sie auf das Symbol neben einem Job klicken.",
+                "The menu is found by clicking the icon next to a job"
+            )
+            .is_empty()
+        );
+        assert!(rules(DE, "The group reported").contains(&"truncated"));
     }
 
     #[test]

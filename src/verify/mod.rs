@@ -18,6 +18,8 @@ mod source;
 mod text;
 
 #[cfg(test)]
+mod real_tests;
+#[cfg(test)]
 mod tests;
 
 use std::ops::Range;

@@ -69,6 +69,11 @@ pub fn check(source: &str, output: &str, output_is_german: bool) -> Vec<Quantity
             });
             continue;
         }
+        // A value said again ("Länge 0 … Länge 0 (null)") that the English says once and then
+        // refers to ("zero-length") is not lost.
+        if other.iter().any(|o| o.value == q.value && o.kind == q.kind) {
+            continue;
+        }
         let name = if q.grouped || q.scaled || !q.digits || q.kind == Kind::Percent {
             format!("{} ({})", quoted(source, q), spoken(q.value, q.kind))
         } else {
