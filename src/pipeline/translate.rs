@@ -72,6 +72,10 @@ impl Engine {
                     protected: &unit.seg.protected,
                 },
             ));
+            // The model's notes join the findings here, once: every view reads them from there.
+            result
+                .findings
+                .extend(verify::model_notes(unit.id, &result.notes));
         }
     }
 
