@@ -56,12 +56,14 @@ const HEDGES: &[&[&str]] = &[
     &["seemed"],
     &["seemingly"],
     &["apparently"],
-    &["closest"],
     &["unable"],
     &["cannot"],
     &["can't"],
     &["couldn't"],
     &["verify"],
+    // The prompt's words for a passage it could not understand; "the closest idiom" is not.
+    &["closest", "faithful"],
+    &["closest", "reading"],
     &["is", "possible"],
     &["are", "possible"],
     &["also", "possible"],
@@ -175,7 +177,7 @@ const CONTENT: &[&str] = &[
 /// Quoted text (the German or English a note talks about) and the English side of a gloss
 /// (`'unklar' = unclear`) are not the model's own voice and are left out.
 pub fn is_doubt(note: &str) -> bool {
-    let voice = unquoted(&note.to_lowercase().replace('’', "'"));
+    let voice = unquoted(&note.to_lowercase()).replace('’', "'");
     if voice.contains('?') {
         return true;
     }
@@ -416,6 +418,10 @@ mod tests {
         assert!(!is_doubt("'unklar' = unclear (adjective)"));
         assert!(is_doubt("'Panther-See' = Panther Lake?"));
         assert!(!is_doubt("Rendered the question 'Was nun?' as 'What now?'"));
+        assert!(!is_doubt(
+            "Rendered ‘Ist das unklar?’ as ‘Is that unclear?’"
+        ));
+        assert!(is_doubt("Can’t tell which company ‘sie’ means"));
     }
 
     #[test]
