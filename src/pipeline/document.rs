@@ -15,7 +15,7 @@ use crate::files::{self, Decoded, FileError};
 use crate::repair::{RepairedDocument, repair_document};
 use crate::review::record::{FindingNote, Paragraph, Record};
 use crate::segment::Format;
-use crate::verify::{self, Finding, Severity};
+use crate::verify::{self, Check, Finding, Severity};
 
 /// One input of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,7 +277,7 @@ fn record(
             findings: s
                 .findings
                 .iter()
-                .filter(|f| f.severity > Severity::Info)
+                .filter(|f| f.severity > Severity::Info || f.check == Check::Model)
                 .map(FindingNote::from)
                 .collect(),
         })

@@ -73,6 +73,10 @@ impl Engine {
                     notes: &result.notes,
                 },
             ));
+            // The model's notes join the findings here, once: every view reads them from there.
+            result
+                .findings
+                .extend(verify::model_notes(unit.id, &result.notes));
         }
     }
 

@@ -16,7 +16,7 @@ use std::io::{self, Write};
 
 use crate::config::View;
 use crate::diff::{DocumentDiff, Pair};
-use crate::verify::{Finding, Severity};
+use crate::verify::{Check, Finding, Severity};
 pub use repairs::render_repairs;
 use sheet::{Block, Sheet, blocks, fold_note, header, identical_note};
 pub use visible::{display_width, sanitize};
@@ -138,8 +138,9 @@ pub struct RenderOptions {
     /// A third pane on the left: the text both sides come from (the German), with its title,
     /// one entry per pair index. Shown side by side from [`THREE_PANE_WIDTH`] columns.
     pub source: Option<(String, Vec<String>)>,
-    /// What to check in each paragraph (verify's findings), by pair index: counted in the
-    /// paragraph's header and listed under it. A paragraph with notes is never folded.
+    /// What to check in each paragraph (verify's findings, the model's notes and doubts), by
+    /// pair index: counted in the paragraph's header and listed under it. A paragraph with
+    /// notes is never folded.
     pub notes: Vec<Vec<Note>>,
 }
 
@@ -168,15 +169,41 @@ impl NoteLevel {
     }
 }
 
-impl From<&Finding> for Note {
-    /// `check/rule: message` at the finding's level.
-    fn from(finding: &Finding) -> Note {
+impl From<Severity> for NoteLevel {
+    fn from(severity: Severity) -> NoteLevel {
+        match severity {
+            Severity::Error => NoteLevel::Error,
+            Severity::Warning => NoteLevel::Warning,
+            Severity::Info => NoteLevel::Info,
+        }
+    }
+}
+
+impl Note {
+    /// One of the language model's notes: `model doubt: …` when it voices doubt (a warning),
+    /// `model: …` when it explains a repair.
+    pub fn model(severity: Severity, note: &str) -> Note {
+        let level = NoteLevel::from(severity);
+        let label = if level > NoteLevel::Info {
+            "model doubt"
+        } else {
+            "model"
+        };
         Note {
-            level: match finding.severity {
-                Severity::Error => NoteLevel::Error,
-                Severity::Warning => NoteLevel::Warning,
-                Severity::Info => NoteLevel::Info,
-            },
+            level,
+            text: format!("{label}: {note}"),
+        }
+    }
+}
+
+impl From<&Finding> for Note {
+    /// `check/rule: message` at the finding's level; the model's notes as [`Note::model`].
+    fn from(finding: &Finding) -> Note {
+        if finding.check == Check::Model {
+            return Note::model(finding.severity, &finding.message);
+        }
+        Note {
+            level: finding.severity.into(),
             text: format!(
                 "{}/{}: {}",
                 finding.check.id(),
@@ -187,7 +214,7 @@ impl From<&Finding> for Note {
     }
 }
 
-/// Verify's findings as the notes under each of `segments` paragraphs (by segment index, the
+/// Verify's findings (the model's notes among them) as the notes under each of `segments` paragraphs (by segment index, the
 /// pair index of a document diffed by index); findings about the whole document are left out.
 pub fn notes_by_segment<'a>(
     findings: impl IntoIterator<Item = &'a Finding>,
@@ -213,7 +240,8 @@ pub fn render_diff(
     out: &mut impl Write,
 ) -> io::Result<()> {
     let sheet = Sheet::new(opts);
-    if opts.context.is_some() && diff.is_identical() {
+    // Identical texts fold into one line, unless a paragraph has notes: those always show.
+    if opts.context.is_some() && diff.is_identical() && opts.notes.iter().all(Vec::is_empty) {
         return sheet.full(out, Role::Fold, &identical_note(diff.pairs.len()));
     }
     sheet.titles(out)?;

@@ -295,6 +295,25 @@ fn folding_and_identical_documents() {
 }
 
 #[test]
+fn identical_documents_still_show_their_notes() {
+    let same = ["Eins.", "Zwei.", "Drei."];
+    let diff = diff_document(&same, &same, &DiffOptions::default());
+    let doubt = Note::model(Severity::Warning, "the end of the sentence seems cut off");
+    let opts = RenderOptions {
+        notes: vec![Vec::new(), vec![doubt]],
+        ..options(80, Layout::SideBySide, ColorMode::Plain)
+    };
+    let output = render(&diff, &opts);
+    assert!(!output.contains("No differences"), "{output}");
+    assert!(output.contains("¶ 2 · unchanged · ⚠1"), "{output}");
+    assert!(
+        output.contains("⚠ model doubt: the end of the sentence seems cut off"),
+        "{output}"
+    );
+    assert!(output.contains("… 1 unchanged paragraph …"), "{output}");
+}
+
+#[test]
 fn ansi_rows_always_end_reset() {
     let output = render(
         &fixture(),

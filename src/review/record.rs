@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Lang;
 use crate::files::{self, Decoded, FileError, LineEnding, TextEncoding};
 use crate::segment::{SegmentId, content_hash};
-use crate::verify::{Finding, Severity};
+use crate::verify::{self, Check, Finding, Severity};
 
 pub const RECORD_SCHEMA: &str = "klartext.record/1";
 pub const DECISIONS_SCHEMA: &str = "klartext.decisions/1";
@@ -51,8 +51,11 @@ pub struct Paragraph {
     pub old: Option<String>,
     /// The corrected text, as `fix` wrote it.
     pub new: String,
+    /// The model's notes as it gave them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Verify's warnings and errors, and the model's notes as verify judged them (doubts are
+    /// warnings): what the review shows with the paragraph.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FindingNote>,
 }
@@ -62,6 +65,9 @@ pub struct Paragraph {
 pub struct FindingNote {
     pub severity: Severity,
     pub message: String,
+    /// The check's id (`quantity`, `model`); absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
 }
 
 impl From<&Finding> for FindingNote {
@@ -69,7 +75,15 @@ impl From<&Finding> for FindingNote {
         Self {
             severity: finding.severity,
             message: finding.message.clone(),
+            check: Some(finding.check.id().to_owned()),
         }
+    }
+}
+
+impl FindingNote {
+    /// One of the language model's notes rather than a check of verify's own.
+    pub fn is_model(&self) -> bool {
+        self.check.as_deref() == Some(Check::Model.id())
     }
 }
 
@@ -84,6 +98,20 @@ impl Paragraph {
     /// The text a rejection keeps.
     pub fn rejected(&self) -> &str {
         self.old.as_deref().unwrap_or(&self.new)
+    }
+
+    /// The findings to show with the paragraph. A record written before the model's notes were
+    /// judged has them as plain notes only: they are judged now, the way `fix` judges them.
+    pub fn findings_shown(&self) -> Vec<FindingNote> {
+        let mut shown = self.findings.clone();
+        if !shown.iter().any(FindingNote::is_model) {
+            shown.extend(
+                verify::model_notes(self.id, &self.notes)
+                    .iter()
+                    .map(FindingNote::from),
+            );
+        }
+        shown
     }
 }
 

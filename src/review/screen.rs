@@ -15,7 +15,6 @@ use super::state::{Extent, Mode, Overlay, Review};
 use crate::count::plural;
 use crate::render::pieces::{self, Role, Row, Side};
 use crate::render::{Layout, Note, NoteLevel, THREE_PANE_WIDTH, display_width, sanitize};
-use crate::verify::Severity;
 
 const GUTTER: &str = " │ ";
 
@@ -358,20 +357,22 @@ fn line(row: Row, theme: Theme) -> Line<'static> {
     )
 }
 
+/// Verify's findings and the model's notes (`model doubt: …` at warning level).
 fn notes(paragraph: &super::record::Paragraph) -> Vec<Note> {
-    let findings = paragraph.findings.iter().map(|f| Note {
-        level: match f.severity {
-            Severity::Error => NoteLevel::Error,
-            Severity::Warning => NoteLevel::Warning,
-            Severity::Info => NoteLevel::Info,
-        },
-        text: f.message.clone(),
-    });
-    let model = paragraph.notes.iter().map(|n| Note {
-        level: NoteLevel::Info,
-        text: format!("model: {n}"),
-    });
-    findings.chain(model).collect()
+    paragraph
+        .findings_shown()
+        .into_iter()
+        .map(|f| {
+            if f.is_model() {
+                Note::model(f.severity, &f.message)
+            } else {
+                Note {
+                    level: f.severity.into(),
+                    text: f.message,
+                }
+            }
+        })
+        .collect()
 }
 
 fn verdict(item: &Item) -> String {

@@ -30,6 +30,7 @@ fn record() -> Record {
     third.findings.push(record::FindingNote {
         severity: Severity::Warning,
         message: "check „4 Billionen“: Billion = 10^12 (trillion)".into(),
+        check: None,
     });
     third
         .notes
@@ -387,6 +388,51 @@ fn screens_at_80_by_24() {
     insta::assert_snapshot!("bulk_80x24", screen(&review, (80, 24), true));
     press(&mut review, "4");
     insta::assert_snapshot!("summary_80x24", screen(&review, (80, 24), true));
+}
+
+/// A record as `fix` writes it now: the model's notes kept as given and, judged by verify,
+/// among the findings: the doubt a warning, the routine note an aside.
+fn record_with_model_notes() -> Record {
+    let mut record = record();
+    let second = &mut record.paragraphs[1];
+    second.notes = vec![
+        "'am hinteren Fuß' = 'on the back foot' (idiom)".into(),
+        "The subject of the sentence seems garbled; 'the company' is a guess".into(),
+    ];
+    second.findings = crate::verify::model_notes(second.id, &second.notes)
+        .iter()
+        .map(record::FindingNote::from)
+        .collect();
+    record
+}
+
+#[test]
+fn model_doubts_are_marked_on_the_screen() {
+    let review = review_of(vec![record_with_model_notes()], (80, 24));
+    let shown = screen(&review, (80, 24), true);
+    assert!(
+        shown.contains("¶ 2 · 1 change · 86% similar · ⚠1 ℹ1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("⚠ model doubt: The subject of the sentence"),
+        "{shown}"
+    );
+    assert!(shown.contains("ℹ model: 'am hinteren Fuß'"), "{shown}");
+    insta::assert_snapshot!("model_doubt_80x24", shown);
+}
+
+#[test]
+fn notes_of_an_older_record_are_judged_when_shown() {
+    let mut record = record_with_model_notes();
+    record.paragraphs[1].findings.clear();
+    let review = review_of(vec![record], (80, 24));
+    let shown = screen(&review, (80, 24), true);
+    assert!(
+        shown.contains("⚠ model doubt: The subject of the sentence"),
+        "{shown}"
+    );
+    assert!(shown.contains("ℹ model: 'am hinteren Fuß'"), "{shown}");
 }
 
 #[test]

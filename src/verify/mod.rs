@@ -8,6 +8,7 @@
 mod acronyms;
 pub mod align;
 mod commentary;
+mod doubt;
 mod form;
 mod glossary;
 mod language;
@@ -28,6 +29,7 @@ use crate::config::Lang;
 use crate::segment::SegmentId;
 
 pub use commentary::{commentary, commentary_with_source};
+pub use doubt::{is_doubt, model_notes};
 pub use residue::{Residue, german_residue, is_echo, residue};
 
 /// How much a finding matters. `Error`: the output is wrong or unusable as it stands;
@@ -52,16 +54,19 @@ pub enum Check {
     Form,
     Glossary,
     Source,
+    /// The language model's own notes on its result: a doubt is a warning, any other an aside.
+    Model,
 }
 
 impl Check {
-    pub const ALL: [Check; 6] = [
+    pub const ALL: [Check; 7] = [
         Check::Quantity,
         Check::Name,
         Check::Language,
         Check::Form,
         Check::Glossary,
         Check::Source,
+        Check::Model,
     ];
 
     /// Stable identifier, as used in reports and as the first half of `check/rule`.
@@ -73,6 +78,7 @@ impl Check {
             Check::Form => "form",
             Check::Glossary => "glossary",
             Check::Source => "source",
+            Check::Model => "model",
         }
     }
 }

@@ -29,6 +29,23 @@ pub enum Model {
     Echoes,
     /// Talks about its work inside the text.
     Comments,
+    /// Notes a routine repair on the first segment; on the second voices a doubt beside a
+    /// routine note. The literal English of the second and fourth is the restored English
+    /// (unchanged paragraphs, one noted, one not).
+    Doubts,
+}
+
+/// The notes the fake model gives a segment.
+fn notes(model: Model, id: &str) -> Value {
+    match (model, id) {
+        (Model::Doubts, "s0") => json!(["'am hinteren Fuß' = 'on the back foot' (idiom)"]),
+        (Model::Doubts, "s1") => json!([
+            "The sentence seems cut off after 'weil' in the German; nothing was added",
+            "rejoined compound"
+        ]),
+        (Model::Doubts, _) => json!([]),
+        _ => json!(["restored idiom"]),
+    }
 }
 
 /// The reply text a well-behaved (or not) model gives to the segment protocol.
@@ -56,10 +73,12 @@ fn protocol_reply(model: Model, system: &str, user: &str) -> String {
                 (_, "de") => format!("Ein korrigierter deutscher Absatz {id}. {kept}"),
                 _ => format!("The restored English of paragraph {id} reads well. {kept}"),
             };
-            let mut segment = json!({"id": id, field: text.trim(), "notes": ["restored idiom"]});
+            let mut segment = json!({"id": id, field: text.trim(), "notes": notes(model, id)});
             if with_literal {
-                segment["literal"] =
-                    json!(format!("The literal English of paragraph {id}. {kept}").trim());
+                segment["literal"] = match (model, id) {
+                    (Model::Doubts, "s1" | "s3") => json!(text.trim()),
+                    _ => json!(format!("The literal English of paragraph {id}. {kept}").trim()),
+                };
             }
             segment
         })

@@ -53,6 +53,13 @@ pub async fn servers(model: Model) -> Servers {
     Servers { chat, deepl }
 }
 
+/// Four short paragraphs for [`Model::Doubts`]: nothing in them for verify to miss in the
+/// fake English (no numbers, names or acronyms), so only the model's notes are found.
+pub const DOUBTS_ARTICLE: &str = "Die Firma war am hinteren Fuß, als die Konkurrenz aufholte.\n\n\
+     Die Zahl der Kunden sank, weil\n\n\
+     Das Team arbeitet weiter an dem Plan.\n\n\
+     Am Ende des Jahres soll er fertig sein.\n";
+
 /// A project with both passes configured against the mocks, and a copy of a sample.
 pub fn project(servers: &Servers, draft: bool) -> TestEnv {
     let env = TestEnv::new();
@@ -673,4 +680,71 @@ async fn a_report_of_the_run_has_three_columns_and_the_findings() {
     );
     assert!(html.contains("lang=\"de\""), "the German column");
     assert!(html.contains("missing-number"), "findings are listed");
+}
+
+/// A doubt in the model's notes counts as a warning everywhere: the file is `flagged`,
+/// `--fail-on warning` fails, `--json` lists it among the findings (the notes kept as given),
+/// the Markdown report comments it, and the review record keeps it with its check.
+#[tokio::test]
+async fn a_model_doubt_counts_as_a_warning_in_every_output() {
+    let servers = servers(Model::Doubts).await;
+    let env = project(&servers, false);
+    env.write("article.de.txt", DOUBTS_ARTICLE);
+    let json = fix(&env, &["article.de.txt", "--json", "--report", "run.md"]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr_of(&json));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let file = &report["files"][0];
+    assert_eq!(file["status"], "flagged", "{report}");
+    assert_eq!(
+        (file["errors"].as_u64(), file["warnings"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let second = &file["segments"][1];
+    assert_eq!(
+        second["notes"].as_array().map(Vec::len),
+        Some(2),
+        "{second}"
+    );
+    let doubt = &second["findings"][0];
+    assert_eq!(
+        (&doubt["check"], &doubt["rule"], &doubt["severity"]),
+        (&"model".into(), &"doubt".into(), &"warning".into()),
+        "{second}"
+    );
+    assert!(
+        doubt["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cut off")),
+        "{doubt}"
+    );
+    assert_eq!(second["findings"][1]["severity"], "info", "{second}");
+
+    let markdown = String::from_utf8(env.read("run.md")).expect("UTF-8");
+    assert!(
+        markdown.contains("{>>⚠ warning: model doubt: The sentence seems cut off"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("{>>ℹ info: model: rejoined compound<<}"),
+        "{markdown}"
+    );
+
+    let record: serde_json::Value =
+        serde_json::from_slice(&env.read(".klartext/article.en.txt.json")).expect("a record");
+    let kept = &record["paragraphs"][1]["findings"];
+    assert_eq!(kept[0]["check"], "model", "{record}");
+    assert_eq!(kept[0]["severity"], "warning", "{record}");
+
+    let strict = env
+        .cmd()
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .args(["fix", "article.de.txt", "--force", "--fail-on", "warning"])
+        .output()
+        .expect("runs");
+    assert_eq!(strict.status.code(), Some(1), "{}", stderr_of(&strict));
+    assert!(
+        stderr_of(&strict).contains("verify: 1 warning to check"),
+        "{}",
+        stderr_of(&strict)
+    );
 }

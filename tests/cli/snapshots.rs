@@ -216,6 +216,53 @@ async fn fix_online_of_one_file() {
     assert_run("fix_online_one_file", &env, &text);
 }
 
+/// The model's notes under their paragraphs by default: the doubt marked ⚠ (and counted as a
+/// warning), the routine notes ℹ; the unchanged paragraph with the doubt is shown, the one
+/// without notes folded. The restore reply has the literal English (no draft pass).
+#[tokio::test]
+async fn fix_online_with_model_doubts() {
+    let servers = online::servers(Model::Doubts).await;
+    let env = online::project(&servers, false);
+    env.write("article.de.txt", online::DOUBTS_ARTICLE);
+    let args = [
+        "article.de.txt",
+        "--color",
+        "never",
+        "--width",
+        "100",
+        "--paging",
+        "never",
+    ];
+    let out = online::fix(&env, &args);
+    let text = transcript(&format!("fix --fail-on never {}", args.join(" ")), &out);
+    assert_run("fix_online_model_doubts", &env, &text);
+}
+
+/// The HTML report of the same run: the doubt listed ⚠ under its (unchanged) paragraph, which
+/// stands on its own instead of folded with the unchanged paragraph without notes.
+#[tokio::test]
+async fn fix_online_report_with_model_doubts() {
+    let servers = online::servers(Model::Doubts).await;
+    let env = online::project(&servers, false);
+    env.write("article.de.txt", online::DOUBTS_ARTICLE);
+    let out = online::fix(
+        &env,
+        &["article.de.txt", "--report", "run.html", "--view", "none"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let html = String::from_utf8(env.read("run.html")).expect("UTF-8");
+    let start = html
+        .find("<section id=\"p2\"")
+        .expect("¶ 2 has its own section");
+    let end =
+        start + html[start..].find("</section>").expect("the section ends") + "</section>".len();
+    assert!(
+        html.contains("<summary>1 unchanged paragraph (¶ 4)</summary>"),
+        "only ¶ 4 is folded: {html}"
+    );
+    assert_run("fix_online_report_model_doubts", &env, &html[start..end]);
+}
+
 /// A folder through both passes: the summary on stderr and `OUT/klartext-report.json`.
 #[tokio::test]
 async fn fix_online_of_a_folder() {

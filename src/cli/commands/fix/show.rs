@@ -140,9 +140,9 @@ impl Display {
         Ok(())
     }
 
-    /// With `-v`: what came from the cache and what was sent, and the model's notes per
-    /// paragraph; after a fallback, always which backend did what (it changes cost and
-    /// quality).
+    /// With `-v`: what came from the cache and what was sent, and (where no diff shows them
+    /// under their paragraphs) the model's notes per paragraph; after a fallback, always which
+    /// backend did what (it changes cost and quality).
     pub fn details(&self, name: &str, translated: &Translated) {
         let printer = self.printer();
         for (side, pick) in [
@@ -175,14 +175,15 @@ impl Display {
             crate::count::counted(total, "paragraph", "paragraphs"),
             total - cached
         ));
-        for seg in &translated.segments {
-            if !seg.notes.is_empty() {
-                printer.detail(&format!(
-                    "{name} ¶ {}: {}",
-                    seg.id.paragraph(),
-                    seg.notes.join("; ")
-                ));
-            }
+        if self.diffs {
+            return;
+        }
+        for seg in translated.segments.iter().filter(|s| !s.notes.is_empty()) {
+            printer.detail(&format!(
+                "{name} ¶ {}: {}",
+                seg.id.paragraph(),
+                seg.notes.join("; ")
+            ));
         }
     }
 
