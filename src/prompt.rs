@@ -28,17 +28,21 @@ pub enum PromptName {
     Literal,
     /// System prompt of the German-only mode: correct the German itself.
     PolishDe,
+    /// Appended to the pass's own prompt for the refine round: correct the segments verify
+    /// flagged.
+    Refine,
 }
 
 impl PromptName {
-    pub const ALL: [PromptName; 3] = [Self::Restore, Self::Literal, Self::PolishDe];
+    pub const ALL: [PromptName; 4] = [Self::Restore, Self::Literal, Self::PolishDe, Self::Refine];
 
-    /// The name users see and type (`restore`, `literal`, `polish-de`).
+    /// The name users see and type (`restore`, `literal`, `polish-de`, `refine`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Restore => "restore",
             Self::Literal => "literal",
             Self::PolishDe => "polish-de",
+            Self::Refine => "refine",
         }
     }
 
@@ -48,6 +52,7 @@ impl PromptName {
             Self::Restore => "restore.md",
             Self::Literal => "literal.md",
             Self::PolishDe => "polish-de.md",
+            Self::Refine => "refine.md",
         }
     }
 
@@ -62,6 +67,7 @@ impl PromptName {
             Self::PolishDe => {
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/polish-de.md"))
             }
+            Self::Refine => include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/refine.md")),
         }
     }
 }
@@ -355,7 +361,7 @@ mod tests {
                 ("literal_rule", literal_rule(literal)),
             ],
             PromptName::Literal => vec![("english_variant", "British English")],
-            PromptName::PolishDe => vec![],
+            PromptName::PolishDe | PromptName::Refine => vec![],
         }
     }
 
@@ -555,7 +561,7 @@ mod tests {
     #[test]
     fn names_serialize_kebab_case() {
         let names = serde_json::to_string(&PromptName::ALL).expect("serializes");
-        assert_eq!(names, r#"["restore","literal","polish-de"]"#);
+        assert_eq!(names, r#"["restore","literal","polish-de","refine"]"#);
         for name in PromptName::ALL {
             assert_eq!(name.file_name(), format!("{name}.md"));
         }

@@ -337,6 +337,16 @@ pub struct FixArgs {
     #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
     pub fail_on: FailOn,
 
+    /// Send a paragraph with an error-level finding back to the restore model with the
+    /// findings, up to N times; the new text is kept only if it resolves them [default: 1, or
+    /// passes.refine]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=3))]
+    pub refine: Option<u8>,
+
+    /// Do not send flagged paragraphs back (--refine 0)
+    #[arg(long, conflicts_with = "refine")]
+    pub no_refine: bool,
+
     /// Neither read nor write the cache of finished paragraphs
     #[arg(long)]
     pub no_cache: bool,

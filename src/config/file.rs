@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::error::ConfigError;
 use super::kinds::{BackendKind, ColorChoice, Lang, Secret, View};
 use super::url::{BadUrl, normalize_url};
-use super::{Source, WIDTH_RANGE, WIDTH_TEXT};
+use super::{REFINE_RANGE, REFINE_TEXT, Source, WIDTH_RANGE, WIDTH_TEXT};
 
 /// A config file that existed and parsed, with the source its values carry.
 #[derive(Debug)]
@@ -41,6 +41,8 @@ pub(crate) struct FileConfig {
 pub(crate) struct FilePasses {
     pub draft: Option<PassSpec>,
     pub restore: Option<PassSpec>,
+    /// Rounds of the refine round; read wide so an out-of-range number gets our message.
+    pub refine: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +224,14 @@ fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
                 "must name an environment variable".to_owned(),
             ));
         }
+    }
+    if let Some(rounds) = config.passes.refine
+        && !REFINE_RANGE.contains(&rounds)
+    {
+        return Err(invalid(
+            "passes.refine".to_owned(),
+            format!("{rounds} is out of range; use {REFINE_TEXT}"),
+        ));
     }
     for (pass, spec) in [
         ("draft", &config.passes.draft),

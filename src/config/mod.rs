@@ -38,6 +38,10 @@ const USER_FILE: &str = "config.toml";
 
 const WIDTH_RANGE: RangeInclusive<i64> = 20..=1000;
 const WIDTH_TEXT: &str = "a number from 20 to 1000";
+const REFINE_RANGE: RangeInclusive<i64> = 0..=3;
+const REFINE_TEXT: &str = "a number from 0 to 3 (0: never)";
+/// Refine rounds when nothing says otherwise.
+const REFINE_DEFAULT: u8 = 1;
 
 /// A snapshot of the process environment, taken once by the CLI; tests build their own.
 #[derive(Clone, Default)]
@@ -175,6 +179,9 @@ pub struct Settings {
     /// `None`: the terminal decides.
     pub width: Option<Sourced<u16>>,
     pub passes: Passes,
+    /// `passes.refine`: how many times at most a flagged paragraph goes back (`fix --refine`
+    /// overrides it).
+    pub refine: Sourced<u8>,
     pub backends: BTreeMap<String, BackendSettings>,
     /// Where the user file is looked for, whether or not it exists.
     pub user_file: PathBuf,
@@ -265,6 +272,7 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
         color: flag(color, flags.color, "--color"),
         width,
         passes,
+        refine: refine(&layers),
         backends,
         user_file,
         project_file,
@@ -362,6 +370,18 @@ fn width(
     }))
 }
 
+/// `passes.refine` from the last file that sets it (range-checked on reading).
+fn refine(layers: &[FileLayer]) -> Sourced<u8> {
+    layers
+        .iter()
+        .rev()
+        .find_map(|layer| {
+            let rounds = u8::try_from(layer.config.passes.refine?).ok()?;
+            Some(Sourced::new(rounds, layer.source.clone()))
+        })
+        .unwrap_or(Sourced::new(REFINE_DEFAULT, Source::Default))
+}
+
 impl Settings {
     /// True when at least one API pass is configured; otherwise `fix` runs offline only.
     pub fn has_passes(&self) -> bool {
@@ -403,6 +423,11 @@ impl Settings {
                 None => row(key, NOT_SET.into(), &Source::Default),
             }
         }
+        row(
+            "passes.refine".into(),
+            self.refine.value.to_string(),
+            &self.refine.source,
+        );
         for (name, backend) in &self.backends {
             let key = |field: &str| format!("backends.{name}.{field}");
             let kind = &backend.kind;

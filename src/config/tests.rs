@@ -357,6 +357,7 @@ fn file_errors_name_key_and_file() {
             &["backends.gpt.base_url", "http://"],
         ),
         ("width = 5", &["width", "20 to 1000"]),
+        ("[passes]\nrefine = 4", &["passes.refine", "0 to 3"]),
         ("width = 70000", &["width", "70000"]),
         (
             "[backends.claude]\nkind = \"anthropic\"",
@@ -586,6 +587,7 @@ fn show_lists_every_value() {
         "width",
         "passes.draft",
         "passes.restore",
+        "passes.refine",
     ]
     .map(String::from)
     .into();
@@ -623,6 +625,13 @@ fn show_lists_every_value() {
     assert_eq!(keys, expected);
     let row = |key: &str| rows.iter().find(|row| row.key == key).expect("row");
     assert_eq!(row("to").source, "default");
+    assert_eq!(
+        (
+            row("passes.refine").value.as_str(),
+            row("passes.refine").source.as_str()
+        ),
+        ("1", "default")
+    );
     assert_eq!(row("backends.gpt.api_key").value, "(not set)");
     assert_eq!(
         row("backends.gpt.kind").source,
@@ -792,4 +801,19 @@ fn readme_snippets_load() {
             .unwrap_or_else(|e| panic!("{e}\n---\n{block}"));
         assert!(!settings.backends.is_empty());
     }
+}
+
+#[test]
+fn refine_rounds_come_from_the_last_file_that_sets_them() {
+    let fx = Fixture::new(
+        Some("[passes]\nrefine = 0\n"),
+        Some("[passes]\nrefine = 2\n"),
+    );
+    let refine = fx.ok(&[]).refine;
+    assert_eq!(refine.value, 2);
+    assert_eq!(refine.source, Source::Project(fx.project_file()));
+    let fx = Fixture::new(Some("[passes]\nrefine = 0\n"), None);
+    assert_eq!(fx.ok(&[]).refine.value, 0);
+    let fx = Fixture::new(None, None);
+    assert_eq!(fx.ok(&[]).refine, Sourced::new(1, Source::Default));
 }

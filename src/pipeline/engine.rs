@@ -48,6 +48,8 @@ pub enum PassKind {
     Restore,
     /// `--to de`: the corrected German.
     PolishDe,
+    /// A paragraph verify flagged, sent back to the main pass's backend with the findings.
+    Refine,
 }
 
 impl PassKind {
@@ -57,6 +59,7 @@ impl PassKind {
             PassKind::Draft => "draft",
             PassKind::Restore => "restore",
             PassKind::PolishDe => "polish-de",
+            PassKind::Refine => "refine",
         }
     }
 }
@@ -114,6 +117,15 @@ pub struct ChatSetup {
     pub target: Lang,
     pub with_literal: bool,
     pub max_batch_tokens: u32,
+    /// The refine round's prompt, for the main pass.
+    pub refine: Option<RefineSetup>,
+}
+
+/// The system prompt of the refine round: the main pass's own prompt (without the literal
+/// rendering, which the first answer gave already) followed by `refine.md`.
+pub struct RefineSetup {
+    pub system: String,
+    pub prompt_hash: String,
 }
 
 pub struct Engine {
@@ -121,6 +133,9 @@ pub struct Engine {
     pub main: Pass,
     pub glossary: Glossary,
     pub cache: Option<Mutex<Cache>>,
+    /// `--refine N`: how many times at most a paragraph with an error-level finding goes back
+    /// to the main pass's backend (0: never).
+    pub refine: u8,
     pub(super) usage: Mutex<BTreeMap<String, Usage>>,
     pub(super) warnings: Mutex<Vec<String>>,
     /// Backends that stopped (quota, auth, or failing past their retries), by name.
@@ -140,6 +155,7 @@ impl Engine {
         cache: Option<Cache>,
         prompts_dir: Option<&Path>,
         jobs: Option<usize>,
+        refine: u8,
     ) -> Result<Self, EngineError> {
         let cancel = CancellationToken::new();
         let listed = |names: &Option<Sourced<Vec<String>>>| -> Vec<&BackendSettings> {
@@ -175,7 +191,7 @@ impl Engine {
                 .into_iter()
                 .map(|d| {
                     member(d, &cancel, |d| {
-                        chat_setup(system.clone(), Lang::En, false, d)
+                        chat_setup(system.clone(), Lang::En, false, None, d)
                     })
                 })
                 .collect::<Result<_, _>>()?;
@@ -185,26 +201,42 @@ impl Engine {
             })
         };
 
-        let (kind, system, target, with_literal) = match to {
+        let addendum = Prompt::load(PromptName::Refine, prompts_dir)?.fill(&[])?;
+        let (kind, system, target, with_literal, refine_system) = match to {
             Lang::En => {
                 let prompt = Prompt::load(PromptName::Restore, prompts_dir)?;
                 let with_literal = draft.is_none();
-                let system = prompt.fill(&[
-                    ("english_variant", variant),
-                    ("literal_rule", literal_rule(with_literal)),
-                ])?;
-                (PassKind::Restore, system, Lang::En, with_literal)
+                let fill = |literal: bool| {
+                    prompt.fill(&[
+                        ("english_variant", variant),
+                        ("literal_rule", literal_rule(literal)),
+                    ])
+                };
+                let refine_system = format!("{}\n\n{addendum}", fill(false)?);
+                (
+                    PassKind::Restore,
+                    fill(with_literal)?,
+                    Lang::En,
+                    with_literal,
+                    refine_system,
+                )
             }
             Lang::De => {
                 let prompt = Prompt::load(PromptName::PolishDe, prompts_dir)?;
-                (PassKind::PolishDe, prompt.fill(&[])?, Lang::De, false)
+                let system = prompt.fill(&[])?;
+                let refine_system = format!("{system}\n\n{addendum}");
+                (PassKind::PolishDe, system, Lang::De, false, refine_system)
             }
         };
         let members = restore
             .into_iter()
             .map(|r| {
                 member(r, &cancel, |r| {
-                    chat_setup(system.clone(), target, with_literal, r)
+                    let refine = RefineSetup {
+                        prompt_hash: content_hash(&refine_system),
+                        system: refine_system.clone(),
+                    };
+                    chat_setup(system.clone(), target, with_literal, Some(refine), r)
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -213,6 +245,7 @@ impl Engine {
             main: Pass { kind, members },
             glossary,
             cache: cache.map(Mutex::new),
+            refine,
             usage: Mutex::default(),
             warnings: Mutex::default(),
             stopped: Mutex::default(),
@@ -336,6 +369,7 @@ fn chat_setup(
     system: String,
     target: Lang,
     with_literal: bool,
+    refine: Option<RefineSetup>,
     settings: &BackendSettings,
 ) -> ChatSetup {
     ChatSetup {
@@ -344,6 +378,7 @@ fn chat_setup(
         target,
         with_literal,
         max_batch_tokens: settings.tuning.batch_tokens.value,
+        refine,
     }
 }
 

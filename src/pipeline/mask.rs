@@ -86,6 +86,31 @@ impl Masked {
             })
             .collect()
     }
+
+    /// The words of `text` (the segment, or a translation of it with the spans verbatim) at
+    /// `range`, masked like [`Masked::draft`], so that verify can point a model at them.
+    /// A range that cuts into a span is widened over the whole span, so no part of one is
+    /// ever sent; `None` for a range that does not fit `text`.
+    pub fn excerpt(&self, text: &str, range: Range<usize>) -> Option<String> {
+        let (mut start, mut end) = (range.start, range.end);
+        text.get(start..end)?;
+        let found: Vec<Range<usize>> = self
+            .spans
+            .iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(|span| text.match_indices(span.as_str()))
+            .map(|(at, span)| at..at + span.len())
+            .collect();
+        // Widening may reach another span: repeat until nothing more is cut.
+        while let Some(cut) = found
+            .iter()
+            .find(|s| s.start < end && start < s.end && (s.start < start || s.end > end))
+        {
+            start = start.min(cut.start);
+            end = end.max(cut.end);
+        }
+        Some(self.draft(text.get(start..end)?))
+    }
 }
 
 /// A piece of a draft being masked.
@@ -277,6 +302,32 @@ mod tests {
         );
         assert_eq!(masked.draft("Only `b` made it."), "Only ⟦1⟧ made it.");
         assert_eq!(mask("Nichts", &[]).draft("Nothing"), "Nothing");
+    }
+
+    #[test]
+    fn an_excerpt_never_carries_part_of_a_span() {
+        let text = "Siehe https://x.example/a und 4 Billionen.";
+        let url = text.find("https").expect("url");
+        let span = url..url + 19;
+        let masked = mask(text, std::slice::from_ref(&span));
+        let cut = text.find("example").expect("inside the URL");
+        assert_eq!(
+            masked.excerpt(text, cut..cut + 13).as_deref(),
+            Some("⟦1⟧ und"),
+            "widened over the whole span, then masked"
+        );
+        let number = text.find('4').expect("number");
+        assert_eq!(
+            masked.excerpt(text, number..number + 11).as_deref(),
+            Some("4 Billionen")
+        );
+        let english = "See https://x.example/a and 4 trillion.";
+        assert_eq!(
+            masked.excerpt(english, 0..10).as_deref(),
+            Some("See ⟦1⟧"),
+            "spans are found wherever a translation put them"
+        );
+        assert_eq!(masked.excerpt(text, 3..400), None);
     }
 
     /// How a service may write `c` back in XML or HTML mode, as `pick` chooses: as it is, by

@@ -1,6 +1,6 @@
 //! The one per-document path and the runs over many documents. [`document`] takes one input
 //! from its bytes to its result — read, segment and repair, then verify the German (offline),
-//! plan the requests (`--dry-run`) or run the API passes (draft, restore, verify) — the same
+//! plan the requests (`--dry-run`) or run the API passes (draft, restore, verify, refine) — the same
 //! for a single file and for every file of a folder. [`run`] drives many documents at once
 //! within the backends' limits, with progress events and Ctrl-C. The passes themselves
 //! (`engine`; `translate` over a document, `send` for one batch out and back, `plan` for
@@ -14,6 +14,7 @@ mod engine;
 pub mod mask;
 mod plan;
 pub mod protocol;
+mod refine;
 pub mod run;
 mod send;
 mod translate;
@@ -23,5 +24,6 @@ mod units;
 pub use document::{DocumentError, Input, Origin, Outcome, Processing, Work, process_document};
 pub use engine::{ChatSetup, Engine, EngineError, Member, MemberKind, Pass, PassKind};
 pub use plan::PassPlan;
+pub use refine::{RefineOutcome, Refinement, improves};
 pub use run::{Ended, Event, Finished, Progress, Run};
 pub use translated::{FailureKind, SegmentFailure, SegmentResult, Sides, Translated};

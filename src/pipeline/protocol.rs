@@ -24,6 +24,31 @@ pub struct Item<'a> {
     /// A draft translation to post-edit, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub draft: Option<&'a str>,
+    /// The refine round: the earlier answer and what verify found wrong in it.
+    #[serde(flatten)]
+    pub revision: Option<&'a Revision>,
+}
+
+/// A segment sent back for correction: `previous`, the answer it got (masked like the
+/// segment), and `problems`, what verify found wrong in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    pub previous: String,
+    pub problems: Vec<Flagged>,
+}
+
+/// One of verify's error-level findings, as a refine request marks it: the kind of error, what
+/// is wrong, the words of the earlier answer at fault (`span`) and the German they come from
+/// (`de`), where verify can point at them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Flagged {
+    pub check: String,
+    pub rule: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub de: Option<String>,
 }
 
 /// A glossary entry that occurs in the request's segments.
@@ -52,7 +77,9 @@ struct RequestBody<'a> {
 }
 
 /// The request as one compact JSON object:
-/// `{"segments":[{"id","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`.
+/// `{"segments":[{"id","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
+/// a segment of the refine round adds `"previous"` and `"problems":[{"check","rule","message",
+/// "span"?,"de"?}]`.
 pub fn user_message(req: &Request) -> String {
     let body = RequestBody {
         segments: req.items,

@@ -3,7 +3,8 @@
 //! hits in the masked text), sent to the backend that serves the pass now, the
 //! reply validated and unmasked. A reply that fails validation is split in half and retried,
 //! down to single segments; a backend that stops hands the batch to the next one of the pass;
-//! each finished batch is cached at once.
+//! each finished batch is cached at once. The refine round goes the same way, with the
+//! refine prompt, each segment's [`Revision`], and only the pass's chat backends.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -11,7 +12,7 @@ use std::ops::Range;
 use super::batch;
 use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
 use super::mask::{MaskStyle, unmask};
-use super::protocol::{self, Expect, GlossaryTerm, Item, Request, estimate_tokens};
+use super::protocol::{self, Expect, GlossaryTerm, Item, Request, Revision, estimate_tokens};
 use super::translated::{FailureKind, SegmentFailure, SegmentResult};
 use super::units::{Unit, context, plan_batches};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
@@ -28,6 +29,8 @@ pub(super) struct PassRun<'a> {
     /// The drafts so far, per segment, masked like their segment (what the main pass
     /// post-edits); none for the draft pass itself.
     drafts: Vec<Option<String>>,
+    /// The refine round: what goes back with each segment sent. `None` for the pass itself.
+    revisions: Option<&'a HashMap<usize, Revision>>,
 }
 
 impl<'a> PassRun<'a> {
@@ -51,6 +54,57 @@ impl<'a> PassRun<'a> {
             pass,
             units,
             drafts,
+            revisions: None,
+        }
+    }
+
+    /// The refine round of `pass` (the main pass): the segments of `revisions` go back with
+    /// their earlier answer and its problems.
+    pub(super) fn refining(
+        engine: &'a Engine,
+        pass: &'a Pass,
+        units: &'a [Unit<'a>],
+        results: &[SegmentResult],
+        revisions: &'a HashMap<usize, Revision>,
+    ) -> Self {
+        let mut run = Self {
+            revisions: Some(revisions),
+            ..Self::new(engine, pass, units, results)
+        };
+        if engine.draft.is_none() {
+            // The draft is then the model's own literal rendering: nothing to post-edit.
+            run.drafts.fill(None);
+        }
+        run
+    }
+
+    /// Whether `member` can take this run's requests: any member a pass, only a language
+    /// model the refine round (a translation service takes no instructions).
+    fn takes(&self, member: &Member) -> bool {
+        self.revisions.is_none() || member.chat().is_some()
+    }
+
+    /// The backend that serves the requests now: the first that takes them and has not
+    /// stopped.
+    pub(super) fn serving(&self) -> Option<(usize, &'a Member)> {
+        self.pass.members.iter().enumerate().find(|(_, member)| {
+            self.takes(member) && !self.engine.is_stopped(member.backend.name())
+        })
+    }
+
+    /// The system prompt and whether a literal rendering is asked for.
+    fn prompt<'c>(&self, chat: &'c ChatSetup) -> (&'c str, bool) {
+        match (&self.revisions, &chat.refine) {
+            (Some(_), Some(refine)) => (&refine.system, false),
+            (Some(_), None) => (&chat.system, false),
+            (None, _) => (&chat.system, chat.with_literal),
+        }
+    }
+
+    fn pass_name(&self) -> &'static str {
+        match self.revisions {
+            Some(_) => PassKind::Refine.name(),
+            None => self.pass.kind.name(),
         }
     }
 
@@ -78,7 +132,7 @@ impl<'a> PassRun<'a> {
                 fail_all(&mut out, range, failure);
                 continue;
             }
-            let Some((m, member)) = engine.active(self.pass) else {
+            let Some((m, member)) = self.serving() else {
                 let why = match engine.stopped().last() {
                     Some(e) => format!("not sent: {e}"),
                     None => "not sent: no backend left".to_owned(),
@@ -114,12 +168,10 @@ impl<'a> PassRun<'a> {
                 Err(Failed::Backend(e)) => {
                     let gives_up = e.is_fatal_for_backend()
                         || matches!(e.kind, ErrorKind::Unavailable | ErrorKind::RateLimited);
-                    let fallback = self
-                        .pass
-                        .members
-                        .iter()
-                        .skip(m + 1)
-                        .any(|other| !engine.is_stopped(other.backend.name()));
+                    let fallback =
+                        self.pass.members.iter().skip(m + 1).any(|other| {
+                            self.takes(other) && !engine.is_stopped(other.backend.name())
+                        });
                     if e.is_fatal_for_backend() || (gives_up && fallback) {
                         engine.stop(&e);
                     }
@@ -171,10 +223,12 @@ impl<'a> PassRun<'a> {
             .iter()
             .zip(&texts)
             .zip(&self.drafts[range.clone()])
-            .map(|((id, de), draft)| Item {
+            .zip(range.clone())
+            .map(|(((id, de), draft), i)| Item {
                 id,
                 de,
                 draft: draft.as_deref(),
+                revision: self.revisions.and_then(|r| r.get(&i)),
             })
             .collect();
         let joined: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
@@ -193,11 +247,12 @@ impl<'a> PassRun<'a> {
             context_after: &after,
             glossary: &glossary,
         });
+        let (system, with_literal) = self.prompt(chat);
         ChatRequest {
-            estimated_tokens: estimate_tokens(&chat.system) + estimate_tokens(&user),
-            system: chat.system.clone(),
+            estimated_tokens: estimate_tokens(system) + estimate_tokens(&user),
+            system: system.to_owned(),
             user,
-            schema: Some(protocol::reply_schema(chat.target, chat.with_literal)),
+            schema: Some(protocol::reply_schema(chat.target, with_literal)),
         }
     }
 
@@ -239,7 +294,7 @@ impl<'a> PassRun<'a> {
                 target: chat.target,
                 ids: &ids,
                 sources: &sources,
-                with_literal: chat.with_literal,
+                with_literal: self.prompt(chat).1,
             },
         )
         .map_err(|problems| {
@@ -313,7 +368,7 @@ impl<'a> PassRun<'a> {
             text,
             literal,
             notes,
-            pass: self.pass.kind.name().to_owned(),
+            pass: self.pass_name().to_owned(),
             backend: member.backend.name().to_owned(),
             model: member.backend.model().to_owned(),
             source: self.units[i].seg.text.clone(),

@@ -2,7 +2,8 @@
 //! in batches of consecutive segments, all batches at once (each backend's limits decide how
 //! many are in flight). A language-model batch whose reply fails validation is split in half
 //! and retried, down to single segments; a segment that still fails is reported with the
-//! reason, never copied through.
+//! reason, never copied through. Then verify checks every finished paragraph, and the refine
+//! round (`refine`) sends back those it flags.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -18,7 +19,7 @@ use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::config::Lang;
 use crate::repair::RepairedDocument;
 use crate::segment::content_hash;
-use crate::verify;
+use crate::verify::{self, Finding};
 
 /// A pass's work on one document, decided before anything is sent: the segments still to
 /// send with their cache key for each member of the pass, and the batches they go in.
@@ -48,36 +49,56 @@ impl Engine {
         }
         self.run_pass(&self.main, &units, &mut results).await;
         self.verify(&units, &mut results);
+        if self.refine_round(&units, &mut results).await {
+            self.verify(&units, &mut results);
+        }
         Translated { segments: results }
     }
 
     /// Check every finished paragraph against its German, offline.
     fn verify(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
-        let target = self.main.first().chat().map_or(Lang::En, |c| c.target);
         for (unit, result) in units.iter().zip(results.iter_mut()) {
             result.findings = verify::verify_source_for_translation(unit.id, &result.source);
             let Some(output) = &result.final_text else {
                 continue;
             };
-            result.findings.extend(verify::verify(
-                &verify::Pair {
-                    id: unit.id,
-                    source: &unit.seg.text,
-                    draft: result.draft.as_deref(),
-                    output,
-                    target,
-                },
-                &verify::Options {
-                    glossary: Some(&self.glossary),
-                    protected: &unit.seg.protected,
-                    notes: &result.notes,
-                },
+            result.findings.extend(self.check(
+                unit,
+                result.draft.as_deref(),
+                output,
+                &result.notes,
             ));
             // The model's notes join the findings here, once: every view reads them from there.
             result
                 .findings
                 .extend(verify::model_notes(unit.id, &result.notes));
         }
+    }
+
+    /// What verify finds in `output`, a candidate result for `unit` (the refine round judges
+    /// one before it is kept), as [`Engine::verify`] checks a result.
+    pub(super) fn check(
+        &self,
+        unit: &Unit<'_>,
+        draft: Option<&str>,
+        output: &str,
+        notes: &[String],
+    ) -> Vec<Finding> {
+        let target = self.main.first().chat().map_or(Lang::En, |c| c.target);
+        verify::verify(
+            &verify::Pair {
+                id: unit.id,
+                source: &unit.seg.text,
+                draft,
+                output,
+                target,
+            },
+            &verify::Options {
+                glossary: Some(&self.glossary),
+                protected: &unit.seg.protected,
+                notes,
+            },
+        )
     }
 
     async fn run_pass(&self, pass: &Pass, units: &[Unit<'_>], results: &mut [SegmentResult]) {
@@ -112,13 +133,7 @@ impl Engine {
             if results[i].error.is_some() {
                 continue; // the draft failed; the restore would need it
             }
-            // What this pass reads: the repaired German, plus the draft for the main pass.
-            let source = match (&results[i].draft, pass.kind, self.draft.is_some()) {
-                (Some(draft), PassKind::Restore | PassKind::PolishDe, true) => {
-                    format!("{}\u{1f}{draft}", unit.seg.text)
-                }
-                _ => unit.seg.text.clone(),
-            };
+            let source = self.read_by(pass.kind, unit, &results[i]);
             let member_keys: Vec<CacheKey> = pass
                 .members
                 .iter()
@@ -155,9 +170,38 @@ impl Engine {
             .find(|(_, member)| !self.is_stopped(member.backend.name()))
     }
 
+    /// What `pass` reads of a paragraph, for its cache key: the repaired German, plus the
+    /// draft for the main pass (and the refine round, which sends it again).
+    pub(super) fn read_by(
+        &self,
+        pass: PassKind,
+        unit: &Unit<'_>,
+        result: &SegmentResult,
+    ) -> String {
+        match (&result.draft, pass, self.draft.is_some()) {
+            (Some(draft), PassKind::Restore | PassKind::PolishDe | PassKind::Refine, true) => {
+                format!("{}\u{1f}{draft}", unit.seg.text)
+            }
+            _ => unit.seg.text.clone(),
+        }
+    }
+
     /// Everything that decides the paragraph's result; not its neighbours, whose context is
     /// advisory, so an edit re-sends the edited paragraph alone.
     fn key(&self, pass: &Pass, member: &Member, unit: &Unit<'_>, source: &str) -> CacheKey {
+        let prompt_hash = member.chat().map_or("", |c| c.prompt_hash.as_str());
+        self.key_for(pass.kind, prompt_hash, member, unit, source)
+    }
+
+    /// The key of one request of `pass` for `unit`, sent with `prompt_hash` to `member`.
+    pub(super) fn key_for(
+        &self,
+        pass: PassKind,
+        prompt_hash: &str,
+        member: &Member,
+        unit: &Unit<'_>,
+        source: &str,
+    ) -> CacheKey {
         // The terms the request carries, found in the text that is sent.
         let hits = self.glossary.hits(&unit.context);
         let mut params = member.params.clone();
@@ -166,17 +210,17 @@ impl Engine {
         }
         let kind = member.backend.kind().to_string();
         CacheKey::new(&KeyParts {
-            pass: pass.kind.name(),
+            pass: pass.name(),
             backend: member.backend.name(),
             kind: &kind,
             model: member.backend.model(),
-            prompt_hash: member.chat().map_or("", |c| c.prompt_hash.as_str()),
+            prompt_hash,
             params: &params,
             source,
         })
     }
 
-    fn cached(&self, key: &CacheKey) -> Option<Entry> {
+    pub(super) fn cached(&self, key: &CacheKey) -> Option<Entry> {
         let cache = self.cache.as_ref()?.lock().ok()?;
         match cache.get(key) {
             Ok(entry) => entry,

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::refine::Refinement;
 use crate::config::Lang;
 use crate::repair::RepairedDocument;
 use crate::segment::SegmentId;
@@ -31,6 +32,9 @@ pub struct SegmentResult {
     pub error: Option<SegmentFailure>,
     /// What verify found in the result.
     pub findings: Vec<Finding>,
+    /// The refine round, when verify sent the paragraph back: both versions and what was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refine: Option<Refinement>,
 }
 
 /// Why a segment has no result.

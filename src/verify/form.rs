@@ -162,8 +162,8 @@ fn looks_cut_off(source: &str, output: &str) -> bool {
     const OPEN_WORDS: [&str; 44] = [
         "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with",
         "from", "as", "that", "which", "is", "are", "was", "were", "be", "its", "der", "die",
-        "das", "den", "dem", "des", "ein", "eine", "und", "oder", "aber", "mit", "von", "zu",
-        "im", "am", "beim", "für", "auf", "dass",
+        "das", "den", "dem", "des", "ein", "eine", "und", "oder", "aber", "mit", "von", "zu", "im",
+        "am", "beim", "für", "auf", "dass",
     ];
     let body = output.trim_end();
     if body.ends_with([',', ';', ':', '-', '–', '—', '(']) {
@@ -244,7 +244,10 @@ mod tests {
             ["unbalanced-quotes"]
         );
         assert_eq!(unpaired_quote("A 27\" screen and “quoted” text."), None);
-        assert_eq!(unpaired_quote("the Enterprise Suite, \"E5\", and more"), None);
+        assert_eq!(
+            unpaired_quote("the Enterprise Suite, \"E5\", and more"),
+            None
+        );
         assert_eq!(unpaired_quote("He said ”no“."), Some(8));
         assert_eq!(
             rules(DE, "The group reported on Tuesday a sharp rise in profit,"),

@@ -204,8 +204,14 @@ pub(super) fn check(pair: &Pair, opts: &Options) -> Vec<Finding> {
         if shape == Shape::Brand && contains_term(pair.output, &apart) {
             let message = format!("name \"{token}\" is written apart as \"{apart}\"");
             findings.push(
-                Finding::new(pair.id, Check::Name, "missing-name", Severity::Warning, message)
-                    .in_source(span),
+                Finding::new(
+                    pair.id,
+                    Check::Name,
+                    "missing-name",
+                    Severity::Warning,
+                    message,
+                )
+                .in_source(span),
             );
             continue;
         }
@@ -544,7 +550,14 @@ mod tests {
         assert_eq!(shape("iPhone"), Some(Shape::Brand));
         assert_eq!(shape("GB300"), Some(Shape::Coded));
         assert_eq!(shape("5G"), Some(Shape::Coded));
-        for brand in ["YouTube", "eBay", "macOS", "watchOS", "CoreWeave", "JavaScript"] {
+        for brand in [
+            "YouTube",
+            "eBay",
+            "macOS",
+            "watchOS",
+            "CoreWeave",
+            "JavaScript",
+        ] {
             assert_eq!(shape(brand), Some(Shape::Brand), "{brand}");
         }
         for plain in [

@@ -89,7 +89,11 @@ fn human(dir: &Path, log: &mut Vec<String>) -> (usize, usize, Tally) {
     let findings = verify_document(&source, &output, Lang::En, None);
     let mut tally = Tally::default();
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-    tally.add(&findings, &format!("{} human", name.unwrap_or_default()), log);
+    tally.add(
+        &findings,
+        &format!("{} human", name.unwrap_or_default()),
+        log,
+    );
     (german.len(), english.len(), tally)
 }
 
@@ -100,8 +104,8 @@ fn restored(dir: &Path, log: &mut Vec<String>) -> Option<Tally> {
     if !path.exists() {
         return None;
     }
-    let file: RestoredFile = serde_json::from_str(&read(&path))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file: RestoredFile =
+        serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
     let what = format!("{} restored", name.unwrap_or_default());
     let mut tally = Tally::default();

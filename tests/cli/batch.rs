@@ -23,7 +23,7 @@ fn configure(env: &TestEnv, url: &str, extra: &str) {
     env.write(
         ".klartext.toml",
         format!(
-            "[passes]\nrestore = \"local\"\n[backends.local]\nkind = \"openai\"\nmodel = \"m\"\n\
+            "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\nmodel = \"m\"\n\
              base_url = \"{url}\"\nmax_attempts = 6\n{extra}"
         ),
     );

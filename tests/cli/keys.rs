@@ -190,7 +190,7 @@ async fn a_local_server_without_a_key_works() {
         );
         let out = env
             .cmd()
-            .args(["fix", "a.de.txt", "--fail-on", "never"])
+            .args(["fix", "a.de.txt", "--fail-on", "never", "--no-refine"])
             .output()
             .expect("runs");
         assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));

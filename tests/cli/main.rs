@@ -19,6 +19,7 @@ mod mocks;
 mod online;
 mod pipes;
 mod providers;
+mod refine;
 mod review;
 mod sent;
 mod snapshots;

@@ -36,7 +36,7 @@ async fn serve(
 fn run(draft: (&str, &MockServer), restore: (&str, &MockServer), env_vars: &[(&str, &str)]) {
     let env = TestEnv::new();
     let config = format!(
-        "[passes]\ndraft = \"d\"\nrestore = \"r\"\n[backends.d]\n{}\n[backends.r]\n{}\n",
+        "[passes]\ndraft = \"d\"\nrestore = \"r\"\nrefine = 0\n[backends.d]\n{}\n[backends.r]\n{}\n",
         draft.0.replace("{url}", &draft.1.uri()),
         restore.0.replace("{url}", &restore.1.uri())
     );

@@ -92,12 +92,12 @@ fn project(draft: Option<&Provider>, restore: &Provider, chat: &str) -> TestEnv 
     };
     let config = match draft {
         Some(d) => format!(
-            "[passes]\ndraft = \"d\"\nrestore = \"r\"\n[backends.d]\n{}\n[backends.r]\n{}\n",
+            "[passes]\ndraft = \"d\"\nrestore = \"r\"\nrefine = 0\n[backends.d]\n{}\n[backends.r]\n{}\n",
             table(d),
             table(restore)
         ),
         None => format!(
-            "[passes]\nrestore = \"r\"\n[backends.r]\n{}\n",
+            "[passes]\nrestore = \"r\"\nrefine = 0\n[backends.r]\n{}\n",
             table(restore)
         ),
     };

@@ -52,11 +52,13 @@ fn user_message_with_draft_and_glossary() {
             id: "p1",
             de: "Er sagte: „Das geht nicht.“",
             draft: Some("He said: \"That doesn't work.\""),
+            revision: None,
         },
         Item {
             id: "p2",
             de: "Zweiter Absatz.",
             draft: None,
+            revision: None,
         },
     ];
     let glossary = [GlossaryTerm {
@@ -81,6 +83,7 @@ fn user_message_without_draft_or_glossary() {
         id: "7",
         de: "Zeile eins\nZeile zwei",
         draft: None,
+        revision: None,
     }];
     let req = Request {
         items: &items,
@@ -91,6 +94,45 @@ fn user_message_without_draft_or_glossary() {
     assert_eq!(
         user_message(&req),
         r#"{"segments":[{"id":"7","de":"Zeile eins\nZeile zwei"}],"context_before":"","context_after":"","glossary":[]}"#
+    );
+}
+
+#[test]
+fn a_refine_segment_carries_its_previous_answer_and_problems() {
+    let revision = Revision {
+        previous: "Nvidia is nearing a $4 billion valuation.".to_owned(),
+        problems: vec![
+            Flagged {
+                check: "quantity".to_owned(),
+                rule: "wrong-scale".to_owned(),
+                message: "„4 Billionen“ is 4 trillion, the English says 4 billion".to_owned(),
+                span: Some("4 billion".to_owned()),
+                de: Some("4 Billionen".to_owned()),
+            },
+            Flagged {
+                check: "form".to_owned(),
+                rule: "length-ratio".to_owned(),
+                message: "much shorter".to_owned(),
+                span: None,
+                de: None,
+            },
+        ],
+    };
+    let items = [Item {
+        id: "s0",
+        de: "Nvidia nähert sich 4 Billionen Dollar.",
+        draft: None,
+        revision: Some(&revision),
+    }];
+    let req = Request {
+        items: &items,
+        context_before: "",
+        context_after: "",
+        glossary: &[],
+    };
+    assert_eq!(
+        user_message(&req),
+        r#"{"segments":[{"id":"s0","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
     );
 }
 

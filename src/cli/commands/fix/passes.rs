@@ -40,14 +40,31 @@ pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
         }
     };
     let prompts = config_dir.map(|dir| dir.join("prompts"));
-    Ok(Engine::new(
+    let engine = Engine::new(
         settings,
         settings.to.value,
         glossary,
         cache,
         prompts.as_deref(),
         args.jobs.map(usize::from),
-    )?)
+        refine_rounds(args, ctx),
+    )?;
+    if engine.refine > 0 && !engine.refines() {
+        ctx.printer.detail(&format!(
+            "refine: skipped; {} is a translation service and takes no instructions",
+            engine.main.first().backend.name()
+        ));
+    }
+    Ok(engine)
+}
+
+/// `--no-refine`, else `--refine N`, else `passes.refine` (default 1).
+fn refine_rounds(args: &FixArgs, ctx: &Context) -> u8 {
+    if args.no_refine {
+        0
+    } else {
+        args.refine.unwrap_or(ctx.settings.refine.value)
+    }
 }
 
 /// Config folder < project folder < `--glossary`; later files win on the same term.

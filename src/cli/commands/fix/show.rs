@@ -19,9 +19,9 @@ use crate::count::{grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
 use crate::files::Outputs;
 use crate::pipeline::{
-    Engine, Input, Outcome, PassPlan, Progress, SegmentResult, Translated, Work,
+    Engine, Input, Outcome, PassPlan, Progress, RefineOutcome, SegmentResult, Translated, Work,
 };
-use crate::render::{self, Note, report as diff_report};
+use crate::render::{self, Note, NoteLevel, report as diff_report};
 
 /// The run's output on the terminal.
 pub struct Display {
@@ -175,14 +175,32 @@ impl Display {
             crate::count::counted(total, "paragraph", "paragraphs"),
             total - cached
         ));
-        if self.diffs {
-            return;
+        // The notes are under their paragraphs when a diff is shown.
+        if !self.diffs {
+            for seg in translated.segments.iter().filter(|s| !s.notes.is_empty()) {
+                printer.detail(&format!(
+                    "{name} ¶ {}: {}",
+                    seg.id.paragraph(),
+                    seg.notes.join("; ")
+                ));
+            }
         }
-        for seg in translated.segments.iter().filter(|s| !s.notes.is_empty()) {
+        let refined: Vec<&crate::pipeline::Refinement> = translated
+            .segments
+            .iter()
+            .filter_map(|s| s.refine.as_ref())
+            .collect();
+        if !refined.is_empty() {
+            let count = |outcome| refined.iter().filter(|r| r.outcome == outcome).count();
+            let cached = refined.iter().filter(|r| r.cached).count();
             printer.detail(&format!(
-                "{name} ¶ {}: {}",
-                seg.id.paragraph(),
-                seg.notes.join("; ")
+                "{name}: refine: {} sent back ({cached} answered from the cache): {} resolved, \
+                 {} improved, {} kept, {} failed",
+                crate::count::counted(refined.len(), "paragraph", "paragraphs"),
+                count(RefineOutcome::Resolved),
+                count(RefineOutcome::Improved),
+                count(RefineOutcome::Kept),
+                count(RefineOutcome::Failed),
             ));
         }
     }
@@ -350,7 +368,8 @@ struct Comparison {
 impl Comparison {
     fn of(outcome: &Outcome, to: Lang) -> Comparison {
         let segments = outcome.repaired.segments.len();
-        let notes = render::notes_by_segment(outcome.findings(), segments);
+        let mut notes = render::notes_by_segment(outcome.findings(), segments);
+        add_refine_notes(&mut notes, outcome);
         match outcome.translated() {
             None => {
                 let (old, new) = outcome.repaired.sides(&outcome.decoded.text);
@@ -397,9 +416,40 @@ impl Comparison {
     }
 }
 
+/// What the refine round did, as a note under each paragraph it sent back.
+fn add_refine_notes(notes: &mut [Vec<Note>], outcome: &Outcome) {
+    let Some(translated) = outcome.translated() else {
+        return;
+    };
+    for (slot, segment) in notes.iter_mut().zip(&translated.segments) {
+        if let Some(refinement) = &segment.refine {
+            slot.push(Note {
+                level: NoteLevel::Info,
+                text: refinement.summary(),
+            });
+        }
+    }
+}
+
 /// `name: draft · deepl: 3 of 5 paragraphs to send in 1 request, about 1,234 characters`.
 pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
     for plan in plans {
+        if let Some(rounds) = plan.rounds {
+            printer.note(&format!(
+                "{name}: {} · {}: up to {}, only those verify flags; at most {} {} \
+                 ({} {}, about {} {}, if every paragraph went back)",
+                plan.pass,
+                plan.backend,
+                crate::count::counted(plan.segments, "paragraph", "paragraphs"),
+                rounds,
+                plural(usize::from(rounds), "round", "rounds"),
+                plan.requests,
+                plural(plan.requests, "request", "requests"),
+                grouped(plan.estimated_input),
+                plan.unit,
+            ));
+            continue;
+        }
         // How much the prompt, framing and context add on top of the paragraphs themselves.
         let ratio = match plan.unit {
             "tokens" if plan.source_input > 0 => format!(
