@@ -24,12 +24,15 @@ pub struct Doc {
 pub struct Item {
     pub pair: Pair,
     pub verdict: Verdict,
+    /// Carries a warning or error, or a doubt of the model's: shown even when unchanged.
+    pub flagged: bool,
 }
 
 impl Item {
-    /// Has something to decide: a draft that differs from the correction.
+    /// Has something to decide or read: a draft that differs from the correction, or a
+    /// paragraph verify or the model has doubts about, changed or not.
     pub fn reviewable(&self) -> bool {
-        self.pair.change_count() > 0
+        self.pair.change_count() > 0 || self.flagged
     }
 
     pub fn is_pending(&self) -> bool {
@@ -115,7 +118,11 @@ impl Doc {
                     Some(verdict) => verdict.clone(),
                     None => Verdict::Pending,
                 };
-                Item { pair, verdict }
+                Item {
+                    pair,
+                    verdict,
+                    flagged: paragraph.is_flagged(),
+                }
             })
             .collect();
         Self {

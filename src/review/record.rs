@@ -60,6 +60,17 @@ pub struct Paragraph {
     pub findings: Vec<FindingNote>,
 }
 
+impl Paragraph {
+    /// Verify warned about it, or the model doubted it (judged from its notes for records
+    /// written before notes became findings).
+    pub fn is_flagged(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity >= Severity::Warning)
+            || self.notes.iter().any(|n| crate::verify::is_doubt(n))
+    }
+}
+
 /// One of verify's findings, as shown with the paragraph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingNote {

@@ -35,6 +35,8 @@ struct Tally {
     errors: usize,
     warnings: usize,
     infos: usize,
+    /// The model's own doubts in its notes: shown to the reader, not verify's alarms.
+    doubts: usize,
 }
 
 impl Tally {
@@ -59,6 +61,10 @@ impl Tally {
 
     fn cells(self) -> String {
         format!("{:>3} {:>3} {:>3}", self.errors, self.warnings, self.infos)
+    }
+
+    fn with_doubts(self) -> String {
+        format!("{} {:>6}", self.cells(), self.doubts)
     }
 }
 
@@ -131,6 +137,8 @@ fn restored(dir: &Path, log: &mut Vec<String>) -> Option<Tally> {
         // The German's own warnings are about the input, not the restoration.
         findings.retain(|f| f.check != Check::Source);
         tally.add(&findings, &what, log);
+        let doubts = model_notes(id, &segment.notes);
+        tally.doubts += doubts.iter().filter(|f| f.severity == Severity::Warning).count();
     }
     Some(tally)
 }
@@ -145,7 +153,7 @@ fn real_pairs_raise_no_false_errors() {
     dirs.sort();
     let mut log = Vec::new();
     let mut table = vec![format!(
-        "{:<34} {:>5} {:>5}   human ✗  ⚠  ℹ   restored ✗  ⚠  ℹ",
+        "{:<34} {:>5} {:>5}   human ✗  ⚠  ℹ   restored ✗  ⚠  ℹ  doubts",
         "real pair", "¶ de", "¶ en"
     )];
     let (mut human_total, mut restored_total) = (Tally::default(), Tally::default());
@@ -158,13 +166,14 @@ fn real_pairs_raise_no_false_errors() {
             "{:<34} {de:>5} {en:>5}   {}        {}",
             name.unwrap_or_default(),
             h.cells(),
-            r.map_or_else(|| "  -   -   -".to_owned(), Tally::cells)
+            r.map_or_else(|| "  -   -   -      -".to_owned(), Tally::with_doubts)
         ));
         for (total, t) in [(&mut human_total, Some(h)), (&mut restored_total, r)] {
             if let Some(t) = t {
                 total.errors += t.errors;
                 total.warnings += t.warnings;
                 total.infos += t.infos;
+                total.doubts += t.doubts;
             }
         }
         restorations += usize::from(r.is_some());
@@ -175,7 +184,7 @@ fn real_pairs_raise_no_false_errors() {
         "",
         "",
         human_total.cells(),
-        restored_total.cells(),
+        restored_total.with_doubts(),
         restorations
     ));
     // Printed past libtest's capture, so every `cargo test` shows it.
