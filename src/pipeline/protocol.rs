@@ -14,12 +14,52 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::config::Lang;
+use crate::segment::SegmentKind;
 use crate::verify::{commentary_with_source, is_echo, residue};
+
+/// What a segment is in its document, as the segmenter found it, so the model need not guess
+/// from the text whether a short line is a heading or a fragment. Plain text knows only
+/// paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Heading,
+    ListItem,
+    TableCell,
+    Quote,
+    Paragraph,
+}
+
+impl From<SegmentKind> for Role {
+    fn from(kind: SegmentKind) -> Role {
+        match kind {
+            SegmentKind::Heading { .. } => Role::Heading,
+            SegmentKind::ListItem => Role::ListItem,
+            SegmentKind::TableCell => Role::TableCell,
+            SegmentKind::Quote => Role::Quote,
+            SegmentKind::Paragraph => Role::Paragraph,
+        }
+    }
+}
+
+impl Role {
+    /// The name on the wire (`list-item`), also part of a chat pass's cache key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Heading => "heading",
+            Role::ListItem => "list-item",
+            Role::TableCell => "table-cell",
+            Role::Quote => "quote",
+            Role::Paragraph => "paragraph",
+        }
+    }
+}
 
 /// One segment of a request.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item<'a> {
     pub id: &'a str,
+    pub role: Role,
     pub de: &'a str,
     /// A draft translation to post-edit, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,7 +92,7 @@ struct RequestBody<'a> {
 }
 
 /// The request as one compact JSON object:
-/// `{"segments":[{"id","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`.
+/// `{"segments":[{"id","role","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`.
 pub fn user_message(req: &Request) -> String {
     let body = RequestBody {
         segments: req.items,

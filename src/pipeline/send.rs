@@ -171,8 +171,10 @@ impl<'a> PassRun<'a> {
             .iter()
             .zip(&texts)
             .zip(&self.drafts[range.clone()])
-            .map(|((id, de), draft)| Item {
+            .zip(units)
+            .map(|(((id, de), draft), unit)| Item {
                 id,
+                role: unit.role,
                 de,
                 draft: draft.as_deref(),
             })

@@ -159,6 +159,10 @@ impl Engine {
         if !hits.is_empty() {
             params["glossary"] = json!(hits);
         }
+        // A language model reads the segment's role (a heading is written as one).
+        if member.chat().is_some() {
+            params["role"] = json!(unit.role.as_str());
+        }
         let kind = member.backend.kind().to_string();
         CacheKey::new(&KeyParts {
             pass: pass.kind.name(),

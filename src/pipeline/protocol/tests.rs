@@ -50,11 +50,13 @@ fn user_message_with_draft_and_glossary() {
     let items = [
         Item {
             id: "p1",
+            role: Role::Paragraph,
             de: "Er sagte: „Das geht nicht.“",
             draft: Some("He said: \"That doesn't work.\""),
         },
         Item {
             id: "p2",
+            role: Role::ListItem,
             de: "Zweiter Absatz.",
             draft: None,
         },
@@ -71,7 +73,7 @@ fn user_message_with_draft_and_glossary() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"p1","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
+        r#"{"segments":[{"id":"p1","role":"paragraph","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","role":"list-item","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
     );
 }
 
@@ -79,6 +81,7 @@ fn user_message_with_draft_and_glossary() {
 fn user_message_without_draft_or_glossary() {
     let items = [Item {
         id: "7",
+        role: Role::Heading,
         de: "Zeile eins\nZeile zwei",
         draft: None,
     }];
@@ -90,7 +93,7 @@ fn user_message_without_draft_or_glossary() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"7","de":"Zeile eins\nZeile zwei"}],"context_before":"","context_after":"","glossary":[]}"#
+        r#"{"segments":[{"id":"7","role":"heading","de":"Zeile eins\nZeile zwei"}],"context_before":"","context_after":"","glossary":[]}"#
     );
 }
 
