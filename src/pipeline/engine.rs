@@ -113,7 +113,14 @@ pub struct ChatSetup {
     pub prompt_hash: String,
     pub target: Lang,
     pub with_literal: bool,
+    /// The restore pass: replies report the names they restored (`terms`), and later batches
+    /// of the same document get them as glossary entries.
+    pub learns_terms: bool,
     pub max_batch_tokens: u32,
+    /// With `learns_terms`: turns as many as the backend's `concurrency`, taken before a
+    /// request is built and held until its reply, so a batch is built when it can be sent,
+    /// with every name the batches before it decided (not when the document starts).
+    pub(super) turns: Option<Semaphore>,
 }
 
 pub struct Engine {
@@ -175,7 +182,7 @@ impl Engine {
                 .into_iter()
                 .map(|d| {
                     member(d, &cancel, |d| {
-                        chat_setup(system.clone(), Lang::En, false, d)
+                        chat_setup(system.clone(), Lang::En, false, false, d)
                     })
                 })
                 .collect::<Result<_, _>>()?;
@@ -204,7 +211,8 @@ impl Engine {
             .into_iter()
             .map(|r| {
                 member(r, &cancel, |r| {
-                    chat_setup(system.clone(), target, with_literal, r)
+                    let learns_terms = kind == PassKind::Restore;
+                    chat_setup(system.clone(), target, with_literal, learns_terms, r)
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -336,6 +344,7 @@ fn chat_setup(
     system: String,
     target: Lang,
     with_literal: bool,
+    learns_terms: bool,
     settings: &BackendSettings,
 ) -> ChatSetup {
     ChatSetup {
@@ -343,6 +352,9 @@ fn chat_setup(
         system,
         target,
         with_literal,
+        learns_terms,
+        turns: learns_terms
+            .then(|| Semaphore::new(settings.tuning.concurrency.value.max(1) as usize)),
         max_batch_tokens: settings.tuning.batch_tokens.value,
     }
 }

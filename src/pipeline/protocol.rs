@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::config::Lang;
+use crate::glossary::Term;
 use crate::segment::SegmentKind;
 use crate::verify::{commentary_with_source, is_echo, residue};
 
@@ -162,6 +163,77 @@ pub fn reply_schema(target: Lang, with_literal: bool) -> Value {
         "required": ["segments"],
         "additionalProperties": false
     })
+}
+
+/// `schema` (a [`reply_schema`]) with the restore pass's `terms`: the names the model restored,
+/// so later batches of the document get them as glossary entries. Strict structured output
+/// requires every property, so the schema lists `terms` as required (an empty list is always
+/// valid); [`parse_reply`] does not require it, and [`reply_terms`] reads it when it is there.
+pub fn with_terms(mut schema: Value) -> Value {
+    let term = json!({
+        "type": "object",
+        "properties": {
+            "de": {"type": "string", "description": "The name as it stands in the German."},
+            "en": {"type": "string", "description": "The name as written in the English."}
+        },
+        "required": ["de", "en"],
+        "additionalProperties": false
+    });
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert(
+            "terms".into(),
+            json!({
+                "type": "array",
+                "description": "Names restored in these segments that must read the same in the rest of the document; empty when there are none.",
+                "items": term
+            }),
+        );
+    }
+    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        required.push(json!("terms"));
+    }
+    schema
+}
+
+/// Longest `de` or `en` of a reported term kept; longer ones are not names.
+const TERM_CHARS: usize = 80;
+/// Most terms kept from one reply.
+const MAX_TERMS: usize = 50;
+
+/// The names a reply says it restored (`"terms": [{"de", "en"}]`), read leniently: they are
+/// advice, so a reply without them, or with a malformed list, simply has none. Kept: both sides
+/// non-empty, short, free of `⟦` markers, and an English side with a capital letter or a digit
+/// — a name, never an ordinary word, since these are imposed on the rest of the document. The
+/// first entry for a German form wins.
+pub fn reply_terms(text: &str) -> Vec<Term> {
+    let Ok(json) = unwrap_reply(text) else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_str::<Value>(json) else {
+        return Vec::new();
+    };
+    let Some(list) = value.get("terms").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let side = |entry: &Value, key: &str| -> Option<String> {
+        let text = entry.get(key)?.as_str()?.trim();
+        let fits = !text.is_empty() && text.chars().count() <= TERM_CHARS && !text.contains('⟦');
+        fits.then(|| text.to_owned())
+    };
+    let mut terms: Vec<Term> = Vec::new();
+    for entry in list {
+        let (Some(de), Some(en)) = (side(entry, "de"), side(entry, "en")) else {
+            continue;
+        };
+        let name = en.chars().any(|c| c.is_uppercase() || c.is_ascii_digit());
+        if name && !terms.iter().any(|t| t.de == de) {
+            terms.push(Term::new(de, en));
+        }
+        if terms.len() == MAX_TERMS {
+            break;
+        }
+    }
+    terms
 }
 
 /// One validated segment of a reply. `text` is the `en` or `de` field, whichever the target

@@ -3,10 +3,12 @@
 //! hits in the masked text), sent to the backend that serves the pass now, the
 //! reply validated and unmasked. A reply that fails validation is split in half and retried,
 //! down to single segments; a backend that stops hands the batch to the next one of the pass;
-//! each finished batch is cached at once.
+//! each finished batch is cached at once. The names a restore reply says it decided are learned
+//! for the document: batches whose request is built later get them as glossary entries.
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Mutex;
 
 use super::batch;
 use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
@@ -16,6 +18,7 @@ use super::translated::{FailureKind, SegmentFailure, SegmentResult};
 use super::units::{Unit, context, plan_batches};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
 use crate::cache::{CacheKey, Entry};
+use crate::glossary::{self, Term};
 
 /// One segment's outcome in a pass.
 pub(super) type Done = (usize, Result<Entry, SegmentFailure>);
@@ -28,6 +31,11 @@ pub(super) struct PassRun<'a> {
     /// The drafts so far, per segment, masked like their segment (what the main pass
     /// post-edits); none for the draft pass itself.
     drafts: Vec<Option<String>>,
+    /// Names this document's restore replies decided so far (from the cache, then from each
+    /// batch as it finishes; the first decision for a German form wins). Sent as glossary
+    /// entries but never part of a cache key: what a batch learns depends on which batches
+    /// finished before its request was built, and a re-run must find the same keys.
+    learned: Mutex<Vec<Term>>,
 }
 
 impl<'a> PassRun<'a> {
@@ -46,12 +54,54 @@ impl<'a> PassRun<'a> {
                 Some(unit.masked.draft(draft))
             })
             .collect();
-        Self {
+        let learned = Mutex::new(Vec::new());
+        let run = Self {
             engine,
             pass,
             units,
             drafts,
+            learned,
+        };
+        if pass.kind != PassKind::Draft {
+            run.learn(results.iter().flat_map(|r| &r.terms));
         }
+        run
+    }
+
+    /// Remember names a reply (or a cached one) decided, unless the user's glossary or an
+    /// earlier reply already settled their German form.
+    fn learn<'t>(&self, terms: impl IntoIterator<Item = &'t Term>) {
+        let Ok(mut learned) = self.learned.lock() else {
+            return;
+        };
+        let user = self.engine.glossary.terms();
+        for term in terms {
+            let settled = |t: &Term| t.de.eq_ignore_ascii_case(&term.de);
+            if !user.iter().any(settled) && !learned.iter().any(settled) {
+                learned.push(term.clone());
+            }
+        }
+    }
+
+    /// The glossary entries of a request for text `german`: the user's terms that occur in it,
+    /// then the names learned so far in this document that occur in it.
+    fn glossary_hits(&self, german: &str) -> Vec<Term> {
+        let mut terms: Vec<Term> = self
+            .engine
+            .glossary
+            .hits(german)
+            .into_iter()
+            .cloned()
+            .collect();
+        if let Ok(learned) = self.learned.lock() {
+            terms.extend(
+                learned
+                    .iter()
+                    .filter(|t| glossary::find(german, &t.de).is_some())
+                    .cloned(),
+            );
+        }
+        terms
     }
 
     /// One batch, split on invalid replies; the outcome for each index in `range`. A backend
@@ -102,6 +152,12 @@ impl<'a> PassRun<'a> {
             };
             match attempt {
                 Ok(entries) => {
+                    self.learn(
+                        entries
+                            .iter()
+                            .filter_map(|(_, entry)| entry.as_ref().ok())
+                            .flat_map(|entry| &entry.terms),
+                    );
                     let finished: Vec<(CacheKey, Entry)> = entries
                         .iter()
                         .filter_map(|(i, entry)| {
@@ -180,7 +236,7 @@ impl<'a> PassRun<'a> {
             })
             .collect();
         let joined: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
-        let terms = self.engine.glossary.hits(&joined.join("\n"));
+        let terms = self.glossary_hits(&joined.join("\n"));
         let glossary: Vec<GlossaryTerm> = terms
             .iter()
             .map(|t| GlossaryTerm {
@@ -199,7 +255,14 @@ impl<'a> PassRun<'a> {
             estimated_tokens: estimate_tokens(&chat.system) + estimate_tokens(&user),
             system: chat.system.clone(),
             user,
-            schema: Some(protocol::reply_schema(chat.target, chat.with_literal)),
+            schema: Some({
+                let schema = protocol::reply_schema(chat.target, chat.with_literal);
+                if chat.learns_terms {
+                    protocol::with_terms(schema)
+                } else {
+                    schema
+                }
+            }),
         }
     }
 
@@ -209,6 +272,11 @@ impl<'a> PassRun<'a> {
         chat: &ChatSetup,
         range: Range<usize>,
     ) -> Result<Vec<Done>, Failed> {
+        // Built once it may be sent, so it carries the names the batches before it decided.
+        let _turn = match &chat.turns {
+            Some(turns) => turns.acquire().await.ok(),
+            None => None,
+        };
         let request = self.chat_request(chat, range.clone());
         let units = &self.units[range.clone()];
         let ids: Vec<String> = units.iter().map(|u| u.id.to_string()).collect();
@@ -248,6 +316,11 @@ impl<'a> PassRun<'a> {
             let described: Vec<String> = problems.iter().map(|p| p.describe()).collect();
             Failed::Invalid(described.join("; "))
         })?;
+        let terms = if chat.learns_terms {
+            protocol::reply_terms(&reply.text)
+        } else {
+            Vec::new()
+        };
         let mut out = Vec::with_capacity(segments.len());
         for ((i, reply), unit) in range.zip(segments).zip(units) {
             let back = |text: &str| unmask(text, &unit.masked, MaskStyle::Brackets);
@@ -257,7 +330,9 @@ impl<'a> PassRun<'a> {
                 .map(|l| back(&l))
                 .transpose()
                 .map_err(Failed::Invalid)?;
-            out.push((i, Ok(self.entry(member, i, text, literal, reply.notes))));
+            let mut entry = self.entry(member, i, text, literal, reply.notes);
+            entry.terms = rendered_in(&terms, &unit.context, &entry.text);
+            out.push((i, Ok(entry)));
         }
         Ok(out)
     }
@@ -319,8 +394,20 @@ impl<'a> PassRun<'a> {
             backend: member.backend.name().to_owned(),
             model: member.backend.model().to_owned(),
             source: self.units[i].seg.text.clone(),
+            terms: Vec::new(),
         }
     }
+}
+
+/// The reported names that belong to one segment: its German (as sent) has the German form,
+/// its English the English one. A reply reports names for the whole batch; a name found in no
+/// segment (one from the context, or none at all) is dropped.
+fn rendered_in(terms: &[Term], german: &str, english: &str) -> Vec<Term> {
+    terms
+        .iter()
+        .filter(|t| glossary::find(german, &t.de).is_some() && glossary::find(english, &t.en).is_some())
+        .cloned()
+        .collect()
 }
 
 enum Failed {

@@ -207,6 +207,7 @@ fn store(result: &mut SegmentResult, pass: PassKind, entry: Entry, cached: bool)
             result.draft = entry.literal;
         }
         result.notes = entry.notes;
+        result.terms = entry.terms;
         result.final_cached = cached;
         result.final_backend = Some(entry.backend);
     }

@@ -160,6 +160,70 @@ fn reply_schemas_are_strict() {
 }
 
 #[test]
+fn terms_schema_stays_strict_and_asks_for_terms_last() {
+    for literal in [false, true] {
+        let schema = with_terms(reply_schema(Lang::En, literal));
+        assert_strict(&schema, "$");
+        assert_eq!(schema["required"], json!(["segments", "terms"]));
+        let term = &schema["properties"]["terms"]["items"];
+        assert_eq!(term["required"], json!(["de", "en"]));
+        // The segments are unchanged.
+        assert_eq!(
+            schema["properties"]["segments"],
+            reply_schema(Lang::En, literal)["properties"]["segments"]
+        );
+    }
+}
+
+#[test]
+fn terms_are_optional_in_a_reply() {
+    let without = good_reply();
+    assert!(parse_reply(&without, &english()).is_ok());
+    assert!(reply_terms(&without).is_empty());
+    let with = json!({
+        "segments": [{"id": "p1", "en": GOOD[0], "notes": []}, {"id": "p2", "en": GOOD[1], "notes": []}],
+        "terms": [{"de": "Kopilot", "en": "Copilot"}]
+    })
+    .to_string();
+    assert_eq!(parse_reply(&with, &english()).expect("valid").len(), 2);
+    assert_eq!(reply_terms(&with), vec![Term::new("Kopilot", "Copilot")]);
+    // Malformed terms are no reason to reject a reply: they are simply not there.
+    let odd = json!({
+        "segments": [{"id": "p1", "en": GOOD[0], "notes": []}, {"id": "p2", "en": GOOD[1], "notes": []}],
+        "terms": "Kopilot = Copilot"
+    })
+    .to_string();
+    assert!(parse_reply(&odd, &english()).is_ok());
+    assert!(reply_terms(&odd).is_empty());
+}
+
+#[test]
+fn reply_terms_keep_names_only() {
+    let text = format!(
+        "```json\n{}\n```",
+        json!({"segments": [], "terms": [
+            {"de": " Der Rand ", "en": "The Verge"},
+            {"de": "Bewertung", "en": "valuation"},
+            {"de": "Der Rand", "en": "The Edge"},
+            {"de": "GB300-Systeme", "en": "GB300 systems"},
+            {"de": "", "en": "Copilot"},
+            {"de": "⟦1⟧", "en": "Copilot"},
+            {"de": "Kopilot"},
+            "Openai",
+            {"de": "x".repeat(81), "en": "X"}
+        ]})
+    );
+    assert_eq!(
+        reply_terms(&text),
+        vec![
+            Term::new("Der Rand", "The Verge"),
+            Term::new("GB300-Systeme", "GB300 systems"),
+        ]
+    );
+    assert!(reply_terms("not json").is_empty());
+}
+
+#[test]
 fn good_reply_parses() {
     let text = json!({"segments": [
         {"id": "p1", "en": GOOD[0], "notes": ["\"Vorstand\" rendered as \"board\"."]},
