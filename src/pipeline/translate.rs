@@ -73,6 +73,32 @@ impl Engine {
                 },
             ));
         }
+        if target == Lang::En {
+            self.verify_consistency(units, results);
+        }
+    }
+
+    /// One name rendered two ways across the document's finished paragraphs.
+    fn verify_consistency(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+        let rendered: Vec<verify::Rendered> = units
+            .iter()
+            .zip(results.iter())
+            .filter_map(|(unit, result)| {
+                Some(verify::Rendered {
+                    id: unit.id,
+                    source: &unit.seg.text,
+                    output: result.final_text.as_deref()?,
+                    terms: &result.terms,
+                })
+            })
+            .collect();
+        let findings = verify::verify_consistency(&rendered, Some(&self.glossary));
+        for finding in findings {
+            let at = finding.segment.map(|id| id.0);
+            if let Some(result) = at.and_then(|i| results.get_mut(i)) {
+                result.findings.push(finding);
+            }
+        }
     }
 
     async fn run_pass(&self, pass: &Pass, units: &[Unit<'_>], results: &mut [SegmentResult]) {

@@ -7,6 +7,7 @@
 
 mod acronyms;
 mod commentary;
+mod consistency;
 mod form;
 mod glossary;
 mod language;
@@ -25,6 +26,7 @@ use crate::config::Lang;
 use crate::segment::SegmentId;
 
 pub use commentary::{commentary, commentary_with_source};
+pub use consistency::Rendered;
 pub use residue::{Residue, german_residue, is_echo, residue};
 
 /// How much a finding matters. `Error`: the output is wrong or unusable as it stands;
@@ -49,16 +51,19 @@ pub enum Check {
     Form,
     Glossary,
     Source,
+    /// Across a document: one name rendered two ways.
+    Consistency,
 }
 
 impl Check {
-    pub const ALL: [Check; 6] = [
+    pub const ALL: [Check; 7] = [
         Check::Quantity,
         Check::Name,
         Check::Language,
         Check::Form,
         Check::Glossary,
         Check::Source,
+        Check::Consistency,
     ];
 
     /// Stable identifier, as used in reports and as the first half of `check/rule`.
@@ -70,6 +75,7 @@ impl Check {
             Check::Form => "form",
             Check::Glossary => "glossary",
             Check::Source => "source",
+            Check::Consistency => "consistency",
         }
     }
 }
@@ -207,6 +213,14 @@ pub fn verify_source(id: SegmentId, source: &str) -> Vec<Finding> {
         .collect();
     findings.extend(source::check(id, source));
     findings
+}
+
+/// Whole-document consistency: a name the document renders two ways (the model's reported
+/// `terms`, and capitalised German words some paragraph keeps verbatim) gets a warning on each
+/// paragraph that differs from the rendering most use. English output only; the glossary's
+/// terms are left to the glossary check.
+pub fn verify_consistency(segments: &[Rendered], glossary: Option<&crate::glossary::Glossary>) -> Vec<Finding> {
+    consistency::check(segments, glossary)
 }
 
 /// Whole-document form checks: one output segment per input segment.

@@ -7,6 +7,7 @@ mod browser;
 mod check;
 mod common;
 mod config;
+mod consistency;
 mod diff;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;

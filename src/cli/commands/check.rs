@@ -13,7 +13,7 @@ use crate::files;
 use crate::glossary::Glossary;
 use crate::render::sanitize;
 use crate::segment::{self, Format, SegmentId};
-use crate::verify::{self, Finding, Options, Pair, Severity};
+use crate::verify::{self, Finding, Options, Pair, Rendered, Severity};
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -66,6 +66,20 @@ pub fn run(args: &CheckArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resu
                         protected,
                     },
                 ));
+            }
+            if target == Lang::En {
+                let rendered: Vec<Rendered> = german
+                    .iter()
+                    .zip(&output)
+                    .enumerate()
+                    .map(|(i, ((de, _), (out, _)))| Rendered {
+                        id: SegmentId(i),
+                        source: de,
+                        output: out,
+                        terms: &[],
+                    })
+                    .collect();
+                findings.extend(verify::verify_consistency(&rendered, Some(&glossary)));
             }
         }
     }
