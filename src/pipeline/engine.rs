@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, BackendError, Usage};
 use crate::cache::Cache;
-use crate::config::{BackendKind, BackendSettings, Capability, Lang, Settings, Sourced};
+use crate::config::{BackendKind, BackendSettings, Capability, Lang, Quotes, Settings, Sourced};
 use crate::glossary::Glossary;
 use crate::prompt::{Prompt, PromptError, PromptName, literal_rule};
 use crate::segment::content_hash;
@@ -127,6 +127,8 @@ pub struct Engine {
     pub draft: Option<Pass>,
     pub main: Pass,
     pub glossary: Glossary,
+    /// Quotation marks of the results: `straight` makes the model's curly ones straight.
+    pub quotes: Quotes,
     pub cache: Option<Mutex<Cache>>,
     pub(super) usage: Mutex<BTreeMap<String, Usage>>,
     pub(super) warnings: Mutex<Vec<String>>,
@@ -220,6 +222,7 @@ impl Engine {
             draft,
             main: Pass { kind, members },
             glossary,
+            quotes: settings.quotes.value,
             cache: cache.map(Mutex::new),
             usage: Mutex::default(),
             warnings: Mutex::default(),

@@ -14,6 +14,7 @@ mod engine;
 pub mod mask;
 mod plan;
 pub mod protocol;
+mod quotes;
 pub mod run;
 mod send;
 mod translate;

@@ -11,11 +11,12 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use super::engine::{Engine, Member, Pass, PassKind};
+use super::quotes;
 use super::send::{Done, PassRun};
 use super::translated::{SegmentResult, Translated};
 use super::units::{Unit, consecutive_runs, plan_batches, units};
 use crate::cache::{CacheKey, Entry, KeyParts};
-use crate::config::Lang;
+use crate::config::{Lang, Quotes};
 use crate::repair::RepairedDocument;
 use crate::segment::content_hash;
 use crate::verify;
@@ -47,6 +48,9 @@ impl Engine {
             self.run_pass(draft, &units, &mut results).await;
         }
         self.run_pass(&self.main, &units, &mut results).await;
+        if self.quotes == Quotes::Straight {
+            straighten(&units, &mut results);
+        }
         self.verify(&units, &mut results);
         Translated { segments: results }
     }
@@ -217,6 +221,24 @@ impl Engine {
         let Ok(cache) = cache.lock() else { return };
         if let Err(e) = cache.put_many(entries) {
             self.warn(format!("cache: {e}; results of this run are not cached"));
+        }
+    }
+}
+
+/// `quotes = "straight"`: both sides of every result with straight quotation marks, the
+/// protected spans (which came back verbatim) as they are.
+fn straighten(units: &[Unit<'_>], results: &mut [SegmentResult]) {
+    for (unit, result) in units.iter().zip(results.iter_mut()) {
+        let seg = unit.seg;
+        let kept: Vec<&str> = seg
+            .protected
+            .iter()
+            .filter_map(|r| seg.text.get(r.clone()))
+            .collect();
+        for side in [&mut result.final_text, &mut result.draft] {
+            if let Some(text) = side {
+                *text = quotes::straighten(text, &kept);
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::common::{TestEnv, stderr_of};
 
-const KEY: &str = "sk-test-never-shown-4242";
+pub const KEY: &str = "sk-test-never-shown-4242";
 
 /// Two paragraphs about the same product, each long enough to be its own batch under
 /// `batch_tokens = 50` (about 3.5 characters a token).
@@ -47,7 +47,7 @@ impl Respond for Restorer {
                 let id = item["id"].as_str().unwrap_or_default();
                 json!({
                     "id": id,
-                    "en": format!("{name} from Microsoft now writes and tests whole functions, paragraph {id}."),
+                    "en": format!("{name} from Microsoft now writes and tests “whole functions”, it’s said, paragraph {id}."),
                     "literal": format!("The co-pilot of Microsoft writes now whole functions, paragraph {id}."),
                     "notes": ["'Kopilot' = Copilot (product name)"]
                 })
@@ -67,7 +67,7 @@ impl Respond for Restorer {
 
 /// A project whose restore backend takes one small batch at a time, so the second batch is
 /// built after the first reply came back.
-async fn serialised(second: &'static str) -> (MockServer, TestEnv) {
+pub async fn serialised(second: &'static str) -> (MockServer, TestEnv) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))

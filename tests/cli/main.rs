@@ -20,6 +20,7 @@ mod mocks;
 mod online;
 mod pipes;
 mod providers;
+mod quotes;
 mod review;
 mod sent;
 mod snapshots;
