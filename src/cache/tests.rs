@@ -347,7 +347,10 @@ fn a_version_1_file_keeps_its_entries_and_gains_terms() {
     .unwrap();
     drop(conn);
     let cache = Cache::open(dir.path()).unwrap();
-    let kept = cache.get(&key("a")).unwrap().expect("the old entry is kept");
+    let kept = cache
+        .get(&key("a"))
+        .unwrap()
+        .expect("the old entry is kept");
     assert_eq!((kept.text.as_str(), kept.terms.len()), ("A draft.", 0));
     let e = Entry {
         terms: vec![Term::new("Der Rand", "The Verge")],

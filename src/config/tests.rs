@@ -476,7 +476,10 @@ fn unreadable_files_are_errors() {
 #[test]
 fn quotes_are_curly_unless_a_file_or_variable_says_straight() {
     let fx = Fixture::new(None, None);
-    assert_eq!(fx.ok(&[]).quotes, Sourced::new(Quotes::Curly, Source::Default));
+    assert_eq!(
+        fx.ok(&[]).quotes,
+        Sourced::new(Quotes::Curly, Source::Default)
+    );
     let fx = Fixture::new(Some("quotes = \"straight\""), None);
     assert_eq!(fx.ok(&[]).quotes, Sourced::new(Quotes::Straight, fx.user()));
     let env = [("KLARTEXT_QUOTES", "curly")];

@@ -405,7 +405,9 @@ impl<'a> PassRun<'a> {
 fn rendered_in(terms: &[Term], german: &str, english: &str) -> Vec<Term> {
     terms
         .iter()
-        .filter(|t| glossary::find(german, &t.de).is_some() && glossary::find(english, &t.en).is_some())
+        .filter(|t| {
+            glossary::find(german, &t.de).is_some() && glossary::find(english, &t.en).is_some()
+        })
         .cloned()
         .collect()
 }

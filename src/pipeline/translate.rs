@@ -235,10 +235,11 @@ fn straighten(units: &[Unit<'_>], results: &mut [SegmentResult]) {
             .iter()
             .filter_map(|r| seg.text.get(r.clone()))
             .collect();
-        for side in [&mut result.final_text, &mut result.draft] {
-            if let Some(text) = side {
-                *text = quotes::straighten(text, &kept);
-            }
+        for text in [&mut result.final_text, &mut result.draft]
+            .into_iter()
+            .flatten()
+        {
+            *text = quotes::straighten(text, &kept);
         }
     }
 }

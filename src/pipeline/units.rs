@@ -163,7 +163,10 @@ mod tests {
         let text = "Der Kopilot\n\nEin Absatz.\n\n- kein Listenpunkt\n";
         let found = roles(text, Format::Plain);
         assert_eq!(found.len(), 3);
-        assert!(found.iter().all(|(_, role)| *role == "paragraph"), "{found:?}");
+        assert!(
+            found.iter().all(|(_, role)| *role == "paragraph"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -315,12 +315,26 @@ mod tests {
             (finding.check, finding.rule, finding.severity),
             (Check::Consistency, "term-variants", Severity::Warning)
         );
-        assert!(finding.message.contains("\"Co-Pilot\""), "{}", finding.message);
-        assert!(finding.message.contains("\"Copilot\""), "{}", finding.message);
+        assert!(
+            finding.message.contains("\"Co-Pilot\""),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding.message.contains("\"Copilot\""),
+            "{}",
+            finding.message
+        );
         let output = segments[1].output;
-        assert_eq!(&output[finding.output_span.clone().expect("located")], "Co-Pilot");
+        assert_eq!(
+            &output[finding.output_span.clone().expect("located")],
+            "Co-Pilot"
+        );
         let source = segments[1].source;
-        assert_eq!(&source[finding.source_span.clone().expect("located")], "Kopilot");
+        assert_eq!(
+            &source[finding.source_span.clone().expect("located")],
+            "Kopilot"
+        );
     }
 
     #[test]
@@ -359,9 +373,15 @@ mod tests {
         ];
         let found = messages(&segments);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].1.contains("\"OpenAI\"") && found[0].0 == 2, "{found:?}");
+        assert!(
+            found[0].1.contains("\"OpenAI\"") && found[0].0 == 2,
+            "{found:?}"
+        );
         // A tie for Kanada: the earlier one is the reference.
-        assert!(found[1].1.contains("\"Canada\"") && found[1].0 == 4, "{found:?}");
+        assert!(
+            found[1].1.contains("\"Canada\"") && found[1].0 == 4,
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -382,7 +402,12 @@ mod tests {
         // glossary terms.
         let segments = [
             segment(0, "Die Regierung plant.", "The government plans.", &[]),
-            segment(1, "Die Regierung zögert.", "The administration hesitates.", &[]),
+            segment(
+                1,
+                "Die Regierung zögert.",
+                "The administration hesitates.",
+                &[],
+            ),
             segment(2, "Der Kopilot.", "Copilot.", &[]),
             segment(3, "Der Kopilot.", "Co-Pilot.", &[]),
         ];

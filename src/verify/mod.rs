@@ -219,7 +219,10 @@ pub fn verify_source(id: SegmentId, source: &str) -> Vec<Finding> {
 /// `terms`, and capitalised German words some paragraph keeps verbatim) gets a warning on each
 /// paragraph that differs from the rendering most use. English output only; the glossary's
 /// terms are left to the glossary check.
-pub fn verify_consistency(segments: &[Rendered], glossary: Option<&crate::glossary::Glossary>) -> Vec<Finding> {
+pub fn verify_consistency(
+    segments: &[Rendered],
+    glossary: Option<&crate::glossary::Glossary>,
+) -> Vec<Finding> {
     consistency::check(segments, glossary)
 }
 

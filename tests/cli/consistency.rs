@@ -108,12 +108,9 @@ async fn glossaries(server: &MockServer) -> Vec<Value> {
         .iter()
         .map(|r| {
             let body: Value = serde_json::from_slice(&r.body).expect("JSON request");
-            let user: Value = serde_json::from_str(
-                body["messages"][1]["content"]
-                    .as_str()
-                    .unwrap_or_default(),
-            )
-            .expect("JSON user message");
+            let user: Value =
+                serde_json::from_str(body["messages"][1]["content"].as_str().unwrap_or_default())
+                    .expect("JSON user message");
             user["glossary"].clone()
         })
         .collect()
@@ -126,7 +123,13 @@ fn rules(report: &Value) -> Vec<String> {
         .into_iter()
         .flatten()
         .flat_map(|s| s["findings"].as_array().cloned().unwrap_or_default())
-        .map(|f| format!("{}/{}", f["check"].as_str().unwrap_or(""), f["rule"].as_str().unwrap_or("")))
+        .map(|f| {
+            format!(
+                "{}/{}",
+                f["check"].as_str().unwrap_or(""),
+                f["rule"].as_str().unwrap_or("")
+            )
+        })
         .collect()
 }
 
@@ -153,7 +156,10 @@ async fn a_name_decided_in_one_batch_reaches_the_next_as_a_glossary_entry() {
     // Learned names are not part of the cache key: a re-run is answered from the cache.
     let again = fix_json(&env);
     assert_eq!(glossaries(&server).await.len(), 2, "nothing sent again");
-    assert_eq!(again["files"][0]["segments"][0]["final_cached"], json!(true));
+    assert_eq!(
+        again["files"][0]["segments"][0]["final_cached"],
+        json!(true)
+    );
 }
 
 #[tokio::test]

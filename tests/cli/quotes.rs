@@ -12,7 +12,14 @@ async fn straight_quotes_are_made_offline_and_switching_sends_nothing() {
             .cmd()
             .env("OPENAI_API_KEY", KEY)
             .env("KLARTEXT_QUOTES", quotes)
-            .args(["fix", "--fail-on", "never", "--view", "none", "article.de.txt"])
+            .args([
+                "fix",
+                "--fail-on",
+                "never",
+                "--view",
+                "none",
+                "article.de.txt",
+            ])
             .output()
             .expect("runs");
         assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
