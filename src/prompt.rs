@@ -447,6 +447,19 @@ mod tests {
     }
 
     #[test]
+    fn every_prompt_explains_roles_and_the_context_placeholder() {
+        for name in PromptName::ALL {
+            let text = Prompt::builtin(name)
+                .fill(&vars_for(name, false))
+                .expect("fills");
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            for needle in ["`role`", "`list-item`", "`⟦…⟧` (no number)", "breaks off"] {
+                assert!(text.contains(needle), "{name} lacks {needle:?}");
+            }
+        }
+    }
+
+    #[test]
     fn polish_de_replies_in_de() {
         let text = Prompt::builtin(PromptName::PolishDe)
             .fill(&[])
