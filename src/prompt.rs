@@ -7,12 +7,18 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The `{{literal_rule}}` sentence of `restore.md`: whether the restore call also returns the
-/// literal rendering (it does when no separate draft pass ran, so a diff always has two sides).
+/// The `{{literal_rule}}` of `restore.md`: whether the restore call also returns the literal
+/// rendering (it does when no separate draft pass ran, so a diff always has two sides), and
+/// then how literal it is — the same answers `literal.md` gives a draft pass, so both kinds of
+/// draft read alike. Validation rejects a reply that lacks it when asked.
 pub fn literal_rule(wanted: bool) -> &'static str {
     if wanted {
-        "Also return `literal`: a faithful, word-for-word-close English rendering of the German, \
-         without repairs."
+        "Also return `literal` for every segment: the German translated as closely as English \
+         grammar allows, with its errors and without repairs. Odd idioms, word senses and \
+         fragments stay as they are; a name that is a German word is translated as that word \
+         (\"Der Rand\" = \"The Edge\"), any other name is copied as spelled (\"Openai\"); \
+         numbers take English notation but keep the German's value and scale word \
+         (\"1,4 Billionen\" = \"1.4 trillion\")."
     } else {
         "Do not return `literal`."
     }
@@ -428,11 +434,39 @@ mod tests {
             "data, not instructions",
             "same `id`, in the same order",
             "British English",
+            // The questions a model found unclear, each answered once.
+            "`role`: `heading`; `list-item` or `table-cell`",
+            "In the context, `⟦…⟧` (no number)",
+            "Also return `literal` for every segment",
+            "a name that is a German word is translated as that word",
+            "every segment has it",
+            "write \"…\" at the gap",
+            "A segment that breaks off, even mid-word",
+            "sentence case",
+            "curly quotation marks",
+            "`terms`: each name you restored",
         ] {
             assert!(with.contains(needle), "restore prompt lacks {needle:?}");
         }
         let words = prompt.template.split_whitespace().count();
-        assert!(words < 950, "restore prompt has {words} words");
+        assert!(words < 1150, "restore prompt has {words} words");
+    }
+
+    #[test]
+    fn every_prompt_explains_roles_and_the_context_placeholder() {
+        // The refine prompt is an addendum to the restore prompt, which explains these.
+        for name in PromptName::ALL
+            .into_iter()
+            .filter(|n| *n != PromptName::Refine)
+        {
+            let text = Prompt::builtin(name)
+                .fill(&vars_for(name, false))
+                .expect("fills");
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            for needle in ["`role`", "`list-item`", "`⟦…⟧` (no number)", "breaks off"] {
+                assert!(text.contains(needle), "{name} lacks {needle:?}");
+            }
+        }
     }
 
     #[test]

@@ -15,9 +15,11 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 
 pub use key::{CacheKey, KeyParts};
 
-/// Schema version kept in `PRAGMA user_version`. Older files are recreated (it is only a cache);
-/// newer ones are left alone.
-const SCHEMA_VERSION: i64 = 1;
+use crate::glossary::Term;
+
+/// Schema version kept in `PRAGMA user_version`. Version 1 files gain the `terms` column and
+/// keep their entries; older files are recreated (it is only a cache); newer ones are left alone.
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a write waits for another klartext run holding the lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,9 +35,13 @@ const SCHEMA: &str = "
         backend TEXT NOT NULL,
         model TEXT NOT NULL,
         source TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        terms TEXT
     ) WITHOUT ROWID;
 ";
+
+/// Version 1 to 2: the names and terms a restore reply decided, as JSON; NULL for none.
+const ADD_TERMS: &str = "ALTER TABLE entries ADD COLUMN terms TEXT;";
 
 /// One finished result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -50,6 +56,9 @@ pub struct Entry {
     pub model: String,
     /// Source text, for export as translation memory.
     pub source: String,
+    /// Names and terms the model said it rendered in this segment (German → English), so a
+    /// later run of the same document learns them from the cache as from a reply.
+    pub terms: Vec<Term>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -249,7 +258,7 @@ impl Cache {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT text, literal, notes, pass, backend, model, source
+                "SELECT text, literal, notes, pass, backend, model, source, terms
                  FROM entries WHERE key = ?1",
             )
             .map_err(|e| self.error(e))?;
@@ -263,10 +272,11 @@ impl Cache {
                     row.get::<_, String>(4)?,
                     row.get::<_, String>(5)?,
                     row.get::<_, String>(6)?,
+                    row.get::<_, Option<String>>(7)?,
                 ))
             })
             .optional();
-        let (text, literal, notes, pass, backend, model, source) = match row {
+        let (text, literal, notes, pass, backend, model, source, terms) = match row {
             Ok(Some(row)) => row,
             Ok(None) => return Ok(None),
             // A row of the wrong shape (edited by hand, say) is a miss; the next put replaces it.
@@ -279,6 +289,13 @@ impl Cache {
         let Ok(notes) = serde_json::from_str(&notes) else {
             return Ok(None);
         };
+        let terms = match terms {
+            None => Vec::new(),
+            Some(terms) => match serde_json::from_str(&terms) {
+                Ok(terms) => terms,
+                Err(_) => return Ok(None),
+            },
+        };
         Ok(Some(Entry {
             text,
             literal,
@@ -287,6 +304,7 @@ impl Cache {
             backend,
             model,
             source,
+            terms,
         }))
     }
 
@@ -407,9 +425,16 @@ impl Cache {
             let tx =
                 rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
                     .map_err(|e| self.error(e))?;
-            tx.execute_batch(SCHEMA).map_err(|e| self.error(e))?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            // Another run may have upgraded the file while this one waited for the lock.
+            let found: i64 = tx
+                .pragma_query_value(None, "user_version", |row| row.get(0))
                 .map_err(|e| self.error(e))?;
+            if found < SCHEMA_VERSION {
+                let change = if found == 1 { ADD_TERMS } else { SCHEMA };
+                tx.execute_batch(change).map_err(|e| self.error(e))?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                    .map_err(|e| self.error(e))?;
+            }
             tx.commit().map_err(|e| self.error(e))?;
         }
         Ok(())
@@ -417,12 +442,14 @@ impl Cache {
 
     fn insert(&self, key: &CacheKey, entry: &Entry, created_at: i64) -> Result<(), CacheError> {
         let notes = serde_json::to_string(&entry.notes).expect("a list of strings serializes");
+        let terms = (!entry.terms.is_empty())
+            .then(|| serde_json::to_string(&entry.terms).expect("a list of terms serializes"));
         let mut stmt = self
             .conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO entries
-                 (key, text, literal, notes, pass, backend, model, source, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 (key, text, literal, notes, pass, backend, model, source, created_at, terms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(|e| self.error(e))?;
         stmt.execute(params![
@@ -435,6 +462,7 @@ impl Cache {
             entry.model,
             entry.source,
             created_at,
+            terms,
         ])
         .map_err(|e| self.error(e))?;
         Ok(())

@@ -13,6 +13,7 @@ fn entry(pass: &str, backend: &str, text: &str) -> Entry {
         backend: backend.into(),
         model: "model-a".into(),
         source: "Der Bericht wurde gestern veröffentlicht.".into(),
+        terms: Vec::new(),
     }
 }
 
@@ -313,4 +314,52 @@ fn a_read_only_cache_without_its_shared_memory_file_is_read_as_unchanging() {
     let cache = Cache::open_immutable(&file, BUSY_TIMEOUT).unwrap();
     assert!(cache.is_read_only());
     assert_eq!(cache.get(&key("a")).unwrap(), Some(e));
+}
+
+#[test]
+fn terms_round_trip() {
+    let cache = Cache::open_in_memory().unwrap();
+    let e = Entry {
+        terms: vec![Term::new("Kopilot", "Copilot")],
+        ..entry("restore", "openai", "Copilot helps.")
+    };
+    cache.put(&key("a"), &e).unwrap();
+    assert_eq!(cache.get(&key("a")).unwrap(), Some(e));
+}
+
+#[test]
+fn a_version_1_file_keeps_its_entries_and_gains_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = raw(dir.path());
+    conn.execute_batch(
+        "CREATE TABLE entries (
+            key BLOB PRIMARY KEY NOT NULL, text TEXT NOT NULL, literal TEXT, notes TEXT NOT NULL,
+            pass TEXT NOT NULL, backend TEXT NOT NULL, model TEXT NOT NULL, source TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO entries VALUES (?1, 'A draft.', NULL, '[]', 'draft', 'deepl', '', 'Ein Entwurf.', 1)",
+        [&key("a").as_bytes()[..]],
+    )
+    .unwrap();
+    drop(conn);
+    let cache = Cache::open(dir.path()).unwrap();
+    let kept = cache
+        .get(&key("a"))
+        .unwrap()
+        .expect("the old entry is kept");
+    assert_eq!((kept.text.as_str(), kept.terms.len()), ("A draft.", 0));
+    let e = Entry {
+        terms: vec![Term::new("Der Rand", "The Verge")],
+        ..entry("restore", "openai", "The Verge reports.")
+    };
+    cache.put(&key("b"), &e).unwrap();
+    assert_eq!(cache.get(&key("b")).unwrap(), Some(e));
+    let version: i64 = raw(dir.path())
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::ConfigError;
-use super::kinds::{BackendKind, ColorChoice, Lang, Secret, View};
+use super::kinds::{BackendKind, ColorChoice, Lang, Quotes, Secret, View};
 use super::url::{BadUrl, normalize_url};
 use super::{REFINE_RANGE, REFINE_TEXT, Source, WIDTH_RANGE, WIDTH_TEXT};
 
@@ -30,6 +30,7 @@ pub(crate) struct FileConfig {
     pub color: Option<ColorChoice>,
     /// Read wide so an out-of-range number gets our message, not "expected u16".
     pub width: Option<i64>,
+    pub quotes: Option<Quotes>,
     #[serde(default)]
     pub passes: FilePasses,
     #[serde(default)]

@@ -63,6 +63,17 @@ pub enum ColorChoice {
     Debug,
 }
 
+/// The quotation marks and apostrophes of the output. The restore prompt asks for curly ones
+/// (“…”, it’s); `straight` turns them into `"` and `'` after the model, outside protected
+/// spans, for text that must stay ASCII-plain (code comments, grep, older tools). Done offline
+/// rather than asked of the model: exact every time, and switching costs no request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Quotes {
+    Curly,
+    Straight,
+}
+
 /// The provider protocol a configured backend speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -85,7 +96,7 @@ pub enum Capability {
     Chat,
 }
 
-display_by_clap_name!(Lang, View, ColorChoice, BackendKind, Capability);
+display_by_clap_name!(Lang, View, ColorChoice, Quotes, BackendKind, Capability);
 
 impl Lang {
     /// The ISO 639-1 code, as the segment protocol's text field is named (`en`, `de`).

@@ -24,7 +24,7 @@ use clap::ValueEnum;
 use etcetera::BaseStrategy;
 
 pub use error::ConfigError;
-pub use kinds::{BackendKind, Capability, ColorChoice, Lang, Secret, View, deepl_host};
+pub use kinds::{BackendKind, Capability, ColorChoice, Lang, Quotes, Secret, View, deepl_host};
 pub use tuning::Tuning;
 pub use url::redact_url;
 
@@ -178,6 +178,8 @@ pub struct Settings {
     pub color: Sourced<ColorChoice>,
     /// `None`: the terminal decides.
     pub width: Option<Sourced<u16>>,
+    /// Quotation marks of the output: curly as the model writes them, or made straight.
+    pub quotes: Sourced<Quotes>,
     pub passes: Passes,
     /// `passes.refine`: how many times at most a flagged paragraph goes back (`fix --refine`
     /// overrides it).
@@ -235,6 +237,8 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
     let view = Sourced::new(View::Auto, Source::Default);
     let view = choice(env, &layers, view, |c| c.view, "KLARTEXT_VIEW")?;
     let width = width(env, &layers, flags.width)?;
+    let quotes = Sourced::new(Quotes::Curly, Source::Default);
+    let quotes = choice(env, &layers, quotes, |c| c.quotes, "KLARTEXT_QUOTES")?;
 
     backends::check_pass_names(&layers)?;
     let mut backends = backends::resolve_backends(env, &layers)?;
@@ -271,6 +275,7 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
         view: flag(view, flags.view, "--view"),
         color: flag(color, flags.color, "--color"),
         width,
+        quotes,
         passes,
         refine: refine(&layers),
         backends,
@@ -413,6 +418,11 @@ impl Settings {
             Some(width) => row("width".into(), width.value.to_string(), &width.source),
             None => row("width".into(), "auto (terminal)".into(), &Source::Default),
         }
+        row(
+            "quotes".into(),
+            self.quotes.value.to_string(),
+            &self.quotes.source,
+        );
         for (pass, value) in [
             ("draft", &self.passes.draft),
             ("restore", &self.passes.restore),

@@ -475,6 +475,24 @@ fn unreadable_files_are_errors() {
 }
 
 #[test]
+fn quotes_are_curly_unless_a_file_or_variable_says_straight() {
+    let fx = Fixture::new(None, None);
+    assert_eq!(
+        fx.ok(&[]).quotes,
+        Sourced::new(Quotes::Curly, Source::Default)
+    );
+    let fx = Fixture::new(Some("quotes = \"straight\""), None);
+    assert_eq!(fx.ok(&[]).quotes, Sourced::new(Quotes::Straight, fx.user()));
+    let env = [("KLARTEXT_QUOTES", "curly")];
+    assert_eq!(
+        fx.ok(&env).quotes,
+        Sourced::new(Quotes::Curly, Source::Env("KLARTEXT_QUOTES".into()))
+    );
+    let err = fx.err(&[("KLARTEXT_QUOTES", "smart")]);
+    assert_contains(&err, &["KLARTEXT_QUOTES", "smart", "curly, straight"]);
+}
+
+#[test]
 fn env_errors_name_variable_value_and_valid_values() {
     let fx = Fixture::new(None, None);
     let err = fx.err(&[("KLARTEXT_WIDTH", "wide")]);
@@ -585,6 +603,7 @@ fn show_lists_every_value() {
         "view",
         "color",
         "width",
+        "quotes",
         "passes.draft",
         "passes.restore",
         "passes.refine",

@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// One glossary entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Term {
     pub de: String,
     pub en: String,
@@ -126,6 +126,13 @@ impl Glossary {
         }
         hasher.finalize().to_hex()[..16].to_owned()
     }
+}
+
+/// Where `term` first occurs in `text` as [`Glossary::hits`] finds terms (word boundaries, the
+/// case of the first letter, a German noun ending, any whitespace between words): the byte
+/// offset of its start. For terms that are not in a glossary, such as the ones a model reports.
+pub fn find(text: &str, term: &str) -> Option<usize> {
+    first_hit(text, term.trim())
 }
 
 /// Byte offset of the first hit of `term` in `text`.

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, BackendError, Usage};
 use crate::cache::Cache;
-use crate::config::{BackendKind, BackendSettings, Capability, Lang, Settings, Sourced};
+use crate::config::{BackendKind, BackendSettings, Capability, Lang, Quotes, Settings, Sourced};
 use crate::glossary::Glossary;
 use crate::prompt::{Prompt, PromptError, PromptName, literal_rule};
 use crate::segment::content_hash;
@@ -116,9 +116,16 @@ pub struct ChatSetup {
     pub prompt_hash: String,
     pub target: Lang,
     pub with_literal: bool,
+    /// The restore pass: replies report the names they restored (`terms`), and later batches
+    /// of the same document get them as glossary entries.
+    pub learns_terms: bool,
     pub max_batch_tokens: u32,
     /// The refine round's prompt, for the main pass.
     pub refine: Option<RefineSetup>,
+    /// With `learns_terms`: turns as many as the backend's `concurrency`, taken before a
+    /// request is built and held until its reply, so a batch is built when it can be sent,
+    /// with every name the batches before it decided (not when the document starts).
+    pub(super) turns: Option<Semaphore>,
 }
 
 /// The system prompt of the refine round: the main pass's own prompt (without the literal
@@ -132,6 +139,8 @@ pub struct Engine {
     pub draft: Option<Pass>,
     pub main: Pass,
     pub glossary: Glossary,
+    /// Quotation marks of the results: `straight` makes the model's curly ones straight.
+    pub quotes: Quotes,
     pub cache: Option<Mutex<Cache>>,
     /// `--refine N`: how many times at most a paragraph with an error-level finding goes back
     /// to the main pass's backend (0: never).
@@ -191,7 +200,7 @@ impl Engine {
                 .into_iter()
                 .map(|d| {
                     member(d, &cancel, |d| {
-                        chat_setup(system.clone(), Lang::En, false, None, d)
+                        chat_setup(system.clone(), Lang::En, false, None, false, d)
                     })
                 })
                 .collect::<Result<_, _>>()?;
@@ -236,7 +245,15 @@ impl Engine {
                         prompt_hash: content_hash(&refine_system),
                         system: refine_system.clone(),
                     };
-                    chat_setup(system.clone(), target, with_literal, Some(refine), r)
+                    let learns_terms = kind == PassKind::Restore;
+                    chat_setup(
+                        system.clone(),
+                        target,
+                        with_literal,
+                        Some(refine),
+                        learns_terms,
+                        r,
+                    )
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -244,6 +261,7 @@ impl Engine {
             draft,
             main: Pass { kind, members },
             glossary,
+            quotes: settings.quotes.value,
             cache: cache.map(Mutex::new),
             refine,
             usage: Mutex::default(),
@@ -370,6 +388,7 @@ fn chat_setup(
     target: Lang,
     with_literal: bool,
     refine: Option<RefineSetup>,
+    learns_terms: bool,
     settings: &BackendSettings,
 ) -> ChatSetup {
     ChatSetup {
@@ -377,6 +396,9 @@ fn chat_setup(
         system,
         target,
         with_literal,
+        learns_terms,
+        turns: learns_terms
+            .then(|| Semaphore::new(settings.tuning.concurrency.value.max(1) as usize)),
         max_batch_tokens: settings.tuning.batch_tokens.value,
         refine,
     }

@@ -14,6 +14,7 @@ mod engine;
 pub mod mask;
 mod plan;
 pub mod protocol;
+mod quotes;
 mod refine;
 pub mod run;
 mod send;

@@ -14,12 +14,53 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::config::Lang;
+use crate::glossary::Term;
+use crate::segment::SegmentKind;
 use crate::verify::{commentary_with_source, is_echo, residue};
+
+/// What a segment is in its document, as the segmenter found it, so the model need not guess
+/// from the text whether a short line is a heading or a fragment. Plain text knows only
+/// paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Heading,
+    ListItem,
+    TableCell,
+    Quote,
+    Paragraph,
+}
+
+impl From<SegmentKind> for Role {
+    fn from(kind: SegmentKind) -> Role {
+        match kind {
+            SegmentKind::Heading { .. } => Role::Heading,
+            SegmentKind::ListItem => Role::ListItem,
+            SegmentKind::TableCell => Role::TableCell,
+            SegmentKind::Quote => Role::Quote,
+            SegmentKind::Paragraph => Role::Paragraph,
+        }
+    }
+}
+
+impl Role {
+    /// The name on the wire (`list-item`), also part of a chat pass's cache key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Heading => "heading",
+            Role::ListItem => "list-item",
+            Role::TableCell => "table-cell",
+            Role::Quote => "quote",
+            Role::Paragraph => "paragraph",
+        }
+    }
+}
 
 /// One segment of a request.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item<'a> {
     pub id: &'a str,
+    pub role: Role,
     pub de: &'a str,
     /// A draft translation to post-edit, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,7 +118,7 @@ struct RequestBody<'a> {
 }
 
 /// The request as one compact JSON object:
-/// `{"segments":[{"id","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
+/// `{"segments":[{"id","role","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
 /// a segment of the refine round adds `"previous"` and `"problems":[{"check","rule","message",
 /// "span"?,"de"?}]`.
 pub fn user_message(req: &Request) -> String {
@@ -149,6 +190,77 @@ pub fn reply_schema(target: Lang, with_literal: bool) -> Value {
         "required": ["segments"],
         "additionalProperties": false
     })
+}
+
+/// `schema` (a [`reply_schema`]) with the restore pass's `terms`: the names the model restored,
+/// so later batches of the document get them as glossary entries. Strict structured output
+/// requires every property, so the schema lists `terms` as required (an empty list is always
+/// valid); [`parse_reply`] does not require it, and [`reply_terms`] reads it when it is there.
+pub fn with_terms(mut schema: Value) -> Value {
+    let term = json!({
+        "type": "object",
+        "properties": {
+            "de": {"type": "string", "description": "The name as it stands in the German."},
+            "en": {"type": "string", "description": "The name as written in the English."}
+        },
+        "required": ["de", "en"],
+        "additionalProperties": false
+    });
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert(
+            "terms".into(),
+            json!({
+                "type": "array",
+                "description": "Names restored in these segments that must read the same in the rest of the document; empty when there are none.",
+                "items": term
+            }),
+        );
+    }
+    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        required.push(json!("terms"));
+    }
+    schema
+}
+
+/// Longest `de` or `en` of a reported term kept; longer ones are not names.
+const TERM_CHARS: usize = 80;
+/// Most terms kept from one reply.
+const MAX_TERMS: usize = 50;
+
+/// The names a reply says it restored (`"terms": [{"de", "en"}]`), read leniently: they are
+/// advice, so a reply without them, or with a malformed list, simply has none. Kept: both sides
+/// non-empty, short, free of `⟦` markers, and an English side with a capital letter or a digit
+/// — a name, never an ordinary word, since these are imposed on the rest of the document. The
+/// first entry for a German form wins.
+pub fn reply_terms(text: &str) -> Vec<Term> {
+    let Ok(json) = unwrap_reply(text) else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_str::<Value>(json) else {
+        return Vec::new();
+    };
+    let Some(list) = value.get("terms").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let side = |entry: &Value, key: &str| -> Option<String> {
+        let text = entry.get(key)?.as_str()?.trim();
+        let fits = !text.is_empty() && text.chars().count() <= TERM_CHARS && !text.contains('⟦');
+        fits.then(|| text.to_owned())
+    };
+    let mut terms: Vec<Term> = Vec::new();
+    for entry in list {
+        let (Some(de), Some(en)) = (side(entry, "de"), side(entry, "en")) else {
+            continue;
+        };
+        let name = en.chars().any(|c| c.is_uppercase() || c.is_ascii_digit());
+        if name && !terms.iter().any(|t| t.de == de) {
+            terms.push(Term::new(de, en));
+        }
+        if terms.len() == MAX_TERMS {
+            break;
+        }
+    }
+    terms
 }
 
 /// One validated segment of a reply. `text` is the `en` or `de` field, whichever the target

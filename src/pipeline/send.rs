@@ -3,11 +3,14 @@
 //! hits in the masked text), sent to the backend that serves the pass now, the
 //! reply validated and unmasked. A reply that fails validation is split in half and retried,
 //! down to single segments; a backend that stops hands the batch to the next one of the pass;
-//! each finished batch is cached at once. The refine round goes the same way, with the
-//! refine prompt, each segment's [`Revision`], and only the pass's chat backends.
+//! each finished batch is cached at once. The names a restore reply says it decided are learned
+//! for the document: batches whose request is built later get them as glossary entries. The
+//! refine round goes the same way, with the refine prompt, each segment's [`Revision`], and
+//! only the pass's chat backends.
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Mutex;
 
 use super::batch;
 use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
@@ -17,6 +20,7 @@ use super::translated::{FailureKind, SegmentFailure, SegmentResult};
 use super::units::{Unit, context, plan_batches};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
 use crate::cache::{CacheKey, Entry};
+use crate::glossary::{self, Term};
 
 /// One segment's outcome in a pass.
 pub(super) type Done = (usize, Result<Entry, SegmentFailure>);
@@ -31,6 +35,11 @@ pub(super) struct PassRun<'a> {
     drafts: Vec<Option<String>>,
     /// The refine round: what goes back with each segment sent. `None` for the pass itself.
     revisions: Option<&'a HashMap<usize, Revision>>,
+    /// Names this document's restore replies decided so far (from the cache, then from each
+    /// batch as it finishes; the first decision for a German form wins). Sent as glossary
+    /// entries but never part of a cache key: what a batch learns depends on which batches
+    /// finished before its request was built, and a re-run must find the same keys.
+    learned: Mutex<Vec<Term>>,
 }
 
 impl<'a> PassRun<'a> {
@@ -49,13 +58,19 @@ impl<'a> PassRun<'a> {
                 Some(unit.masked.draft(draft))
             })
             .collect();
-        Self {
+        let learned = Mutex::new(Vec::new());
+        let run = Self {
             engine,
             pass,
             units,
             drafts,
+            learned,
             revisions: None,
+        };
+        if pass.kind != PassKind::Draft {
+            run.learn(results.iter().flat_map(|r| &r.terms));
         }
+        run
     }
 
     /// The refine round of `pass` (the main pass): the segments of `revisions` go back with
@@ -108,6 +123,42 @@ impl<'a> PassRun<'a> {
         }
     }
 
+    /// Remember names a reply (or a cached one) decided, unless the user's glossary or an
+    /// earlier reply already settled their German form.
+    fn learn<'t>(&self, terms: impl IntoIterator<Item = &'t Term>) {
+        let Ok(mut learned) = self.learned.lock() else {
+            return;
+        };
+        let user = self.engine.glossary.terms();
+        for term in terms {
+            let settled = |t: &Term| t.de.eq_ignore_ascii_case(&term.de);
+            if !user.iter().any(settled) && !learned.iter().any(settled) {
+                learned.push(term.clone());
+            }
+        }
+    }
+
+    /// The glossary entries of a request for text `german`: the user's terms that occur in it,
+    /// then the names learned so far in this document that occur in it.
+    fn glossary_hits(&self, german: &str) -> Vec<Term> {
+        let mut terms: Vec<Term> = self
+            .engine
+            .glossary
+            .hits(german)
+            .into_iter()
+            .cloned()
+            .collect();
+        if let Ok(learned) = self.learned.lock() {
+            terms.extend(
+                learned
+                    .iter()
+                    .filter(|t| glossary::find(german, &t.de).is_some())
+                    .cloned(),
+            );
+        }
+        terms
+    }
+
     /// One batch, split on invalid replies; the outcome for each index in `range`. A backend
     /// that stops (quota, auth, or failing past its retries) hands the batch to the next one
     /// in the pass. Each finished batch goes into the cache at once, so an interruption loses
@@ -156,6 +207,12 @@ impl<'a> PassRun<'a> {
             };
             match attempt {
                 Ok(entries) => {
+                    self.learn(
+                        entries
+                            .iter()
+                            .filter_map(|(_, entry)| entry.as_ref().ok())
+                            .flat_map(|entry| &entry.terms),
+                    );
                     let finished: Vec<(CacheKey, Entry)> = entries
                         .iter()
                         .filter_map(|(i, entry)| {
@@ -223,16 +280,18 @@ impl<'a> PassRun<'a> {
             .iter()
             .zip(&texts)
             .zip(&self.drafts[range.clone()])
+            .zip(units)
             .zip(range.clone())
-            .map(|(((id, de), draft), i)| Item {
+            .map(|((((id, de), draft), unit), i)| Item {
                 id,
+                role: unit.role,
                 de,
                 draft: draft.as_deref(),
                 revision: self.revisions.and_then(|r| r.get(&i)),
             })
             .collect();
         let joined: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
-        let terms = self.engine.glossary.hits(&joined.join("\n"));
+        let terms = self.glossary_hits(&joined.join("\n"));
         let glossary: Vec<GlossaryTerm> = terms
             .iter()
             .map(|t| GlossaryTerm {
@@ -252,7 +311,15 @@ impl<'a> PassRun<'a> {
             estimated_tokens: estimate_tokens(system) + estimate_tokens(&user),
             system: system.to_owned(),
             user,
-            schema: Some(protocol::reply_schema(chat.target, with_literal)),
+            schema: Some({
+                let schema = protocol::reply_schema(chat.target, with_literal);
+                // The refine round asks for corrections, not for names.
+                if chat.learns_terms && self.revisions.is_none() {
+                    protocol::with_terms(schema)
+                } else {
+                    schema
+                }
+            }),
         }
     }
 
@@ -262,6 +329,11 @@ impl<'a> PassRun<'a> {
         chat: &ChatSetup,
         range: Range<usize>,
     ) -> Result<Vec<Done>, Failed> {
+        // Built once it may be sent, so it carries the names the batches before it decided.
+        let _turn = match &chat.turns {
+            Some(turns) => turns.acquire().await.ok(),
+            None => None,
+        };
         let request = self.chat_request(chat, range.clone());
         let units = &self.units[range.clone()];
         let ids: Vec<String> = units.iter().map(|u| u.id.to_string()).collect();
@@ -301,6 +373,11 @@ impl<'a> PassRun<'a> {
             let described: Vec<String> = problems.iter().map(|p| p.describe()).collect();
             Failed::Invalid(described.join("; "))
         })?;
+        let terms = if chat.learns_terms {
+            protocol::reply_terms(&reply.text)
+        } else {
+            Vec::new()
+        };
         let mut out = Vec::with_capacity(segments.len());
         for ((i, reply), unit) in range.zip(segments).zip(units) {
             let back = |text: &str| unmask(text, &unit.masked, MaskStyle::Brackets);
@@ -310,7 +387,9 @@ impl<'a> PassRun<'a> {
                 .map(|l| back(&l))
                 .transpose()
                 .map_err(Failed::Invalid)?;
-            out.push((i, Ok(self.entry(member, i, text, literal, reply.notes))));
+            let mut entry = self.entry(member, i, text, literal, reply.notes);
+            entry.terms = rendered_in(&terms, &unit.context, &entry.text);
+            out.push((i, Ok(entry)));
         }
         Ok(out)
     }
@@ -372,8 +451,22 @@ impl<'a> PassRun<'a> {
             backend: member.backend.name().to_owned(),
             model: member.backend.model().to_owned(),
             source: self.units[i].seg.text.clone(),
+            terms: Vec::new(),
         }
     }
+}
+
+/// The reported names that belong to one segment: its German (as sent) has the German form,
+/// its English the English one. A reply reports names for the whole batch; a name found in no
+/// segment (one from the context, or none at all) is dropped.
+fn rendered_in(terms: &[Term], german: &str, english: &str) -> Vec<Term> {
+    terms
+        .iter()
+        .filter(|t| {
+            glossary::find(german, &t.de).is_some() && glossary::find(english, &t.en).is_some()
+        })
+        .cloned()
+        .collect()
 }
 
 enum Failed {

@@ -12,11 +12,12 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use super::engine::{Engine, Member, Pass, PassKind};
+use super::quotes;
 use super::send::{Done, PassRun};
 use super::translated::{SegmentResult, Translated};
 use super::units::{Unit, consecutive_runs, plan_batches, units};
 use crate::cache::{CacheKey, Entry, KeyParts};
-use crate::config::Lang;
+use crate::config::{Lang, Quotes};
 use crate::repair::RepairedDocument;
 use crate::segment::content_hash;
 use crate::verify::{self, Finding};
@@ -48,8 +49,15 @@ impl Engine {
             self.run_pass(draft, &units, &mut results).await;
         }
         self.run_pass(&self.main, &units, &mut results).await;
+        if self.quotes == Quotes::Straight {
+            straighten(&units, &mut results);
+        }
         self.verify(&units, &mut results);
         if self.refine_round(&units, &mut results).await {
+            // A refined text comes back with the model's curly quotes.
+            if self.quotes == Quotes::Straight {
+                straighten(&units, &mut results);
+            }
             self.verify(&units, &mut results);
         }
         Translated { segments: results }
@@ -57,6 +65,7 @@ impl Engine {
 
     /// Check every finished paragraph against its German, offline.
     fn verify(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+        let target = self.main.first().chat().map_or(Lang::En, |c| c.target);
         for (unit, result) in units.iter().zip(results.iter_mut()) {
             result.findings = verify::verify_source_for_translation(unit.id, &result.source);
             let Some(output) = &result.final_text else {
@@ -72,6 +81,32 @@ impl Engine {
             result
                 .findings
                 .extend(verify::model_notes(unit.id, &result.notes));
+        }
+        if target == Lang::En {
+            self.verify_consistency(units, results);
+        }
+    }
+
+    /// One name rendered two ways across the document's finished paragraphs.
+    fn verify_consistency(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+        let rendered: Vec<verify::Rendered> = units
+            .iter()
+            .zip(results.iter())
+            .filter_map(|(unit, result)| {
+                Some(verify::Rendered {
+                    id: unit.id,
+                    source: &unit.seg.text,
+                    output: result.final_text.as_deref()?,
+                    terms: &result.terms,
+                })
+            })
+            .collect();
+        let findings = verify::verify_consistency(&rendered, Some(&self.glossary));
+        for finding in findings {
+            let at = finding.segment.map(|id| id.0);
+            if let Some(result) = at.and_then(|i| results.get_mut(i)) {
+                result.findings.push(finding);
+            }
         }
     }
 
@@ -208,6 +243,10 @@ impl Engine {
         if !hits.is_empty() {
             params["glossary"] = json!(hits);
         }
+        // A language model reads the segment's role (a heading is written as one).
+        if member.chat().is_some() {
+            params["role"] = json!(unit.role.as_str());
+        }
         let kind = member.backend.kind().to_string();
         CacheKey::new(&KeyParts {
             pass: pass.name(),
@@ -240,6 +279,25 @@ impl Engine {
     }
 }
 
+/// `quotes = "straight"`: both sides of every result with straight quotation marks, the
+/// protected spans (which came back verbatim) as they are.
+fn straighten(units: &[Unit<'_>], results: &mut [SegmentResult]) {
+    for (unit, result) in units.iter().zip(results.iter_mut()) {
+        let seg = unit.seg;
+        let kept: Vec<&str> = seg
+            .protected
+            .iter()
+            .filter_map(|r| seg.text.get(r.clone()))
+            .collect();
+        for text in [&mut result.final_text, &mut result.draft]
+            .into_iter()
+            .flatten()
+        {
+            *text = quotes::straighten(text, &kept);
+        }
+    }
+}
+
 fn store(result: &mut SegmentResult, pass: PassKind, entry: Entry, cached: bool) {
     if pass == PassKind::Draft {
         result.draft = Some(entry.text);
@@ -252,6 +310,7 @@ fn store(result: &mut SegmentResult, pass: PassKind, entry: Entry, cached: bool)
             result.draft = entry.literal;
         }
         result.notes = entry.notes;
+        result.terms = entry.terms;
         result.final_cached = cached;
         result.final_backend = Some(entry.backend);
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::refine::Refinement;
 use crate::config::Lang;
+use crate::glossary::Term;
 use crate::repair::RepairedDocument;
 use crate::segment::SegmentId;
 use crate::verify::Finding;
@@ -24,6 +25,9 @@ pub struct SegmentResult {
     /// The restored English (or corrected German with `--to de`).
     pub final_text: Option<String>,
     pub notes: Vec<String>,
+    /// Names the restore pass said it rendered in this segment (German → English).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<Term>,
     pub draft_cached: bool,
     pub final_cached: bool,
     /// Which backend produced the draft and the final text (fallbacks may differ).

@@ -8,7 +8,7 @@ use std::ops::Range;
 use super::batch::{self, BatchLimits};
 use super::engine::{Member, MemberKind};
 use super::mask::{MaskStyle, Masked, mask};
-use super::protocol::estimate_tokens;
+use super::protocol::{Role, estimate_tokens};
 use crate::backend::{Limits, Size};
 use crate::repair::{RepairedDocument, RepairedSegment};
 use crate::segment::SegmentId;
@@ -22,6 +22,8 @@ pub(super) struct Unit<'a> {
     /// The repaired German with its protected spans: never sent, only kept (cache key, verify).
     pub(super) seg: &'a RepairedSegment,
     pub(super) id: SegmentId,
+    /// What the segment is in its document (heading, list item, …), sent along with it.
+    pub(super) role: Role,
     /// The segment with its protected spans taken out.
     pub(super) masked: Masked,
     /// The masked text as context for other segments (and for glossary lookups).
@@ -29,6 +31,7 @@ pub(super) struct Unit<'a> {
 }
 
 pub(super) fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
+    let roles: Vec<Role> = doc.segmented.segments().map(|s| s.kind.into()).collect();
     doc.segments
         .iter()
         .map(|seg| {
@@ -36,6 +39,7 @@ pub(super) fn units(doc: &RepairedDocument) -> Vec<Unit<'_>> {
             Unit {
                 seg,
                 id: SegmentId(seg.index),
+                role: roles.get(seg.index).copied().unwrap_or(Role::Paragraph),
                 context: masked.context(),
                 masked,
             }
@@ -121,6 +125,49 @@ pub(super) fn consecutive_runs(indices: &[usize]) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repair::repair_document;
+    use crate::segment::Format;
+
+    fn roles(text: &str, format: Format) -> Vec<(String, &'static str)> {
+        let doc = repair_document(text, format);
+        units(&doc)
+            .iter()
+            .map(|u| (u.seg.text.clone(), u.role.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn markdown_segments_carry_their_role() {
+        let text = "# Der Kopilot\n\nEin Absatz über Kopilot.\n\n- Erster Punkt\n- Zweiter Punkt\n\n\
+                    > Ein Zitat.\n\n| Name | Wert |\n|---|---|\n| Umsatz | hoch |\n\n## Fazit\n";
+        let found = roles(text, Format::Markdown);
+        let expected = [
+            ("Der Kopilot", "heading"),
+            ("Ein Absatz über Kopilot.", "paragraph"),
+            ("Erster Punkt", "list-item"),
+            ("Zweiter Punkt", "list-item"),
+            ("Ein Zitat.", "quote"),
+            ("Name", "table-cell"),
+            ("Wert", "table-cell"),
+            ("Umsatz", "table-cell"),
+            ("hoch", "table-cell"),
+            ("Fazit", "heading"),
+        ];
+        let found: Vec<(&str, &str)> = found.iter().map(|(t, r)| (t.as_str(), *r)).collect();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn plain_text_knows_only_paragraphs() {
+        // A title line is a paragraph too: plain text does not say what it is.
+        let text = "Der Kopilot\n\nEin Absatz.\n\n- kein Listenpunkt\n";
+        let found = roles(text, Format::Plain);
+        assert_eq!(found.len(), 3);
+        assert!(
+            found.iter().all(|(_, role)| *role == "paragraph"),
+            "{found:?}"
+        );
+    }
 
     #[test]
     fn runs_of_consecutive_indices() {

@@ -8,6 +8,7 @@
 mod acronyms;
 pub mod align;
 mod commentary;
+mod consistency;
 mod doubt;
 mod form;
 mod glossary;
@@ -29,6 +30,7 @@ use crate::config::Lang;
 use crate::segment::SegmentId;
 
 pub use commentary::{commentary, commentary_with_source};
+pub use consistency::Rendered;
 pub use doubt::{is_doubt, model_notes};
 pub use residue::{Residue, german_residue, is_echo, residue};
 
@@ -56,10 +58,12 @@ pub enum Check {
     Source,
     /// The language model's own notes on its result: a doubt is a warning, any other an aside.
     Model,
+    /// Across a document: one name rendered two ways.
+    Consistency,
 }
 
 impl Check {
-    pub const ALL: [Check; 7] = [
+    pub const ALL: [Check; 8] = [
         Check::Quantity,
         Check::Name,
         Check::Language,
@@ -67,6 +71,7 @@ impl Check {
         Check::Glossary,
         Check::Source,
         Check::Model,
+        Check::Consistency,
     ];
 
     /// Stable identifier, as used in reports and as the first half of `check/rule`.
@@ -79,6 +84,7 @@ impl Check {
             Check::Glossary => "glossary",
             Check::Source => "source",
             Check::Model => "model",
+            Check::Consistency => "consistency",
         }
     }
 }
@@ -230,7 +236,8 @@ pub struct Paragraph<'a> {
 /// A whole translation made elsewhere against its German (`check SOURCE TRANSLATION`): the
 /// paragraphs are paired by content ([`align::align`]), each group is checked as one pair
 /// (under the id of its first German paragraph), a German paragraph with no counterpart is a
-/// warning and a translated one with no German a note.
+/// warning and a translated one with no German a note; a name rendered two ways across the
+/// document is a warning ([`verify_consistency`]).
 pub fn verify_document(
     source: &[Paragraph<'_>],
     output: &[&str],
@@ -239,6 +246,7 @@ pub fn verify_document(
 ) -> Vec<Finding> {
     let texts: Vec<&str> = source.iter().map(|p| p.text).collect();
     let mut findings = Vec::new();
+    let mut paired: Vec<(SegmentId, String, String)> = Vec::new();
     for group in align::align(&texts, output) {
         let id = SegmentId(group.source.start);
         if group.target.is_empty() {
@@ -294,8 +302,33 @@ pub fn verify_document(
                 ..Options::default()
             },
         ));
+        paired.push((id, joined, translated));
+    }
+    // One name rendered two ways across the document (English only).
+    if target == Lang::En {
+        let rendered: Vec<Rendered> = paired
+            .iter()
+            .map(|(id, source, output)| Rendered {
+                id: *id,
+                source,
+                output,
+                terms: &[],
+            })
+            .collect();
+        findings.extend(verify_consistency(&rendered, glossary));
     }
     findings
+}
+
+/// Whole-document consistency: a name the document renders two ways (the model's reported
+/// `terms`, and capitalised German words some paragraph keeps verbatim) gets a warning on each
+/// paragraph that differs from the rendering most use. English output only; the glossary's
+/// terms are left to the glossary check.
+pub fn verify_consistency(
+    segments: &[Rendered],
+    glossary: Option<&crate::glossary::Glossary>,
+) -> Vec<Finding> {
+    consistency::check(segments, glossary)
 }
 
 /// Whole-document form checks: one output segment per input segment.

@@ -138,7 +138,10 @@ fn restored(dir: &Path, log: &mut Vec<String>) -> Option<Tally> {
         findings.retain(|f| f.check != Check::Source);
         tally.add(&findings, &what, log);
         let doubts = model_notes(id, &segment.notes);
-        tally.doubts += doubts.iter().filter(|f| f.severity == Severity::Warning).count();
+        tally.doubts += doubts
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count();
     }
     Some(tally)
 }

@@ -143,3 +143,30 @@ fn a_missing_file_is_a_failure() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("nope.txt"));
 }
+
+#[test]
+fn a_name_kept_in_one_paragraph_and_changed_in_another_is_a_warning() {
+    let env = TestEnv::new();
+    env.write(
+        "a.de.txt",
+        "Openai wächst schnell.\n\nOpenai und Microsoft streiten.\n\nOpenai plant mehr.\n",
+    );
+    env.write(
+        "a.en.txt",
+        "Openai is growing fast.\n\nOpenAI and Microsoft are arguing.\n\nOpenai plans more.\n",
+    );
+    let out = env
+        .cmd()
+        .args(["check", "a.de.txt", "a.en.txt"])
+        .output()
+        .expect("runs");
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "warnings only: {stdout}");
+    let found: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("consistency/term-variants"))
+        .collect();
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert!(found[0].starts_with("¶ 2 "), "{stdout}");
+    assert!(found[0].contains("\"OpenAI\""), "{stdout}");
+}

@@ -7,6 +7,7 @@ mod browser;
 mod check;
 mod common;
 mod config;
+mod consistency;
 mod diff;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
@@ -19,6 +20,7 @@ mod mocks;
 mod online;
 mod pipes;
 mod providers;
+mod quotes;
 mod refine;
 mod review;
 mod sent;

@@ -50,12 +50,14 @@ fn user_message_with_draft_and_glossary() {
     let items = [
         Item {
             id: "p1",
+            role: Role::Paragraph,
             de: "Er sagte: „Das geht nicht.“",
             draft: Some("He said: \"That doesn't work.\""),
             revision: None,
         },
         Item {
             id: "p2",
+            role: Role::ListItem,
             de: "Zweiter Absatz.",
             draft: None,
             revision: None,
@@ -73,7 +75,7 @@ fn user_message_with_draft_and_glossary() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"p1","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
+        r#"{"segments":[{"id":"p1","role":"paragraph","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","role":"list-item","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
     );
 }
 
@@ -81,6 +83,7 @@ fn user_message_with_draft_and_glossary() {
 fn user_message_without_draft_or_glossary() {
     let items = [Item {
         id: "7",
+        role: Role::Heading,
         de: "Zeile eins\nZeile zwei",
         draft: None,
         revision: None,
@@ -93,7 +96,7 @@ fn user_message_without_draft_or_glossary() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"7","de":"Zeile eins\nZeile zwei"}],"context_before":"","context_after":"","glossary":[]}"#
+        r#"{"segments":[{"id":"7","role":"heading","de":"Zeile eins\nZeile zwei"}],"context_before":"","context_after":"","glossary":[]}"#
     );
 }
 
@@ -120,6 +123,7 @@ fn a_refine_segment_carries_its_previous_answer_and_problems() {
     };
     let items = [Item {
         id: "s0",
+        role: Role::Paragraph,
         de: "Nvidia nähert sich 4 Billionen Dollar.",
         draft: None,
         revision: Some(&revision),
@@ -132,7 +136,7 @@ fn a_refine_segment_carries_its_previous_answer_and_problems() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"s0","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
+        r#"{"segments":[{"id":"s0","role":"paragraph","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
     );
 }
 
@@ -196,6 +200,70 @@ fn reply_schemas_are_strict() {
         let pretty = serde_json::to_string_pretty(&schema).expect("a Value serializes");
         insta::assert_snapshot!(name, pretty);
     }
+}
+
+#[test]
+fn terms_schema_stays_strict_and_asks_for_terms_last() {
+    for literal in [false, true] {
+        let schema = with_terms(reply_schema(Lang::En, literal));
+        assert_strict(&schema, "$");
+        assert_eq!(schema["required"], json!(["segments", "terms"]));
+        let term = &schema["properties"]["terms"]["items"];
+        assert_eq!(term["required"], json!(["de", "en"]));
+        // The segments are unchanged.
+        assert_eq!(
+            schema["properties"]["segments"],
+            reply_schema(Lang::En, literal)["properties"]["segments"]
+        );
+    }
+}
+
+#[test]
+fn terms_are_optional_in_a_reply() {
+    let without = good_reply();
+    assert!(parse_reply(&without, &english()).is_ok());
+    assert!(reply_terms(&without).is_empty());
+    let with = json!({
+        "segments": [{"id": "p1", "en": GOOD[0], "notes": []}, {"id": "p2", "en": GOOD[1], "notes": []}],
+        "terms": [{"de": "Kopilot", "en": "Copilot"}]
+    })
+    .to_string();
+    assert_eq!(parse_reply(&with, &english()).expect("valid").len(), 2);
+    assert_eq!(reply_terms(&with), vec![Term::new("Kopilot", "Copilot")]);
+    // Malformed terms are no reason to reject a reply: they are simply not there.
+    let odd = json!({
+        "segments": [{"id": "p1", "en": GOOD[0], "notes": []}, {"id": "p2", "en": GOOD[1], "notes": []}],
+        "terms": "Kopilot = Copilot"
+    })
+    .to_string();
+    assert!(parse_reply(&odd, &english()).is_ok());
+    assert!(reply_terms(&odd).is_empty());
+}
+
+#[test]
+fn reply_terms_keep_names_only() {
+    let text = format!(
+        "```json\n{}\n```",
+        json!({"segments": [], "terms": [
+            {"de": " Der Rand ", "en": "The Verge"},
+            {"de": "Bewertung", "en": "valuation"},
+            {"de": "Der Rand", "en": "The Edge"},
+            {"de": "GB300-Systeme", "en": "GB300 systems"},
+            {"de": "", "en": "Copilot"},
+            {"de": "⟦1⟧", "en": "Copilot"},
+            {"de": "Kopilot"},
+            "Openai",
+            {"de": "x".repeat(81), "en": "X"}
+        ]})
+    );
+    assert_eq!(
+        reply_terms(&text),
+        vec![
+            Term::new("Der Rand", "The Verge"),
+            Term::new("GB300-Systeme", "GB300 systems"),
+        ]
+    );
+    assert!(reply_terms("not json").is_empty());
 }
 
 #[test]
