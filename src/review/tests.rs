@@ -422,6 +422,29 @@ fn model_doubts_are_marked_on_the_screen() {
     insta::assert_snapshot!("model_doubt_80x24", shown);
 }
 
+/// An unchanged paragraph the model doubted is still put in front of the reviewer; one with
+/// only a routine note is not.
+#[test]
+fn an_unchanged_paragraph_with_a_doubt_is_reviewed() {
+    let mut record = record_with_model_notes();
+    let second = &mut record.paragraphs[1];
+    second.old = Some(second.new.clone());
+    let review = review_of(vec![record.clone()], (80, 24));
+    assert!(review.docs[0].items[1].pair.change_count() == 0);
+    assert!(review.docs[0].items[1].reviewable(), "the doubt is shown");
+    let second = &mut record.paragraphs[1];
+    second.notes.truncate(1);
+    second.findings = crate::verify::model_notes(second.id, &second.notes)
+        .iter()
+        .map(record::FindingNote::from)
+        .collect();
+    let review = review_of(vec![record], (80, 24));
+    assert!(
+        !review.docs[0].items[1].reviewable(),
+        "a routine note is no reason"
+    );
+}
+
 #[test]
 fn notes_of_an_older_record_are_judged_when_shown() {
     let mut record = record_with_model_notes();
