@@ -135,13 +135,16 @@ Without a terminal, or for scripts:
         {\"id\": \"s2\", \"decision\": \"reject\"},
         {\"id\": \"s5\", \"decision\": \"edit\", \"text\": \"My own sentence.\"}]}
 
-PATH is an output of fix (a.en.txt), a folder of them, or a JSON report of fix. fix saves what
-review needs beside each output it translates with a backend (.klartext/NAME.json); an offline
-run only repairs the German and leaves nothing to review.
+PATH is an output of fix (a.en.txt), a folder of them, or a JSON report of fix (a folder run's
+OUT/klartext-report.json opens that run). Of several outputs, those that need attention come
+first: with errors, then with warnings or the model's doubts, then with changes; f lists them
+with how much of each is decided, Enter opens one. fix saves what review needs beside each
+output it translates with a backend (.klartext/NAME.json); an offline run only repairs the
+German and leaves nothing to review.
 
 Examples:
   klartext review article.en.txt
-  klartext review english/                     every output below the folder, one after another
+  klartext review english/                     every output below the folder, errors first
   klartext review english/ --accept-all --json";
 
 const DIFF_HELP: &str = "\

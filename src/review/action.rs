@@ -40,6 +40,9 @@ pub enum Action {
     ToggleGerman,
     TogglePreview,
     Help,
+    /// Open the list of files under review; [`Action::Scroll`] moves in it, [`Action::Submit`]
+    /// opens the chosen file.
+    Files,
     BulkMenu,
     /// Open the search prompt; [`Action::Type`], [`Action::Erase`] and [`Action::Submit`] edit
     /// and run it.

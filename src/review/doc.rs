@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use super::record::{Choice, Decisions, Record, Saved, Verdict};
 use crate::diff::{Category, Chunk, Decision, DiffOptions, Pair, apply, diff_by_index};
+use crate::verify::Severity;
 
 /// One output under review.
 #[derive(Debug, Clone)]
@@ -170,10 +171,66 @@ impl Doc {
         self.text() != self.on_disk
     }
 
+    /// How much this output needs the reviewer: its paragraphs with errors, with warnings or
+    /// the model's doubts, and with changes.
+    pub fn attention(&self) -> Attention {
+        let mut attention = Attention::default();
+        for (item, paragraph) in self.items.iter().zip(&self.record.paragraphs) {
+            if !item.reviewable() {
+                continue;
+            }
+            let worst = paragraph.findings_shown().iter().map(|f| f.severity).max();
+            if worst == Some(Severity::Error) {
+                attention.errors += 1;
+            } else if item.flagged {
+                attention.warnings += 1;
+            }
+            if item.pair.change_count() > 0 {
+                attention.changed += 1;
+            }
+        }
+        attention
+    }
+
     /// Set every reviewable paragraph's verdict (non-interactive review).
     pub fn decide_all(&mut self, verdict: &Verdict) {
         for item in self.items.iter_mut().filter(|i| i.reviewable()) {
             item.verdict = verdict.clone();
+        }
+    }
+}
+
+/// Paragraphs of an output that need the reviewer, by reason (a paragraph with an error is
+/// not counted again among the warnings; one with findings is also counted as changed when it
+/// is).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attention {
+    pub errors: usize,
+    /// Warnings of verify's, or the model's doubts.
+    pub warnings: usize,
+    pub changed: usize,
+}
+
+/// Which outputs a review takes first: errors, then warnings and doubts, then changes, then
+/// the rest (nothing to decide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Urgency {
+    Errors,
+    Warnings,
+    Changes,
+    Nothing,
+}
+
+impl Attention {
+    pub fn urgency(&self) -> Urgency {
+        if self.errors > 0 {
+            Urgency::Errors
+        } else if self.warnings > 0 {
+            Urgency::Warnings
+        } else if self.changed > 0 {
+            Urgency::Changes
+        } else {
+            Urgency::Nothing
         }
     }
 }

@@ -42,8 +42,21 @@ pub fn action(review: &Review, key: KeyEvent) -> Action {
             KeyCode::Char(c) => Action::Type(c),
             _ => Action::Ignore,
         },
+        Some(Overlay::Files { .. }) => match key.code {
+            KeyCode::Char('c') if ctrl => Action::Abort,
+            KeyCode::Enter => Action::Submit,
+            KeyCode::Char('j') | KeyCode::Down => Action::Scroll(Scroll::Rows(1)),
+            KeyCode::Char('k') | KeyCode::Up => Action::Scroll(Scroll::Rows(-1)),
+            KeyCode::PageDown => Action::Scroll(Scroll::Pages(1)),
+            KeyCode::PageUp => Action::Scroll(Scroll::Pages(-1)),
+            KeyCode::Char('g') | KeyCode::Home => Action::Scroll(Scroll::Top),
+            KeyCode::Char('G') | KeyCode::End => Action::Scroll(Scroll::Bottom),
+            KeyCode::Esc | KeyCode::Char('f' | 'q') => Action::Dismiss,
+            _ => Action::Ignore,
+        },
         None if review.summary => match key.code {
             KeyCode::Char('c') if ctrl => Action::Abort,
+            KeyCode::Char('f') => Action::Files,
             KeyCode::Char('w') => Action::Write,
             KeyCode::Char('q') => Action::Quit,
             KeyCode::Char('Q') => Action::Abort,
@@ -93,6 +106,7 @@ fn main(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('Q') => Action::Abort,
         KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('f') => Action::Files,
         _ => Action::Ignore,
     }
 }

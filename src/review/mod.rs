@@ -15,7 +15,7 @@ pub mod state;
 mod tests;
 
 pub use action::{Action, Bulk, Scroll};
-pub use doc::{Counts, Doc, Item};
+pub use doc::{Attention, Counts, Doc, Item, Urgency};
 pub use record::{Choice, Decisions, Paragraph, Record, Saved, Verdict};
 pub use screen::{Theme, draw};
 pub use state::{Effect, Extent, Measure, Mode, Review};

@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::doc::{Counts, Item};
+use super::doc::{Counts, Item, Urgency};
 use super::record::Verdict;
 use super::state::{Extent, Mode, Overlay, Review};
 use crate::count::plural;
@@ -137,12 +137,11 @@ pub fn draw(frame: &mut Frame, review: &Review, theme: Theme) {
     }
 }
 
+/// ` klartext review · b.en.md · file 2/5 · 3/12 decided`.
 fn title(review: &Review, width: u16) -> String {
-    let files = review.docs.len();
     let name = match review.current() {
-        Some((_, d, _)) if files > 1 => format!("{} ({}/{files})", review.docs[d].name, d + 1),
-        Some((_, d, _)) => review.docs[d].name.clone(),
-        None => format!("{files} files"),
+        Some((_, d, _)) => review.file_label(d),
+        None => format!("{} files", review.docs.len()),
     };
     let left = format!(" klartext review · {name}");
     let right = "? help ";
@@ -197,8 +196,29 @@ fn legend(review: &Review, width: u16) -> Line<'static> {
     if let Some(message) = &review.message {
         return Line::raw(fit(&format!(" {}", sanitize(message)), width as usize));
     }
-    let keys: &[(&str, &str)] = if review.summary {
+    let several = review.docs.len() > 1;
+    let keys: &[(&str, &str)] = if review.summary && several {
+        &[
+            ("w", "write"),
+            ("q", "quit"),
+            ("f", "files"),
+            ("any key", "back"),
+        ]
+    } else if review.summary {
         &[("w", "write"), ("q", "quit"), ("any key", "back")]
+    } else if several {
+        &[
+            ("a", "accept"),
+            ("r", "reject"),
+            ("s", "skip"),
+            ("e", "edit"),
+            ("m", "mode"),
+            ("b", "bulk"),
+            ("z", "undo"),
+            ("w", "write"),
+            ("q", "quit"),
+            ("f", "files"),
+        ]
     } else {
         &[
             ("a", "accept"),
@@ -488,6 +508,7 @@ const HELP: &[(&str, &str)] = &[
     ("t", "layout: side by side, stacked, inline"),
     ("i", "show the German"),
     ("p", "show the result preview"),
+    ("f", "the files: progress, and Enter to open one"),
     ("w", "write the outputs now"),
     ("q", "quit (asks if something is pending or unwritten)"),
     ("Q  Ctrl-c", "quit at once without writing"),
@@ -496,6 +517,13 @@ const HELP: &[(&str, &str)] = &[
 fn draw_overlay(frame: &mut Frame, review: &Review, overlay: &Overlay) {
     let (title, lines): (&str, Vec<Line>) = match overlay {
         Overlay::Search(_) => return,
+        Overlay::Files { selected } => {
+            let room = (frame.area().height as usize).saturating_sub(4).max(1);
+            (
+                " files · ↑↓ choose · Enter opens · Esc closes ",
+                file_list(review, *selected, room, frame.area().width as usize),
+            )
+        }
         Overlay::Help => (
             " keys · any key closes ",
             HELP.iter()
@@ -569,6 +597,68 @@ fn draw_overlay(frame: &mut Frame, review: &Review, overlay: &Overlay) {
             .block(Block::default().borders(Borders::ALL).title(title)),
         rect,
     );
+}
+
+/// The files in review order, `room` rows around the `selected` one: a mark (✗ errors, ⚠
+/// warnings or doubts, ± changes, ✓ every paragraph decided, · nothing to review), the name,
+/// how many of its paragraphs are decided, and the paragraphs with findings.
+fn file_list(review: &Review, selected: usize, room: usize, width: usize) -> Vec<Line<'static>> {
+    let files = review.files();
+    let current = review.current().map(|(_, d, _)| d);
+    let start = (selected + 1).saturating_sub(room);
+    // Names line up; a very long one is cut to leave room for the rest.
+    let name_width = files
+        .iter()
+        .map(|&d| display_width(&sanitize(&review.docs[d].name)))
+        .max()
+        .unwrap_or(0)
+        .min(width.saturating_sub(36).max(12));
+    files
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(room)
+        .map(|(at, &d)| {
+            let doc = &review.docs[d];
+            let counts = doc.counts();
+            let attention = doc.attention();
+            let mark = match attention.urgency() {
+                Urgency::Nothing => "·",
+                _ if counts.pending == 0 => "✓",
+                Urgency::Errors => "✗",
+                Urgency::Warnings => "⚠",
+                Urgency::Changes => "±",
+            };
+            let name = fit(&sanitize(&doc.name), name_width);
+            let pad = " ".repeat(name_width.saturating_sub(display_width(&name)));
+            let progress = if counts.total == 0 {
+                "nothing to review".to_owned()
+            } else {
+                format!("{}/{} decided", counts.total - counts.pending, counts.total)
+            };
+            let mut found = Vec::new();
+            if attention.errors > 0 {
+                found.push(format!("✗ {} ¶", attention.errors));
+            }
+            if attention.warnings > 0 {
+                found.push(format!("⚠ {} ¶", attention.warnings));
+            }
+            let found = if found.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", found.join("  "))
+            };
+            let cursor = if at == selected { "▸" } else { " " };
+            let here = if Some(d) == current { " ◂" } else { "" };
+            let text = format!(" {cursor} {mark} {name}{pad}  {progress:<17}{found}{here}");
+            let style = if at == selected {
+                Style::new().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::new()
+            };
+            Line::styled(fit(&text, width.saturating_sub(2)), style)
+        })
+        .collect()
 }
 
 /// `text` cut to `width` display columns.

@@ -9,7 +9,7 @@ mod bulk;
 mod navigate;
 
 use super::action::{Action, Bulk, Scroll};
-use super::doc::{Counts, Doc, Item};
+use super::doc::{Counts, Doc, Item, Urgency};
 use super::history::{History, Snapshot};
 use super::record::{Choice, Verdict};
 use crate::config::View;
@@ -42,6 +42,10 @@ pub enum Overlay {
     Quit,
     /// Typing a search.
     Search(String),
+    /// The list of files under review; `selected` is a position in [`Review::files`].
+    Files {
+        selected: usize,
+    },
 }
 
 /// What the shell must do after an event.
@@ -69,7 +73,10 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub struct Review {
     pub docs: Vec<Doc>,
-    /// Reviewable paragraphs in order: (document, paragraph).
+    /// The documents in the order they are reviewed: those that need attention first (see
+    /// [`Urgency`]), in the order given within each kind.
+    files: Vec<usize>,
+    /// Reviewable paragraphs in order, file by file as in `files`: (document, paragraph).
     order: Vec<(usize, usize)>,
     /// Position in `order`.
     pos: usize,
@@ -99,11 +106,14 @@ pub struct Review {
 
 impl Review {
     pub fn new(docs: Vec<Doc>, size: (u16, u16), measure: Measure) -> Self {
-        let order: Vec<(usize, usize)> = docs
+        let urgency: Vec<Urgency> = docs.iter().map(|d| d.attention().urgency()).collect();
+        let mut files: Vec<usize> = (0..docs.len()).collect();
+        files.sort_by_key(|&d| urgency[d]);
+        let order: Vec<(usize, usize)> = files
             .iter()
-            .enumerate()
-            .flat_map(|(d, doc)| {
-                doc.items
+            .flat_map(|&d| {
+                docs[d]
+                    .items
                     .iter()
                     .enumerate()
                     .filter(|(_, item)| item.reviewable())
@@ -112,6 +122,7 @@ impl Review {
             .collect();
         let mut review = Self {
             docs,
+            files,
             order,
             pos: 0,
             change: 0,
@@ -134,6 +145,12 @@ impl Review {
             None => review.summary = !review.order.is_empty(),
         }
         review.change = review.first_pending_change();
+        if review.files.len() > 1 {
+            review.message = Some(format!(
+                "{} files, those that need attention first · f lists them",
+                review.files.len()
+            ));
+        }
         review
     }
 
@@ -153,6 +170,16 @@ impl Review {
 
     pub fn item(&self) -> Option<&Item> {
         self.current().map(|(_, d, i)| &self.docs[d].items[i])
+    }
+
+    /// The documents in review order: those that need attention first.
+    pub fn files(&self) -> &[usize] {
+        &self.files
+    }
+
+    /// Where document `d` comes in [`Self::files`].
+    pub fn file_position(&self, d: usize) -> usize {
+        self.files.iter().position(|&f| f == d).unwrap_or(0)
     }
 
     /// Position of the current paragraph among its document's reviewable ones, and their
@@ -267,6 +294,7 @@ impl Review {
                 Action::Quit => return self.quit(),
                 Action::Abort => return Effect::Abort,
                 Action::Help => return self.open(Overlay::Help),
+                Action::Files => return self.open_files(),
                 _ => {
                     self.summary = false;
                     return Effect::None;
@@ -325,6 +353,7 @@ impl Review {
                 Effect::None
             }
             Action::Help => self.open(Overlay::Help),
+            Action::Files => self.open_files(),
             Action::BulkMenu => self.open(Overlay::Bulk),
             Action::Search => self.open(Overlay::Search(String::new())),
             Action::Write => Effect::Write { then_quit: false },
@@ -374,7 +403,36 @@ impl Review {
                 }
                 _ => self.open(Overlay::Search(query)),
             },
+            Overlay::Files { selected } => match action {
+                Action::Submit => match self.files.get(selected) {
+                    Some(&d) => self.jump_to_file(d),
+                    None => Effect::None,
+                },
+                Action::Scroll(scroll) => {
+                    let last = self.files.len().saturating_sub(1);
+                    let selected = match scroll {
+                        Scroll::Rows(n) => selected.saturating_add_signed(n),
+                        Scroll::HalfPages(n) | Scroll::Pages(n) => {
+                            selected.saturating_add_signed(n.saturating_mul(10))
+                        }
+                        Scroll::Top => 0,
+                        Scroll::Bottom => last,
+                    };
+                    self.open(Overlay::Files {
+                        selected: selected.min(last),
+                    })
+                }
+                Action::Abort => Effect::Abort,
+                Action::Dismiss => Effect::None,
+                _ => self.open(Overlay::Files { selected }),
+            },
         }
+    }
+
+    /// The file list, on the current file.
+    fn open_files(&mut self) -> Effect {
+        let selected = self.current().map_or(0, |(_, d, _)| self.file_position(d));
+        self.open(Overlay::Files { selected })
     }
 
     fn open(&mut self, overlay: Overlay) -> Effect {

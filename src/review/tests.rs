@@ -364,6 +364,110 @@ fn several_files_are_one_review() {
     assert_eq!(effects[1], Effect::Save(vec![1]));
 }
 
+/// Four outputs, given in name order: one with a warning (`record()`), one with an error, one
+/// with changes alone and one with nothing to decide.
+fn run_of_four() -> Vec<Record> {
+    let warned = record();
+    let mut errored = record();
+    errored.output = "b.en.md".into();
+    errored.paragraphs[1].findings.push(record::FindingNote {
+        severity: Severity::Error,
+        message: "the number 4 is missing from the English".into(),
+        check: Some("quantity".into()),
+    });
+    let mut changed = record();
+    changed.output = "c.en.md".into();
+    changed.paragraphs[3].findings.clear();
+    changed.paragraphs[3].notes.clear();
+    let mut clean = changed.clone();
+    clean.output = "d.en.md".into();
+    for paragraph in &mut clean.paragraphs {
+        paragraph.old = Some(paragraph.new.clone());
+    }
+    let mut records = vec![warned, errored, changed, clean];
+    records[0].output = "a.en.md".into();
+    records
+}
+
+#[test]
+fn files_with_errors_come_first_then_warnings_then_changes() {
+    let review = review_of(run_of_four(), (80, 24));
+    assert_eq!(review.files(), [1, 0, 2, 3]);
+    assert_eq!(
+        review.docs[1].attention(),
+        Attention {
+            errors: 1,
+            warnings: 1,
+            changed: 3
+        }
+    );
+    assert_eq!(review.docs[3].attention().urgency(), Urgency::Nothing);
+    // The review starts in the file with the error and goes file by file.
+    assert_eq!(review.current(), Some((0, 1, 1)));
+    assert_eq!(review.len(), 9, "three paragraphs in each of three files");
+    assert_eq!(
+        review.message.as_deref(),
+        Some("4 files, those that need attention first · f lists them")
+    );
+}
+
+#[test]
+fn deciding_a_file_moves_on_to_the_next_and_says_so() {
+    let mut review = review_of(run_of_four(), (80, 24));
+    assert_eq!(review.file_label(1), "b.en.md · file 1/4 · 0/3 decided");
+    press(&mut review, "a");
+    assert_eq!(review.file_label(1), "b.en.md · file 1/4 · 1/3 decided");
+    press(&mut review, "ar");
+    assert_eq!(review.current().map(|c| c.1), Some(0));
+    assert_eq!(
+        review.message.as_deref(),
+        Some("next file: a.en.md · file 2/4 · 0/3 decided")
+    );
+    let shown = screen(&review, (80, 24), false);
+    assert!(
+        shown.contains("klartext review · a.en.md · file 2/4 · 0/3 decided"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_file_list_jumps_to_a_file() {
+    let mut review = review_of(run_of_four(), (80, 24));
+    press(&mut review, "a");
+    press(&mut review, "f");
+    assert_eq!(review.overlay, Some(state::Overlay::Files { selected: 0 }));
+    press(&mut review, "jj");
+    assert_eq!(review.overlay, Some(state::Overlay::Files { selected: 2 }));
+    insta::assert_snapshot!("file_list_80x24", screen(&review, (80, 24), false));
+    press(&mut review, "<Enter>");
+    assert_eq!(review.overlay, None);
+    assert_eq!(review.current(), Some((6, 2, 1)));
+    assert_eq!(
+        review.message.as_deref(),
+        Some("c.en.md · file 3/4 · 0/3 decided")
+    );
+    // Back to the first file: its first pending paragraph, not the one decided.
+    press(&mut review, "fgk<Enter>");
+    assert_eq!(review.current(), Some((1, 1, 2)));
+    // A file with nothing to decide is listed, but there is nothing to open.
+    press(&mut review, "fG<Enter>");
+    assert_eq!(review.current(), Some((1, 1, 2)));
+    assert_eq!(
+        review.message.as_deref(),
+        Some("d.en.md: nothing to review")
+    );
+    // Esc closes the list where it was; the list also opens on the closing screen.
+    press(&mut review, "fj<Esc>");
+    assert_eq!(
+        (review.overlay.clone(), review.current()),
+        (None, Some((1, 1, 2)))
+    );
+    press(&mut review, "b4");
+    assert!(review.summary);
+    press(&mut review, "f");
+    assert_eq!(review.overlay, Some(state::Overlay::Files { selected: 0 }));
+}
+
 fn screen(review: &Review, (columns, rows): (u16, u16), color: bool) -> String {
     let mut terminal = Terminal::new(TestBackend::new(columns, rows)).expect("test terminal");
     terminal

@@ -183,6 +183,25 @@ async fn folders_and_reports_name_their_outputs() {
         two.starts_with("# Literal draft"),
         "the heading's markup stays: {two}"
     );
+
+    // The run's report names outputs as seen from where fix ran; from elsewhere they are
+    // found below the report's folder.
+    env.write("elsewhere/.keep", "");
+    let out = env
+        .cmd()
+        .current_dir(env.path("elsewhere"))
+        .args([
+            "review",
+            "../out/klartext-report.json",
+            "--accept-all",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout_of(&out)).expect("JSON");
+    assert_eq!(summary.as_array().map(Vec::len), Some(2), "{summary}");
+    assert!(text(&env, "out/sub/two.en.md").starts_with("# The restored"));
 }
 
 #[test]

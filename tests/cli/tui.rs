@@ -17,11 +17,16 @@ const OUTPUT: &str = "# Report\n\nThe company was on the back foot.\n\nThe team 
 
 /// What `fix` would have left: an output and its record.
 fn reviewable(env: &TestEnv) {
+    reviewable_as(env, "", "doc.en.md", None);
+}
+
+/// An output `name` in `dir` and its record; `finding` (a severity) on its second paragraph.
+fn reviewable_as(env: &TestEnv, dir: &str, name: &str, finding: Option<&str>) {
     let paragraph = |id: &str, german: &str, old: &str, new: &str| serde_json::json!({"id": id, "german": german, "old": old, "new": new});
-    let record = serde_json::json!({
+    let mut record = serde_json::json!({
         "schema": "klartext.record/1",
         "input": "doc.de.md",
-        "output": "doc.en.md",
+        "output": name,
         "encoding": "utf-8",
         "line_ending": "lf",
         "titles": ["draft · deepl", "final · openai"],
@@ -37,8 +42,12 @@ fn reviewable(env: &TestEnv) {
                       "Sales rose to 4 trillion dollars.", "Revenue rose to $4 trillion."),
         ]
     });
-    env.write(".klartext/doc.en.md.json", record.to_string());
-    env.write("doc.en.md", OUTPUT);
+    if let Some(severity) = finding {
+        record["paragraphs"][1]["findings"] =
+            serde_json::json!([{"severity": severity, "message": "check this one"}]);
+    }
+    env.write(&format!("{dir}.klartext/{name}.json"), record.to_string());
+    env.write(&format!("{dir}{name}"), OUTPUT);
 }
 
 struct Tmux {
@@ -223,4 +232,33 @@ fn review_in_a_real_terminal_accept_reject_edit_write_and_resume() {
         !saved.contains("Turnover"),
         "the replaced edit is gone from the saved decisions"
     );
+}
+
+#[test]
+fn a_folder_is_reviewed_errors_first_with_a_file_list() {
+    if !have(&TMUX) {
+        return;
+    }
+    let env = TestEnv::new();
+    reviewable_as(&env, "out/", "one.en.md", None);
+    reviewable_as(&env, "out/", "two.en.md", Some("error"));
+
+    let tmux = Tmux::start(&env, "out");
+    // The file with the error first, though it comes second by name.
+    tmux.wait_for("out/two.en.md · file 1/2 · 0/3 decided");
+    tmux.keys("a");
+    tmux.wait_for("out/two.en.md · file 1/2 · 1/3 decided");
+    tmux.keys("f");
+    let list = tmux.wait_for("Enter opens");
+    assert!(list.contains("▸ ✗ out/two.en.md"), "{list}");
+    assert!(list.contains("± out/one.en.md"), "{list}");
+    tmux.keys("Down");
+    tmux.wait_for("▸ ± out/one.en.md");
+    tmux.keys("Enter");
+    tmux.wait_for("out/one.en.md · file 2/2 · 0/3 decided");
+    tmux.keys("Q");
+    assert_eq!(wait_for_exit(&env), "130");
+    // The decision was saved beside its own output.
+    let saved = String::from_utf8(env.read("out/.klartext/two.en.md.review.json")).expect("UTF-8");
+    assert!(saved.contains("accept"), "{saved}");
 }

@@ -155,10 +155,8 @@ fn from_json(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let report_dir = path.parent().unwrap_or(Path::new(""));
     let mut records = Vec::new();
     for output in files.iter().filter_map(|f| f.get("output")?.as_str()) {
-        let candidates = [cwd.join(output), report_dir.join(output)];
-        let record = candidates
-            .iter()
-            .map(|o| Record::path_for(o))
+        let record = candidates(output, cwd, report_dir)
+            .map(|o| Record::path_for(&o))
             .find(|r| r.is_file())
             .ok_or_else(|| {
                 Hinted::new(
@@ -178,6 +176,28 @@ fn from_json(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
         ));
     }
     Ok(records)
+}
+
+/// Where an output a report names may be: as named from where review runs, as named from the
+/// report's folder, and (a folder run's report lies in its output folder, and names outputs as
+/// seen from where fix ran) below the report's folder with leading folders of the name left
+/// off, so `out/sub/a.en.txt` is found as `REPORT_DIR/sub/a.en.txt`.
+fn candidates<'a>(
+    output: &'a str,
+    cwd: &'a Path,
+    report_dir: &'a Path,
+) -> impl Iterator<Item = PathBuf> + 'a {
+    let named = Path::new(output);
+    let tails = named
+        .components()
+        .enumerate()
+        .skip(1)
+        .map(move |(n, _)| named.components().skip(n).collect::<PathBuf>())
+        .filter(|tail| tail.is_relative())
+        .map(move |tail| report_dir.join(tail));
+    [cwd.join(named), report_dir.join(named)]
+        .into_iter()
+        .chain(tails)
 }
 
 /// A record, the saved decisions about its output, and the output as it is now.

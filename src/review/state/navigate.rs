@@ -17,11 +17,53 @@ impl Review {
             self.change = k;
             return;
         }
+        let from = self.current().map(|(_, d, _)| d);
         match self.next_pending(self.pos + 1, true) {
             Some(pos) => {
                 self.go(pos);
+                // On to another file: say which, since the title is easy to miss.
+                if let Some((_, d, _)) = self.current()
+                    && from.is_some_and(|f| f != d)
+                {
+                    self.message = Some(format!("next file: {}", self.file_label(d)));
+                }
             }
             None => self.summary = true,
+        }
+    }
+
+    /// Open document `d` at its first pending paragraph (else its first), from the file list.
+    pub(super) fn jump_to_file(&mut self, d: usize) -> Effect {
+        let first = |pending: bool| {
+            self.order.iter().position(|&(doc, i)| {
+                doc == d && (!pending || self.docs[doc].items[i].is_pending())
+            })
+        };
+        let label = self.file_label(d);
+        match first(true).or_else(|| first(false)) {
+            Some(pos) => {
+                let effect = self.go(pos);
+                self.message = Some(label);
+                effect
+            }
+            None => {
+                let message = format!("{}: nothing to review", self.docs[d].name);
+                self.say(&message)
+            }
+        }
+    }
+
+    /// `b.en.md · file 2/5 · 3/12 decided` (without the file number when there is one).
+    pub fn file_label(&self, d: usize) -> String {
+        let counts = self.docs[d].counts();
+        let decided = format!("{}/{} decided", counts.total - counts.pending, counts.total);
+        match self.files.len() {
+            1 => format!("{} · {decided}", self.docs[d].name),
+            n => format!(
+                "{} · file {}/{n} · {decided}",
+                self.docs[d].name,
+                self.file_position(d) + 1,
+            ),
         }
     }
 
