@@ -69,6 +69,8 @@ fn review_record(old: &[&str]) -> Record {
         .map(|(i, old)| Paragraph {
             id: klartext::segment::SegmentId(i),
             german: (*old).to_owned(),
+            repaired: None,
+            repairs: Vec::new(),
             old: Some((*old).to_owned()),
             new: if i % 2 == 0 {
                 old.replacen("Die ", "Diese ", 1)
@@ -129,6 +131,7 @@ fn main() {
         titles: ("source".into(), "repaired".into()),
         context: Some(0),
         source: None,
+        source_repairs: Vec::new(),
         notes: Vec::new(),
     };
     let runs = 7;

@@ -264,13 +264,17 @@ fn record(
     to: Lang,
 ) -> Record {
     let sides = translated.sides(to);
+    let mut marks = doc.marks();
     let paragraphs = translated
         .segments
         .iter()
+        .enumerate()
         .zip(sides.old.iter().zip(&sides.new))
-        .map(|(s, (old, new))| Paragraph {
+        .map(|((i, s), (old, new))| Paragraph {
             id: s.id,
             german: s.source.clone(),
+            repaired: (s.repaired != s.source).then(|| s.repaired.clone()),
+            repairs: marks.get_mut(i).map(std::mem::take).unwrap_or_default(),
             old: old.map(str::to_owned),
             new: (*new).to_owned(),
             notes: s.notes.clone(),

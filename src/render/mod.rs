@@ -16,8 +16,9 @@ use std::io::{self, Write};
 
 use crate::config::View;
 use crate::diff::{DocumentDiff, Pair};
+use crate::repair::RepairMark;
 use crate::verify::{Check, Finding, Severity};
-pub use repairs::render_repairs;
+pub use repairs::{render_repairs, repaired_runs};
 use sheet::{Block, Sheet, blocks, fold_note, header, identical_note};
 pub use visible::{display_width, sanitize};
 
@@ -138,6 +139,9 @@ pub struct RenderOptions {
     /// A third pane on the left: the text both sides come from (the German), with its title,
     /// one entry per pair index. Shown side by side from [`THREE_PANE_WIDTH`] columns.
     pub source: Option<(String, Vec<String>)>,
+    /// Where the offline repairs wrote in each `source` text (by pair index; may be shorter),
+    /// marked subtly there: the source pane shows the German as it was sent.
+    pub source_repairs: Vec<Vec<RepairMark>>,
     /// What to check in each paragraph (verify's findings, the model's notes and doubts), by
     /// pair index: counted in the paragraph's header and listed under it. A paragraph with
     /// notes is never folded.

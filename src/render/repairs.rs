@@ -9,7 +9,26 @@ use super::sheet::Sheet;
 use super::wrap::Role;
 use super::{RenderOptions, sanitize};
 use crate::count::plural;
-use crate::repair::RepairedSegment;
+use crate::repair::{RepairMark, RepairedSegment};
+
+/// The German that was sent, as runs: the text the repairs wrote marked
+/// [`Role::Repaired`], the rest plain; each piece sanitised. Marks that do not fit `text` are
+/// left out.
+pub fn repaired_runs<'t>(text: &'t str, marks: &[RepairMark]) -> Vec<(Role, Cow<'t, str>)> {
+    let mut runs = Vec::new();
+    let mut at = 0;
+    for mark in RepairMark::usable(text, marks) {
+        if at < mark.range.start {
+            runs.push((Role::Same, sanitize(&text[at..mark.range.start])));
+        }
+        runs.push((Role::Repaired, sanitize(&text[mark.range.clone()])));
+        at = mark.range.end;
+    }
+    if at < text.len() || runs.is_empty() {
+        runs.push((Role::Same, sanitize(&text[at..])));
+    }
+    runs
+}
 
 /// Writes the repairs of a document; nothing when there are none.
 pub fn render_repairs(
@@ -91,5 +110,72 @@ fn visible(text: &str) -> Cow<'_, str> {
         text.replace(' ', "·").into()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{DiffOptions, diff_by_index};
+    use crate::render::{ColorMode, Layout, render_diff};
+    use crate::repair::repair_document;
+    use crate::segment::Format;
+
+    #[test]
+    fn the_repaired_german_is_marked_where_the_repairs_wrote() {
+        let doc = repair_document("Sie sagte:”Ja.”Dann ging sie.", Format::Plain);
+        let text = &doc.segments[0].text;
+        let marks = &doc.marks()[0];
+        let runs: Vec<(Role, String)> = repaired_runs(text, marks)
+            .into_iter()
+            .map(|(role, text)| (role, text.into_owned()))
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (Role::Same, "Sie sagte:".to_owned()),
+                (Role::Repaired, " „".to_owned()),
+                (Role::Same, "Ja.".to_owned()),
+                (Role::Repaired, "“ ".to_owned()),
+                (Role::Same, "Dann ging sie.".to_owned()),
+            ]
+        );
+        // Marks that do not fit (a stale record) are left out, never cut into the text.
+        let stale = vec![RepairMark {
+            range: 2..200,
+            ..marks[0].clone()
+        }];
+        assert_eq!(
+            repaired_runs("Hallo", &stale),
+            [(Role::Same, "Hallo".into())]
+        );
+        assert_eq!(repaired_runs("", &[]), [(Role::Same, "".into())]);
+    }
+
+    #[test]
+    fn the_source_pane_shows_the_german_as_sent() {
+        let doc = repair_document("Sie sagte:”Ja.”Dann ging sie.", Format::Plain);
+        let diff = diff_by_index(
+            &["She said \"Yes.\" Then she left."],
+            &["She said “Yes.” Then she left."],
+            &DiffOptions::default(),
+        );
+        let opts = RenderOptions {
+            width: 200,
+            layout: Layout::SideBySide,
+            color: ColorMode::Debug,
+            titles: ("draft".to_owned(), "final".to_owned()),
+            context: Some(0),
+            source: Some(("German".to_owned(), vec![doc.segments[0].text.clone()])),
+            source_repairs: doc.marks(),
+            notes: Vec::new(),
+        };
+        let mut out = Vec::new();
+        render_diff(&diff, &opts, &mut out).expect("renders");
+        let out = String::from_utf8(out).expect("UTF-8");
+        assert!(
+            out.contains("Sie sagte:<rep> „</rep>Ja.<rep>“ </rep>Dann ging sie."),
+            "{out}"
+        );
     }
 }

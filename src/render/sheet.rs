@@ -165,7 +165,12 @@ impl<'o> Sheet<'o> {
             return Vec::new();
         };
         let text = texts.get(index).map(String::as_str).unwrap_or_default();
-        self.wrap(&[(Role::Same, sanitize(text))], self.pane)
+        let marks = self
+            .opts
+            .source_repairs
+            .get(index)
+            .map_or(&[][..], Vec::as_slice);
+        self.wrap(&super::repaired_runs(text, marks), self.pane)
     }
 
     pub(super) fn wrap<S: AsRef<str>>(&self, runs: &[(Role, S)], width: usize) -> Vec<Row> {

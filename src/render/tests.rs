@@ -73,6 +73,7 @@ fn options(width: usize, layout: Layout, color: ColorMode) -> RenderOptions {
         titles: ("source".to_owned(), "repaired".to_owned()),
         context: Some(0),
         source: None,
+        source_repairs: Vec::new(),
         notes: Vec::new(),
     }
 }

@@ -27,6 +27,8 @@ pub enum Role {
     Fold,
     Error,
     Warning,
+    /// Text the offline repairs wrote, in the German that was sent: marked subtly.
+    Repaired,
 }
 
 impl Role {
@@ -65,6 +67,7 @@ impl Role {
             Role::Fold => ("<fold>", "</fold>"),
             Role::Error => ("<err>", "</err>"),
             Role::Warning => ("<warn>", "</warn>"),
+            Role::Repaired => ("<rep>", "</rep>"),
         }
     }
 
@@ -89,6 +92,8 @@ impl Role {
             Role::Error => Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
             Role::Warning => Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
             Role::Same => Style::new(),
+            // Underlined only: no colour, so it never reads as a change of the diff.
+            Role::Repaired => Style::new().underline(),
             Role::Deleted => Style::new()
                 .fg_color(Some(AnsiColor::Red.into()))
                 .underline(),

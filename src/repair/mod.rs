@@ -19,7 +19,7 @@ mod tests;
 
 use std::ops::Range;
 
-pub use document::{RepairedDocument, RepairedSegment, repair_document};
+pub use document::{RepairMark, RepairedDocument, RepairedSegment, repair_document};
 use edit::EditSet;
 use ledger::Ledger;
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Lang;
 use crate::files::{self, Decoded, FileError, LineEnding, TextEncoding};
+use crate::repair::RepairMark;
 use crate::segment::{SegmentId, content_hash};
 use crate::verify::{self, Check, Finding, Severity};
 
@@ -45,6 +46,13 @@ pub struct Paragraph {
     pub id: SegmentId,
     /// The German as read.
     pub german: String,
+    /// The German as it was sent, after the offline repairs; absent when they changed nothing
+    /// (and in records written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired: Option<String>,
+    /// Where the repairs wrote in `repaired`, to mark them there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<RepairMark>,
     /// What rejecting the correction keeps: the literal draft (or, for German output, the
     /// German as read). Absent when there was no draft: then it can only be accepted or edited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,6 +112,11 @@ impl Paragraph {
     pub fn key(&self) -> String {
         let old = self.old.as_deref().unwrap_or("\u{0}none");
         content_hash(&format!("{}\u{0}{old}\u{0}{}", self.german, self.new))
+    }
+
+    /// The German the model saw: repaired, where the repairs changed something.
+    pub fn sent(&self) -> &str {
+        self.repaired.as_deref().unwrap_or(&self.german)
     }
 
     /// The text a rejection keeps.
@@ -413,6 +426,8 @@ mod tests {
                 Paragraph {
                     id: SegmentId(0),
                     german: "Titel".into(),
+                    repaired: None,
+                    repairs: vec![],
                     old: Some("Title".into()),
                     new: "Title".into(),
                     notes: vec![],
@@ -421,6 +436,8 @@ mod tests {
                 Paragraph {
                     id: SegmentId(1),
                     german: "Er war am hinteren Fuß.".into(),
+                    repaired: None,
+                    repairs: vec![],
                     old: Some("He was on the rear foot.".into()),
                     new: "He was on the back foot.".into(),
                     notes: vec![],

@@ -39,6 +39,7 @@ impl Theme {
             Role::Inserted => {
                 color(Color::Green).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
             }
+            Role::Repaired => base.add_modifier(Modifier::UNDERLINED),
             Role::DeletedSoft => color(Color::Red),
             Role::InsertedSoft => color(Color::Green),
             Role::DeletedFocus => self.style(Role::Deleted).add_modifier(Modifier::REVERSED),
@@ -265,7 +266,8 @@ fn body(review: &Review, width: u16, theme: Theme) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     let focus = (review.mode == Mode::Change).then_some(review.change);
     let (old_title, new_title) = &doc.record.titles;
-    let german = sanitize(&paragraph.german);
+    // The German as the model saw it, what the repairs wrote underlined.
+    let german = crate::render::repaired_runs(paragraph.sent(), &paragraph.repairs);
     let styled = |rows: Vec<Row>| -> Vec<Line<'static>> {
         rows.into_iter().map(|row| line(row, theme)).collect()
     };
@@ -274,7 +276,7 @@ fn body(review: &Review, width: u16, theme: Theme) -> Vec<Line<'static>> {
     let three = review.german && layout == Layout::SideBySide && w >= THREE_PANE_WIDTH;
     if review.german && !three {
         lines.extend(styled(pieces::rows(&[(Role::Title, "German")], w)));
-        lines.extend(styled(pieces::rows(&[(Role::Same, &german)], w)));
+        lines.extend(styled(pieces::rows(&german, w)));
         lines.push(Line::raw(""));
     }
     match layout {
@@ -285,7 +287,7 @@ fn body(review: &Review, width: u16, theme: Theme) -> Vec<Line<'static>> {
             if three {
                 columns.push((
                     pieces::rows(&[(Role::Title, "German")], pane),
-                    pieces::rows(&[(Role::Same, &german)], pane),
+                    pieces::rows(&german, pane),
                 ));
             }
             columns.push((

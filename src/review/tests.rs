@@ -13,6 +13,8 @@ fn paragraph(id: &str, german: &str, old: &str, new: &str) -> Paragraph {
     Paragraph {
         id: id.parse().expect("an id like s3"),
         german: german.into(),
+        repaired: None,
+        repairs: vec![],
         old: Some(old.into()),
         new: new.into(),
         notes: vec![],
@@ -571,6 +573,50 @@ fn screens_at_200_by_50_with_the_german_and_after_a_resize() {
     insta::assert_snapshot!("resized_60x20", screen(&review, (60, 20), true));
     press(&mut review, "q");
     insta::assert_snapshot!("quit_60x20", screen(&review, (60, 20), true));
+}
+
+/// The German pane shows the German the model saw: repaired, what the repairs wrote
+/// underlined (and nothing else underlined without bold, in monochrome).
+#[test]
+fn the_german_is_shown_as_it_was_sent_with_the_repairs_marked() {
+    let mut record = record();
+    let german = "Die Firma sagte:”Wir sind am hinteren Fuß.”Dann ging sie.";
+    let repaired = crate::repair::repair_document(german, crate::segment::Format::Plain);
+    let second = &mut record.paragraphs[1];
+    second.german = german.into();
+    second.repaired = Some(repaired.segments[0].text.clone());
+    second.repairs = repaired.marks().remove(0);
+    assert_eq!(
+        second.sent(),
+        "Die Firma sagte: „Wir sind am hinteren Fuß.“ Dann ging sie."
+    );
+    for (size, keys) in [((80, 24), "i"), ((200, 50), "i")] {
+        let mut review = review_of(vec![record.clone()], size);
+        press(&mut review, keys);
+        let shown = screen(&review, size, false);
+        assert!(shown.contains("Die Firma sagte: „Wir sind am"), "{shown}");
+        assert!(!shown.contains("sagte:”"), "{shown}");
+        let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("terminal");
+        terminal
+            .draw(|frame| draw(frame, &review, Theme { color: false }))
+            .expect("draws");
+        let underlined: String = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|cell| {
+                cell.modifier.contains(ratatui::style::Modifier::UNDERLINED)
+                    && !cell.modifier.contains(ratatui::style::Modifier::BOLD)
+            })
+            .map(|cell| cell.symbol())
+            .collect();
+        assert_eq!(underlined, " „“ ", "{size:?}");
+    }
+    // The search finds the German as sent, too.
+    let mut review = review_of(vec![record], (80, 24));
+    press(&mut review, "}/„wir<Enter>");
+    assert_eq!(review.current().map(|c| c.2), Some(1));
 }
 
 #[test]

@@ -684,6 +684,61 @@ async fn a_report_of_the_run_has_three_columns_and_the_findings() {
     );
     assert!(html.contains("lang=\"de\""), "the German column");
     assert!(html.contains("missing-number"), "findings are listed");
+    // The page names the document it is about.
+    assert!(
+        html.contains("<title>article.de.txt · draft · deepl → final · openai</title>"),
+        "{html}"
+    );
+    assert!(html.contains("<h1>article.de.txt</h1>"), "the header");
+    // The German column is what the model saw: the glued quotes of the input repaired, the
+    // repairs marked.
+    assert!(!html.contains("erklärte:”Wir"), "the raw input");
+    assert!(
+        html.contains(
+            "erklärte:<span class=\"repair\" title=\"glued-quote: ” → ·„\"> „</span>Wir haben"
+        ),
+        "{html}"
+    );
+}
+
+/// The terminal's German pane (three panes from 180 columns) shows the German that was sent,
+/// the repairs marked, and so does the review's record of it.
+#[tokio::test]
+async fn the_german_pane_shows_the_repaired_german() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    let out = fix(
+        &env,
+        &[
+            "article.de.txt",
+            "--width",
+            "200",
+            "--color",
+            "debug",
+            "--full",
+        ],
+    );
+    let stdout = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stdout.contains("<title>German</title>"), "{stdout}");
+    assert!(!stdout.contains("erklärte:”Wir"), "the raw input: {stdout}");
+    assert!(stdout.contains("erklärte:<rep> „</rep>Wir"), "{stdout}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&env.read(".klartext/article.en.txt.json")).expect("JSON record");
+    let second = &record["paragraphs"][2];
+    assert!(
+        second["german"]
+            .as_str()
+            .is_some_and(|g| g.contains("erklärte:”Wir")),
+        "the German as read stays: {second}"
+    );
+    assert!(
+        second["repaired"]
+            .as_str()
+            .is_some_and(|g| g.contains("erklärte: „Wir")),
+        "{second}"
+    );
+    assert_eq!(second["repairs"][0]["rule"], "glued-quote", "{second}");
 }
 
 /// A doubt in the model's notes counts as a warning everywhere: the file is `flagged`,

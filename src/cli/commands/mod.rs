@@ -70,6 +70,7 @@ fn render_options(
             Some(display.context.unwrap_or(0))
         },
         source: None,
+        source_repairs: Vec::new(),
         notes: Vec::new(),
     })
 }

@@ -19,6 +19,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::{Note, NoteLevel};
 use crate::count::plural;
 use crate::diff::{Alignment, Category, Chunk, DocumentDiff, Pair, PairKind};
+use crate::repair::RepairMark;
 
 /// What a report shows besides the diff.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +30,11 @@ pub struct ReportInput<'a> {
     /// A third column, the text both sides come from (the German): its title and one text per
     /// pair index.
     pub source: Option<(&'a str, &'a [String])>,
+    /// Where the offline repairs wrote in each source text (by pair index; may be shorter or
+    /// empty): the source is the German as it was sent, and the HTML marks them subtly.
+    pub source_repairs: &'a [Vec<RepairMark>],
+    /// The document the report is about (the input file), named in the HTML title and header.
+    pub document: Option<&'a str>,
     /// Findings by pair index; may be shorter than the pairs, or empty.
     pub notes: &'a [Vec<Note>],
     /// What made the report, e.g. "klartext 0.1.0". Never a timestamp: reports must be
@@ -45,6 +51,8 @@ impl<'a> ReportInput<'a> {
             diff,
             titles,
             source: None,
+            source_repairs: &[],
+            document: None,
             notes: &[],
             generator,
             langs: Langs::default(),
@@ -53,6 +61,12 @@ impl<'a> ReportInput<'a> {
 
     fn notes_of(&self, pair: &Pair) -> &'a [Note] {
         self.notes.get(pair.index).map_or(&[][..], Vec::as_slice)
+    }
+
+    fn source_repairs_of(&self, pair: &Pair) -> &'a [RepairMark] {
+        self.source_repairs
+            .get(pair.index)
+            .map_or(&[][..], Vec::as_slice)
     }
 
     fn source_of(&self, pair: &Pair) -> Option<&'a str> {

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::diff::{Alignment, Chunk, Pair, PairKind};
 use crate::render::{Note, NoteLevel, sanitize};
+use crate::repair::RepairMark;
 
 const STYLE: &str = include_str!("page.css");
 
@@ -28,7 +29,14 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
         "<meta name=\"generator\" content=\"{}\">",
         escape(input.generator)
     )?;
-    writeln!(out, "<title>{old_title} → {new_title}</title>")?;
+    match input.document {
+        Some(document) => writeln!(
+            out,
+            "<title>{} · {old_title} → {new_title}</title>",
+            escape(document)
+        )?,
+        None => writeln!(out, "<title>{old_title} → {new_title}</title>")?,
+    }
     writeln!(out, "<style>\n{STYLE}</style>")?;
     writeln!(out, "</head>")?;
     writeln!(out, "<body>")?;
@@ -61,12 +69,14 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
 
 fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "<header>")?;
-    writeln!(
-        out,
-        "<h1>{} → {}</h1>",
-        escape(input.titles.0),
-        escape(input.titles.1)
-    )?;
+    let sides = format!("{} → {}", escape(input.titles.0), escape(input.titles.1));
+    match input.document {
+        Some(document) => {
+            writeln!(out, "<h1>{}</h1>", escape(document))?;
+            writeln!(out, "<p class=\"sides\">{sides}</p>")?;
+        }
+        None => writeln!(out, "<h1>{sides}</h1>")?,
+    }
     writeln!(
         out,
         "<p class=\"generator\">Report by {}</p>",
@@ -173,7 +183,8 @@ fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result
     write!(out, "<div class=\"{}\">", grid_class(input))?;
     let langs = input.langs;
     if let (Some((title, _)), Some(text)) = (input.source, input.source_of(pair)) {
-        cell(out, "source", title, langs.source, &escape(text))?;
+        let repairs = input.source_repairs_of(pair);
+        cell(out, "source", title, langs.source, &repaired(text, repairs))?;
     }
     let (old, new) = sides(pair);
     cell(out, "old", input.titles.0, langs.old, &old)?;
@@ -375,6 +386,24 @@ fn alignment_name(alignment: Alignment) -> &'static str {
     }
 }
 
+/// The German as it was sent, with what the offline repairs wrote in a subtle
+/// `<span class="repair">` whose title names the rule and the change.
+fn repaired(text: &str, marks: &[RepairMark]) -> String {
+    let mut html = String::with_capacity(text.len());
+    let mut at = 0;
+    for mark in RepairMark::usable(text, marks) {
+        html.push_str(&escape(&text[at..mark.range.start]));
+        html.push_str(&format!(
+            "<span class=\"repair\" title=\"{}\">{}</span>",
+            escape(&mark.label()),
+            escape(&text[mark.range.clone()])
+        ));
+        at = mark.range.end;
+    }
+    html.push_str(&escape(&text[at..]));
+    html
+}
+
 /// Untrusted text made inert for HTML: controls and bidi overrides become visible placeholders
 /// first, then markup characters become entities.
 fn escape(text: &str) -> String {
@@ -459,6 +488,48 @@ mod tests {
         input.langs.old = Some("en\" onload=\"x");
         let page = render(&input);
         assert!(!page.contains("onload"));
+    }
+
+    #[test]
+    fn the_page_names_its_document_and_marks_the_repairs_in_the_german() {
+        let fixture = Fixture::new();
+        let german = vec!["Er sagte: „Hallo“ <b>.".to_owned()];
+        let mark = |range: std::ops::Range<usize>, before: &str, after: &str| RepairMark {
+            range,
+            rule: "glued-quote".into(),
+            before: before.into(),
+            after: after.into(),
+        };
+        let marks = vec![vec![
+            mark(9..13, "\"", " „"),
+            mark(18..21, "\"", "“"),
+            // Does not fit the text: left out.
+            mark(40..44, "x", "y"),
+        ]];
+        let input = ReportInput {
+            source: Some(("German", &german)),
+            source_repairs: &marks,
+            document: Some("bericht <1>.de.md"),
+            ..fixture.input()
+        };
+        let page = render(&input);
+        assert!(
+            page.contains(
+                "<title>bericht &lt;1&gt;.de.md · draft · &lt;deepl&gt; → final &amp; fixed</title>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("<h1>bericht &lt;1&gt;.de.md</h1>"), "{page}");
+        assert!(
+            page.contains(
+                "Er sagte:<span class=\"repair\" title=\"glued-quote: &quot; → ·„\"> „</span>\
+                 Hallo<span class=\"repair\" title=\"glued-quote: &quot; → “\">“</span> &lt;b&gt;.</div>"
+            ),
+            "{page}"
+        );
+        // Without a document, the sides are the title, as for `klartext diff`.
+        let page = render(&fixture.input());
+        assert!(page.contains("<h1>draft · &lt;deepl&gt; → final &amp; fixed</h1>"));
     }
 
     #[test]

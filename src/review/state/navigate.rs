@@ -172,6 +172,7 @@ impl Review {
                 let paragraph = &self.docs[d].record.paragraphs[i];
                 [
                     paragraph.german.as_str(),
+                    paragraph.sent(),
                     paragraph.rejected(),
                     paragraph.new.as_str(),
                 ]

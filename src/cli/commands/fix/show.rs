@@ -22,6 +22,7 @@ use crate::pipeline::{
     Engine, Input, Outcome, PassPlan, Progress, RefineOutcome, SegmentResult, Translated, Work,
 };
 use crate::render::{self, Note, NoteLevel, report as diff_report};
+use crate::repair::RepairMark;
 
 /// The run's output on the terminal.
 pub struct Display {
@@ -268,8 +269,11 @@ impl Display {
         }
         if let Some(report) = &self.display.report {
             let source = view.source.as_ref().map(|s| ("German", s.as_slice()));
+            let name = input.name();
             let input_report = diff_report::ReportInput {
                 source,
+                source_repairs: &view.source_repairs,
+                document: Some(&name),
                 notes: &view.notes,
                 langs: view.langs,
                 ..diff_report::ReportInput::new(
@@ -305,6 +309,7 @@ impl Display {
             && opts.width >= render::THREE_PANE_WIDTH
         {
             opts.source = Some(("German".to_owned(), source.clone()));
+            opts.source_repairs = view.source_repairs.clone();
         }
         // One file's diff may be paged; several print one after another.
         let paging = if self.several {
@@ -360,8 +365,11 @@ struct Comparison {
     titles: (String, String),
     diff: DocumentDiff,
     notes: Vec<Vec<Note>>,
-    /// The German, for a third column (English output only).
+    /// The German as it was sent (after the offline repairs), for a third column (English
+    /// output only).
     source: Option<Vec<String>>,
+    /// Where the repairs wrote in each `source` text.
+    source_repairs: Vec<Vec<RepairMark>>,
     langs: diff_report::Langs<'static>,
 }
 
@@ -378,6 +386,7 @@ impl Comparison {
                     diff: diff_by_index(&old, &new, &DiffOptions::default()),
                     notes,
                     source: None,
+                    source_repairs: Vec::new(),
                     langs: diff_report::Langs {
                         old: Some("de"),
                         new: Some("de"),
@@ -402,9 +411,10 @@ impl Comparison {
                         translated
                             .segments
                             .iter()
-                            .map(|s| s.source.clone())
+                            .map(|s| s.repaired.clone())
                             .collect()
                     }),
+                    source_repairs: outcome.repaired.marks(),
                     langs: diff_report::Langs {
                         old: Some("en"),
                         new: Some(to.code()),
