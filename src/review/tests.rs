@@ -730,8 +730,8 @@ mod random_sessions {
     use super::*;
     use crate::review::Extent;
 
-    /// Every key the review binds, and a few it does not.
-    const KEYS: &str = "aryrsARSbmz][}{jkgGnNt|ipw?q/x12345";
+    /// Every key the review binds (`f` the file list), and a few it does not.
+    const KEYS: &str = "aryrsARSbmz][}{jkgGnNt|ipw?q/x12345f";
 
     fn key() -> impl Strategy<Value = KeyEvent> {
         let chars: Vec<char> = KEYS.chars().collect();
