@@ -3,6 +3,7 @@
 //! unchanged paragraphs and the roles-to-styles mapping. Writes to any `io::Write` and never
 //! looks at the environment.
 
+mod bands;
 mod repairs;
 pub mod report;
 mod runs;
