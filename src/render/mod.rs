@@ -39,6 +39,21 @@ pub mod pieces {
         rows(&focused_runs(pair, side, focus), width)
     }
 
+    /// A pair's panes side by side, the German `source` first when given, sentence by
+    /// sentence: each band of corresponding sentences wrapped to `width` in every pane and
+    /// padded with blank rows to the tallest, so that rows correspond; change `focus` marked.
+    pub fn pair_columns(
+        pair: &Pair,
+        source: Option<&str>,
+        width: usize,
+        focus: Option<usize>,
+    ) -> Vec<Vec<Row>> {
+        super::bands::columns(pair, source, width, ColorMode::Ansi, focus)
+            .into_iter()
+            .map(|column| column.into_iter().map(|row| row.segments).collect())
+            .collect()
+    }
+
     /// Styled text (sanitise untrusted text first) wrapped to `width`.
     pub fn rows<S: AsRef<str>>(runs: &[(Role, S)], width: usize) -> Vec<Row> {
         wrap(runs, width, ColorMode::Ansi)
