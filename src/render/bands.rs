@@ -29,9 +29,9 @@ const MOVES: [(usize, usize); 7] = [(1, 1), (1, 0), (0, 1), (2, 1), (1, 2), (3, 
 /// How far from the diagonal a sentence may be paired, beyond the difference in counts: a
 /// band of the table keeps a paragraph of a thousand lines linear.
 const REACH: usize = 40;
-/// The German alignment (`verify::align`) fills a whole table; past this many cells the
-/// German and both versions stay one band.
-const MAX_SOURCE_CELLS: usize = 250_000;
+/// The German alignment (`verify::align`) weighs names and numbers in every cell of its table;
+/// past this many sentences or bands on a side the German and both versions stay one band.
+const MAX_SOURCE_SENTENCES: usize = 120;
 
 /// The bands of `pair`, with the German pane's `source` text when it is shown.
 pub(super) fn bands(pair: &Pair, source: Option<&str>) -> Vec<Band> {
@@ -317,7 +317,7 @@ fn with_source(
     };
     if german.len() <= 1
         || versions.len() <= 1
-        || (german.len() + 1) * (versions.len() + 1) > MAX_SOURCE_CELLS
+        || german.len().max(versions.len()) > MAX_SOURCE_SENTENCES
     {
         return one();
     }
@@ -489,6 +489,57 @@ mod tests {
             0..40,
         )
         .prop_map(|parts| parts.concat())
+    }
+
+    /// The real set (`tests/data/real`): the German, the draft and the final text of every
+    /// paragraph the restorations hold. Wherever they have as many sentences, each band holds
+    /// one sentence of each; where they do not, bands still correspond (counted, not judged).
+    #[test]
+    fn real_paragraphs_band_one_sentence_each_where_counts_agree() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/real");
+        let mut folders: Vec<_> = std::fs::read_dir(&root)
+            .expect("the real set")
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.is_dir())
+            .collect();
+        folders.sort();
+        let (mut agreeing, mut several) = (0, 0);
+        for folder in folders {
+            let text = std::fs::read_to_string(folder.join("restored.json")).expect("restored");
+            let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            for segment in json["segments"].as_array().expect("segments") {
+                let text = |key: &str| segment[key].as_str().expect("a text").to_owned();
+                let (german, draft, fixed) = (text("source"), text("draft"), text("final_text"));
+                let counts = [
+                    spans(&german).len(),
+                    spans(&draft).len(),
+                    spans(&fixed).len(),
+                ];
+                if counts.iter().all(|&n| n < 2) {
+                    continue;
+                }
+                several += 1;
+                let pair = pair(&draft, &fixed);
+                let bands = bands(&pair, Some(&german));
+                if counts.iter().all(|&n| n == counts[0]) {
+                    agreeing += 1;
+                    for band in &bands {
+                        let one = [
+                            &german[band.source.clone()],
+                            &draft[band.old.clone()],
+                            &fixed[band.new.clone()],
+                        ]
+                        .map(|text| spans(text).len());
+                        assert_eq!(one, [1, 1, 1], "{}: {german}", folder.display());
+                    }
+                }
+            }
+        }
+        assert!(
+            agreeing > 50 && several > agreeing,
+            "{agreeing} of {several}"
+        );
     }
 
     proptest! {

@@ -66,7 +66,7 @@ const ABBREVIATIONS: [&str; 35] = [
 
 /// Sentences of `text` as byte ranges, trimmed. A sentence ends at `.`, `!`, `?` or `…` (and
 /// any closing quotes or brackets after it) before whitespace, or at a line break. A full stop
-/// after a single letter, a number of up to three digits (an ordinal) or a common abbreviation
+/// after a single letter, a number of one or two digits (an ordinal) or a common abbreviation
 /// (`z. B.`, `U.S.`, `3. Mai`, `Dr.`, `Mr.`) does not end one; nor does one inside a number
 /// (`1.4`).
 pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
@@ -112,7 +112,8 @@ fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
 }
 
 /// Whether the full stop at `dot` ends a sentence rather than an abbreviation or ordinal. A
-/// year (`in 2024.`) ends one; `3.` and `19.` are ordinals.
+/// year (`in 2024.`) or a product number (`Office 365.`) ends one; `3.` and `19.` are
+/// ordinals.
 fn ends_sentence_at(text: &str, dot: usize) -> bool {
     let word: &str = text[..dot]
         .rsplit(|c: char| !c.is_alphanumeric())
@@ -120,7 +121,7 @@ fn ends_sentence_at(text: &str, dot: usize) -> bool {
         .unwrap_or_default();
     !(word.is_empty()
         || word.chars().count() == 1
-        || (word.len() <= 3 && word.chars().all(|c| c.is_ascii_digit()))
+        || (word.len() <= 2 && word.chars().all(|c| c.is_ascii_digit()))
         || ABBREVIATIONS.contains(&word))
 }
 
