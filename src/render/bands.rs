@@ -248,7 +248,6 @@ fn alone(weight: usize) -> f64 {
 
 /// The cheapest monotone grouping of `m` old and `n` new units into [`MOVES`], as ranges of
 /// each; `None` when the band of the table holds no path (it always should).
-#[allow(clippy::type_complexity)]
 fn monotone(
     m: usize,
     n: usize,

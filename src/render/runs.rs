@@ -80,7 +80,9 @@ pub(super) fn runs_within(
                             emphasised(&mut runs, pieces, deleted, &mut cursor);
                         }
                         None => {
-                            runs.extend(cursor.take(old).map(|old| (deleted.0, shown_change(old))))
+                            if let Some(old) = cursor.take(old) {
+                                runs.push((deleted.0, shown_change(old)));
+                            }
                         }
                     }
                 }
@@ -90,7 +92,9 @@ pub(super) fn runs_within(
                             emphasised(&mut runs, pieces, inserted, &mut cursor);
                         }
                         None => {
-                            runs.extend(cursor.take(new).map(|new| (inserted.0, shown_change(new))))
+                            if let Some(new) = cursor.take(new) {
+                                runs.push((inserted.0, shown_change(new)));
+                            }
                         }
                     }
                 }
