@@ -26,8 +26,8 @@ pub(super) struct Band {
 
 /// Group shapes of the alignment: (old sentences, new sentences).
 const MOVES: [(usize, usize); 7] = [(1, 1), (1, 0), (0, 1), (2, 1), (1, 2), (3, 1), (1, 3)];
-/// How far from the diagonal a sentence may be paired, beyond the difference in counts: a
-/// band of the table keeps a paragraph of a thousand lines linear.
+/// How far from the diagonal a sentence may be paired, beyond the difference in counts: only a
+/// strip of the table is filled, so a paragraph of a thousand lines stays linear.
 const REACH: usize = 40;
 /// The German alignment (`verify::align`) weighs names and numbers in every cell of its table;
 /// past this many sentences or bands on a side the German and both versions stay one band.
@@ -247,7 +247,7 @@ fn alone(weight: usize) -> f64 {
 }
 
 /// The cheapest monotone grouping of `m` old and `n` new units into [`MOVES`], as ranges of
-/// each; `None` when the band of the table holds no path (it always should).
+/// each; `None` when the strip of the table holds no path (it always should).
 fn monotone(
     m: usize,
     n: usize,
