@@ -3,6 +3,7 @@
 //! unchanged paragraphs and the roles-to-styles mapping. Writes to any `io::Write` and never
 //! looks at the environment.
 
+mod bands;
 mod repairs;
 pub mod report;
 mod runs;
@@ -37,6 +38,21 @@ pub mod pieces {
     /// One side of `pair` wrapped to `width`, with change number `focus` marked.
     pub fn pair_rows(pair: &Pair, side: Side, width: usize, focus: Option<usize>) -> Vec<Row> {
         rows(&focused_runs(pair, side, focus), width)
+    }
+
+    /// A pair's panes side by side, the German `source` first when given, sentence by
+    /// sentence: each band of corresponding sentences wrapped to `width` in every pane and
+    /// padded with blank rows to the tallest, so that rows correspond; change `focus` marked.
+    pub fn pair_columns(
+        pair: &Pair,
+        source: Option<(&str, &[crate::repair::RepairMark])>,
+        width: usize,
+        focus: Option<usize>,
+    ) -> Vec<Vec<Row>> {
+        super::bands::columns(pair, source, width, ColorMode::Ansi, focus)
+            .into_iter()
+            .map(|column| column.into_iter().map(|row| row.segments).collect())
+            .collect()
     }
 
     /// Styled text (sanitise untrusted text first) wrapped to `width`.

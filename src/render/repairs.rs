@@ -30,6 +30,25 @@ pub fn repaired_runs<'t>(text: &'t str, marks: &[RepairMark]) -> Vec<(Role, Cow<
     runs
 }
 
+/// [`repaired_runs`] for the part `range` of `text` (one band of a side-by-side), with the
+/// marks that lie inside it.
+pub fn repaired_runs_within<'t>(
+    text: &'t str,
+    marks: &[RepairMark],
+    range: std::ops::Range<usize>,
+) -> Vec<(Role, Cow<'t, str>)> {
+    let part = text.get(range.clone()).unwrap_or_default();
+    let inside: Vec<RepairMark> = RepairMark::usable(text, marks)
+        .into_iter()
+        .filter(|m| range.start <= m.range.start && m.range.end <= range.end)
+        .map(|m| RepairMark {
+            range: m.range.start - range.start..m.range.end - range.start,
+            ..m.clone()
+        })
+        .collect();
+    repaired_runs(part, &inside)
+}
+
 /// Writes the repairs of a document; nothing when there are none.
 pub fn render_repairs(
     segments: &[RepairedSegment],
@@ -173,9 +192,11 @@ mod tests {
         let mut out = Vec::new();
         render_diff(&diff, &opts, &mut out).expect("renders");
         let out = String::from_utf8(out).expect("UTF-8");
+        // Sentence by sentence: the second sentence starts its own row in every pane.
         assert!(
-            out.contains("Sie sagte:<rep> „</rep>Ja.<rep>“ </rep>Dann ging sie."),
+            out.contains("Sie sagte:<rep> „</rep>Ja.<rep>“</rep>"),
             "{out}"
         );
+        assert!(out.contains("\nDann ging sie. "), "{out}");
     }
 }

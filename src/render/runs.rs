@@ -3,7 +3,9 @@
 //! a word narrowed to the graphemes that differ.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
+use super::bands::clip;
 use super::sanitize;
 use super::wrap::Role;
 use crate::diff::{Chunk, Emphasis, Pair};
@@ -31,11 +33,31 @@ pub(super) fn focused_runs(
     side: Side,
     focus: Option<usize>,
 ) -> Vec<(Role, Cow<'_, str>)> {
+    runs_within(pair, side, focus, None)
+}
+
+/// [`focused_runs`] of the bytes `within` of the side's own text (`pair.old` for
+/// [`Side::Old`], `pair.new` for [`Side::New`]; ignored for [`Side::Redline`]), so that a
+/// band of a pair shows its changes exactly as the whole pair would. `None`: the whole side.
+pub(super) fn runs_within(
+    pair: &Pair,
+    side: Side,
+    focus: Option<usize>,
+    within: Option<Range<usize>>,
+) -> Vec<(Role, Cow<'_, str>)> {
+    let mut cursor = Cursor {
+        at: 0,
+        within: within.filter(|_| side != Side::Redline),
+    };
     let mut runs = Vec::new();
     let mut change = 0;
     for chunk in &pair.chunks {
         match chunk {
-            Chunk::Same { text } => runs.push((Role::Same, sanitize(text))),
+            Chunk::Same { text } => {
+                if let Some(text) = cursor.take(text) {
+                    runs.push((Role::Same, sanitize(text)));
+                }
+            }
             Chunk::Change {
                 old, new, emphasis, ..
             } => {
@@ -55,17 +77,25 @@ pub(super) fn focused_runs(
                 if side != Side::New && !old.is_empty() {
                     match emphasis {
                         Some(Emphasis { old: pieces, .. }) => {
-                            emphasised(&mut runs, pieces, deleted);
+                            emphasised(&mut runs, pieces, deleted, &mut cursor);
                         }
-                        None => runs.push((deleted.0, shown_change(old))),
+                        None => {
+                            if let Some(old) = cursor.take(old) {
+                                runs.push((deleted.0, shown_change(old)));
+                            }
+                        }
                     }
                 }
                 if side != Side::Old && !new.is_empty() {
                     match emphasis {
                         Some(Emphasis { new: pieces, .. }) => {
-                            emphasised(&mut runs, pieces, inserted);
+                            emphasised(&mut runs, pieces, inserted, &mut cursor);
                         }
-                        None => runs.push((inserted.0, shown_change(new))),
+                        None => {
+                            if let Some(new) = cursor.take(new) {
+                                runs.push((inserted.0, shown_change(new)));
+                            }
+                        }
                     }
                 }
             }
@@ -74,15 +104,36 @@ pub(super) fn focused_runs(
     runs
 }
 
+/// Walks one side's text piece by piece, keeping what lies `within` a range of it.
+struct Cursor {
+    /// Where the next piece starts in the side's text; only that side's pieces advance it.
+    at: usize,
+    within: Option<Range<usize>>,
+}
+
+impl Cursor {
+    fn take<'t>(&mut self, text: &'t str) -> Option<&'t str> {
+        let start = self.at;
+        self.at += text.len();
+        match &self.within {
+            None => Some(text),
+            Some(within) => Some(clip(text, start, within)).filter(|t| !t.is_empty()),
+        }
+    }
+}
+
 /// One side of an edited word: the differing graphemes in the change's role, the rest softer.
 fn emphasised<'p>(
     runs: &mut Vec<(Role, Cow<'p, str>)>,
     pieces: &'p [(bool, String)],
     (strong, soft): (Role, Role),
+    cursor: &mut Cursor,
 ) {
     for (emphasised, text) in pieces {
         let role = if *emphasised { strong } else { soft };
-        runs.push((role, sanitize(text)));
+        if let Some(text) = cursor.take(text) {
+            runs.push((role, sanitize(text)));
+        }
     }
 }
 

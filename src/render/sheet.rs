@@ -1,11 +1,12 @@
 //! The geometry of one rendering and the rows it writes: which pairs show and which fold,
-//! each pair's header, its body in the chosen layout (panes side by side, stacked, or a
-//! redline), and its notes.
+//! each pair's header, its body in the chosen layout (panes side by side, band by band, stacked,
+//! or a redline), and its notes.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::bands::columns;
 use super::runs::{Side, runs};
 use super::wrap::{Role, Row, wrap};
 use super::{
@@ -159,20 +160,6 @@ impl<'o> Sheet<'o> {
         }
     }
 
-    /// The source pane's rows for a pair (empty without a source pane).
-    pub(super) fn source_rows(&self, index: usize) -> Vec<Row> {
-        let Some((_, texts)) = self.source else {
-            return Vec::new();
-        };
-        let text = texts.get(index).map(String::as_str).unwrap_or_default();
-        let marks = self
-            .opts
-            .source_repairs
-            .get(index)
-            .map_or(&[][..], Vec::as_slice);
-        self.wrap(&super::repaired_runs(text, marks), self.pane)
-    }
-
     pub(super) fn wrap<S: AsRef<str>>(&self, runs: &[(Role, S)], width: usize) -> Vec<Row> {
         wrap(runs, width, self.opts.color)
     }
@@ -212,12 +199,16 @@ impl<'o> Sheet<'o> {
     pub(super) fn body(&self, out: &mut impl Write, pair: &Pair) -> io::Result<()> {
         match self.opts.layout {
             Layout::SideBySide => {
-                let mut columns = Vec::new();
-                if self.source.is_some() {
-                    columns.push(self.source_rows(pair.index));
-                }
-                columns.push(self.wrap(&runs(pair, Side::Old), self.pane));
-                columns.push(self.wrap(&runs(pair, Side::New), self.pane));
+                // Sentence by sentence, so that each row holds the same sentence in every pane.
+                let source = self.source.map(|(_, texts)| {
+                    let text = texts.get(pair.index).map(String::as_str);
+                    let marks = self.opts.source_repairs.get(pair.index);
+                    (
+                        text.unwrap_or_default(),
+                        marks.map_or(&[][..], Vec::as_slice),
+                    )
+                });
+                let columns = columns(pair, source, self.pane, self.opts.color, None);
                 self.panes(out, &columns)
             }
             Layout::Stacked => {

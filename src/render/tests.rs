@@ -238,6 +238,69 @@ fn three_panes_with_the_source_when_wide() {
     );
 }
 
+/// The row of `output` on which `needle` is found in pane `pane` (panes split at `│`).
+fn row_of(output: &str, pane: usize, needle: &str) -> Option<usize> {
+    output.lines().position(|line| {
+        line.split('│')
+            .nth(pane)
+            .is_some_and(|p| p.contains(needle))
+    })
+}
+
+/// A paragraph pair whose sentences differ a lot in length: a long first sentence in the draft
+/// and a short one in the final text, a short sentence rewritten as a long one, and the German
+/// both come from.
+pub(super) const DRAFT: &str = "The company, which was founded in 1998 by two engineers in a \
+    small garage in Stuttgart and has grown steadily ever since, reported record sales for the \
+    third quarter. It was good. Shares rose by 4 percent in early trading.";
+pub(super) const FINAL: &str = "The company reported record sales for the third quarter. The \
+    year has been an excellent one for everybody involved in the business, from suppliers to \
+    staff. Shares rose by 4 percent in early trading.";
+pub(super) const GERMAN: &str = "Das Unternehmen, das 1998 von zwei Ingenieuren in einer \
+    kleinen Garage in Stuttgart gegründet wurde und seitdem stetig gewachsen ist, meldete \
+    Rekordumsätze für das dritte Quartal. Es war gut. Die Aktie stieg im frühen Handel um 4 \
+    Prozent.";
+
+#[test]
+fn side_by_side_rows_hold_the_same_sentence() {
+    let diff = diff_by_index(&[DRAFT], &[FINAL], &DiffOptions::default());
+    for width in [80, 120, 200] {
+        let opts = RenderOptions {
+            source: Some(("German".to_owned(), vec![GERMAN.to_owned()])),
+            titles: ("draft".to_owned(), "final".to_owned()),
+            ..options(width, Layout::SideBySide, ColorMode::Plain)
+        };
+        let output = render(&diff, &opts);
+        assert_fits(&output, width);
+        // Three panes from 180 columns: the German first.
+        let (old, new) = if width >= THREE_PANE_WIDTH {
+            (1, 2)
+        } else {
+            (0, 1)
+        };
+        for (said, fixed) in [
+            ("The company", "The company"),
+            ("It was good", "The year"),
+            ("Shares rose", "Shares rose"),
+        ] {
+            let row = row_of(&output, old, said);
+            assert!(row.is_some(), "at {width}: {said:?} in {output}");
+            assert_eq!(row, row_of(&output, new, fixed), "at {width}: {output}");
+        }
+        if width >= THREE_PANE_WIDTH {
+            assert_eq!(
+                row_of(&output, 0, "Es war gut"),
+                row_of(&output, old, "It was good")
+            );
+            assert_eq!(
+                row_of(&output, 0, "Die Aktie"),
+                row_of(&output, old, "Shares rose")
+            );
+        }
+        insta::assert_snapshot!(format!("rows_correspond_{width}"), output);
+    }
+}
+
 #[test]
 fn aligned_headers_name_splits_merges_and_rewrites() {
     let first = "Die Fähre fährt jede Stunde vom Anleger am Markt ab.";

@@ -283,23 +283,15 @@ fn body(review: &Review, width: u16, theme: Theme) -> Vec<Line<'static>> {
         Layout::SideBySide => {
             let panes = if three { 3 } else { 2 };
             let pane = (w.saturating_sub(display_width(GUTTER) * (panes - 1)) / panes).max(8);
-            let mut columns: Vec<(Vec<Row>, Vec<Row>)> = Vec::new();
+            let mut titles: Vec<Vec<Row>> = Vec::new();
             if three {
-                columns.push((
-                    pieces::rows(&[(Role::Title, "German")], pane),
-                    pieces::rows(&german, pane),
-                ));
+                titles.push(pieces::rows(&[(Role::Title, "German")], pane));
             }
-            columns.push((
-                pieces::rows(&[(Role::Title, sanitize(old_title))], pane),
-                pieces::pair_rows(&item.pair, Side::Old, pane, focus),
-            ));
-            columns.push((
-                pieces::rows(&[(Role::Title, sanitize(new_title))], pane),
-                pieces::pair_rows(&item.pair, Side::New, pane, focus),
-            ));
-            let titles: Vec<Vec<Row>> = columns.iter().map(|c| c.0.clone()).collect();
-            let texts: Vec<Vec<Row>> = columns.into_iter().map(|c| c.1).collect();
+            titles.push(pieces::rows(&[(Role::Title, sanitize(old_title))], pane));
+            titles.push(pieces::rows(&[(Role::Title, sanitize(new_title))], pane));
+            // Sentence by sentence, so that each row holds the same sentence in every pane.
+            let source = three.then_some((paragraph.sent(), paragraph.repairs.as_slice()));
+            let texts = pieces::pair_columns(&item.pair, source, pane, focus);
             lines.extend(side_by_side(&titles, pane, theme));
             lines.extend(side_by_side(&texts, pane, theme));
         }

@@ -619,6 +619,38 @@ fn the_german_is_shown_as_it_was_sent_with_the_repairs_marked() {
     assert_eq!(review.current().map(|c| c.2), Some(1));
 }
 
+/// Side by side, a sentence sits beside its counterpart however differently the panes wrap:
+/// the draft's long first sentence and short second one against the reverse.
+#[test]
+fn side_by_side_rows_hold_the_same_sentence() {
+    let mut record = record();
+    record.paragraphs[1] = paragraph(
+        "s1",
+        "Die Firma, 1998 von zwei Ingenieuren in einer Garage in Stuttgart gegründet, meldete \
+         Rekordumsätze. Es war gut. Die Aktie stieg um 4 Prozent.",
+        "The company, founded in 1998 by two engineers in a garage in Stuttgart, reported \
+         record sales. It was good. Shares rose by 4 percent.",
+        "The company reported record sales. The year was an excellent one for everybody \
+         involved, from suppliers to staff. Shares rose by 4 percent.",
+    );
+    for (size, keys, panes) in [((80, 24), "", 2), ((200, 50), "i", 3)] {
+        let mut review = review_of(vec![record.clone()], size);
+        press(&mut review, keys);
+        let shown = screen(&review, size, true);
+        let row = |needle: &str| shown.lines().position(|line| line.contains(needle));
+        assert_eq!(row("It was good"), row("The year was"), "{shown}");
+        let shares = shown.lines().find(|line| line.contains("Shares rose"));
+        assert_eq!(
+            shares.map(|l| l.matches("Shares rose").count()),
+            Some(2),
+            "{shown}"
+        );
+        if panes == 3 {
+            assert_eq!(row("Es war gut"), row("It was good"), "{shown}");
+        }
+    }
+}
+
 #[test]
 fn every_row_fits_the_width() {
     for (columns, rows) in [(40, 12), (80, 24), (120, 30), (200, 50)] {

@@ -33,6 +33,7 @@ pub use commentary::{commentary, commentary_with_source};
 pub use consistency::Rendered;
 pub use doubt::{is_doubt, model_notes};
 pub use residue::{Residue, german_residue, is_echo, residue};
+pub(crate) use text::sentences;
 
 /// How much a finding matters. `Error`: the output is wrong or unusable as it stands;
 /// `Warning`: probably wrong, worth a look; `Info`: advisory.

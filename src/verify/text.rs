@@ -57,17 +57,19 @@ pub(super) fn contains_term(haystack: &str, needle: &str) -> bool {
     })
 }
 
-/// Words before a full stop that does not end a sentence.
-const ABBREVIATIONS: [&str; 24] = [
-    "Abb", "Co", "Dr", "Fr", "Hr", "Inc", "Jh", "Mio", "Mrd", "Nr", "Prof", "St", "Str", "Tsd",
-    "bspw", "bzw", "ca", "etc", "evtl", "ggf", "inkl", "sog", "usw", "vgl",
+/// Words before a full stop that does not end a sentence, German and English.
+const ABBREVIATIONS: [&str; 35] = [
+    "Abb", "Co", "Corp", "Dr", "Fig", "Fr", "Hr", "Inc", "Jh", "Jr", "Ltd", "Mio", "Mr", "Mrd",
+    "Mrs", "Ms", "No", "Nr", "Prof", "Sr", "St", "Str", "Tsd", "approx", "bspw", "bzw", "ca",
+    "etc", "evtl", "ggf", "inkl", "sog", "usw", "vgl", "vs",
 ];
 
 /// Sentences of `text` as byte ranges, trimmed. A sentence ends at `.`, `!`, `?` or `…` (and
 /// any closing quotes or brackets after it) before whitespace, or at a line break. A full stop
-/// after a single letter, a number or a common abbreviation (`z. B.`, `3. Mai`, `Dr.`) does
-/// not end one.
-pub(super) fn sentences(text: &str) -> Vec<Range<usize>> {
+/// after a single letter, a number of one or two digits (an ordinal) or a common abbreviation
+/// (`z. B.`, `U.S.`, `3. Mai`, `Dr.`, `Mr.`) does not end one; nor does one inside a number
+/// (`1.4`).
+pub(crate) fn sentences(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut start = 0;
     let chars: Vec<(usize, char)> = text.char_indices().collect();
@@ -109,7 +111,9 @@ fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     }
 }
 
-/// Whether the full stop at `dot` ends a sentence rather than an abbreviation or ordinal.
+/// Whether the full stop at `dot` ends a sentence rather than an abbreviation or ordinal. A
+/// year (`in 2024.`) or a product number (`Office 365.`) ends one; `3.` and `19.` are
+/// ordinals.
 fn ends_sentence_at(text: &str, dot: usize) -> bool {
     let word: &str = text[..dot]
         .rsplit(|c: char| !c.is_alphanumeric())
@@ -117,7 +121,7 @@ fn ends_sentence_at(text: &str, dot: usize) -> bool {
         .unwrap_or_default();
     !(word.is_empty()
         || word.chars().count() == 1
-        || word.chars().all(|c| c.is_ascii_digit())
+        || (word.len() <= 2 && word.chars().all(|c| c.is_ascii_digit()))
         || ABBREVIATIONS.contains(&word))
 }
 
@@ -154,6 +158,20 @@ mod tests {
                 "Er sagte: „Gut.“",
                 "Dann ging er.",
                 "Neue Zeile"
+            ]
+        );
+    }
+
+    #[test]
+    fn english_sentences_skip_abbreviations_and_decimals() {
+        let text = "The U.S. firm grew 1.4 percent, e.g. in Ohio. Mr. Smith left in 2024. Fine.";
+        let got: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(
+            got,
+            [
+                "The U.S. firm grew 1.4 percent, e.g. in Ohio.",
+                "Mr. Smith left in 2024.",
+                "Fine."
             ]
         );
     }

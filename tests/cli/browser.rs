@@ -1,6 +1,7 @@
 //! The HTML report in a real browser: Debian's headless chromium loads a report of the samples
 //! at a wide and a narrow window, and a measuring script (added to this test's copy only)
-//! checks that nothing scrolls sideways and that a pair's columns start on the same line.
+//! checks that nothing scrolls sideways and that, side by side, each band of a pair's sentences
+//! starts on the same line in every column.
 //! Without `/usr/bin/chromium` it fails under CI and skips, saying so, elsewhere
 //! ([`crate::common::have`]).
 
@@ -32,21 +33,27 @@ const MEASURE: &str = r#"<script>
   const verdict = {
     width,
     scrollWidth: document.documentElement.scrollWidth,
-    sections: 0, columns: 0, misaligned: [], overflowing: [],
+    sections: 0, columns: 0, rows: 0, misaligned: [], overflowing: [],
   };
   for (const section of document.querySelectorAll("section.pair")) {
     verdict.sections += 1;
-    const cells = [...section.querySelectorAll(":scope > .cols > .cell")];
-    const rects = cells.map((c) => c.getBoundingClientRect());
-    const lefts = new Set(rects.map((r) => Math.round(r.left)));
+    const sides = [...section.querySelectorAll(":scope > .cols > .side")];
+    const columns = sides.map((side) => [...side.querySelectorAll(":scope > .cell")]);
+    const lefts = new Set(columns.map((cells) => Math.round(cells[0].getBoundingClientRect().left)));
     verdict.columns = Math.max(verdict.columns, lefts.size);
-    const tops = new Set(rects.map((r) => Math.round(r.top)));
-    if (lefts.size > 1 && tops.size !== 1) verdict.misaligned.push(section.id);
-    cells.forEach((cell, i) => {
-      if (cell.scrollWidth > cell.clientWidth + 1 || rects[i].right > width + 0.5) {
+    const rows = Math.max(...columns.map((cells) => cells.length));
+    verdict.rows = Math.max(verdict.rows, rows);
+    // Side by side, the n-th cells of all columns are one band: they start on the same line.
+    for (let row = 0; lefts.size > 1 && row < rows; row++) {
+      const tops = new Set(columns.map((cells) => cells[row] && Math.round(cells[row].getBoundingClientRect().top)));
+      if (tops.size !== 1) verdict.misaligned.push(`${section.id} row ${row + 1}`);
+    }
+    for (const box of [...sides, ...columns.flat()]) {
+      const rect = box.getBoundingClientRect();
+      if (box.scrollWidth > box.clientWidth + 1 || rect.right > width + 0.5) {
         verdict.overflowing.push(section.id);
       }
-    });
+    }
   }
   const pre = document.createElement("pre");
   pre.id = "verdict";
@@ -197,6 +204,11 @@ fn report_wraps_and_lines_up_in_chromium() {
         println!("chromium at {width}×900: {verdict}");
         assert_eq!(verdict["sections"], pairs, "{verdict}");
         assert_eq!(verdict["columns"], columns, "grid at {width}: {verdict}");
+        let rows = verdict["rows"].as_u64().expect("rows");
+        assert!(
+            rows > 1,
+            "some pair has several bands of sentences: {verdict}"
+        );
         let scroll = verdict["scrollWidth"].as_u64().expect("scrollWidth");
         let inner = verdict["width"].as_u64().expect("width");
         assert!(scroll <= inner, "sideways scrolling at {width}: {verdict}");

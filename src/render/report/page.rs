@@ -1,13 +1,16 @@
 //! The HTML report: one self-contained page (inline CSS, no script, no external assets) with the
-//! summary on top and one grid section per pair, so both sides of a pair start on the same line
-//! and wrap instead of scrolling. Every text is sanitised, then escaped.
+//! summary on top and one grid section per pair, one grid row per band of corresponding
+//! sentences, so the columns start each sentence on the same line and wrap instead of scrolling.
+//! Every text is sanitised, then escaped.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use super::{
     Located, ReportInput, Summary, anchor, category_name, level_name, locate, notes_counts, percent,
 };
 use crate::diff::{Alignment, Chunk, Pair, PairKind};
+use crate::render::bands::{Band, bands, clip};
 use crate::render::{Note, NoteLevel, sanitize};
 use crate::repair::RepairMark;
 
@@ -169,7 +172,6 @@ fn groups<'d>(input: &ReportInput<'d>) -> Vec<Group<'d>> {
     groups
 }
 
-/// "4" or "4–6": the paragraph numbers a folded run covers.
 fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result<()> {
     let kind = kind_name(pair.kind);
     let alignment = alignment_name(pair.alignment);
@@ -180,15 +182,30 @@ fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result
     )?;
     let notes = input.notes_of(pair);
     writeln!(out, "<h2>{}</h2>", pair_head(pair, notes))?;
-    write!(out, "<div class=\"{}\">", grid_class(input))?;
+    // Columns in document order, one cell per band each; the grid fills them column by column,
+    // `--rows` rows high, so each band is one grid row and a narrow screen stacks whole columns.
+    let source = input
+        .source
+        .map(|(title, _)| title)
+        .zip(input.source_of(pair));
+    let bands = bands(pair, source.map(|(_, text)| text));
+    write!(
+        out,
+        "<div class=\"{} bands\" style=\"--rows:{}\">",
+        grid_class(input),
+        bands.len()
+    )?;
     let langs = input.langs;
-    if let (Some((title, _)), Some(text)) = (input.source, input.source_of(pair)) {
+    if let Some((title, text)) = source {
         let repairs = input.source_repairs_of(pair);
-        cell(out, "source", title, langs.source, &repaired(text, repairs))?;
+        let cells = bands
+            .iter()
+            .map(|band| repaired_within(text, repairs, band.source.clone()));
+        side(out, "source", title, langs.source, cells)?;
     }
-    let (old, new) = sides(pair);
-    cell(out, "old", input.titles.0, langs.old, &old)?;
-    cell(out, "new", input.titles.1, langs.new, &new)?;
+    let (old, new): (Vec<String>, Vec<String>) = bands.iter().map(|band| sides(pair, band)).unzip();
+    side(out, "old", input.titles.0, langs.old, old)?;
+    side(out, "new", input.titles.1, langs.new, new)?;
     writeln!(out, "</div>")?;
     if !notes.is_empty() {
         writeln!(out, "<ul class=\"notes\">")?;
@@ -237,24 +254,34 @@ fn pair_head(pair: &Pair, notes: &[Note]) -> String {
     chips.join(" ")
 }
 
-fn cell(
+/// One column of a pair: a cell per band, titled for a narrow screen, where it stands alone.
+fn side(
     out: &mut impl Write,
-    side: &str,
+    class: &str,
     title: &str,
     lang: Option<&str>,
-    body: &str,
+    cells: impl IntoIterator<Item = String>,
 ) -> io::Result<()> {
-    let absent = if body.is_empty() { " absent" } else { "" };
+    let cells: Vec<String> = cells.into_iter().collect();
+    let absent = if cells.iter().all(String::is_empty) {
+        " absent"
+    } else {
+        ""
+    };
     let lang = match lang.filter(|tag| is_language_tag(tag)) {
         Some(tag) => format!(" lang=\"{tag}\""),
         None => String::new(),
     };
-    // No whitespace around `body`: the cell is `pre-wrap`, so it would show.
     write!(
         out,
-        "<div class=\"cell {side}{absent}\" data-side=\"{}\"{lang}>{body}</div>",
+        "<div class=\"side {class}{absent}\" data-side=\"{}\"{lang}>",
         escape(title)
-    )
+    )?;
+    for cell in cells {
+        // No whitespace around the text: the cell is `pre-wrap`, so it would show.
+        write!(out, "<div class=\"cell\">{cell}</div>")?;
+    }
+    write!(out, "</div>")
 }
 
 fn is_language_tag(tag: &str) -> bool {
@@ -263,9 +290,11 @@ fn is_language_tag(tag: &str) -> bool {
         && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// The old and new cells' markup: shared text plus `<del>` on the old side and `<ins>` on the
-/// new. A rewritten pair is one whole replacement, since word-level marks would be noise.
-fn sides(pair: &Pair) -> (String, String) {
+/// The old and new cells' markup for one band: shared text plus `<del>` on the old side and
+/// `<ins>` on the new. A rewritten pair is one whole replacement, since word-level marks would
+/// be noise. A change that runs on into the next band is marked in both; its anchor goes on its
+/// first piece.
+fn sides(pair: &Pair, band: &Band) -> (String, String) {
     if pair.rewritten {
         let whole = |tag: &str, text: &str| {
             if text.is_empty() {
@@ -274,53 +303,94 @@ fn sides(pair: &Pair) -> (String, String) {
                 format!("<{tag} class=\"whole\">{}</{tag}>", escape(text))
             }
         };
-        return (whole("del", &pair.old), whole("ins", &pair.new));
+        return (
+            whole("del", pair.old.get(band.old.clone()).unwrap_or_default()),
+            whole("ins", pair.new.get(band.new.clone()).unwrap_or_default()),
+        );
     }
     let (mut old, mut new) = (String::new(), String::new());
+    let (mut at_old, mut at_new) = (0, 0);
     let mut located = locate(pair).into_iter();
     for chunk in &pair.chunks {
         match chunk {
             Chunk::Same { text } => {
-                let text = escape(text);
-                old.push_str(&text);
-                new.push_str(&text);
+                old.push_str(&escape(clip(text, at_old, &band.old)));
+                new.push_str(&escape(clip(text, at_new, &band.new)));
+                at_old += text.len();
+                at_new += text.len();
             }
             Chunk::Change { emphasis, .. } => {
                 let Some(change) = located.next() else {
                     continue;
                 };
+                at_old = change.old_range.end;
+                at_new = change.new_range.end;
                 // The anchor goes on the first mark the change has in document order.
                 let id = format!("{}-c{}", anchor(pair), change.number);
                 let (old_id, new_id) = if change.old.is_empty() {
-                    (None, Some(id))
+                    (
+                        None,
+                        band.new.contains(&change.new_range.start).then_some(id),
+                    )
                 } else {
-                    (Some(id), None)
+                    (
+                        band.old.contains(&change.old_range.start).then_some(id),
+                        None,
+                    )
                 };
                 let pieces = emphasis.as_ref();
-                old.push_str(&mark("del", &change, old_id, pieces.map(|e| &e.old)));
-                new.push_str(&mark("ins", &change, new_id, pieces.map(|e| &e.new)));
+                let old_part = Part {
+                    text: change.old,
+                    start: change.old_range.start,
+                    within: &band.old,
+                    pieces: pieces.map(|e| e.old.as_slice()),
+                };
+                let new_part = Part {
+                    text: change.new,
+                    start: change.new_range.start,
+                    within: &band.new,
+                    pieces: pieces.map(|e| e.new.as_slice()),
+                };
+                old.push_str(&mark("del", &change, old_id, &old_part));
+                new.push_str(&mark("ins", &change, new_id, &new_part));
             }
         }
     }
     (old, new)
 }
 
-/// One side of a change as `<del>`/`<ins>`, or nothing when that side is empty.
-fn mark(
-    tag: &str,
-    change: &Located,
-    id: Option<String>,
-    pieces: Option<&Vec<(bool, String)>>,
-) -> String {
-    let text = if tag == "del" { change.old } else { change.new };
+/// One side of a change, and the part of its side's text a band shows.
+struct Part<'p> {
+    text: &'p str,
+    /// Where `text` starts in its side's text.
+    start: usize,
+    within: &'p Range<usize>,
+    pieces: Option<&'p [(bool, String)]>,
+}
+
+/// One side of a change as `<del>`/`<ins>`, or nothing when the band holds none of it.
+fn mark(tag: &str, change: &Located, id: Option<String>, part: &Part) -> String {
+    let text = clip(part.text, part.start, part.within);
     if text.is_empty() {
         return String::new();
     }
+    let pieces = part.pieces.map(|pieces| {
+        let mut at = part.start;
+        let mut clipped = Vec::new();
+        for (emphasised, piece) in pieces {
+            let shown = clip(piece, at, part.within);
+            at += piece.len();
+            if !shown.is_empty() {
+                clipped.push((*emphasised, shown.to_owned()));
+            }
+        }
+        clipped
+    });
     let id = id.map(|id| format!(" id=\"{id}\"")).unwrap_or_default();
     let class = format!("c-{}", category_name(change.category));
     format!(
         "<{tag}{id} class=\"{class}\">{}</{tag}>",
-        marked_text(text, pieces)
+        marked_text(text, pieces.as_ref())
     )
 }
 
@@ -388,6 +458,22 @@ fn alignment_name(alignment: Alignment) -> &'static str {
 
 /// The German as it was sent, with what the offline repairs wrote in a subtle
 /// `<span class="repair">` whose title names the rule and the change.
+/// [`repaired`] for the part `range` of `text` (one band), with the marks that lie inside it.
+fn repaired_within(text: &str, marks: &[RepairMark], range: std::ops::Range<usize>) -> String {
+    let Some(part) = text.get(range.clone()) else {
+        return String::new();
+    };
+    let inside: Vec<RepairMark> = RepairMark::usable(text, marks)
+        .into_iter()
+        .filter(|m| range.start <= m.range.start && m.range.end <= range.end)
+        .map(|m| RepairMark {
+            range: m.range.start - range.start..m.range.end - range.start,
+            ..m.clone()
+        })
+        .collect();
+    repaired(part, &inside)
+}
+
 fn repaired(text: &str, marks: &[RepairMark]) -> String {
     let mut html = String::with_capacity(text.len());
     let mut at = 0;
@@ -536,6 +622,47 @@ mod tests {
     fn output_is_deterministic() {
         let fixture = Fixture::new();
         assert_eq!(render(&fixture.input()), render(&fixture.input()));
+    }
+
+    /// The grid of a pair whose sentences differ in length: one cell per band in each column,
+    /// so the n-th cells of all columns form one grid row and hold the same sentence.
+    #[test]
+    fn grid_rows_hold_the_same_sentence() {
+        use crate::diff::{DiffOptions, diff_by_index};
+        use crate::render::tests::{DRAFT, FINAL, GERMAN};
+        let diff = diff_by_index(&[DRAFT], &[FINAL], &DiffOptions::default());
+        let german = [GERMAN.to_owned()];
+        let input = ReportInput {
+            source: Some(("German", &german)),
+            ..ReportInput::new(&diff, ("draft", "final"), "test")
+        };
+        let page = render(&input);
+        let grid = page
+            .lines()
+            .find(|line| line.starts_with("<div class=\"cols three bands\""))
+            .expect("the pair's grid");
+        assert!(grid.contains("style=\"--rows:3\""), "{grid}");
+        let columns: Vec<Vec<&str>> = grid
+            .split("<div class=\"side ")
+            .skip(1)
+            .map(|side| side.split("<div class=\"cell\">").skip(1).collect())
+            .collect();
+        assert_eq!(columns.len(), 3);
+        for (row, [german, draft, fixed]) in [
+            ["Das Unternehmen", "The company", "The company"],
+            ["Es war gut", "It was good", "The year"],
+            ["Die Aktie", "Shares rose", "Shares rose"],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert!(columns[0][row].contains(german), "{grid}");
+            assert!(columns[1][row].contains(draft), "{grid}");
+            assert!(columns[2][row].contains(fixed), "{grid}");
+        }
+        let one_column_a_line =
+            grid.replace("</div><div class=\"side", "</div>\n<div class=\"side");
+        insta::assert_snapshot!(one_column_a_line);
     }
 
     #[test]
