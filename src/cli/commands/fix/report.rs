@@ -59,7 +59,7 @@ pub struct RunHead<'a> {
     /// Ctrl-C: files not started are listed as `not_started`.
     pub interrupted: bool,
     /// Backends that stopped during the run (quota, auth, failing past their retries).
-    pub stopped: Vec<String>,
+    pub stopped: &'a [String],
     /// The sum of the files (usage: of the run, every request sent).
     pub totals: &'a Totals,
     /// Per backend, every request sent, failed ones included.

@@ -43,6 +43,9 @@ pub struct RunReports {
     /// by its name; a name given twice has two, the first on top.
     places: HashMap<String, Vec<usize>>,
     files: usize,
+    /// Files finished under a name no input had (none, but a report loses no file): placed
+    /// after the others.
+    unplaced: usize,
     to: Lang,
     /// `OUT/klartext-report.json`.
     record: Option<(PathBuf, Spool)>,
@@ -86,6 +89,7 @@ impl RunReports {
         Ok(Self {
             places,
             files: inputs.len(),
+            unplaced: 0,
             to,
             record,
             named,
@@ -100,11 +104,13 @@ impl RunReports {
         if self.record.is_none() && self.named.is_none() {
             return;
         }
-        let place = self
-            .places
-            .get_mut(&report.input)
-            .and_then(Vec::pop)
-            .unwrap_or(self.files + self.rows.len());
+        let place = match self.places.get_mut(&report.input).and_then(Vec::pop) {
+            Some(place) => place,
+            None => {
+                self.unplaced += 1;
+                self.files + self.unplaced - 1
+            }
+        };
         if let Err(err) = self.spool(place, report, outcome) {
             self.broken.get_or_insert(err);
         }
@@ -159,7 +165,7 @@ impl RunReports {
         outputs: &mut Outputs,
     ) -> anyhow::Result<Vec<PathBuf>> {
         let mut written = Vec::new();
-        let places = self.files + self.rows.len();
+        let places = self.files + self.unplaced;
         if let Some(err) = self.broken.take() {
             let paths = self.record.iter().map(|(p, _)| p.clone());
             let names = self.named.iter().map(|(r, _)| r.path.clone());

@@ -54,7 +54,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         offline: engine.is_none(),
         dry_run: args.dry_run,
         interrupted: ended.interrupted,
-        stopped: stopped.clone(),
+        stopped: &stopped,
         totals: &totals,
         usage: &usage,
     };
