@@ -316,9 +316,14 @@ impl Backends {
         self.draft.is_empty() && self.result.is_empty() && self.refine.is_empty()
     }
 
-    /// "deepl → openai", "openai (refine: anthropic)": what made the result.
+    /// "deepl → openai", "openai (refine: anthropic)": what made the result. A model that
+    /// gave its own literal rendering made the draft too, and is named once.
     pub fn line(&self) -> String {
-        let mut line = self.draft.join("+");
+        let mut line = if self.draft == self.result {
+            String::new()
+        } else {
+            self.draft.join("+")
+        };
         if !self.result.is_empty() {
             if !line.is_empty() {
                 line.push_str(" → ");
@@ -564,5 +569,30 @@ impl Totals {
             tally.push(format!("{} empty", self.empty));
         }
         tally.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_read_as_a_line() {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let line = |draft: &[&str], result: &[&str], refine: &[&str]| {
+            Backends {
+                draft: names(draft),
+                result: names(result),
+                refine: names(refine),
+            }
+            .line()
+        };
+        assert_eq!(line(&[], &[], &[]), "");
+        assert_eq!(line(&["deepl"], &["openai"], &["openai"]), "deepl → openai");
+        assert_eq!(line(&["openai"], &["openai"], &[]), "openai");
+        assert_eq!(
+            line(&["deepl"], &["openai", "local"], &["anthropic"]),
+            "deepl → openai+local (refine: anthropic)"
+        );
     }
 }
