@@ -107,6 +107,7 @@ Examples:
   klartext fix notes.txt --in-place            keeps notes.txt.bak
   klartext fix in/ -o out/                     a whole folder, mirrored under out/
   klartext fix in/ -o out/ --glob '*.md' --exclude 'drafts/' --jobs 8
+  klartext fix in/ -o out/ --report run.html   one page of the whole run, file by file
   klartext fix --json a.de.txt b.de.md         a JSON report for scripts
   cat a.txt | klartext fix - > a.fixed.txt     stdin to stdout
 
@@ -225,7 +226,7 @@ pub struct DisplayArgs {
     pub paging: Paging,
 
     /// Also write the diff as a report: FILE.html (one self-contained page), FILE.md
-    /// (CriticMarkup) or FILE.json
+    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run
     #[arg(
         long,
         value_name = "FILE",

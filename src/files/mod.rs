@@ -7,6 +7,7 @@ mod encoding;
 mod ledger;
 mod lock;
 mod outputs;
+mod spool;
 mod walk;
 
 use std::fs;
@@ -17,6 +18,7 @@ pub use encoding::{DecodeError, Decoded, EncodeError, LineEnding, TextEncoding, 
 pub use ledger::Ledger;
 pub use lock::{Busy, Claim, RunLock};
 pub use outputs::{Backup, Outputs};
+pub use spool::Spool;
 pub use walk::{
     DEFAULT_GLOBS, Found, Patterns, Rules, Skipped, WalkError, is_output_name, sidecars, walk,
 };

@@ -5,7 +5,7 @@
 //! [`improves`] on the old one, and either way the paragraph's [`Refinement`] records both
 //! versions and what happened. Requests are batched, split, retried and cached like a pass's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures_util::future::join_all;
 use serde::Serialize;
@@ -13,8 +13,9 @@ use serde::Serialize;
 use super::engine::{Engine, PassKind};
 use super::protocol::{Flagged, Revision};
 use super::send::{Done, PassRun};
-use super::translated::{SegmentFailure, SegmentResult};
+use super::translated::{SegmentFailure, SegmentResult, add_usage};
 use super::units::{Unit, plan_batches};
+use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry};
 use crate::verify::{Finding, Severity};
 
@@ -136,6 +137,7 @@ impl Engine {
         &self,
         units: &[Unit<'_>],
         results: &mut [SegmentResult],
+        usage: &mut BTreeMap<String, Usage>,
     ) -> bool {
         if !self.refines() {
             return false;
@@ -159,7 +161,8 @@ impl Engine {
                 }
             }
             pending.sort_unstable();
-            let done = self.send_refine(units, results, &asks, &pending).await;
+            let (done, used) = self.send_refine(units, results, &asks, &pending).await;
+            add_usage(usage, used);
             for (i, outcome) in done {
                 if let Some(ask) = asks.get(&i) {
                     eligible[i] = self.judge(&units[i], &mut results[i], ask, outcome, false);
@@ -228,7 +231,7 @@ impl Engine {
         results: &[SegmentResult],
         asks: &HashMap<usize, Ask>,
         pending: &[usize],
-    ) -> Vec<Done> {
+    ) -> (Vec<Done>, BTreeMap<String, Usage>) {
         let revisions: HashMap<usize, Revision> = pending
             .iter()
             .filter_map(|i| Some((*i, asks.get(i)?.revision.clone())))
@@ -240,13 +243,14 @@ impl Engine {
         let run = PassRun::refining(self, &self.main, units, results, &revisions);
         let batches = match run.serving() {
             Some((_, member)) => plan_batches(member, units, pending),
-            None => return Vec::new(),
+            None => return (Vec::new(), BTreeMap::new()),
         };
-        join_all(batches.into_iter().map(|range| run.batch(&keys, range)))
+        let done = join_all(batches.into_iter().map(|range| run.batch(&keys, range)))
             .await
             .into_iter()
             .flatten()
-            .collect()
+            .collect();
+        (done, run.into_usage())
     }
 
     /// Record an answer (or its failure) and keep the new text if it improves on the old;

@@ -8,7 +8,7 @@
 //! refine round goes the same way, with the refine prompt, each segment's [`Revision`], and
 //! only the pass's chat backends.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -18,7 +18,7 @@ use super::mask::{MaskStyle, unmask};
 use super::protocol::{self, Expect, GlossaryTerm, Item, Request, Revision, estimate_tokens};
 use super::translated::{FailureKind, SegmentFailure, SegmentResult};
 use super::units::{Unit, context, plan_batches};
-use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest};
+use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest, Usage};
 use crate::cache::{CacheKey, Entry};
 use crate::glossary::{self, Term};
 
@@ -40,6 +40,9 @@ pub(super) struct PassRun<'a> {
     /// entries but never part of a cache key: what a batch learns depends on which batches
     /// finished before its request was built, and a re-run must find the same keys.
     learned: Mutex<Vec<Term>>,
+    /// What this document's replies in this pass reported, per backend: the engine counts the
+    /// whole run, this the document's own share.
+    used: Mutex<BTreeMap<String, Usage>>,
 }
 
 impl<'a> PassRun<'a> {
@@ -66,6 +69,7 @@ impl<'a> PassRun<'a> {
             drafts,
             learned,
             revisions: None,
+            used: Mutex::default(),
         };
         if pass.kind != PassKind::Draft {
             run.learn(results.iter().flat_map(|r| &r.terms));
@@ -91,6 +95,19 @@ impl<'a> PassRun<'a> {
             run.drafts.fill(None);
         }
         run
+    }
+
+    /// What this pass's replies for the document reported, per backend.
+    pub(super) fn into_usage(self) -> BTreeMap<String, Usage> {
+        self.used.into_inner().unwrap_or_default()
+    }
+
+    /// A reply's usage, counted for the run and for this document.
+    fn add_usage(&self, backend: &str, usage: Usage) {
+        self.engine.add_usage(backend, usage);
+        if let Ok(mut used) = self.used.lock() {
+            *used.entry(backend.to_owned()).or_default() += usage;
+        }
     }
 
     /// Whether `member` can take this run's requests: any member a pass, only a language
@@ -344,7 +361,7 @@ impl<'a> PassRun<'a> {
             .chat(&request)
             .await
             .map_err(Failed::Backend)?;
-        self.engine.add_usage(member.backend.name(), reply.usage);
+        self.add_usage(member.backend.name(), reply.usage);
         match &reply.stop {
             Stop::Complete => {}
             Stop::Truncated => {
@@ -419,7 +436,7 @@ impl<'a> PassRun<'a> {
             .translate(&request)
             .await
             .map_err(Failed::Backend)?;
-        self.engine.add_usage(member.backend.name(), reply.usage);
+        self.add_usage(member.backend.name(), reply.usage);
         Ok(range
             .zip(reply.texts)
             .zip(units)

@@ -5,7 +5,7 @@
 //! reason, never copied through. Then verify checks every finished paragraph, and the refine
 //! round (`refine`) sends back those it flags.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use futures_util::future::join_all;
@@ -14,8 +14,9 @@ use serde_json::json;
 use super::engine::{Engine, Member, Pass, PassKind};
 use super::quotes;
 use super::send::{Done, PassRun};
-use super::translated::{SegmentResult, Translated};
+use super::translated::{SegmentResult, Translated, add_usage};
 use super::units::{Unit, consecutive_runs, plan_batches, units};
+use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::config::{Lang, Quotes};
 use crate::repair::RepairedDocument;
@@ -45,22 +46,29 @@ impl Engine {
             })
             .collect();
 
+        let mut usage = BTreeMap::new();
         if let Some(draft) = &self.draft {
-            self.run_pass(draft, &units, &mut results).await;
+            add_usage(&mut usage, self.run_pass(draft, &units, &mut results).await);
         }
-        self.run_pass(&self.main, &units, &mut results).await;
+        add_usage(
+            &mut usage,
+            self.run_pass(&self.main, &units, &mut results).await,
+        );
         if self.quotes == Quotes::Straight {
             straighten(&units, &mut results);
         }
         self.verify(&units, &mut results);
-        if self.refine_round(&units, &mut results).await {
+        if self.refine_round(&units, &mut results, &mut usage).await {
             // A refined text comes back with the model's curly quotes.
             if self.quotes == Quotes::Straight {
                 straighten(&units, &mut results);
             }
             self.verify(&units, &mut results);
         }
-        Translated { segments: results }
+        Translated {
+            segments: results,
+            usage,
+        }
     }
 
     /// Check every finished paragraph against its German, offline.
@@ -136,15 +144,22 @@ impl Engine {
         )
     }
 
-    async fn run_pass(&self, pass: &Pass, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+    /// One pass over the document; what its replies reported, per backend.
+    async fn run_pass(
+        &self,
+        pass: &Pass,
+        units: &[Unit<'_>],
+        results: &mut [SegmentResult],
+    ) -> BTreeMap<String, Usage> {
         let Prepared { keys, batches } = self.prepare(pass, units, results);
-        let done: Vec<Done> = {
+        let (done, usage): (Vec<Done>, _) = {
             let run = PassRun::new(self, pass, units, results);
-            join_all(batches.into_iter().map(|range| run.batch(&keys, range)))
+            let done = join_all(batches.into_iter().map(|range| run.batch(&keys, range)))
                 .await
                 .into_iter()
                 .flatten()
-                .collect()
+                .collect();
+            (done, run.into_usage())
         };
         for (i, outcome) in done {
             match outcome {
@@ -152,6 +167,7 @@ impl Engine {
                 Err(failure) => results[i].error = Some(failure),
             }
         }
+        usage
     }
 
     /// Fill `results` from the cache — a result from any of the pass's backends counts — and

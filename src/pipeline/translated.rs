@@ -2,9 +2,12 @@
 //! which backend did what, whether it came from the cache, why it failed) and verify's
 //! findings on the result.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::refine::Refinement;
+use crate::backend::Usage;
 use crate::config::Lang;
 use crate::glossary::Term;
 use crate::repair::RepairedDocument;
@@ -73,6 +76,10 @@ impl SegmentFailure {
 #[derive(Debug, Clone, Serialize)]
 pub struct Translated {
     pub segments: Vec<SegmentResult>,
+    /// What this document's replies reported, per backend: the tokens and characters billed
+    /// for it, and its answered requests with their retries. A request that failed for good
+    /// is counted only in the run's usage ([`Engine::usage`](super::Engine::usage)).
+    pub usage: BTreeMap<String, Usage>,
 }
 
 /// The two texts a translated document is reviewed as, per segment, with their titles: what a
@@ -135,6 +142,13 @@ impl Translated {
             old,
             new,
         }
+    }
+}
+
+/// Add `more` to `usage`, backend by backend.
+pub(super) fn add_usage(usage: &mut BTreeMap<String, Usage>, more: BTreeMap<String, Usage>) {
+    for (backend, used) in more {
+        *usage.entry(backend).or_default() += used;
     }
 }
 

@@ -23,6 +23,7 @@ mod providers;
 mod quotes;
 mod refine;
 mod review;
+mod run_report;
 mod sent;
 mod snapshots;
 mod specs;

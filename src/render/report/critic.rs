@@ -20,13 +20,26 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
     writeln!(out)?;
     writeln!(
         out,
-        "{} · {} · {} · {} · {} word similarity",
+        "{} · {}",
         escape(input.generator),
+        summary_line(&summary)
+    )?;
+    paragraphs(input, out)
+}
+
+/// "3 paragraphs: … · 2 changes: … · no findings · 80% word similarity".
+pub(super) fn summary_line(summary: &Summary) -> String {
+    format!(
+        "{} · {} · {} · {} word similarity",
         summary.paragraphs_line(),
         summary.changes_line(),
         summary.findings_line(),
         percent(summary.similarity)
-    )?;
+    )
+}
+
+/// Every pair as a paragraph of its own, a blank line before each.
+pub(super) fn paragraphs(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
     for pair in &input.diff.pairs {
         writeln!(out)?;
         let mut paragraph = marked(pair);
@@ -89,7 +102,7 @@ fn per_line(open: &str, text: &str, close: &str) -> String {
 /// Sanitised text in which no CriticMarkup delimiter survives: a backslash goes into each one
 /// (`{\++`, `+\+}`, `~\>`), and before every `<` so no raw HTML does either. Markdown shows
 /// backslash-escaped punctuation as itself; other Markdown in the text is kept as written.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let text = sanitize(text);
     let chars: Vec<char> = text.chars().collect();
     let mut escaped = String::with_capacity(text.len());

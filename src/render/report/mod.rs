@@ -10,6 +10,7 @@ mod fixture;
 mod page;
 mod patch;
 mod record;
+pub mod run;
 
 use std::io::{self, Write};
 use std::ops::Range;
@@ -42,6 +43,9 @@ pub struct ReportInput<'a> {
     pub generator: &'a str,
     /// Languages of the texts, for `lang` attributes in HTML.
     pub langs: Langs<'a>,
+    /// Put before every id and fragment link of the HTML, so that the reports of several
+    /// documents can share one page (`f3-` makes `p1` `f3-p1`). Empty for a page of its own.
+    pub id_prefix: &'a str,
 }
 
 impl<'a> ReportInput<'a> {
@@ -56,6 +60,7 @@ impl<'a> ReportInput<'a> {
             notes: &[],
             generator,
             langs: Langs::default(),
+            id_prefix: "",
         }
     }
 
@@ -97,6 +102,17 @@ pub fn markdown(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
 /// JSON, schema `klartext.report/1`, with each change's byte ranges in its pair's texts.
 pub fn json(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
     record::write(input, out)
+}
+
+/// The JSON record of [`json`] as a value, to be part of a larger document (a run's report).
+pub fn json_value(input: &ReportInput) -> serde_json::Result<serde_json::Value> {
+    record::value(input)
+}
+
+/// JSON text with the characters that could hide or reorder what an editor shows (bidi
+/// overrides, C1 controls) written as `\uXXXX` escapes.
+pub fn escape_invisible(json: &str) -> std::borrow::Cow<'_, str> {
+    record::escape_invisible(json)
 }
 
 /// A unified diff with one paragraph per line and `context` paragraphs around each change;

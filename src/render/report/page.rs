@@ -14,7 +14,7 @@ use crate::render::bands::{Band, bands, clip};
 use crate::render::{Note, NoteLevel, sanitize};
 use crate::repair::RepairMark;
 
-const STYLE: &str = include_str!("page.css");
+pub(super) const STYLE: &str = include_str!("page.css");
 
 pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
     let summary = Summary::of(input);
@@ -45,6 +45,14 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
     writeln!(out, "<body>")?;
     header(input, &summary, out)?;
     writeln!(out, "<main>")?;
+    pairs(input, out)?;
+    writeln!(out, "</main>")?;
+    writeln!(out, "</body>")?;
+    writeln!(out, "</html>")
+}
+
+/// The column heads and every pair, runs of unchanged ones folded.
+pub(super) fn pairs(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
     column_heads(input, out)?;
     for group in groups(input) {
         match group {
@@ -65,9 +73,7 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
             }
         }
     }
-    writeln!(out, "</main>")?;
-    writeln!(out, "</body>")?;
-    writeln!(out, "</html>")
+    Ok(())
 }
 
 fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::Result<()> {
@@ -85,6 +91,14 @@ fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::R
         "<p class=\"generator\">Report by {}</p>",
         escape(input.generator)
     )?;
+    summary_list(summary, out)?;
+    legend(out)?;
+    contents(input, out)?;
+    writeln!(out, "</header>")
+}
+
+/// The document's counts as a definition list.
+pub(super) fn summary_list(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "<dl class=\"summary\">")?;
     let rows = [
         ("Paragraphs", summary.paragraphs_line()),
@@ -95,7 +109,11 @@ fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::R
     for (term, value) in rows {
         writeln!(out, "<dt>{term}</dt><dd>{}</dd>", escape(&value))?;
     }
-    writeln!(out, "</dl>")?;
+    writeln!(out, "</dl>")
+}
+
+/// How the marks read.
+pub(super) fn legend(out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
         "<p class=\"legend\">Legend: <del class=\"c-words\">removed</del> \
@@ -103,7 +121,11 @@ fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::R
          <ins class=\"c-words\">ch<span class=\"em\">a</span>nged letters</ins> \
          <ins class=\"c-punctuation\">punctuation, case or spacing</ins> \
          <span class=\"ws\">·</span> a space, <span class=\"ws\">↵</span> a line break</p>"
-    )?;
+    )
+}
+
+/// Links to the paragraphs that changed or carry notes (✗ where there is an error).
+pub(super) fn contents(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
     let listed: Vec<String> = input
         .diff
         .pairs
@@ -115,7 +137,11 @@ fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::R
                 .iter()
                 .any(|note| note.level == NoteLevel::Error);
             let mark = if errors { " ✗" } else { "" };
-            format!("<a href=\"#{}\">¶ {}{mark}</a>", anchor(pair), pair.place())
+            format!(
+                "<a href=\"#{}\">¶ {}{mark}</a>",
+                id(input, pair),
+                pair.place()
+            )
         })
         .collect();
     if !listed.is_empty() {
@@ -125,7 +151,12 @@ fn header(input: &ReportInput, summary: &Summary, out: &mut impl Write) -> io::R
             listed.join(" ")
         )?;
     }
-    writeln!(out, "</header>")
+    Ok(())
+}
+
+/// A pair's id on the page: its anchor after the input's prefix.
+fn id(input: &ReportInput, pair: &Pair) -> String {
+    format!("{}{}", input.id_prefix, anchor(pair))
 }
 
 /// The titles above the columns; on a narrow screen each cell shows its own title instead.
@@ -178,10 +209,10 @@ fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result
     writeln!(
         out,
         "<section id=\"{}\" class=\"pair {kind}\" data-alignment=\"{alignment}\">",
-        anchor(pair)
+        id(input, pair)
     )?;
     let notes = input.notes_of(pair);
-    writeln!(out, "<h2>{}</h2>", pair_head(pair, notes))?;
+    writeln!(out, "<h2>{}</h2>", pair_head(&id(input, pair), pair, notes))?;
     // Columns in document order, one cell per band each; the grid fills them column by column,
     // `--rows` rows high, so each band is one grid row and a narrow screen stacks whole columns.
     let source = input
@@ -203,7 +234,9 @@ fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result
             .map(|band| repaired_within(text, repairs, band.source.clone()));
         side(out, "source", title, langs.source, cells)?;
     }
-    let (old, new): (Vec<String>, Vec<String>) = bands.iter().map(|band| sides(pair, band)).unzip();
+    let pair_id = id(input, pair);
+    let (old, new): (Vec<String>, Vec<String>) =
+        bands.iter().map(|band| sides(&pair_id, pair, band)).unzip();
     side(out, "old", input.titles.0, langs.old, old)?;
     side(out, "new", input.titles.1, langs.new, new)?;
     writeln!(out, "</div>")?;
@@ -225,9 +258,9 @@ fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result
 }
 
 /// "¶ 3 → 3–4 · changed · 4 changes · 57% similar · split · rewritten · ✗ 1 error" as chips.
-fn pair_head(pair: &Pair, notes: &[Note]) -> String {
+fn pair_head(id: &str, pair: &Pair, notes: &[Note]) -> String {
     let mut chips = vec![
-        format!("<a href=\"#{}\">¶ {}</a>", anchor(pair), pair.place()),
+        format!("<a href=\"#{id}\">¶ {}</a>", pair.place()),
         format!("<span>{}</span>", kind_name(pair.kind)),
     ];
     if pair.kind == PairKind::Changed {
@@ -293,8 +326,8 @@ fn is_language_tag(tag: &str) -> bool {
 /// The old and new cells' markup for one band: shared text plus `<del>` on the old side and
 /// `<ins>` on the new. A rewritten pair is one whole replacement, since word-level marks would
 /// be noise. A change that runs on into the next band is marked in both; its anchor goes on its
-/// first piece.
-fn sides(pair: &Pair, band: &Band) -> (String, String) {
+/// first piece. `id` is the pair's, which its changes' ids extend.
+fn sides(id: &str, pair: &Pair, band: &Band) -> (String, String) {
     if pair.rewritten {
         let whole = |tag: &str, text: &str| {
             if text.is_empty() {
@@ -326,15 +359,19 @@ fn sides(pair: &Pair, band: &Band) -> (String, String) {
                 at_old = change.old_range.end;
                 at_new = change.new_range.end;
                 // The anchor goes on the first mark the change has in document order.
-                let id = format!("{}-c{}", anchor(pair), change.number);
+                let change_id = format!("{id}-c{}", change.number);
                 let (old_id, new_id) = if change.old.is_empty() {
                     (
                         None,
-                        band.new.contains(&change.new_range.start).then_some(id),
+                        band.new
+                            .contains(&change.new_range.start)
+                            .then_some(change_id),
                     )
                 } else {
                     (
-                        band.old.contains(&change.old_range.start).then_some(id),
+                        band.old
+                            .contains(&change.old_range.start)
+                            .then_some(change_id),
                         None,
                     )
                 };
@@ -492,7 +529,7 @@ fn repaired(text: &str, marks: &[RepairMark]) -> String {
 
 /// Untrusted text made inert for HTML: controls and bidi overrides become visible placeholders
 /// first, then markup characters become entities.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let text = sanitize(text);
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {

@@ -104,8 +104,18 @@ struct NoteRecord<'a> {
 }
 
 pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(&record(input)).map_err(io::Error::other)?;
+    writeln!(out, "{}", escape_invisible(&text))
+}
+
+/// The record as a JSON value, to be part of a larger document.
+pub(super) fn value(input: &ReportInput) -> serde_json::Result<serde_json::Value> {
+    serde_json::to_value(record(input))
+}
+
+fn record<'a>(input: &ReportInput<'a>) -> Record<'a> {
     let summary = Summary::of(input);
-    let record = Record {
+    Record {
         schema: SCHEMA,
         generator: input.generator,
         titles: Titles {
@@ -173,15 +183,13 @@ pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()>
                     .collect(),
             })
             .collect(),
-    };
-    let text = serde_json::to_string_pretty(&record).map_err(io::Error::other)?;
-    writeln!(out, "{}", escape_invisible(&text))
+    }
 }
 
 /// JSON allows DEL, C1 controls and bidi overrides raw inside strings, where they can reorder
 /// or hide what a terminal or editor shows. Written as `\uXXXX` escapes they parse back to the
 /// same text. They never occur outside strings, so the whole document can be mapped.
-fn escape_invisible(json: &str) -> Cow<'_, str> {
+pub(super) fn escape_invisible(json: &str) -> Cow<'_, str> {
     let invisible = |c: char| {
         matches!(
             c,

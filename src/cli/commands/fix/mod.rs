@@ -8,6 +8,7 @@ mod deliver;
 mod inputs;
 mod passes;
 mod report;
+mod run_report;
 mod show;
 mod summary;
 
@@ -21,10 +22,13 @@ use crate::cli::printer::Hinted;
 use crate::cli::{Context, Status};
 use crate::config::Settings;
 use crate::files::{Claim, Ledger, Outputs, RunLock};
-use crate::pipeline::{DocumentError, Event, Finished, Input, PassPlan, Processing, Run, Work};
+use crate::pipeline::{
+    DocumentError, Event, Finished, Input, Outcome, PassPlan, Processing, Run, Work,
+};
 use deliver::{Destination, Destinations};
 use inputs::Mode;
 use report::FileReport;
+use run_report::RunReports;
 use show::Display;
 
 pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
@@ -51,6 +55,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     let cancel = engine
         .as_ref()
         .map_or_else(CancellationToken::new, |e| e.cancel_token());
+    let run_reports = RunReports::new(mode, args, &inputs, ctx.settings.to.value)?;
     let run = Run {
         processing: Processing {
             engine: engine.clone(),
@@ -66,6 +71,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         display: Display::new(args, ctx, mode, inputs.len(), engine.as_deref()),
         outputs: Outputs::new(Ledger::open(&ctx.settings.cache_dir.value), args.force),
         reports: Vec::with_capacity(inputs.len()),
+        run_reports,
         plans: Vec::new(),
         mode,
         offline,
@@ -76,7 +82,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         out,
     };
     // Refused now rather than after the run: the reports are written last.
-    let reports = summary::report_file(mode, args).into_iter();
+    let reports = run_report::record_path(mode, args).into_iter();
     let named = args.display.report.as_ref().map(|r| r.path.clone());
     for report in reports.chain(named) {
         session.outputs.check(&report)?;
@@ -157,6 +163,8 @@ struct Session<'a> {
     /// Every file the run writes goes through here.
     outputs: Outputs,
     reports: Vec<FileReport>,
+    /// `OUT/klartext-report.json` and `--report` over several files, spooled as files finish.
+    run_reports: RunReports,
     /// `--dry-run` over a folder: the plans of every file, added up per pass.
     plans: Vec<PassPlan>,
     cancel: CancellationToken,
@@ -171,26 +179,33 @@ impl Session<'_> {
         match event {
             Event::Progress(progress) => self.display.progress(&progress),
             Event::Finished(finished) => {
-                let report = self.finished(*finished);
+                let Finished { input, result } = *finished;
+                let (report, outcome) = match result {
+                    Ok(outcome) => (self.finished(&input, &outcome), Some(outcome)),
+                    Err(err) => (self.unfinished(input.name(), err), None),
+                };
+                self.run_reports.add(&report, outcome.as_ref());
                 self.display.finished_one();
                 self.reports.push(report);
             }
         }
     }
 
-    fn finished(&mut self, Finished { input, result }: Finished) -> FileReport {
+    /// A document that could not be read, or was not started.
+    fn unfinished(&self, name: String, err: DocumentError) -> FileReport {
+        if let DocumentError::NotStarted(..) = err {
+            return FileReport::not_started(name, &err);
+        }
+        let err = anyhow::Error::new(err);
+        self.display.error(&err);
+        FileReport::failed(name, &err)
+    }
+
+    fn finished(&mut self, input: &Input, outcome: &Outcome) -> FileReport {
         let name = input.name();
-        let outcome = match result {
-            Ok(outcome) => outcome,
-            Err(err @ DocumentError::NotStarted(..)) => return FileReport::not_started(name, &err),
-            Err(err) => {
-                let err = anyhow::Error::new(err);
-                self.display.error(&err);
-                return FileReport::failed(name, &err);
-            }
-        };
-        let mut report = FileReport::new(name.clone(), &outcome, self.display.detail());
-        if let Err(err) = self.display.header(&input, self.out) {
+        let to = self.ctx.settings.to.value;
+        let mut report = FileReport::new(name.clone(), outcome, self.display.detail(), to);
+        if let Err(err) = self.display.header(input, self.out) {
             self.fail(&mut report, err);
             return report;
         }
@@ -222,10 +237,10 @@ impl Session<'_> {
             report.fail(&err);
             return report;
         }
-        let written = self.destinations.of(&input).and_then(|destination| {
+        let written = self.destinations.of(input).and_then(|destination| {
             deliver::deliver(
-                &input,
-                &outcome,
+                input,
+                outcome,
                 destination,
                 self.args,
                 &self.display.printer(),
@@ -238,8 +253,8 @@ impl Session<'_> {
                 report.delivered(&delivered);
                 let shown = self.display.show(
                     self.ctx,
-                    &input,
-                    &outcome,
+                    input,
+                    outcome,
                     &delivered,
                     &mut self.outputs,
                     self.out,

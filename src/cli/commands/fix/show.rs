@@ -66,7 +66,15 @@ impl Display {
             keeps_results: engine.is_some_and(Engine::keeps_results),
             headers: 0,
             to: ctx.settings.to.value,
-            display: args.display.clone(),
+            display: crate::cli::args::DisplayArgs {
+                // Over several files `--report` covers the whole run (`run_report`).
+                report: args
+                    .display
+                    .report
+                    .clone()
+                    .filter(|_| super::run_report::is_per_file(mode, count)),
+                ..args.display.clone()
+            },
             printer,
         }
     }
@@ -249,7 +257,8 @@ impl Display {
         err
     }
 
-    /// After a document was written: its diff, `--report`, and (offline) what was repaired.
+    /// After a document was written: its diff, `--report` (of one file), and (offline) what
+    /// was repaired.
     pub fn show(
         &self,
         ctx: &Context,
@@ -268,20 +277,8 @@ impl Display {
             self.show_diff(ctx, &view, outcome, out)?;
         }
         if let Some(report) = &self.display.report {
-            let source = view.source.as_ref().map(|s| ("German", s.as_slice()));
             let name = input.name();
-            let input_report = diff_report::ReportInput {
-                source,
-                source_repairs: &view.source_repairs,
-                document: Some(&name),
-                notes: &view.notes,
-                langs: view.langs,
-                ..diff_report::ReportInput::new(
-                    &view.diff,
-                    (&view.titles.0, &view.titles.1),
-                    super::super::GENERATOR,
-                )
-            };
+            let input_report = view.report_input(Some(&name));
             let writer = super::super::report_writer(report.format);
             outputs.write_with(&report.path, |out| writer(&input_report, out))?;
             self.printer
@@ -361,7 +358,7 @@ pub fn retry_hint(keeps_results: bool) -> &'static str {
 
 /// What the diff view and a report show of a document: two texts side by side, the German
 /// for a third column, and the notes.
-struct Comparison {
+pub struct Comparison {
     titles: (String, String),
     diff: DocumentDiff,
     notes: Vec<Vec<Note>>,
@@ -374,7 +371,24 @@ struct Comparison {
 }
 
 impl Comparison {
-    fn of(outcome: &Outcome, to: Lang) -> Comparison {
+    /// What a report of the document shows.
+    /// What a report shows of this comparison; `document` names it in the page's title.
+    pub fn report_input<'a>(&'a self, document: Option<&'a str>) -> diff_report::ReportInput<'a> {
+        diff_report::ReportInput {
+            source: self.source.as_ref().map(|s| ("German", s.as_slice())),
+            source_repairs: &self.source_repairs,
+            document,
+            notes: &self.notes,
+            langs: self.langs,
+            ..diff_report::ReportInput::new(
+                &self.diff,
+                (&self.titles.0, &self.titles.1),
+                super::super::GENERATOR,
+            )
+        }
+    }
+
+    pub fn of(outcome: &Outcome, to: Lang) -> Comparison {
         let segments = outcome.repaired.segments.len();
         let mut notes = render::notes_by_segment(outcome.findings(), segments);
         add_refine_notes(&mut notes, outcome);

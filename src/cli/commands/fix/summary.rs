@@ -1,19 +1,18 @@
 //! The end of a run of `fix`: the JSON reports, the closing lines (files, usage, what stopped,
 //! what is left, what verify found) and the exit status. Files named one by one and folders
-//! end the same way; a folder adds its file tally and `OUT/klartext-report.json`.
+//! end the same way; a folder adds its file tally and `OUT/klartext-report.json`, and the
+//! run's reports say what the closing lines say, in the same numbers.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use super::inputs::Mode;
-use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunReport, SCHEMA, Totals, TreeReport};
+use super::report::{FileReport, FileStatus, RUN_SCHEMA, RunHead, RunReport, SCHEMA, Totals};
+use super::run_report::Closing;
 use super::{Offline, Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
-use crate::cli::args::FixArgs;
 use crate::config::{Capability, Settings};
 use crate::count::{counted, grouped, nonzero, plural};
-use crate::files;
 use crate::pipeline::{Ended, Engine};
 
 pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
@@ -23,6 +22,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         mode,
         offline,
         reports,
+        run_reports,
         plans,
         display,
         mut outputs,
@@ -45,23 +45,25 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
             out,
         )?;
     }
-    let report_file = match report_file(mode, args) {
-        Some(path) => {
-            let report = TreeReport {
-                schema: RUN_SCHEMA,
-                offline: engine.is_none(),
-                interrupted: ended.interrupted,
-                totals: &totals,
-                usage: &usage,
-                files: reports,
-            };
-            outputs.write_with(&path, |w| {
-                serde_json::to_writer_pretty(w, &report).map_err(std::io::Error::other)
-            })?;
-            Some(path)
-        }
-        _ => None,
+    let stopped: Vec<String> = engine
+        .map(|e| e.stopped().iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    let head = RunHead {
+        schema: RUN_SCHEMA,
+        generator: super::super::GENERATOR,
+        offline: engine.is_none(),
+        dry_run: args.dry_run,
+        interrupted: ended.interrupted,
+        stopped: &stopped,
+        totals: &totals,
+        usage: &usage,
     };
+    let closing = Closing {
+        head: &head,
+        title: &super::command_line(args),
+        facts: &facts(&totals, &usage, &stopped, ended.interrupted),
+    };
+    let report_files = run_reports.finish(&closing, &mut outputs)?;
     if let Some(err) = outputs.take_unrecorded() {
         p.warn(&format!(
             "{err}: klartext will not know the files it wrote as its own, and a later run \
@@ -78,17 +80,6 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         .filter(|r| matches!(r.status, FileStatus::Failed | FileStatus::NotStarted))
         .collect();
     if mode == Mode::Tree {
-        let mut tally = vec![
-            format!("{} ok", totals.ok),
-            format!("{} flagged", totals.flagged),
-            format!("{} failed", totals.failed),
-        ];
-        if totals.not_started > 0 {
-            tally.push(format!("{} not started", totals.not_started));
-        }
-        if totals.empty > 0 {
-            tally.push(format!("{} empty", totals.empty));
-        }
         let requests = match engine {
             Some(_) => format!(
                 " · {}, {}",
@@ -100,7 +91,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         p.note(&format!(
             "{}: {}{requests} in {:.1} s",
             counted(reports.len(), "file", "files"),
-            tally.join(", "),
+            totals.tally(),
             totals.seconds
         ));
     }
@@ -165,7 +156,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         (totals.warnings, "warning", "warnings"),
     ]);
     if let Some(found) = found {
-        let whereabouts = if report_file.is_some() {
+        let whereabouts = if !report_files.is_empty() {
             " (per file in the report)"
         } else if display.diffs_shown() {
             match (totals.errors, totals.warnings) {
@@ -178,7 +169,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         };
         p.note(&format!("verify: {found} to check{whereabouts}"));
     }
-    if let Some(path) = report_file {
+    for path in &report_files {
         p.note(&format!("report: {}", path.display()));
     }
     // Last, so an offline run ends by saying why, and how to get English.
@@ -240,12 +231,80 @@ fn offline_hint(offline: Offline, settings: &Settings) -> String {
     }
 }
 
-/// Where a folder run with `-o OUT` writes its report: `OUT/klartext-report.json`.
-pub fn report_file(mode: Mode, args: &FixArgs) -> Option<PathBuf> {
-    match (mode, &args.output) {
-        (Mode::Tree, Some(out)) => Some(out.join(files::REPORT_NAME)),
-        _ => None,
+/// What the run's reports say about it as a whole, in the closing summary's words.
+fn facts(
+    totals: &Totals,
+    usage: &BTreeMap<String, Usage>,
+    stopped: &[String],
+    interrupted: bool,
+) -> Vec<(String, String)> {
+    let mut facts = vec![(
+        "Files".to_owned(),
+        format!(
+            "{}: {}",
+            counted(totals.files, "file", "files"),
+            totals.tally()
+        ),
+    )];
+    let mut paragraphs = format!(
+        "{}, {} changed",
+        grouped(totals.paragraphs),
+        grouped(totals.changed)
+    );
+    if totals.repairs > 0 {
+        paragraphs += &format!(
+            ", {}",
+            counted(totals.repairs as usize, "offline repair", "offline repairs")
+        );
     }
+    facts.push(("Paragraphs".to_owned(), paragraphs));
+    let mut found: Vec<String> = Vec::new();
+    if totals.errors > 0 {
+        found.push(format!("✗ {}", counted(totals.errors, "error", "errors")));
+    }
+    if totals.warnings > 0 {
+        let doubts = match totals.doubts {
+            0 => String::new(),
+            n => format!(" ({})", counted(n, "model doubt", "model doubts")),
+        };
+        found.push(format!(
+            "⚠ {}{doubts}",
+            counted(totals.warnings, "warning", "warnings")
+        ));
+    }
+    if totals.infos > 0 {
+        found.push(format!("ℹ {}", counted(totals.infos, "note", "notes")));
+    }
+    let found = if found.is_empty() {
+        "no findings".to_owned()
+    } else {
+        found.join(", ")
+    };
+    facts.push(("Findings".to_owned(), found));
+    if totals.requests > 0 {
+        facts.push((
+            "Requests".to_owned(),
+            format!(
+                "{}, {}",
+                counted(totals.requests as usize, "request", "requests"),
+                counted(totals.retries as usize, "retry", "retries")
+            ),
+        ));
+    }
+    if let Some(line) = usage_line(usage) {
+        let line = line.strip_prefix("usage: ").unwrap_or(&line).to_owned();
+        facts.push(("Usage".to_owned(), line));
+    }
+    if !stopped.is_empty() {
+        facts.push(("Stopped".to_owned(), stopped.join("; ")));
+    }
+    if interrupted {
+        facts.push((
+            "Interrupted".to_owned(),
+            "Ctrl-C: the files it came before are listed as not started".to_owned(),
+        ));
+    }
+    facts
 }
 
 /// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
