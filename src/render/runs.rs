@@ -236,6 +236,31 @@ mod tests {
     }
 
     #[test]
+    fn a_heading_split_off_starts_a_new_row() {
+        let diff = diff_by_index(
+            &["That was the text. Outlook"],
+            &["That was the text.\nOutlook"],
+            &DiffOptions::default(),
+        );
+        let rows = crate::render::pieces::pair_rows(&diff.pairs[0], Side::New, 40, None);
+        assert_eq!(
+            rows,
+            [
+                vec![run(Role::Same, "That was the text.")],
+                vec![run(Role::Inserted, "Outlook")]
+            ]
+        );
+        let old = crate::render::pieces::pair_rows(&diff.pairs[0], Side::Old, 40, None);
+        assert_eq!(
+            old,
+            [vec![
+                run(Role::Same, "That was the text."),
+                run(Role::Deleted, " Outlook")
+            ]]
+        );
+    }
+
+    #[test]
     fn whitespace_changes_get_stand_ins() {
         assert_eq!(shown_change("  "), "··\u{200B}");
         assert_eq!(shown_change("\n\t"), "↵→\u{200B}");
