@@ -38,15 +38,7 @@ pub fn repaired_runs_within<'t>(
     range: std::ops::Range<usize>,
 ) -> Vec<(Role, Cow<'t, str>)> {
     let part = text.get(range.clone()).unwrap_or_default();
-    let inside: Vec<RepairMark> = RepairMark::usable(text, marks)
-        .into_iter()
-        .filter(|m| range.start <= m.range.start && m.range.end <= range.end)
-        .map(|m| RepairMark {
-            range: m.range.start - range.start..m.range.end - range.start,
-            ..m.clone()
-        })
-        .collect();
-    repaired_runs(part, &inside)
+    repaired_runs(part, &RepairMark::within(text, marks, &range))
 }
 
 /// Writes the repairs of a document; nothing when there are none.

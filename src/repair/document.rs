@@ -61,6 +61,19 @@ impl RepairMark {
         )
     }
 
+    /// The usable marks of `text` that lie inside `range`, moved to count from its start: the
+    /// marks of one band of a side-by-side.
+    pub fn within(text: &str, marks: &[RepairMark], range: &Range<usize>) -> Vec<RepairMark> {
+        Self::usable(text, marks)
+            .into_iter()
+            .filter(|m| range.start <= m.range.start && m.range.end <= range.end)
+            .map(|m| RepairMark {
+                range: m.range.start - range.start..m.range.end - range.start,
+                ..m.clone()
+            })
+            .collect()
+    }
+
     /// The marks of `text` that fit it (on character boundaries, in order, not overlapping) and
     /// show something: marks read from a file are checked before they are used.
     pub fn usable<'m>(text: &str, marks: &'m [RepairMark]) -> Vec<&'m RepairMark> {

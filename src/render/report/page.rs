@@ -18,31 +18,11 @@ pub(super) const STYLE: &str = include_str!("page.css");
 
 pub(super) fn write(input: &ReportInput, out: &mut impl Write) -> io::Result<()> {
     let summary = Summary::of(input);
-    let (old_title, new_title) = (escape(input.titles.0), escape(input.titles.1));
-    writeln!(out, "<!DOCTYPE html>")?;
-    writeln!(out, "<html lang=\"en\">")?;
-    writeln!(out, "<head>")?;
-    writeln!(out, "<meta charset=\"utf-8\">")?;
-    writeln!(
-        out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    )?;
-    writeln!(
-        out,
-        "<meta name=\"generator\" content=\"{}\">",
-        escape(input.generator)
-    )?;
-    match input.document {
-        Some(document) => writeln!(
-            out,
-            "<title>{} · {old_title} → {new_title}</title>",
-            escape(document)
-        )?,
-        None => writeln!(out, "<title>{old_title} → {new_title}</title>")?,
-    }
-    writeln!(out, "<style>\n{STYLE}</style>")?;
-    writeln!(out, "</head>")?;
-    writeln!(out, "<body>")?;
+    let title = match input.document {
+        Some(document) => format!("{document} · {} → {}", input.titles.0, input.titles.1),
+        None => format!("{} → {}", input.titles.0, input.titles.1),
+    };
+    open_page(&mut *out, input.generator, &title, STYLE)?;
     header(input, &summary, out)?;
     writeln!(out, "<main>")?;
     pairs(input, out)?;
@@ -500,15 +480,7 @@ fn repaired_within(text: &str, marks: &[RepairMark], range: std::ops::Range<usiz
     let Some(part) = text.get(range.clone()) else {
         return String::new();
     };
-    let inside: Vec<RepairMark> = RepairMark::usable(text, marks)
-        .into_iter()
-        .filter(|m| range.start <= m.range.start && m.range.end <= range.end)
-        .map(|m| RepairMark {
-            range: m.range.start - range.start..m.range.end - range.start,
-            ..m.clone()
-        })
-        .collect();
-    repaired(part, &inside)
+    repaired(part, &RepairMark::within(text, marks, &range))
 }
 
 fn repaired(text: &str, marks: &[RepairMark]) -> String {
@@ -525,6 +497,33 @@ fn repaired(text: &str, marks: &[RepairMark]) -> String {
     }
     html.push_str(&escape(&text[at..]));
     html
+}
+
+/// A page's opening, up to `<body>`: charset, viewport, generator, `title` (escaped here) and
+/// the style. The one-file report and the run report share it.
+pub(super) fn open_page(
+    out: &mut dyn Write,
+    generator: &str,
+    title: &str,
+    style: &str,
+) -> io::Result<()> {
+    writeln!(out, "<!DOCTYPE html>")?;
+    writeln!(out, "<html lang=\"en\">")?;
+    writeln!(out, "<head>")?;
+    writeln!(out, "<meta charset=\"utf-8\">")?;
+    writeln!(
+        out,
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    )?;
+    writeln!(
+        out,
+        "<meta name=\"generator\" content=\"{}\">",
+        escape(generator)
+    )?;
+    writeln!(out, "<title>{}</title>", escape(title))?;
+    writeln!(out, "<style>\n{style}</style>")?;
+    writeln!(out, "</head>")?;
+    writeln!(out, "<body>")
 }
 
 /// Untrusted text made inert for HTML: controls and bidi overrides become visible placeholders

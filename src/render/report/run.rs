@@ -211,23 +211,12 @@ pub fn html(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let escape = page::escape;
-    writeln!(out, "<!DOCTYPE html>")?;
-    writeln!(out, "<html lang=\"en\">")?;
-    writeln!(out, "<head>")?;
-    writeln!(out, "<meta charset=\"utf-8\">")?;
-    writeln!(
+    page::open_page(
         out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        head.generator,
+        head.title,
+        &format!("{}{STYLE}", page::STYLE),
     )?;
-    writeln!(
-        out,
-        "<meta name=\"generator\" content=\"{}\">",
-        escape(head.generator)
-    )?;
-    writeln!(out, "<title>{}</title>", escape(head.title))?;
-    writeln!(out, "<style>\n{}{STYLE}</style>", page::STYLE)?;
-    writeln!(out, "</head>")?;
-    writeln!(out, "<body>")?;
     writeln!(out, "<header>")?;
     writeln!(out, "<h1>{}</h1>", escape(head.title))?;
     writeln!(
