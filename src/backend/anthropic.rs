@@ -48,12 +48,25 @@ impl Anthropic {
         })
     }
 
-    /// The request body, exactly as sent.
+    /// The request body, exactly as sent. The system prompt is the part every request of a
+    /// pass shares (the user message holds the batch: segments, context, the glossary terms
+    /// they hit), so when it is long enough for the model's prompt cache it goes as one text
+    /// block marked `cache_control`: later requests read it from the cache at a tenth of the
+    /// price. A shorter one goes as a plain string — Anthropic would not cache it anyway.
     fn body(&self, request: &ChatRequest) -> Value {
+        let system = if estimated_tokens(&request.system) >= min_cacheable_tokens(&self.model) {
+            json!([{
+                "type": "text",
+                "text": request.system,
+                "cache_control": {"type": "ephemeral"},
+            }])
+        } else {
+            json!(request.system)
+        };
         let mut body = json!({
             "model": self.model,
             "max_tokens": self.max_output_tokens,
-            "system": request.system,
+            "system": system,
             "messages": [{"role": "user", "content": request.user}],
         });
         if let Some(t) = self.temperature {
@@ -102,6 +115,32 @@ impl Anthropic {
         let ids: Vec<&str> = models.data.iter().map(|m| m.id.as_str()).collect();
         super::model_verdict(&transport.name, &self.base_url, &self.model, &ids, listed)
     }
+}
+
+/// The shortest prompt prefix `model` caches, in tokens, as Anthropic's prompt caching
+/// documentation lists it: 4096 for Claude Opus 4.5 and 4.6 and Haiku 4.5, 2048 for the
+/// Haiku 3 models, 1024 for the other models. A marked prefix shorter than this is not an
+/// error, only not cached.
+fn min_cacheable_tokens(model: &str) -> u32 {
+    let model = model.to_ascii_lowercase();
+    if ["opus-4-5", "opus-4-6", "haiku-4"]
+        .iter()
+        .any(|m| model.contains(m))
+    {
+        4096
+    } else if model.contains("haiku") {
+        2048
+    } else {
+        1024
+    }
+}
+
+/// Tokens in `text`, estimated as the pipeline budgets batches (about 3.5 characters of
+/// prose a token); it errs high on prose, so a prompt near the threshold may go marked and
+/// uncached, which costs nothing.
+fn estimated_tokens(text: &str) -> u32 {
+    let chars = text.chars().count() as u64;
+    u32::try_from((chars * 2).div_ceil(7)).unwrap_or(u32::MAX)
 }
 
 #[derive(Deserialize)]
@@ -169,6 +208,8 @@ fn parse(body: &[u8]) -> Result<ChatReply, String> {
         .into_iter()
         .flatten()
         .sum(),
+        cached_input_tokens: u.cache_read_input_tokens.unwrap_or_default(),
+        cache_creation_input_tokens: u.cache_creation_input_tokens.unwrap_or_default(),
         output_tokens: u.output_tokens.unwrap_or_default(),
         ..Usage::default()
     });
@@ -197,6 +238,66 @@ mod tests {
             schema: Some(json!({"type": "object"})),
             estimated_tokens: 30,
         }
+    }
+
+    #[test]
+    fn a_system_prompt_long_enough_to_cache_is_marked() {
+        let settings = testing::settings(BackendKind::Anthropic, "http://127.0.0.1:9", Some(MODEL));
+        let mut client = Anthropic::new(&settings).expect("client");
+        let mut request = request();
+        // 3,600 characters: about 1,029 tokens by the estimate, past Sonnet's 1,024.
+        request.system = "Restore it. ".repeat(300);
+        let body = client.body(&request);
+        assert_eq!(
+            body["system"],
+            json!([{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}])
+        );
+        assert_eq!(
+            body["messages"][0]["content"],
+            json!(request.user),
+            "not marked"
+        );
+        // Haiku 4.5 caches from 4,096 tokens on: the same prompt goes as a plain string.
+        client.model = "claude-haiku-4-5".to_owned();
+        assert_eq!(client.body(&request)["system"], json!(request.system));
+        assert_eq!(min_cacheable_tokens("claude-3-5-haiku-20241022"), 2048);
+        assert_eq!(min_cacheable_tokens("claude-opus-4-5-20251101"), 4096);
+        assert_eq!(min_cacheable_tokens("claude-opus-4-1"), 1024);
+        request.system = "Restore it. ".repeat(298);
+        client.model = MODEL.to_owned();
+        assert_eq!(
+            client.body(&request)["system"],
+            json!(request.system),
+            "too short"
+        );
+    }
+
+    #[test]
+    fn cache_counters_may_be_missing_or_null() {
+        let reply = parse(
+            br#"{"content":[{"type":"text","text":"{}"}],"stop_reason":"end_turn",
+                "usage":{"input_tokens":21,"cache_creation_input_tokens":null,"output_tokens":3}}"#,
+        )
+        .expect("reply");
+        let usage = reply.usage;
+        assert_eq!(
+            (
+                usage.input_tokens,
+                usage.cached_input_tokens,
+                usage.cache_creation_input_tokens
+            ),
+            (21, 0, 0)
+        );
+        // A cache hit: the reads count as input too.
+        let reply = parse(
+            br#"{"content":[],"usage":{"cache_creation_input_tokens":0,
+                "cache_read_input_tokens":188086,"input_tokens":21,"output_tokens":393}}"#,
+        )
+        .expect("reply");
+        assert_eq!(
+            (reply.usage.input_tokens, reply.usage.cached_input_tokens),
+            (188_107, 188_086)
+        );
     }
 
     /// A reply as api.anthropic.com sends it.
@@ -285,6 +386,11 @@ mod tests {
             ((962, 64), 1),
             "cache reads count"
         );
+        let cache = (
+            reply.usage.cached_input_tokens,
+            reply.usage.cache_creation_input_tokens,
+        );
+        assert_eq!(cache, (50, 100), "read and written apart");
         settings.tuning.temperature = Some(Sourced::new(1.5, Source::Default));
         let err = Backend::new(&settings).err().expect("out of range");
         assert_eq!(err.kind, ErrorKind::Config);

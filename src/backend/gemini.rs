@@ -148,7 +148,9 @@ struct PromptFeedback {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct UsageMetadata {
+    /// Includes `cached_content_token_count`.
     prompt_token_count: u64,
+    cached_content_token_count: u64,
     candidates_token_count: u64,
     thoughts_token_count: u64,
 }
@@ -174,6 +176,7 @@ fn parse(body: &[u8]) -> Result<ChatReply, String> {
     let usage = generated.usage_metadata.unwrap_or_default();
     let usage = Usage {
         input_tokens: usage.prompt_token_count,
+        cached_input_tokens: usage.cached_content_token_count,
         output_tokens: usage.candidates_token_count + usage.thoughts_token_count,
         ..Usage::default()
     };
@@ -234,6 +237,23 @@ mod tests {
             "modelVersion": "gemini-2.5-flash",
             "responseId": "mK0taJ2bLbXtnvgPtpW4sQk"
         })
+    }
+
+    #[test]
+    fn implicitly_cached_prompt_tokens_are_read() {
+        let mut reply = generated(json!([{"text": "{}"}]), "STOP");
+        reply["usageMetadata"]["cachedContentTokenCount"] = json!(96);
+        reply["usageMetadata"]["cacheTokensDetails"] =
+            json!([{"modality": "TEXT", "tokenCount": 96}]);
+        let body = serde_json::to_vec(&reply).expect("json");
+        let usage = parse(&body).expect("reply").usage;
+        assert_eq!(
+            (usage.input_tokens, usage.cached_input_tokens),
+            (120, 96),
+            "the prompt count includes the cached part"
+        );
+        let body = serde_json::to_vec(&generated(json!([{"text": "{}"}]), "STOP")).expect("json");
+        assert_eq!(parse(&body).expect("reply").usage.cached_input_tokens, 0);
     }
 
     fn ok(text: &str) -> ResponseTemplate {

@@ -35,7 +35,14 @@ use transport::Transport;
 pub struct Usage {
     pub requests: u64,
     pub retries: u64,
+    /// Every input token the model read, cached or not (for Anthropic the sum of its
+    /// `input_tokens`, `cache_creation_input_tokens` and `cache_read_input_tokens`), so that
+    /// the totals of providers compare.
     pub input_tokens: u64,
+    /// The part of `input_tokens` read from the provider's prompt cache (billed at a discount).
+    pub cached_input_tokens: u64,
+    /// The part of `input_tokens` written to the prompt cache (Anthropic bills it at a premium).
+    pub cache_creation_input_tokens: u64,
     pub output_tokens: u64,
     /// Characters a translation service billed.
     pub billed_characters: u64,
@@ -46,6 +53,8 @@ impl AddAssign for Usage {
         self.requests += other.requests;
         self.retries += other.retries;
         self.input_tokens += other.input_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
+        self.cache_creation_input_tokens += other.cache_creation_input_tokens;
         self.output_tokens += other.output_tokens;
         self.billed_characters += other.billed_characters;
     }

@@ -140,6 +140,16 @@ struct CompletionUsage {
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
+    /// `cached_tokens` here is the part of `prompt_tokens` served from the prompt cache;
+    /// servers other than OpenAI's may leave it out or send `null`.
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptTokensDetails>,
+}
+
+#[derive(Deserialize)]
+struct PromptTokensDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -169,6 +179,10 @@ fn parse(body: &[u8]) -> Result<ChatReply, String> {
     };
     let usage = completion.usage.map_or_else(Usage::default, |u| Usage {
         input_tokens: u.prompt_tokens,
+        cached_input_tokens: u
+            .prompt_tokens_details
+            .and_then(|d| d.cached_tokens)
+            .unwrap_or_default(),
         output_tokens: u.completion_tokens,
         ..Usage::default()
     });
@@ -278,6 +292,38 @@ mod tests {
             ),
             (1117, 46, 1)
         );
+    }
+
+    #[test]
+    fn cached_prompt_tokens_are_read_when_reported() {
+        let mut reply = completion("{}", "stop");
+        reply["usage"]["prompt_tokens_details"]["cached_tokens"] = json!(1024);
+        let body = serde_json::to_vec(&reply).expect("json");
+        let usage = parse(&body).expect("reply").usage;
+        assert_eq!(
+            (usage.input_tokens, usage.cached_input_tokens),
+            (1117, 1024),
+            "cached tokens are part of the prompt tokens"
+        );
+        // Compatible servers leave the details out or send null.
+        for details in [
+            None,
+            Some(Value::Null),
+            Some(json!({"cached_tokens": null})),
+        ] {
+            let mut reply = completion("{}", "stop");
+            match details {
+                Some(details) => reply["usage"]["prompt_tokens_details"] = details,
+                None => {
+                    if let Some(usage) = reply["usage"].as_object_mut() {
+                        usage.remove("prompt_tokens_details");
+                    }
+                }
+            }
+            let body = serde_json::to_vec(&reply).expect("json");
+            let usage = parse(&body).expect("reply").usage;
+            assert_eq!((usage.input_tokens, usage.cached_input_tokens), (1117, 0));
+        }
     }
 
     #[tokio::test]

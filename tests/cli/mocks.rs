@@ -115,22 +115,42 @@ impl Respond for ChatCompletions {
     }
 }
 
-/// Anthropic Messages.
+/// Anthropic Messages. A system prompt marked `cache_control` is read from the cache: 800 of
+/// the 900 input tokens, as `cache_read_input_tokens`.
 pub struct Messages;
 
 impl Respond for Messages {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let body = json_body(request);
+        // A plain string, or text blocks of which the last may be marked for the cache.
+        let (system, cached) = match &body["system"] {
+            Value::Array(blocks) => (
+                blocks
+                    .iter()
+                    .filter_map(|b| b["text"].as_str())
+                    .collect::<String>(),
+                blocks
+                    .last()
+                    .is_some_and(|b| b["cache_control"]["type"] == "ephemeral"),
+            ),
+            other => (other.as_str().unwrap_or_default().to_owned(), false),
+        };
         let text = protocol_reply(
             Model::Good,
-            body["system"].as_str().unwrap_or_default(),
+            &system,
             body["messages"][0]["content"].as_str().unwrap_or("{}"),
         );
+        let usage = if cached {
+            json!({"input_tokens": 100, "cache_creation_input_tokens": 0,
+                   "cache_read_input_tokens": 800, "output_tokens": 150})
+        } else {
+            json!({"input_tokens": 900, "output_tokens": 150})
+        };
         ResponseTemplate::new(200).set_body_json(json!({
             "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant",
             "content": [{"type": "text", "text": text}], "model": body["model"],
             "stop_reason": "end_turn", "stop_sequence": null,
-            "usage": {"input_tokens": 900, "output_tokens": 150}
+            "usage": usage
         }))
     }
 }

@@ -1,6 +1,7 @@
 //! Every provider end to end: a draft from each translation service, a restore from each chat
 //! backend, against local stand-ins that check the provider's path and auth header.
 
+use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Respond};
 
@@ -142,4 +143,106 @@ async fn libretranslate_drafts_and_ollama_restores() {
         ),
         &[],
     );
+}
+
+/// "12,345".
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The system prompt is the part of every request that does not change (the batch, its
+/// context and the glossary terms it hits go in the user message), so Anthropic is asked to
+/// cache it when it is long enough for the model: the built-in restore prompt (about 2,000
+/// tokens) is marked for Claude Sonnet 4.5, which caches from 1,024 tokens on, and not for
+/// Claude Haiku 4.5, which caches from 4,096. The cached tokens the replies report add up in
+/// the usage line and in the `--json` usage, of the run and of each file.
+#[tokio::test]
+async fn anthropic_caches_a_long_system_prompt_and_cached_tokens_add_up() {
+    for (model, marked) in [("claude-sonnet-4-5", true), ("claude-haiku-4-5", false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/messages"))
+            .respond_with(Messages)
+            .mount(&server)
+            .await;
+        let env = TestEnv::new();
+        env.write(
+            ".klartext.toml",
+            format!(
+                "[passes]\nrestore = \"r\"\nrefine = 0\n[backends.r]\nkind = \"anthropic\"\n\
+                 model = \"{model}\"\nbase_url = \"{}\"\nbatch_tokens = 50\n",
+                server.uri()
+            ),
+        );
+        env.write(
+            "a.de.md",
+            std::fs::read(sample("cloud-report.de.md")).expect("sample"),
+        );
+        let out = env
+            .cmd()
+            .env("ANTHROPIC_API_KEY", KEY)
+            .args(["fix", "a.de.md", "--json", "--fail-on", "never"])
+            .output()
+            .expect("runs");
+        let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let bodies: Vec<Value> = server
+            .received_requests()
+            .await
+            .expect("recorded")
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).expect("a JSON body"))
+            .collect();
+        let n = bodies.len() as u64;
+        assert!(n > 1, "{model}: batches of one or two paragraphs");
+        for body in &bodies {
+            let system = &body["system"];
+            if marked {
+                assert_eq!(system.as_array().map(Vec::len), Some(1), "{system}");
+                assert_eq!(system[0]["type"], "text");
+                assert!(system[0]["text"].as_str().is_some_and(|t| t.len() > 3600));
+                assert_eq!(system[0]["cache_control"], json!({"type": "ephemeral"}));
+            } else {
+                assert!(system.is_string(), "{model}: too short to cache: {system}");
+            }
+            assert!(
+                body["messages"][0]["content"].is_string(),
+                "the batch is not marked"
+            );
+        }
+        let cached = if marked { 800 * n } else { 0 };
+        let report: Value = serde_json::from_str(&stdout).expect("--json");
+        let usage = &report["usage"]["r"];
+        assert_eq!(usage["requests"], n, "{usage}");
+        assert_eq!(usage["input_tokens"], 900 * n, "cache reads are input");
+        assert_eq!(usage["cached_input_tokens"], cached);
+        assert_eq!(usage["cache_creation_input_tokens"], 0);
+        let files = report["files"].as_array().expect("files");
+        let of_files: u64 = files
+            .iter()
+            .filter_map(|f| f["usage"]["r"]["cached_input_tokens"].as_u64())
+            .sum();
+        assert_eq!(of_files, cached, "the files' usage sums to the run's");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("usage: r:"))
+            .unwrap_or_else(|| panic!("a usage line: {stderr}"));
+        let tokens = match cached {
+            0 => format!("r: {} tokens in, ", grouped(900 * n)),
+            c => format!(
+                "r: {} tokens in ({} cached), ",
+                grouped(900 * n),
+                grouped(c)
+            ),
+        };
+        assert!(line.contains(&tokens), "{line}");
+    }
 }

@@ -164,7 +164,12 @@ pub fn check_record(record: &Value) {
         assert_eq!(count(&totals[key]), sum, "{key} is the sum of the files");
     }
     // Tokens and characters come only from replies, each counted for its file.
-    for key in ["input_tokens", "output_tokens", "billed_characters"] {
+    for key in [
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "billed_characters",
+    ] {
         let sum: u64 = files
             .iter()
             .flat_map(|f| f["usage"].as_object().into_iter().flatten())

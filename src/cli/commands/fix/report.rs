@@ -516,6 +516,8 @@ pub struct Totals {
     pub requests: u64,
     pub retries: u64,
     pub input_tokens: u64,
+    /// The part of `input_tokens` read from a prompt cache.
+    pub cached_input_tokens: u64,
     pub output_tokens: u64,
     pub billed_characters: u64,
     pub seconds: f64,
@@ -548,6 +550,7 @@ impl Totals {
             totals.requests += u.requests;
             totals.retries += u.retries;
             totals.input_tokens += u.input_tokens;
+            totals.cached_input_tokens += u.cached_input_tokens;
             totals.output_tokens += u.output_tokens;
             totals.billed_characters += u.billed_characters;
         }

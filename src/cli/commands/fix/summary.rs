@@ -316,8 +316,12 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
             let amount = if u.billed_characters > 0 {
                 format!("{} characters billed", grouped(u.billed_characters))
             } else {
+                let cached = match u.cached_input_tokens {
+                    0 => String::new(),
+                    n => format!(" ({} cached)", grouped(n)),
+                };
                 format!(
-                    "{} tokens in, {} out",
+                    "{} tokens in{cached}, {} out",
                     grouped(u.input_tokens),
                     grouped(u.output_tokens)
                 )
@@ -357,6 +361,7 @@ mod tests {
                 requests: 3,
                 retries: 1,
                 input_tokens: 5123,
+                cached_input_tokens: 4096,
                 output_tokens: 1234,
                 ..Usage::default()
             },
@@ -364,8 +369,8 @@ mod tests {
         assert_eq!(
             usage_line(&usage).as_deref(),
             Some(
-                "usage: deepl: 12,345 characters billed, 2 requests; openai: 5,123 tokens in, \
-                 1,234 out, 3 requests (1 retry)"
+                "usage: deepl: 12,345 characters billed, 2 requests; openai: 5,123 tokens in \
+                 (4,096 cached), 1,234 out, 3 requests (1 retry)"
             )
         );
     }
