@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use super::flight::Flights;
 use crate::backend::{Backend, BackendError, Usage};
 use crate::cache::Cache;
 use crate::config::{BackendKind, BackendSettings, Capability, Lang, Quotes, Settings, Sourced};
@@ -153,6 +154,8 @@ pub struct Engine {
     cancel: CancellationToken,
     /// `--jobs N`: requests in flight for the whole run, over all backends.
     pub(super) jobs: Option<Semaphore>,
+    /// Segments in flight in the run, so none is sent twice at once (single flight).
+    pub(super) flights: Flights,
 }
 
 impl Engine {
@@ -269,6 +272,7 @@ impl Engine {
             stopped: Mutex::default(),
             cancel,
             jobs: jobs.map(|n| Semaphore::new(n.max(1))),
+            flights: Flights::default(),
         })
     }
 
@@ -292,6 +296,11 @@ impl Engine {
 
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    /// Ends when the run is cancelled.
+    pub(super) async fn cancelled(&self) {
+        self.cancel.cancelled().await;
     }
 
     /// Usage per backend name, so far. Requests and retries are counted where they are sent,

@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod document;
 mod engine;
+mod flight;
 pub mod mask;
 mod plan;
 pub mod protocol;

@@ -11,9 +11,10 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::engine::{Engine, PassKind};
+use super::flight::{Claim, Claimed, settling};
 use super::protocol::{Flagged, Revision};
 use super::send::{Done, PassRun};
-use super::translated::{SegmentFailure, SegmentResult, add_usage};
+use super::translated::{FailureKind, SegmentFailure, SegmentResult, add_usage};
 use super::units::{Unit, plan_batches};
 use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry};
@@ -152,20 +153,52 @@ impl Engine {
             any = true;
             eligible = vec![false; units.len()];
             let mut pending = Vec::new();
-            for (&i, ask) in &asks {
-                match ask.keys.iter().find_map(|key| self.cached(key)) {
-                    Some(entry) => {
+            let mut claims = HashMap::new();
+            let mut follows = Vec::new();
+            let mut todo: Vec<usize> = asks.keys().copied().collect();
+            todo.sort_unstable();
+            let keys: HashMap<usize, Vec<CacheKey>> =
+                asks.iter().map(|(i, ask)| (*i, ask.keys.clone())).collect();
+            // The same question in flight for another paragraph of the run is asked once.
+            for (i, claimed) in self.claim(&todo, &keys) {
+                let Some(ask) = asks.get(&i) else { continue };
+                match claimed {
+                    Claimed::Found(entry) => {
                         eligible[i] = self.judge(&units[i], &mut results[i], ask, Ok(entry), true);
                     }
-                    None => pending.push(i),
+                    Claimed::Lead(claim) => {
+                        pending.push(i);
+                        claims.extend(claim.map(|c| (i, c)));
+                    }
+                    Claimed::Follow(rx) => follows.push((i, rx)),
                 }
             }
             pending.sort_unstable();
-            let (done, used) = self.send_refine(units, results, &asks, &pending).await;
+            let waits = join_all(
+                follows
+                    .into_iter()
+                    .map(|(i, rx)| async move { (i, self.follow(rx).await) }),
+            );
+            let ((done, used), waited) = futures_util::future::join(
+                self.send_refine(units, results, &asks, &pending, claims),
+                waits,
+            )
+            .await;
             add_usage(usage, used);
             for (i, outcome) in done {
                 if let Some(ask) = asks.get(&i) {
                     eligible[i] = self.judge(&units[i], &mut results[i], ask, outcome, false);
+                }
+            }
+            for (i, outcome) in waited {
+                let outcome = outcome.unwrap_or_else(|| {
+                    Err(SegmentFailure::new(
+                        FailureKind::NotSent,
+                        "not sent: the same request of another file ended without a reply",
+                    ))
+                });
+                if let Some(ask) = asks.get(&i) {
+                    eligible[i] = self.judge(&units[i], &mut results[i], ask, outcome, true);
                 }
             }
         }
@@ -231,6 +264,7 @@ impl Engine {
         results: &[SegmentResult],
         asks: &HashMap<usize, Ask>,
         pending: &[usize],
+        mut claims: HashMap<usize, Claim<'_>>,
     ) -> (Vec<Done>, BTreeMap<String, Usage>) {
         let revisions: HashMap<usize, Revision> = pending
             .iter()
@@ -245,11 +279,15 @@ impl Engine {
             Some((_, member)) => plan_batches(member, units, pending),
             None => return (Vec::new(), BTreeMap::new()),
         };
-        let done = join_all(batches.into_iter().map(|range| run.batch(&keys, range)))
-            .await
-            .into_iter()
-            .flatten()
-            .collect();
+        let done = join_all(
+            batches
+                .into_iter()
+                .map(|range| settling(&mut claims, range.clone(), run.batch(&keys, range))),
+        )
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
         (done, run.into_usage())
     }
 

@@ -12,6 +12,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use super::engine::{Engine, Member, Pass, PassKind};
+use super::flight::{Claimed, settling};
 use super::quotes;
 use super::send::{Done, PassRun};
 use super::translated::{SegmentResult, Translated, add_usage};
@@ -144,27 +145,68 @@ impl Engine {
         )
     }
 
-    /// One pass over the document; what its replies reported, per backend.
+    /// One pass over the document; what its replies reported, per backend. A segment another
+    /// batch of the run is sending already is not sent again: it takes that batch's outcome
+    /// (single flight, see `flight`).
     async fn run_pass(
         &self,
         pass: &Pass,
         units: &[Unit<'_>],
         results: &mut [SegmentResult],
     ) -> BTreeMap<String, Usage> {
-        let Prepared { keys, batches } = self.prepare(pass, units, results);
-        let (done, usage): (Vec<Done>, _) = {
-            let run = PassRun::new(self, pass, units, results);
-            let done = join_all(batches.into_iter().map(|range| run.batch(&keys, range)))
-                .await
-                .into_iter()
-                .flatten()
-                .collect();
-            (done, run.into_usage())
-        };
-        for (i, outcome) in done {
-            match outcome {
-                Ok(entry) => store(&mut results[i], pass.kind, entry, false),
-                Err(failure) => results[i].error = Some(failure),
+        let Prepared { keys, .. } = self.prepare(pass, units, results);
+        let mut todo: Vec<usize> = keys.keys().copied().collect();
+        todo.sort_unstable();
+        let mut usage = BTreeMap::new();
+        while !todo.is_empty() {
+            let mut leads = Vec::new();
+            let mut claims = HashMap::new();
+            let mut follows = Vec::new();
+            for (i, claimed) in self.claim(&todo, &keys) {
+                match claimed {
+                    Claimed::Found(entry) => store(&mut results[i], pass.kind, entry, true),
+                    Claimed::Lead(claim) => {
+                        leads.push(i);
+                        claims.extend(claim.map(|c| (i, c)));
+                    }
+                    Claimed::Follow(rx) => follows.push((i, rx)),
+                }
+            }
+            let batches = self.batches_for(pass, units, &leads);
+            let (done, waited, used): (Vec<Done>, Vec<_>, _) = {
+                let run = PassRun::new(self, pass, units, results);
+                let sent =
+                    join_all(batches.into_iter().map(|range| {
+                        settling(&mut claims, range.clone(), run.batch(&keys, range))
+                    }));
+                let waits = join_all(
+                    follows
+                        .into_iter()
+                        .map(|(i, rx)| async move { (i, self.follow(rx).await) }),
+                );
+                let (sent, waited) = futures_util::future::join(sent, waits).await;
+                (
+                    sent.into_iter().flatten().collect(),
+                    waited,
+                    run.into_usage(),
+                )
+            };
+            add_usage(&mut usage, used);
+            for (i, outcome) in done {
+                match outcome {
+                    Ok(entry) => store(&mut results[i], pass.kind, entry, false),
+                    Err(failure) => results[i].error = Some(failure),
+                }
+            }
+            // Taken from the batch that sent them; those whose batch ended without a word go
+            // round again.
+            todo = Vec::new();
+            for (i, outcome) in waited {
+                match outcome {
+                    Some(Ok(entry)) => store(&mut results[i], pass.kind, entry, true),
+                    Some(Err(failure)) => results[i].error = Some(failure),
+                    None => todo.push(i),
+                }
             }
         }
         usage
@@ -198,11 +240,16 @@ impl Engine {
                 }
             }
         }
-        let batches = match self.active(pass) {
-            Some((_, member)) => plan_batches(member, units, &pending),
-            None => consecutive_runs(&pending),
-        };
+        let batches = self.batches_for(pass, units, &pending);
         Prepared { keys, batches }
+    }
+
+    /// The batches of the segments `pending`, sized for the backend that serves `pass` now.
+    fn batches_for(&self, pass: &Pass, units: &[Unit<'_>], pending: &[usize]) -> Vec<Range<usize>> {
+        match self.active(pass) {
+            Some((_, member)) => plan_batches(member, units, pending),
+            None => consecutive_runs(pending),
+        }
     }
 
     /// A place among the run's `--jobs` requests in flight (none without `--jobs`).

@@ -623,3 +623,119 @@ async fn dry_run_json_and_the_run_report_the_same_findings_and_statuses() {
         assert!(!stderr.contains(wrong), "{wrong:?} in\n{stderr}");
     }
 }
+
+/// Paragraph `p` of the shared text: the same words wherever it stands.
+fn shared(p: usize) -> String {
+    format!(
+        "Der gemeinsame Absatz {p} sagt, dass die Firma am hinteren Fuß erwischt wurde und {p} Milliarden US-Dollar verlor. \
+         Die Aktionäre waren nicht amüsiert, und der Vorstand versprach, die Kosten im nächsten Jahr deutlich zu senken."
+    )
+}
+
+/// Run `fix in -o out` (with `extra` arguments) at concurrency 8 against a slow fake: the
+/// requests it sent, after checking every output is written, whole and the same.
+async fn run_repeated(files: &[Vec<usize>], batch_tokens: Option<u32>, extra: &[&str]) -> usize {
+    let fake = FakeOpenai::start(Behaviour {
+        latency: Duration::from_millis(150),
+        max_in_flight: Some(8),
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    let tokens = batch_tokens.map_or(String::new(), |t| format!("batch_tokens = {t}\n"));
+    configure(&env, &fake.url, &format!("concurrency = 8\n{tokens}"));
+    for (n, paragraphs) in files.iter().enumerate() {
+        let text: Vec<String> = paragraphs.iter().map(|p| shared(*p)).collect();
+        env.write(&format!("in/doc{n}.de.txt"), text.join("\n\n"));
+    }
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .args(extra)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for (n, paragraphs) in files.iter().enumerate() {
+        assert_complete(&env, &format!("out/doc{n}.en.txt"), paragraphs.len());
+    }
+    let first = env.read("out/doc0.en.txt");
+    for (n, paragraphs) in files.iter().enumerate() {
+        if paragraphs == &files[0] {
+            assert_eq!(env.read(&format!("out/doc{n}.en.txt")), first, "doc{n}");
+        }
+    }
+    assert_eq!(
+        fake.counts.duplicates(),
+        0,
+        "no request sent twice: {stderr}"
+    );
+    fake.counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Identical documents in flight at once: each request (and each paragraph shared across
+/// files) is sent once, and the others take its result, with or without the cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_documents_in_flight_at_once_send_each_request_once() {
+    let same = vec![vec![0, 1]; 8];
+    // Two paragraphs in one batch, in other orders in other files: each sent alone, once.
+    let mixed: Vec<Vec<usize>> = (0..8)
+        .map(|n| if n % 2 == 0 { vec![0, 1] } else { vec![1, 0] })
+        .collect();
+    for extra in [&[][..], &["--no-cache"][..]] {
+        assert_eq!(run_repeated(&same, None, extra).await, 1, "{extra:?}");
+        assert_eq!(run_repeated(&mixed, Some(50), extra).await, 2, "{extra:?}");
+    }
+}
+
+/// The one request for a paragraph many files share fails (quota): the files waiting for it
+/// fail with it, the run ends, and nothing is sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_request_fails_the_files_waiting_for_it_and_the_run_ends() {
+    let fake = FakeOpenai::start(Behaviour {
+        latency: Duration::from_millis(150),
+        quota_after: Some(0),
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "concurrency = 8\n");
+    for n in 0..8 {
+        env.write(
+            &format!("in/doc{n}.de.txt"),
+            format!("{}\n\n{}", shared(0), shared(1)),
+        );
+    }
+    let out = env
+        .cmd()
+        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("quota"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let statuses: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["status"].as_str())
+        .collect();
+    assert_eq!(statuses.len(), 8, "{report}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == "failed" || *s == "not_started"),
+        "{statuses:?}"
+    );
+    let sent = fake
+        .counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(sent, 1, "the waiters did not send it again: {stderr}");
+}
