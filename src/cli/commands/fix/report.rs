@@ -78,18 +78,9 @@ pub enum FileStatus {
     NotStarted,
 }
 
-#[derive(Debug, Serialize)]
-pub struct FileReport {
-    pub input: String,
-    pub status: FileStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<TextEncoding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line_ending: Option<LineEnding>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output: Option<String>,
+/// A document's counts, the same in `--json`, the run record and the summary.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
     pub paragraphs: usize,
     /// Paragraphs whose result differs from what it is compared with (the draft, or the
     /// German offline).
@@ -102,6 +93,22 @@ pub struct FileReport {
     pub infos: usize,
     /// The model's notes that doubt its own result.
     pub doubts: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileReport {
+    pub input: String,
+    pub status: FileStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<TextEncoding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_ending: Option<LineEnding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Which backends made the draft, the result and the refined paragraphs.
     #[serde(skip_serializing_if = "Backends::is_empty")]
     pub backends: Backends,
@@ -132,31 +139,34 @@ impl FileReport {
         let mut report = Self {
             encoding: Some(outcome.decoded.encoding),
             line_ending: Some(outcome.decoded.line_ending),
-            paragraphs: doc.segments.len(),
-            repairs: doc.repair_count(),
-            flags: doc.flag_count(),
+            counts: Counts {
+                paragraphs: doc.segments.len(),
+                repairs: doc.repair_count(),
+                flags: doc.flag_count(),
+                ..Counts::default()
+            },
             ..Self::empty(input, FileStatus::Ok)
         };
         if let Work::Empty = outcome.work {
             report.status = FileStatus::Empty;
             return report;
         }
-        report.changed = changed(outcome, to);
+        report.counts.changed = changed(outcome, to);
         for finding in outcome.findings() {
             match finding.severity {
-                Severity::Error => report.errors += 1,
-                Severity::Warning => report.warnings += 1,
-                Severity::Info => report.infos += 1,
+                Severity::Error => report.counts.errors += 1,
+                Severity::Warning => report.counts.warnings += 1,
+                Severity::Info => report.counts.infos += 1,
             }
             if finding.check == Check::Model && finding.severity == Severity::Warning {
-                report.doubts += 1;
+                report.counts.doubts += 1;
             }
         }
         if let Some(translated) = outcome.translated() {
             report.backends = Backends::of(translated);
             report.usage.clone_from(&translated.usage);
         }
-        if report.errors + report.warnings > 0 {
+        if report.counts.errors + report.counts.warnings > 0 {
             report.status = FileStatus::Flagged;
         }
         if detail == Detail::Counts {
@@ -208,7 +218,7 @@ impl FileReport {
             format!(
                 "{} of {} paragraphs {}",
                 failed.len(),
-                self.paragraphs,
+                self.counts.paragraphs,
                 e.message
             )
         });
@@ -227,14 +237,7 @@ impl FileReport {
             encoding: None,
             line_ending: None,
             output: None,
-            paragraphs: 0,
-            changed: 0,
-            repairs: 0,
-            flags: 0,
-            errors: 0,
-            warnings: 0,
-            infos: 0,
-            doubts: 0,
+            counts: Counts::default(),
             backends: Backends::default(),
             usage: BTreeMap::new(),
             findings: Vec::new(),
@@ -254,8 +257,8 @@ impl FileReport {
     pub fn reaches(&self, fail_on: FailOn) -> bool {
         match fail_on {
             FailOn::Never => false,
-            FailOn::Warning => self.errors + self.warnings > 0,
-            FailOn::Error => self.errors > 0,
+            FailOn::Warning => self.counts.errors + self.counts.warnings > 0,
+            FailOn::Error => self.counts.errors > 0,
         }
     }
 }
@@ -354,14 +357,8 @@ pub struct FileEntry<'a> {
     pub encoding: Option<TextEncoding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line_ending: Option<LineEnding>,
-    pub paragraphs: usize,
-    pub changed: usize,
-    pub repairs: usize,
-    pub flags: usize,
-    pub errors: usize,
-    pub warnings: usize,
-    pub infos: usize,
-    pub doubts: usize,
+    #[serde(flatten)]
+    pub counts: Counts,
     pub backends: &'a Backends,
     pub usage: &'a BTreeMap<String, Usage>,
     /// Findings about the whole document rather than one paragraph.
@@ -425,14 +422,7 @@ impl<'a> FileEntry<'a> {
             error: report.error.as_deref(),
             encoding: report.encoding,
             line_ending: report.line_ending,
-            paragraphs: report.paragraphs,
-            changed: report.changed,
-            repairs: report.repairs,
-            flags: report.flags,
-            errors: report.errors,
-            warnings: report.warnings,
-            infos: report.infos,
-            doubts: report.doubts,
+            counts: report.counts,
             backends: &report.backends,
             usage: &report.usage,
             findings: Vec::new(),
@@ -531,13 +521,13 @@ impl Totals {
             ..Totals::default()
         };
         for report in reports {
-            totals.paragraphs += report.paragraphs as u64;
-            totals.changed += report.changed as u64;
-            totals.repairs += report.repairs as u64;
-            totals.errors += report.errors;
-            totals.warnings += report.warnings;
-            totals.infos += report.infos;
-            totals.doubts += report.doubts;
+            totals.paragraphs += report.counts.paragraphs as u64;
+            totals.changed += report.counts.changed as u64;
+            totals.repairs += report.counts.repairs as u64;
+            totals.errors += report.counts.errors;
+            totals.warnings += report.counts.warnings;
+            totals.infos += report.counts.infos;
+            totals.doubts += report.counts.doubts;
             match report.status {
                 FileStatus::Ok => totals.ok += 1,
                 FileStatus::Flagged => totals.flagged += 1,
