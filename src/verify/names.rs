@@ -290,7 +290,7 @@ fn repaired(token: &str, kind: Shape, pair: &Pair, notes: &[String]) -> Option<S
         let near = output_tokens.iter().find(|w| {
             let first = |s: &str| s.chars().next().map(|c| c.to_ascii_lowercase());
             first(w) == first(token)
-                && (shape_of_name(w) || w.chars().next().is_some_and(char::is_uppercase))
+                && (shape(w).is_some() || w.chars().next().is_some_and(char::is_uppercase))
                 && !in_source(w)
                 && strsim::levenshtein(&w.to_lowercase(), &lower) <= limit
         });
@@ -314,11 +314,6 @@ fn repaired(token: &str, kind: Shape, pair: &Pair, notes: &[String]) -> Option<S
         .iter()
         .find(|note| contains_term(note, token))
         .map(|note| format!("(the model's note: {note})"))
-}
-
-/// A word shaped like a name (CamelCase, acronym, code).
-fn shape_of_name(word: &str) -> bool {
-    shape(word).is_some()
 }
 
 /// Whether `token` (or what it legitimately becomes in English) occurs in `text`.
