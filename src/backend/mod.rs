@@ -8,6 +8,7 @@
 //! or terminals.
 
 mod anthropic;
+pub mod batch;
 mod azure;
 mod deepl;
 pub mod failure;
