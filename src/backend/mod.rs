@@ -9,6 +9,7 @@
 
 mod anthropic;
 pub mod batch;
+mod deferral;
 mod azure;
 mod deepl;
 pub mod failure;
@@ -27,6 +28,7 @@ use std::sync::atomic::Ordering;
 use serde::Serialize;
 
 use crate::config::{BackendKind, BackendSettings, Capability, Source};
+pub use deferral::{Answer, Deferred, ORIGIN, custom_id};
 pub use failure::FailureKind;
 pub use translation::{Limits, Size};
 use transport::Transport;
@@ -195,6 +197,8 @@ impl BackendError {
 pub struct Backend {
     transport: Transport,
     client: Client,
+    /// Batch mode: chat requests go to this collector instead of out over HTTP.
+    deferral: Option<tokio::sync::mpsc::UnboundedSender<Deferred>>,
 }
 
 /// The providers klartext speaks; the set is closed. Each client gets the [`Transport`] with
@@ -228,6 +232,7 @@ impl Backend {
         Ok(Self {
             transport: Transport::for_backend(settings)?,
             client,
+            deferral: None,
         })
     }
 
@@ -282,6 +287,11 @@ impl Backend {
     }
 
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
+        if let Some(collector) = &self.deferral
+            && let Some(done) = self.deferred_chat(collector, request).await
+        {
+            return done;
+        }
         let transport = &self.transport;
         match &self.client {
             Client::Openai(c) => c.chat(transport, request).await,

@@ -75,6 +75,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The provider batch jobs of `fix --batch-api` for an output folder, and where they are
+    #[command(after_help = JOBS_HELP)]
+    Jobs {
+        /// The output folder (its .klartext/jobs/ holds the records) [default: .]
+        #[arg(value_name = "OUT")]
+        folder: Option<std::path::PathBuf>,
+        /// Cancel every job not yet collected (lines already done stay done and are collected
+        /// by the next run)
+        #[arg(long)]
+        cancel: bool,
+        /// Print as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// The cache of finished paragraphs: what is in it, or empty it
     #[command(subcommand, after_help = CACHE_HELP)]
     Cache(CacheCommand),
@@ -186,6 +200,16 @@ Examples:
   klartext backends                 which backend runs which pass, and where each setting came from
   klartext backends --check         one small authenticated call each: is the key right, is the model there?
   klartext backends --check --json";
+
+const JOBS_HELP: &str = "\
+`fix --batch-api` records each job it submits under OUT/.klartext/jobs/ before it waits; this
+lists them with the provider's status (for jobs not yet collected). Running the same fix
+command again collects finished jobs and submits nothing twice.
+
+Examples:
+  klartext jobs english/            the jobs of the run that writes english/
+  klartext jobs english/ --cancel   cancel the running ones (done lines are kept)
+  klartext jobs english/ --json";
 
 const CACHE_HELP: &str = "\
 Every finished paragraph is cached, keyed by everything that affects it (pass, backend, model,
@@ -354,6 +378,17 @@ pub struct FixArgs {
     /// Neither read nor write the cache of finished paragraphs
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Send the chat requests as provider batch jobs (OpenAI Batch, Anthropic Message
+    /// Batches): half the price, results within 24 h. Jobs are recorded under
+    /// OUT/.klartext/jobs/; the same command again collects them and submits nothing twice
+    #[arg(long, conflicts_with_all = ["offline", "jobs"])]
+    pub batch_api: bool,
+
+    /// With --batch-api: submit (and collect what has finished), then exit 75 without
+    /// waiting; run the same command again later to go on
+    #[arg(long, requires = "batch_api")]
+    pub no_wait: bool,
 
     /// A glossary (TOML or CSV, German term -> English term), on top of glossary.toml or
     /// glossary.csv in the config folder and the working folder

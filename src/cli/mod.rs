@@ -29,6 +29,9 @@ pub enum Status {
     Failure,
     /// Ctrl-C: finished work was kept.
     Interrupted,
+    /// `fix --batch-api --no-wait`: batch jobs are still running; the same command again
+    /// collects them (EX_TEMPFAIL: try again later).
+    Pending,
 }
 
 impl Status {
@@ -38,6 +41,7 @@ impl Status {
             Self::Differences => 1,
             Self::Failure => 2,
             Self::Interrupted => 130,
+            Self::Pending => 75,
         })
     }
 }

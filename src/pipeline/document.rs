@@ -212,7 +212,10 @@ pub async fn process_document(input: &Input, how: &Processing) -> Result<Outcome
                     .collect(),
             },
             Some(engine) => {
-                let translated = engine.translate(&repaired, &decoded.text).await;
+                // Batch mode names the document in its job records.
+                let translated = crate::backend::ORIGIN
+                    .scope(input.name(), engine.translate(&repaired, &decoded.text))
+                    .await;
                 let record = (translated.failed().next().is_none())
                     .then(|| Box::new(record(input, &repaired, &decoded, &translated, how.to)));
                 Work::Translated { translated, record }

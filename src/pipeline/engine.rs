@@ -314,7 +314,9 @@ impl Engine {
             .flat_map(|p| &p.members);
         // A backend used by both passes has a transport in each.
         let mut sent: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-        for member in members {
+        // A deferred backend's HTTP calls are job uploads and polls; its requests are the
+        // lines its replies counted.
+        for member in members.filter(|m| !m.backend.is_deferred()) {
             let (requests, retries) = member.backend.requests_sent();
             let total = sent.entry(member.backend.name()).or_default();
             total.0 += requests;

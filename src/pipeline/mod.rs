@@ -12,6 +12,7 @@ pub mod batch;
 pub mod document;
 mod engine;
 mod flight;
+pub mod jobs;
 pub mod mask;
 mod plan;
 pub mod protocol;

@@ -6,6 +6,7 @@ mod check;
 mod config;
 mod diff;
 mod fix;
+mod jobs;
 mod review;
 
 use std::io::Write;
@@ -26,6 +27,11 @@ pub fn run(cli: &Cli, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Stat
         Command::Check(args) => check::run(args, ctx, out),
         Command::Config(command) => config::run(command, ctx, out),
         Command::Backends { check, json } => backends::run(*check, *json, ctx, out),
+        Command::Jobs {
+            folder,
+            cancel,
+            json,
+        } => jobs::run(folder.as_deref(), *cancel, *json, ctx, out),
         Command::Cache(command) => cache::run(command, ctx, out),
         Command::Completions { shell } => {
             // clap_complete panics on a failed write: generate in memory, then write.

@@ -4,6 +4,7 @@
 //! written (`deliver`), shown (`show`: a diff per file, or a progress bar for folders), and
 //! reported (`report`, `summary`). One file and a folder of one file are processed alike.
 
+mod batch;
 mod deliver;
 mod inputs;
 mod passes;
@@ -34,8 +35,19 @@ use show::Display;
 pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result<Status> {
     check_arguments(args)?;
     let offline = Offline::of(args, &ctx.settings);
+    if args.batch_api && offline.is_some() {
+        anyhow::bail!(Hinted::new(
+            "--batch-api: this run sends nothing (no backend in [passes], or --offline)",
+            "configure a backend of kind openai or anthropic and name it in [passes]"
+        ));
+    }
+    let mut batch = None;
     let engine = if offline.is_none() {
-        Some(Arc::new(passes::engine(args, ctx)?))
+        let mut engine = passes::engine(args, ctx)?;
+        if args.batch_api && !args.dry_run {
+            batch = Some(batch::Batch::prepare(args, &mut engine, &ctx.printer)?);
+        }
+        Some(Arc::new(engine))
     } else {
         None
     };
@@ -62,7 +74,12 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
             dry_run: args.dry_run,
             to: ctx.settings.to.value,
         },
-        in_flight: Run::in_flight_for(engine.as_deref(), args.jobs.map(usize::from)),
+        // Batch mode: every document's requests should make the same job.
+        in_flight: if batch.is_some() {
+            BATCH_IN_FLIGHT
+        } else {
+            Run::in_flight_for(engine.as_deref(), args.jobs.map(usize::from))
+        },
         ordered: mode == Mode::Files,
         cancel: cancel.clone(),
     };
@@ -87,8 +104,26 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     for report in reports.chain(named) {
         session.outputs.check(&report)?;
     }
+    if let Some(batch) = &batch {
+        session.display.watch_jobs(batch.jobs.clone());
+    }
     let runtime = crate::cli::runtime()?;
-    let ended = runtime.block_on(run.run(inputs, |event| session.on(event)));
+    let (ended, batch) = runtime.block_on(async {
+        let started = match (batch, &engine) {
+            (Some(batch), Some(engine)) => Some(batch.start(engine)),
+            _ => None,
+        };
+        let ended = run.run(inputs, |event| session.on(event)).await;
+        let batch = match started {
+            Some(started) => {
+                let jobs = started.jobs.clone();
+                let (report, book) = started.stop().await;
+                Some((report, book, jobs))
+            }
+            None => None,
+        };
+        (ended, batch)
+    });
     session.display.finish();
     if mode == Mode::Tree {
         // Files finish in any order; the report lists them by name.
@@ -97,8 +132,12 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     if let Some(err) = session.closed_output.take() {
         return Err(err);
     }
-    summary::finish(session, engine.as_deref(), ended)
+    summary::finish(session, engine.as_deref(), ended, batch)
 }
+
+/// Documents in flight in batch mode: enough that a corpus's requests make few jobs, few
+/// enough that memory stays bounded (the rest follow as documents finish).
+const BATCH_IN_FLIGHT: usize = 4096;
 
 fn check_arguments(args: &FixArgs) -> anyhow::Result<()> {
     let stdin_count = args.paths.iter().filter(|p| inputs::is_stdin(p)).count();

@@ -41,6 +41,8 @@ pub struct Display {
     headers: usize,
     to: Lang,
     display: crate::cli::args::DisplayArgs,
+    /// Batch mode: the jobs, for the progress line.
+    jobs: Option<crate::pipeline::jobs::Jobs>,
 }
 
 impl Display {
@@ -76,7 +78,13 @@ impl Display {
                 ..args.display.clone()
             },
             printer,
+            jobs: None,
         }
+    }
+
+    /// Show where the run's batch jobs are in the progress line.
+    pub fn watch_jobs(&mut self, jobs: crate::pipeline::jobs::Jobs) {
+        self.jobs = Some(jobs);
     }
 
     /// The printer for per-document notes ("wrote …"): silent for folders, whose summary
@@ -112,6 +120,9 @@ impl Display {
             if usage.billed_characters > 0 {
                 line += &format!(" · {} chars", grouped(usage.billed_characters));
             }
+        }
+        if let Some(jobs) = self.jobs.as_ref().and_then(crate::pipeline::jobs::Jobs::line) {
+            line += &format!(" · {jobs}");
         }
         self.bar.set_message(line);
     }

@@ -13,9 +13,15 @@ use crate::backend::Usage;
 use crate::cli::Status;
 use crate::config::{Capability, Settings};
 use crate::count::{counted, grouped, nonzero, plural};
+use crate::pipeline::jobs::{JobBook, Jobs, JobsReport};
 use crate::pipeline::{Ended, Engine};
 
-pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
+pub fn finish(
+    session: Session,
+    engine: Option<&Engine>,
+    ended: Ended,
+    batch: Option<(JobsReport, JobBook, Jobs)>,
+) -> anyhow::Result<Status> {
     let Session {
         args,
         ctx,
@@ -142,13 +148,16 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
             }
         }
     }
+    let jobs_running = batch
+        .as_ref()
+        .is_some_and(|(report, book, jobs)| super::batch::summarize(report, book, jobs, p));
     if ended.interrupted {
         p.note("interrupted: every finished file was written");
     }
     // Files named one by one had this hint with their error already.
     let not_started = reports.iter().any(|r| r.status == FileStatus::NotStarted);
     let unfinished_tree = mode == Mode::Tree && !unfinished.is_empty();
-    if engine.is_some() && (ended.interrupted || not_started || unfinished_tree) {
+    if engine.is_some() && !jobs_running && (ended.interrupted || not_started || unfinished_tree) {
         p.hint(show::retry_hint(engine.is_some_and(Engine::keeps_results)));
     }
     let found = nonzero(&[
@@ -178,8 +187,11 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     {
         p.hint(&offline_hint(offline, &ctx.settings));
     }
+    let failed = reports.iter().any(|r| r.status == FileStatus::Failed);
     Ok(if ended.interrupted {
         Status::Interrupted
+    } else if jobs_running && !failed {
+        Status::Pending
     } else if !unfinished.is_empty() {
         Status::Failure
     } else if reports.iter().any(|r| r.reaches(args.fail_on)) {
