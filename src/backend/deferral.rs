@@ -99,13 +99,25 @@ impl Backend {
     /// The error a failed line ends its request with, classified like a synchronous failure.
     fn line_error(&self, failure: &LineFailure) -> BackendError {
         let (kind, what) = match failure.reason {
-            LineReason::Errored { retryable: false } => (ErrorKind::Rejected, "refused in the batch job"),
-            LineReason::Errored { retryable: true } => {
-                (ErrorKind::Unavailable, "failed in the batch job after every retry")
+            LineReason::Errored { retryable: false } => {
+                (ErrorKind::Rejected, "refused in the batch job")
             }
-            LineReason::Expired => (ErrorKind::Unavailable, "expired in the batch job after every retry"),
-            LineReason::Cancelled => (ErrorKind::Cancelled, "not done: the batch job was cancelled"),
-            LineReason::Malformed => (ErrorKind::Malformed, "came back unreadable from the batch job"),
+            LineReason::Errored { retryable: true } => (
+                ErrorKind::Unavailable,
+                "failed in the batch job after every retry",
+            ),
+            LineReason::Expired => (
+                ErrorKind::Unavailable,
+                "expired in the batch job after every retry",
+            ),
+            LineReason::Cancelled => (
+                ErrorKind::Cancelled,
+                "not done: the batch job was cancelled",
+            ),
+            LineReason::Malformed => (
+                ErrorKind::Malformed,
+                "came back unreadable from the batch job",
+            ),
         };
         BackendError {
             backend: self.name().to_owned(),

@@ -8,10 +8,10 @@
 //! or terminals.
 
 mod anthropic;
-pub mod batch;
-mod deferral;
 mod azure;
+pub mod batch;
 mod deepl;
+mod deferral;
 pub mod failure;
 mod gemini;
 mod google;

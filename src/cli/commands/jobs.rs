@@ -152,7 +152,10 @@ fn print(rows: &[Row], out: &mut dyn Write) -> std::io::Result<()> {
                     String::new()
                 };
                 let verb = if row.cancelled { "cancel asked: " } else { "" };
-                format!("{verb}{} {}/{}{failed}", now.status, now.succeeded, now.total)
+                format!(
+                    "{verb}{} {}/{}{failed}",
+                    now.status, now.succeeded, now.total
+                )
             }
             (None, Some(error), _) => format!("unknown: {error}"),
             (None, None, RecordState::Collected) => "collected".to_owned(),

@@ -160,8 +160,11 @@ impl JobBook {
                 })
                 .collect()
         };
-        self.dir
-            .join(format!("{}-{}.json", safe(&record.backend), safe(&record.id)))
+        self.dir.join(format!(
+            "{}-{}.json",
+            safe(&record.backend),
+            safe(&record.id)
+        ))
     }
 }
 
@@ -181,7 +184,10 @@ mod tests {
         };
         let record = JobRecord::new("openai", BatchApi::Openai, "gpt", submitted, lines);
         let path = book.save(&record).unwrap();
-        assert!(path.ends_with(".klartext/jobs/openai-batch_1.json"), "{path:?}");
+        assert!(
+            path.ends_with(".klartext/jobs/openai-batch_1.json"),
+            "{path:?}"
+        );
         std::fs::write(book.dir().join("zz.json"), "{").unwrap();
         let (records, unreadable) = book.load();
         assert_eq!(records, vec![record]);

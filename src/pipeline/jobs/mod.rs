@@ -27,9 +27,7 @@ use tokio_util::sync::CancellationToken;
 pub use book::{JobBook, JobRecord, RecordState, Unreadable};
 
 use super::engine::{Engine, MemberKind};
-use crate::backend::batch::{
-    BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult,
-};
+use crate::backend::batch::{BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult};
 use crate::backend::{Answer, Backend, BackendError, Deferred, ErrorKind};
 
 /// At most this many lines left to retry go out synchronously instead of as another job.
@@ -176,10 +174,7 @@ pub fn defer(engine: &mut Engine) -> (Vec<Collector>, Vec<String>) {
             chat.turns = None;
             let (tx, rx) = mpsc::unbounded_channel();
             member.backend.defer_to(tx);
-            collectors.push(Collector {
-                place: (p, m),
-                rx,
-            });
+            collectors.push(Collector { place: (p, m), rx });
         }
     }
     without.sort();
@@ -464,7 +459,10 @@ impl State {
                         },
                     );
                 }
-                let lines = lines.into_iter().map(|l| (l.custom_id.clone(), l)).collect();
+                let lines = lines
+                    .into_iter()
+                    .map(|l| (l.custom_id.clone(), l))
+                    .collect();
                 self.live.push(Live { record, lines });
             }
             Err(error) => {
@@ -526,9 +524,8 @@ impl State {
                 },
             }
         }
-        self.live.retain(|l| {
-            l.record.state == RecordState::Submitted || !l.lines.is_empty()
-        });
+        self.live
+            .retain(|l| l.record.state == RecordState::Submitted || !l.lines.is_empty());
         collected
     }
 

@@ -31,9 +31,12 @@ pub fn records_folder(args: &FixArgs) -> anyhow::Result<PathBuf> {
     let folder = match (&args.output, args.in_place) {
         (Some(out), _) if super::inputs::is_folder_output(out) => out.clone(),
         (Some(out), _) => parent(out),
-        (None, true) => args.paths.first().map_or_else(|| PathBuf::from("."), |p| {
-            if p.is_dir() { p.clone() } else { parent(p) }
-        }),
+        (None, true) => args.paths.first().map_or_else(
+            || PathBuf::from("."),
+            |p| {
+                if p.is_dir() { p.clone() } else { parent(p) }
+            },
+        ),
         (None, false) => anyhow::bail!(Hinted::new(
             "--batch-api needs an output: its job records are kept beside it",
             "add -o OUT/ (or --in-place); the same command again collects the jobs"
@@ -107,7 +110,11 @@ fn engine_poll(engine: &Engine) -> Duration {
         .filter(|m| m.backend.is_deferred())
         .map(|m| m.backend.poll_secs())
         .fold(f64::INFINITY, f64::min);
-    Duration::from_secs_f64(if secs.is_finite() { secs.max(0.0) } else { 30.0 })
+    Duration::from_secs_f64(if secs.is_finite() {
+        secs.max(0.0)
+    } else {
+        30.0
+    })
 }
 
 impl Started {

@@ -121,7 +121,11 @@ impl Display {
                 line += &format!(" · {} chars", grouped(usage.billed_characters));
             }
         }
-        if let Some(jobs) = self.jobs.as_ref().and_then(crate::pipeline::jobs::Jobs::line) {
+        if let Some(jobs) = self
+            .jobs
+            .as_ref()
+            .and_then(crate::pipeline::jobs::Jobs::line)
+        {
             line += &format!(" · {jobs}");
         }
         self.bar.set_message(line);
