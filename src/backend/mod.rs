@@ -195,6 +195,8 @@ impl BackendError {
 pub struct Backend {
     transport: Transport,
     client: Client,
+    /// How big a provider batch job may be and how often to poll it (`batch`).
+    jobs: batch::JobTuning,
 }
 
 /// The providers klartext speaks; the set is closed. Each client gets the [`Transport`] with
@@ -228,6 +230,7 @@ impl Backend {
         Ok(Self {
             transport: Transport::for_backend(settings)?,
             client,
+            jobs: batch::JobTuning::new(&settings.tuning),
         })
     }
 

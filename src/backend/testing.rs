@@ -33,6 +33,9 @@ pub fn tuning() -> Tuning {
         temperature: None,
         structured: sourced(true),
         target_lang: sourced("EN-US".to_owned()),
+        job_requests: None,
+        job_bytes: None,
+        poll_secs: sourced(0.05),
     }
 }
 
