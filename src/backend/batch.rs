@@ -281,7 +281,10 @@ impl Backend {
                 ));
             }
             if !seen.insert(line.custom_id.as_str()) {
-                return refuse(format!("custom id `{}` is in the job twice", line.custom_id));
+                return refuse(format!(
+                    "custom id `{}` is in the job twice",
+                    line.custom_id
+                ));
             }
             bytes += self.line_bytes(line)?;
         }

@@ -606,7 +606,10 @@ fn batch_job_keys_default_override_and_check_their_range() {
         None,
     );
     let tuning = &fx.ok(&[]).backends["gpt"].tuning;
-    assert_eq!((tuning.job_requests.as_ref(), tuning.job_bytes.as_ref()), (None, None));
+    assert_eq!(
+        (tuning.job_requests.as_ref(), tuning.job_bytes.as_ref()),
+        (None, None)
+    );
     assert_eq!(tuning.poll_secs.value, 30.0);
     for (line, key) in [
         ("job_requests = 0", "backends.gpt.job_requests"),

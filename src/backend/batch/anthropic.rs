@@ -164,7 +164,9 @@ pub(super) async fn results(
     let answer = transport
         .send(&url, 1, |http| client.authorized(http.get(&url)))
         .await?;
-    Ok(jsonl(&answer.body).filter_map(|line| result_line(&line)).collect())
+    Ok(jsonl(&answer.body)
+        .filter_map(|line| result_line(&line))
+        .collect())
 }
 
 /// One line of the results, by its custom id; `None` for a line without one.
@@ -199,7 +201,10 @@ fn result_line(line: &Value) -> Option<(String, LineResult)> {
 /// (`{"type":"error","error":{"type","message"}}`), or the inner object alone. A request
 /// Anthropic found wrong fails the same way again; server errors and overload may not.
 fn errored(error: &Value) -> LineResult {
-    let inner = error.get("error").filter(|e| e.is_object()).unwrap_or(error);
+    let inner = error
+        .get("error")
+        .filter(|e| e.is_object())
+        .unwrap_or(error);
     let text = |name| inner.get(name).and_then(Value::as_str).unwrap_or_default();
     let (kind, said) = (text("type"), text("message"));
     let retryable = !matches!(

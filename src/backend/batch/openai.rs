@@ -12,9 +12,9 @@ use super::{
     BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult, Submitted, jsonl,
     malformed_line, not_ended, reply,
 };
+use crate::backend::BackendError;
 use crate::backend::openai::{Openai, parse};
 use crate::backend::transport::Transport;
-use crate::backend::BackendError;
 
 /// The endpoint every line of a klartext job targets.
 const ENDPOINT: &str = "/v1/chat/completions";
@@ -116,7 +116,11 @@ impl Batch {
             .map(|e| {
                 let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
                 let message = e.message.as_deref().unwrap_or("no message");
-                let code = e.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+                let code = e
+                    .code
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default();
                 format!("{line}{message}{code}")
             })
             .collect();
@@ -162,7 +166,9 @@ pub(super) async fn submit(
         "metadata": {"klartext": env!("CARGO_PKG_VERSION")},
     });
     let answer = transport
-        .send(&url, 1, |http| client.authorized(http.post(&url)).json(&body))
+        .send(&url, 1, |http| {
+            client.authorized(http.post(&url)).json(&body)
+        })
         .await?;
     let batch: Batch = read(name, &answer.body)?;
     Ok(Submitted {
@@ -241,7 +247,11 @@ fn response_result(response: &Value) -> LineResult {
     };
     let body = response.get("body").unwrap_or(&Value::Null);
     if status == 200 {
-        return reply(serde_json::to_vec(body).map_err(|e| e.to_string()).and_then(|b| parse(&b)));
+        return reply(
+            serde_json::to_vec(body)
+                .map_err(|e| e.to_string())
+                .and_then(|b| parse(&b)),
+        );
     }
     let said = body
         .pointer("/error/message")

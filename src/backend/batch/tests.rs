@@ -109,5 +109,11 @@ async fn jobs_the_provider_would_refuse_are_not_sent() {
         let err = client.job_status(id).await.expect_err("not an id");
         assert!(err.message.contains("is not a provider id"), "{err}");
     }
-    assert!(server.received_requests().await.expect("recorded").is_empty());
+    assert!(
+        server
+            .received_requests()
+            .await
+            .expect("recorded")
+            .is_empty()
+    );
 }

@@ -232,7 +232,12 @@ async fn results_map_every_kind_of_line() {
     );
     let u = reply.usage;
     assert_eq!(
-        (u.requests, u.input_tokens, u.cached_input_tokens, u.output_tokens),
+        (
+            u.requests,
+            u.input_tokens,
+            u.cached_input_tokens,
+            u.output_tokens
+        ),
         (1, 1035, 1024, 36)
     );
     let failure = |n: usize| match &results[n].1 {
@@ -246,10 +251,7 @@ async fn results_map_every_kind_of_line() {
             message: "Internal server error (api_error)".to_owned()
         }
     );
-    assert_eq!(
-        failure(2).reason,
-        LineReason::Errored { retryable: false }
-    );
+    assert_eq!(failure(2).reason, LineReason::Errored { retryable: false });
     assert_eq!(failure(3).reason, LineReason::Cancelled);
     assert_eq!(failure(4).reason, LineReason::Expired);
     assert_eq!(failure(5).reason, LineReason::Malformed);
@@ -271,9 +273,10 @@ async fn a_results_url_elsewhere_is_not_followed() {
         .await;
     Mock::given(method("GET"))
         .and(path(format!("/v1/messages/batches/{BATCH}/results")))
-        .respond_with(ResponseTemplate::new(200).set_body_string(
-            "{\"custom_id\":\"r0\",\"result\":{\"type\":\"expired\"}}\n",
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("{\"custom_id\":\"r0\",\"result\":{\"type\":\"expired\"}}\n"),
+        )
         .expect(1)
         .mount(&server)
         .await;

@@ -120,7 +120,9 @@ async fn submit_uploads_the_lines_as_jsonl_and_creates_the_batch() {
         .and(path("/files"))
         .and(header("authorization", AUTH))
         .and(upload)
-        .respond_with(ResponseTemplate::new(200).set_body_json(file_object("file-abc123", file_len)))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(file_object("file-abc123", file_len)),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -297,13 +299,12 @@ async fn results_read_the_output_and_the_error_file() {
         failure(2),
         LineFailure {
             reason: LineReason::Errored { retryable: true },
-            message: "HTTP 500: The server had an error while processing your request. Sorry about that!".to_owned()
+            message:
+                "HTTP 500: The server had an error while processing your request. Sorry about that!"
+                    .to_owned()
         }
     );
-    assert_eq!(
-        failure(3).reason,
-        LineReason::Errored { retryable: false }
-    );
+    assert_eq!(failure(3).reason, LineReason::Errored { retryable: false });
     assert_eq!(failure(4).reason, LineReason::Expired);
     assert_eq!(failure(5).reason, LineReason::Cancelled);
 }
@@ -324,7 +325,10 @@ async fn results_of_a_running_job_are_refused_and_a_failed_job_has_none() {
     let client = backend(&server);
     let err = client.job_results("batch_run").await.expect_err("running");
     assert_eq!(err.kind, ErrorKind::Rejected);
-    assert!(err.message.contains("has not ended yet (in_progress)"), "{err}");
+    assert!(
+        err.message.contains("has not ended yet (in_progress)"),
+        "{err}"
+    );
     assert_eq!(client.job_results("batch_failed").await.expect("none"), []);
     // Only the two status calls: no file was asked for.
     assert_eq!(server.received_requests().await.expect("recorded").len(), 2);
@@ -398,7 +402,10 @@ async fn a_rate_limited_create_is_retried() {
         .mount(&server)
         .await;
     let client = backend(&server);
-    let submitted = client.submit_job(&lines(&client, 1)).await.expect("retried");
+    let submitted = client
+        .submit_job(&lines(&client, 1))
+        .await
+        .expect("retried");
     assert_eq!(submitted.id, "batch_abc123");
     assert_eq!(client.requests_sent(), (3, 1));
 }
