@@ -230,11 +230,12 @@ impl Backend {
     pub async fn job_results(&self, id: &str) -> Result<Vec<(String, LineResult)>, BackendError> {
         let id = checked_id(self.name(), id)?;
         let transport = &self.transport;
-        match &self.client {
-            Client::Openai(c) => openai::results(c, transport, id).await,
-            Client::Anthropic(c) => anthropic::results(c, transport, id).await,
-            _ => Err(self.no_batch_api()),
-        }
+        let results = match &self.client {
+            Client::Openai(c) => openai::results(c, transport, id).await?,
+            Client::Anthropic(c) => anthropic::results(c, transport, id).await?,
+            _ => return Err(self.no_batch_api()),
+        };
+        Ok(redacted(transport, results))
     }
 
     /// Ask the provider to cancel the job `id`; lines already done stay done. The status is
@@ -337,6 +338,26 @@ fn not_ended(backend: &str, id: &str, status: &str) -> BackendError {
         backend,
         format!("job {id} has not ended yet ({status}); its results cannot be read"),
     )
+}
+
+/// `results` with the key taken out of every failure's message.
+fn redacted(
+    transport: &super::transport::Transport,
+    results: Vec<(String, LineResult)>,
+) -> Vec<(String, LineResult)> {
+    results
+        .into_iter()
+        .map(|(id, result)| match result {
+            LineResult::Failed(LineFailure { reason, message }) => (
+                id,
+                LineResult::Failed(LineFailure {
+                    reason,
+                    message: transport.redact(&message),
+                }),
+            ),
+            reply => (id, reply),
+        })
+        .collect()
 }
 
 /// How a line's JSON could not be read.

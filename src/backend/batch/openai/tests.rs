@@ -251,7 +251,7 @@ async fn results_read_the_output_and_the_error_file() {
     ];
     let errors = [
         json!({"id": "batch_req_3", "custom_id": "r2", "response": {"status_code": 500, "request_id": "req_3", "body": {"error": {"message": "The server had an error while processing your request. Sorry about that!", "type": "server_error", "param": null, "code": null}}}, "error": null}),
-        json!({"id": "batch_req_4", "custom_id": "r3", "response": {"status_code": 400, "request_id": "req_4", "body": {"error": {"message": "Invalid parameter: 'response_format'.", "type": "invalid_request_error", "param": "response_format", "code": null}}}, "error": null}),
+        json!({"id": "batch_req_4", "custom_id": "r3", "response": {"status_code": 400, "request_id": "req_4", "body": {"error": {"message": format!("Invalid parameter: 'response_format'. (key {TEST_KEY})"), "type": "invalid_request_error", "param": "response_format", "code": null}}}, "error": null}),
         json!({"id": "batch_req_5", "custom_id": "r4", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}}),
         json!({"id": "batch_req_6", "custom_id": "r5", "response": null, "error": {"code": "batch_cancelled", "message": "This request was cancelled before it was executed."}}),
         json!({"id": "batch_req_7", "response": null, "error": {"code": "batch_expired", "message": "no custom id"}}),
@@ -305,6 +305,11 @@ async fn results_read_the_output_and_the_error_file() {
         }
     );
     assert_eq!(failure(3).reason, LineReason::Errored { retryable: false });
+    assert_eq!(
+        failure(3).message,
+        "HTTP 400: Invalid parameter: 'response_format'. (key [redacted])",
+        "never the key"
+    );
     assert_eq!(failure(4).reason, LineReason::Expired);
     assert_eq!(failure(5).reason, LineReason::Cancelled);
 }
