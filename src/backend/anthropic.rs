@@ -19,7 +19,7 @@ const MODELS_PAGE: &str = "limit=1000";
 
 pub struct Anthropic {
     pub(super) model: String,
-    base_url: String,
+    pub(super) base_url: String,
     key: String,
     max_output_tokens: u32,
     temperature: Option<f64>,
@@ -53,7 +53,7 @@ impl Anthropic {
     /// they hit), so when it is long enough for the model's prompt cache it goes as one text
     /// block marked `cache_control`: later requests read it from the cache at a tenth of the
     /// price. A shorter one goes as a plain string — Anthropic would not cache it anyway.
-    fn body(&self, request: &ChatRequest) -> Value {
+    pub(super) fn body(&self, request: &ChatRequest) -> Value {
         let system = if estimated_tokens(&request.system) >= min_cacheable_tokens(&self.model) {
             json!([{
                 "type": "text",
@@ -75,7 +75,7 @@ impl Anthropic {
         body
     }
 
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(super) fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         request
             .header("x-api-key", &self.key)
             .header("anthropic-version", API_VERSION)
@@ -184,7 +184,7 @@ struct ModelId {
     id: String,
 }
 
-fn parse(body: &[u8]) -> Result<ChatReply, String> {
+pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
     let message: Message = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let text: String = message
         .content

@@ -8,9 +8,25 @@
 //! This module only speaks the wire; which requests go into which job, job records, waiting
 //! and retries belong to `pipeline::jobs`.
 
+mod anthropic;
+mod openai;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Backend, BackendError, ChatReply, ChatRequest};
+use super::{Backend, BackendError, ChatReply, ChatRequest, Client, ErrorKind};
+use crate::config::Tuning;
+
+/// OpenAI Batch: 50,000 requests and 200 MB per input file.
+const OPENAI_LIMITS: JobLimits = JobLimits {
+    max_requests: 50_000,
+    max_bytes: 200_000_000,
+};
+/// Anthropic Message Batches: 100,000 requests and 256 MB per create request (its JSON
+/// envelope, `{"requests":[` … `]}`, takes the few bytes subtracted here).
+const ANTHROPIC_LIMITS: JobLimits = JobLimits {
+    max_requests: 100_000,
+    max_bytes: 256_000_000 - anthropic::ENVELOPE_BYTES,
+};
 
 /// Which provider batch API a backend has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,8 +50,33 @@ pub struct BatchLine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobLimits {
     pub max_requests: usize,
-    /// Bytes of the job's input (the JSONL file, or the create request's body).
+    /// Bytes of the job's input: the sum of [`Backend::line_bytes`] over its lines (the JSONL
+    /// file, or the create request's body less its envelope).
     pub max_bytes: usize,
+}
+
+/// The config's say on jobs (`job_requests`, `job_bytes`, `poll_secs`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct JobTuning {
+    requests: Option<usize>,
+    bytes: Option<usize>,
+    poll_secs: f64,
+}
+
+impl JobTuning {
+    pub(super) fn new(tuning: &Tuning) -> Self {
+        Self {
+            requests: tuning
+                .job_requests
+                .as_ref()
+                .map(|r| usize::try_from(r.value).unwrap_or(usize::MAX)),
+            bytes: tuning
+                .job_bytes
+                .as_ref()
+                .map(|b| usize::try_from(b.value).unwrap_or(usize::MAX)),
+            poll_secs: tuning.poll_secs.value,
+        }
+    }
 }
 
 /// A job the provider accepted.
@@ -107,44 +148,245 @@ pub enum LineReason {
 impl Backend {
     /// The provider batch API this backend can use, if any.
     pub fn batch_api(&self) -> Option<BatchApi> {
-        None
+        match &self.client {
+            Client::Openai(_) => Some(BatchApi::Openai),
+            Client::Anthropic(_) => Some(BatchApi::Anthropic),
+            _ => None,
+        }
     }
 
-    /// What one job of this backend may hold.
+    /// What one job of this backend may hold: the provider's limits, lowered by the config's
+    /// `job_requests` and `job_bytes`.
     pub fn job_limits(&self) -> JobLimits {
+        let provider = match self.batch_api() {
+            Some(BatchApi::Anthropic) => ANTHROPIC_LIMITS,
+            Some(BatchApi::Openai) | None => OPENAI_LIMITS,
+        };
         JobLimits {
-            max_requests: 50_000,
-            max_bytes: 200 * 1024 * 1024,
+            max_requests: self
+                .jobs
+                .requests
+                .map_or(provider.max_requests, |r| r.min(provider.max_requests)),
+            max_bytes: self
+                .jobs
+                .bytes
+                .map_or(provider.max_bytes, |b| b.min(provider.max_bytes)),
         }
     }
 
     /// How long to wait between two polls of a job, in seconds.
     pub fn poll_secs(&self) -> f64 {
-        30.0
+        self.jobs.poll_secs
+    }
+
+    /// The bytes `line` adds to a job's input, as [`JobLimits::max_bytes`] counts them: its
+    /// JSONL line with the newline (OpenAI), or its entry of `requests` with the comma
+    /// (Anthropic).
+    pub fn line_bytes(&self, line: &BatchLine) -> Result<usize, BackendError> {
+        let encoded = match &self.client {
+            Client::Openai(_) => openai::input_line(self.name(), line)?,
+            Client::Anthropic(_) => anthropic::request_entry(self.name(), line)?,
+            _ => return Err(self.no_batch_api()),
+        };
+        Ok(encoded.len() + 1)
     }
 
     /// The body a synchronous `chat` would post for `request`: what a batch line carries.
-    pub fn chat_body(&self, _request: &ChatRequest) -> Result<serde_json::Value, BackendError> {
-        Err(BackendError::malformed(self.name(), "no batch API"))
+    pub fn chat_body(&self, request: &ChatRequest) -> Result<serde_json::Value, BackendError> {
+        match &self.client {
+            Client::Openai(c) => Ok(c.body(request)),
+            Client::Anthropic(c) => Ok(c.body(request)),
+            _ => Err(self.no_batch_api()),
+        }
     }
 
-    /// Submit `lines` as one job.
-    pub async fn submit_job(&self, _lines: &[BatchLine]) -> Result<Submitted, BackendError> {
-        Err(BackendError::malformed(self.name(), "no batch API"))
+    /// Submit `lines` as one job. Refused before anything is sent when the job is empty, over
+    /// [`Self::job_limits`], or has a custom id that is repeated or not
+    /// `^[a-zA-Z0-9_-]{1,64}$`.
+    pub async fn submit_job(&self, lines: &[BatchLine]) -> Result<Submitted, BackendError> {
+        let bytes = self.check_job(lines)?;
+        let transport = &self.transport;
+        match &self.client {
+            Client::Openai(c) => openai::submit(c, transport, lines, bytes).await,
+            Client::Anthropic(c) => anthropic::submit(c, transport, lines, bytes).await,
+            _ => Err(self.no_batch_api()),
+        }
     }
 
     /// Where the job `id` is.
-    pub async fn job_status(&self, _id: &str) -> Result<JobStatus, BackendError> {
-        Err(BackendError::malformed(self.name(), "no batch API"))
+    pub async fn job_status(&self, id: &str) -> Result<JobStatus, BackendError> {
+        let id = checked_id(self.name(), id)?;
+        let transport = &self.transport;
+        match &self.client {
+            Client::Openai(c) => Ok(openai::status(c, transport, id).await?.status()),
+            Client::Anthropic(c) => Ok(anthropic::status(c, transport, id).await?.status()),
+            _ => Err(self.no_batch_api()),
+        }
     }
 
-    /// The results of the ended job `id`, by custom id, in any order.
-    pub async fn job_results(&self, _id: &str) -> Result<Vec<(String, LineResult)>, BackendError> {
-        Err(BackendError::malformed(self.name(), "no batch API"))
+    /// The results of the ended job `id`, by custom id, in any order. A line the provider
+    /// left out (a cancelled or expired job may) is not in the list; a job still running is
+    /// an error.
+    pub async fn job_results(&self, id: &str) -> Result<Vec<(String, LineResult)>, BackendError> {
+        let id = checked_id(self.name(), id)?;
+        let transport = &self.transport;
+        let results = match &self.client {
+            Client::Openai(c) => openai::results(c, transport, id).await?,
+            Client::Anthropic(c) => anthropic::results(c, transport, id).await?,
+            _ => return Err(self.no_batch_api()),
+        };
+        Ok(redacted(transport, results))
     }
 
-    /// Ask the provider to cancel the job `id`; lines already done stay done.
-    pub async fn cancel_job(&self, _id: &str) -> Result<JobStatus, BackendError> {
-        Err(BackendError::malformed(self.name(), "no batch API"))
+    /// Ask the provider to cancel the job `id`; lines already done stay done. The status is
+    /// the provider's answer (usually still running: cancelling takes a while).
+    pub async fn cancel_job(&self, id: &str) -> Result<JobStatus, BackendError> {
+        let id = checked_id(self.name(), id)?;
+        let transport = &self.transport;
+        match &self.client {
+            Client::Openai(c) => openai::cancel(c, transport, id).await,
+            Client::Anthropic(c) => anthropic::cancel(c, transport, id).await,
+            _ => Err(self.no_batch_api()),
+        }
+    }
+
+    fn no_batch_api(&self) -> BackendError {
+        BackendError::config(
+            self.name(),
+            format!("a {} backend has no batch API", self.kind()),
+            Some("batch jobs need a backend of kind openai or anthropic".to_owned()),
+        )
+    }
+
+    /// The job's input bytes, or why `lines` cannot be one job.
+    fn check_job(&self, lines: &[BatchLine]) -> Result<usize, BackendError> {
+        let limits = self.job_limits();
+        let refuse = |message: String| Err(rejected(self.name(), message));
+        if lines.is_empty() {
+            return refuse("a job needs at least one request".to_owned());
+        }
+        if lines.len() > limits.max_requests {
+            return refuse(format!(
+                "a job of {} requests is over this backend's limit of {}",
+                lines.len(),
+                limits.max_requests
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut bytes = 0;
+        for line in lines {
+            if !valid_custom_id(&line.custom_id) {
+                return refuse(format!(
+                    "`{}` is not a custom id (1 to 64 letters, digits, `_` or `-`)",
+                    line.custom_id
+                ));
+            }
+            if !seen.insert(line.custom_id.as_str()) {
+                return refuse(format!(
+                    "custom id `{}` is in the job twice",
+                    line.custom_id
+                ));
+            }
+            bytes += self.line_bytes(line)?;
+        }
+        if bytes > limits.max_bytes {
+            return refuse(format!(
+                "a job of {bytes} bytes is over this backend's limit of {}",
+                limits.max_bytes
+            ));
+        }
+        Ok(bytes)
     }
 }
+
+/// `^[a-zA-Z0-9_-]{1,64}$`: what Anthropic accepts, and safe for OpenAI.
+fn valid_custom_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `id` when it can name a job or file in a URL path: the providers' ids are letters,
+/// digits, `_` and `-`; anything else (a damaged job record) is refused, not sent.
+fn checked_id<'a>(backend: &str, id: &'a str) -> Result<&'a str, BackendError> {
+    let ok = (1..=256).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(id)
+    } else {
+        Err(rejected(backend, format!("`{id}` is not a provider id")))
+    }
+}
+
+/// A request of ours the provider would refuse, or did.
+fn rejected(backend: &str, message: String) -> BackendError {
+    BackendError {
+        backend: backend.to_owned(),
+        kind: ErrorKind::Rejected,
+        message,
+        hint: None,
+        status: None,
+    }
+}
+
+/// A job asked for results before it ended.
+fn not_ended(backend: &str, id: &str, status: &str) -> BackendError {
+    rejected(
+        backend,
+        format!("job {id} has not ended yet ({status}); its results cannot be read"),
+    )
+}
+
+/// `results` with the key taken out of every failure's message.
+fn redacted(
+    transport: &super::transport::Transport,
+    results: Vec<(String, LineResult)>,
+) -> Vec<(String, LineResult)> {
+    results
+        .into_iter()
+        .map(|(id, result)| match result {
+            LineResult::Failed(LineFailure { reason, message }) => (
+                id,
+                LineResult::Failed(LineFailure {
+                    reason,
+                    message: transport.redact(&message),
+                }),
+            ),
+            reply => (id, reply),
+        })
+        .collect()
+}
+
+/// How a line's JSON could not be read.
+fn malformed_line(message: impl std::fmt::Display) -> LineResult {
+    LineResult::Failed(LineFailure {
+        reason: LineReason::Malformed,
+        message: format!("unexpected answer: {message}"),
+    })
+}
+
+/// A reply parsed from a result line: its usage is the line's, one request.
+fn reply(parsed: Result<ChatReply, String>) -> LineResult {
+    match parsed {
+        Ok(mut reply) => {
+            reply.usage.requests = 1;
+            reply.usage.retries = 0;
+            LineResult::Reply(reply)
+        }
+        Err(e) => malformed_line(e),
+    }
+}
+
+/// The JSONL lines of `body` that hold JSON objects, skipping blank ones; a line that is not
+/// JSON at all cannot name its custom id and is left out (the caller treats it as not done).
+fn jsonl(body: &[u8]) -> impl Iterator<Item = serde_json::Value> + '_ {
+    body.split(|&b| b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .filter_map(|line| serde_json::from_slice(line).ok())
+}
+
+#[cfg(test)]
+mod tests;

@@ -199,6 +199,8 @@ pub struct Backend {
     client: Client,
     /// Batch mode: chat requests go to this collector instead of out over HTTP.
     deferral: Option<tokio::sync::mpsc::UnboundedSender<Deferred>>,
+    /// How big a provider batch job may be and how often to poll it (`batch`).
+    jobs: batch::JobTuning,
 }
 
 /// The providers klartext speaks; the set is closed. Each client gets the [`Transport`] with
@@ -233,6 +235,7 @@ impl Backend {
             transport: Transport::for_backend(settings)?,
             client,
             deferral: None,
+            jobs: batch::JobTuning::new(&settings.tuning),
         })
     }
 

@@ -17,7 +17,7 @@ const SCHEMA_NAME: &str = "klartext_segments";
 
 pub struct Openai {
     pub(super) model: String,
-    base_url: String,
+    pub(super) base_url: String,
     key: Option<String>,
     structured: bool,
     /// api.openai.com takes `max_completion_tokens`; other servers know only `max_tokens`.
@@ -49,7 +49,7 @@ impl Openai {
     }
 
     /// The request body, exactly as sent.
-    fn body(&self, request: &ChatRequest) -> Value {
+    pub(super) fn body(&self, request: &ChatRequest) -> Value {
         let mut body = json!({
             "model": self.model,
             "messages": [
@@ -75,7 +75,7 @@ impl Openai {
         body
     }
 
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(super) fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.key {
             Some(key) => request.bearer_auth(key),
             None => request,
@@ -163,7 +163,7 @@ struct ModelId {
     id: String,
 }
 
-fn parse(body: &[u8]) -> Result<ChatReply, String> {
+pub(super) fn parse(body: &[u8]) -> Result<ChatReply, String> {
     let completion: Completion = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let choice = completion
         .choices

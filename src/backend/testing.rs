@@ -33,6 +33,9 @@ pub fn tuning() -> Tuning {
         temperature: None,
         structured: sourced(true),
         target_lang: sourced("EN-US".to_owned()),
+        job_requests: None,
+        job_bytes: None,
+        poll_secs: sourced(0.05),
     }
 }
 
@@ -128,4 +131,56 @@ pub fn reply_schema(with_literal: bool) -> serde_json::Value {
         "required": ["segments"],
         "additionalProperties": false
     })
+}
+
+/// One part of a `multipart/form-data` body: its field name, file name and content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormPart {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content: Vec<u8>,
+}
+
+/// The parts of the multipart request `request` (by the boundary its `content-type` names).
+pub fn form_parts(request: &wiremock::Request) -> Vec<FormPart> {
+    let content_type = request
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .expect("a multipart content-type with a boundary")
+        .trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let body = &request.body;
+    let starts: Vec<usize> = body
+        .windows(delimiter.len())
+        .enumerate()
+        .filter(|(_, w)| *w == delimiter.as_bytes())
+        .map(|(at, _)| at)
+        .collect();
+    starts
+        .windows(2)
+        .filter_map(|pair| {
+            let part = &body[pair[0] + delimiter.len()..pair[1]];
+            let part = part.strip_prefix(b"\r\n")?;
+            let part = part.strip_suffix(b"\r\n")?;
+            let split = part.windows(4).position(|w| w == b"\r\n\r\n")?;
+            let head = String::from_utf8_lossy(&part[..split]).into_owned();
+            let field = |key: &str| {
+                let start = head.find(&format!("{key}=\""))? + key.len() + 2;
+                let len = head[start..].find('"')?;
+                Some(head[start..start + len].to_owned())
+            };
+            Some(FormPart {
+                name: field(" name")
+                    .or_else(|| field(";name"))
+                    .unwrap_or_default(),
+                filename: field("filename"),
+                content: part[split + 4..].to_vec(),
+            })
+        })
+        .collect()
 }

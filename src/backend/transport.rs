@@ -258,6 +258,12 @@ impl Transport {
         Ok(reply)
     }
 
+    /// `text` from the provider with this backend's key taken out (for what a batch result
+    /// line says, which comes back outside any error answer).
+    pub fn redact(&self, text: &str) -> String {
+        failure::redact(text, self.key.as_deref())
+    }
+
     /// Wait until the rate limiters allow one more request of `cost` tokens.
     async fn pace(&self, cost: u32) {
         if let Some(limiter) = &self.requests {

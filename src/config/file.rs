@@ -68,6 +68,9 @@ pub(crate) struct FileBackend {
     pub temperature: Option<f64>,
     pub structured: Option<bool>,
     pub target_lang: Option<String>,
+    pub job_requests: Option<u32>,
+    pub job_bytes: Option<u64>,
+    pub poll_secs: Option<f64>,
 }
 
 /// A pass names one backend (`"deepl"`) or a fallback list (`["openai", "local"]`).
@@ -255,6 +258,11 @@ const MAX_WAIT: RangeInclusive<u64> = 0..=3600;
 const OUTPUT_TOKENS: RangeInclusive<u32> = 64..=1_000_000;
 const BATCH_TOKENS: RangeInclusive<u32> = 50..=200_000;
 const TEMPERATURE: RangeInclusive<f64> = 0.0..=2.0;
+/// Anthropic's limit; OpenAI's (50,000) is lower and applies on top.
+const JOB_REQUESTS: RangeInclusive<u32> = 1..=100_000;
+/// 1 KiB to Anthropic's 256 MB; OpenAI's 200 MB applies on top.
+const JOB_BYTES: RangeInclusive<u64> = 1024..=256_000_000;
+const POLL_SECS: RangeInclusive<f64> = 0.01..=3600.0;
 const TARGET_LANGS: [&str; 2] = ["EN-US", "EN-GB"];
 
 /// Range checks for one file's backend table: `(key, message)` of the first problem.
@@ -291,6 +299,9 @@ fn check_table(table: &FileBackend) -> Option<(&'static str, String)> {
         ),
         ("batch_tokens", out_of(table.batch_tokens, &BATCH_TOKENS)),
         ("temperature", out_of(table.temperature, &TEMPERATURE)),
+        ("job_requests", out_of(table.job_requests, &JOB_REQUESTS)),
+        ("job_bytes", out_of(table.job_bytes, &JOB_BYTES)),
+        ("poll_secs", out_of(table.poll_secs, &POLL_SECS)),
     ];
     if let Some((key, Some(message))) = checks.into_iter().find(|(_, m)| m.is_some()) {
         return Some((key, message));

@@ -118,6 +118,12 @@ impl BackendKind {
         }
     }
 
+    /// Whether klartext can send this kind's chat requests as provider batch jobs
+    /// (`backend::batch`): OpenAI's Batch API and Anthropic's Message Batches.
+    pub fn has_batch_api(self) -> bool {
+        matches!(self, Self::Openai | Self::Anthropic)
+    }
+
     /// The public endpoint; `None` for DeepL, whose host depends on the key (see [`deepl_host`]).
     pub fn default_base_url(self) -> Option<&'static str> {
         match self {

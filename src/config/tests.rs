@@ -590,6 +590,39 @@ fn tuning_defaults_overrides_and_ranges() {
     );
 }
 
+/// The batch-job keys: unset job sizes mean the provider's limits; polls every 30 s.
+#[test]
+fn batch_job_keys_default_override_and_check_their_range() {
+    let fx = Fixture::new(
+        Some("[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\n"),
+        Some("[backends.gpt]\njob_requests = 1000\njob_bytes = 5000000\npoll_secs = 0.05\n"),
+    );
+    let tuning = &fx.ok(&[]).backends["gpt"].tuning;
+    assert_eq!(tuning.job_requests.as_ref().map(|v| v.value), Some(1000));
+    assert_eq!(tuning.job_bytes.as_ref().map(|v| v.value), Some(5_000_000));
+    assert_eq!(tuning.poll_secs.value, 0.05);
+    let fx = Fixture::new(
+        Some("[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\n"),
+        None,
+    );
+    let tuning = &fx.ok(&[]).backends["gpt"].tuning;
+    assert_eq!(
+        (tuning.job_requests.as_ref(), tuning.job_bytes.as_ref()),
+        (None, None)
+    );
+    assert_eq!(tuning.poll_secs.value, 30.0);
+    for (line, key) in [
+        ("job_requests = 0", "backends.gpt.job_requests"),
+        ("job_requests = 100001", "backends.gpt.job_requests"),
+        ("job_bytes = 10", "backends.gpt.job_bytes"),
+        ("poll_secs = 0.0", "backends.gpt.poll_secs"),
+    ] {
+        let fx = Fixture::new(None, Some(&format!("[backends.gpt]\n{line}\n")));
+        let err = fx.load(&[], &Overrides::default()).expect_err("range");
+        assert_contains(&err.to_string(), &[key, "out of range"]);
+    }
+}
+
 #[test]
 fn show_lists_every_value() {
     let fx = Fixture::new(
@@ -632,6 +665,9 @@ fn show_lists_every_value() {
                 "batch_tokens",
                 "temperature",
                 "structured",
+                "job_requests",
+                "job_bytes",
+                "poll_secs",
             ],
         ),
     ];

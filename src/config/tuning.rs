@@ -30,6 +30,12 @@ pub struct Tuning {
     pub structured: Sourced<bool>,
     /// DeepL's English: `EN-US` or `EN-GB`.
     pub target_lang: Sourced<String>,
+    /// Requests per provider batch job; `None` = the provider's limit.
+    pub job_requests: Option<Sourced<u32>>,
+    /// Bytes of one batch job's input; `None` = the provider's limit.
+    pub job_bytes: Option<Sourced<u64>>,
+    /// Seconds between two polls of a batch job.
+    pub poll_secs: Sourced<f64>,
 }
 
 /// Per-kind defaults; a local Ollama serves one request at a time and is slow.
@@ -82,6 +88,10 @@ pub(crate) fn resolve_tuning(
             t.target_lang.as_ref().map(|l| l.to_ascii_uppercase())
         })
         .unwrap_or_else(|| Sourced::new("EN-US".to_owned(), Source::Default)),
+        job_requests: pick(tables, |t| t.job_requests),
+        job_bytes: pick(tables, |t| t.job_bytes),
+        poll_secs: pick(tables, |t| t.poll_secs)
+            .unwrap_or_else(|| Sourced::new(30.0, Source::Default)),
     }
 }
 
@@ -135,6 +145,21 @@ impl Tuning {
                 if kind == BackendKind::Openai {
                     let s = &self.structured;
                     rows.push(("structured", s.value.to_string(), &s.source));
+                }
+                if kind.has_batch_api() {
+                    let provider = || ("(the provider's limit)".to_owned(), &Source::Default);
+                    let (requests, source) = self
+                        .job_requests
+                        .as_ref()
+                        .map_or_else(provider, |r| (r.value.to_string(), &r.source));
+                    rows.push(("job_requests", requests, source));
+                    let (bytes, source) = self
+                        .job_bytes
+                        .as_ref()
+                        .map_or_else(provider, |b| (b.value.to_string(), &b.source));
+                    rows.push(("job_bytes", bytes, source));
+                    let p = &self.poll_secs;
+                    rows.push(("poll_secs", p.value.to_string(), &p.source));
                 }
             }
             Capability::Translate => {

@@ -9,6 +9,9 @@ mod common;
 mod config;
 mod consistency;
 mod diff;
+#[path = "../support/fake_batches.rs"]
+mod fake_batches;
+mod fake_batches_selftest;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;
 mod fix;

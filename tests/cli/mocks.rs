@@ -98,21 +98,26 @@ pub struct ChatCompletions(pub Model);
 
 impl Respond for ChatCompletions {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body = json_body(request);
-        let content = protocol_reply(
-            self.0,
-            body["messages"][0]["content"].as_str().unwrap_or_default(),
-            body["messages"][1]["content"].as_str().unwrap_or("{}"),
-        );
-        ResponseTemplate::new(200).set_body_json(json!({
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "created": 1_741_570_283,
-            "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": null}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200}
-        }))
+        ResponseTemplate::new(200).set_body_json(chat_completion(self.0, &json_body(request)))
     }
+}
+
+/// The chat completion `model` answers a Chat Completions `body` with (also the body of a
+/// batch output line).
+pub fn chat_completion(model: Model, body: &Value) -> Value {
+    let content = protocol_reply(
+        model,
+        body["messages"][0]["content"].as_str().unwrap_or_default(),
+        body["messages"][1]["content"].as_str().unwrap_or("{}"),
+    );
+    json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_741_570_283,
+        "model": body["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": null}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200}
+    })
 }
 
 /// Anthropic Messages. A system prompt marked `cache_control` is read from the cache: 800 of
@@ -121,38 +126,43 @@ pub struct Messages;
 
 impl Respond for Messages {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body = json_body(request);
-        // A plain string, or text blocks of which the last may be marked for the cache.
-        let (system, cached) = match &body["system"] {
-            Value::Array(blocks) => (
-                blocks
-                    .iter()
-                    .filter_map(|b| b["text"].as_str())
-                    .collect::<String>(),
-                blocks
-                    .last()
-                    .is_some_and(|b| b["cache_control"]["type"] == "ephemeral"),
-            ),
-            other => (other.as_str().unwrap_or_default().to_owned(), false),
-        };
-        let text = protocol_reply(
-            Model::Good,
-            &system,
-            body["messages"][0]["content"].as_str().unwrap_or("{}"),
-        );
-        let usage = if cached {
-            json!({"input_tokens": 100, "cache_creation_input_tokens": 0,
-                   "cache_read_input_tokens": 800, "output_tokens": 150})
-        } else {
-            json!({"input_tokens": 900, "output_tokens": 150})
-        };
-        ResponseTemplate::new(200).set_body_json(json!({
-            "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant",
-            "content": [{"type": "text", "text": text}], "model": body["model"],
-            "stop_reason": "end_turn", "stop_sequence": null,
-            "usage": usage
-        }))
+        ResponseTemplate::new(200).set_body_json(message(&json_body(request)))
     }
+}
+
+/// The message a well-behaved model answers a Messages `body` with (also the `message` of a
+/// batch result).
+pub fn message(body: &Value) -> Value {
+    // A plain string, or text blocks of which the last may be marked for the cache.
+    let (system, cached) = match &body["system"] {
+        Value::Array(blocks) => (
+            blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<String>(),
+            blocks
+                .last()
+                .is_some_and(|b| b["cache_control"]["type"] == "ephemeral"),
+        ),
+        other => (other.as_str().unwrap_or_default().to_owned(), false),
+    };
+    let text = protocol_reply(
+        Model::Good,
+        &system,
+        body["messages"][0]["content"].as_str().unwrap_or("{}"),
+    );
+    let usage = if cached {
+        json!({"input_tokens": 100, "cache_creation_input_tokens": 0,
+               "cache_read_input_tokens": 800, "output_tokens": 150})
+    } else {
+        json!({"input_tokens": 900, "output_tokens": 150})
+    };
+    json!({
+        "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant",
+        "content": [{"type": "text", "text": text}], "model": body["model"],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": usage
+    })
 }
 
 /// Gemini `generateContent`.

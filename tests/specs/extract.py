@@ -7,6 +7,8 @@ no Node and no copy of the upstream documents:
 
     deepl-translate.request.json          DeepL   POST /v2/translate (application/json)  OpenAPI 3.0
     openai-chat-completions.request.json  OpenAI  POST /chat/completions                 OpenAPI 3.1
+    openai-create-batch.request.json      OpenAI  POST /batches                          OpenAPI 3.1
+    openai-create-file.request.json       OpenAI  POST /files (multipart/form-data)      OpenAPI 3.1
     ollama-chat.request.json              Ollama  POST /api/chat                         OpenAPI 3.1
     azure-translate.request.json          Azure   POST /translate (Text Translation v3.0) Swagger 2.0
     azure-translate-legacy.request.json   Azure   POST /translate (TranslatorText v3.0)   Swagger 2.0
@@ -92,6 +94,10 @@ OPENAPI_OPERATIONS = [
     ("deepl-translate.request.json", "deepl", "/v2/translate", "application/json",
      "github.com/DeepLcom/openapi openapi.yaml"),
     ("openai-chat-completions.request.json", "openai", "/chat/completions", "application/json",
+     "github.com/openai/openai-openapi openapi.yaml"),
+    ("openai-create-batch.request.json", "openai", "/batches", "application/json",
+     "github.com/openai/openai-openapi openapi.yaml"),
+    ("openai-create-file.request.json", "openai", "/files", "multipart/form-data",
      "github.com/openai/openai-openapi openapi.yaml"),
     ("ollama-chat.request.json", "ollama", "/api/chat", "application/json",
      "github.com/ollama/ollama docs/openapi.yaml"),

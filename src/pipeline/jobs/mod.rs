@@ -391,7 +391,14 @@ impl State {
         let mut chunks: Vec<Vec<Line>> = Vec::new();
         let mut bytes = 0usize;
         for line in pending {
-            let size = line.body.to_string().len() + line.custom_id.len() + 80;
+            let batch_line = BatchLine {
+                custom_id: line.custom_id.clone(),
+                body: line.body.clone(),
+            };
+            let size = self
+                .backend()
+                .line_bytes(&batch_line)
+                .unwrap_or_else(|_| line.body.to_string().len() + 200);
             let open = chunks.last().is_some_and(|c| {
                 c.len() < limits.max_requests.max(1) && bytes + size <= limits.max_bytes
             });
