@@ -46,6 +46,23 @@ pub fn custom_id(body: &serde_json::Value) -> String {
     format!("kt-{}", &hash.to_hex()[..32])
 }
 
+/// `doc#s0,s1`: the document and the segment ids the request's user message carries (the
+/// segment protocol's `segments[].id`), or the document alone.
+fn origin(doc: &str, user: &str) -> String {
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(user)
+        .ok()
+        .and_then(|v| v.get("segments").and_then(|s| s.as_array()).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| item.get("id").and_then(|id| id.as_str()).map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        doc.to_owned()
+    } else {
+        format!("{doc}#{}", ids.join(","))
+    }
+}
+
 impl Backend {
     /// Hand this backend's chat requests to `collector` instead of sending them.
     pub fn defer_to(&mut self, collector: mpsc::UnboundedSender<Deferred>) {
@@ -71,7 +88,7 @@ impl Backend {
             custom_id: custom_id(&body),
             body,
             estimated_tokens: request.estimated_tokens,
-            origin: ORIGIN.try_with(Clone::clone).ok(),
+            origin: ORIGIN.try_with(|doc| origin(doc, &request.user)).ok(),
             answer,
         };
         if collector.send(deferred).is_err() {

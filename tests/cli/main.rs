@@ -3,6 +3,7 @@
 //! stand-ins for the providers.
 
 mod batch;
+mod batch_api;
 mod browser;
 mod check;
 mod common;

@@ -301,6 +301,14 @@ impl FakeBatches {
     }
 }
 
+/// A synchronous chat call answered like a batch line would be.
+fn sync_reply(answer: &Answer, request: &Request) -> ResponseTemplate {
+    match serde_json::from_slice::<Value>(&request.body) {
+        Ok(body) => ResponseTemplate::new(200).set_body_json(answer(&body)),
+        Err(_) => ResponseTemplate::new(400).set_body_string("not JSON"),
+    }
+}
+
 fn cancel(job: &mut Job) {
     if job.ended() || job.cancelled_with.is_some() {
         return;
@@ -325,7 +333,7 @@ impl Respond for Handler {
             path: path.clone(),
         });
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let anthropic = path.starts_with("/v1/messages/batches");
+        let anthropic = path.starts_with("/v1/messages");
         let authorized = if anthropic {
             request.headers.get("x-api-key").is_some()
                 && request.headers.get("anthropic-version").is_some()
@@ -359,6 +367,9 @@ impl Respond for Handler {
                     .set_body_bytes(bytes.clone()),
                 None => not_found(false, "file"),
             },
+            // The synchronous APIs, for lines retried one by one.
+            ("POST", ["v1", "chat", "completions"]) => sync_reply(&self.openai, request),
+            ("POST", ["v1", "messages"]) => sync_reply(&self.anthropic, request),
             ("POST", ["v1", "messages", "batches"]) => self.create_anthropic(&mut state, request),
             ("GET", ["v1", "messages", "batches", id]) => self.poll(&mut state, id),
             ("POST", ["v1", "messages", "batches", id, "cancel"]) => self.cancel(&mut state, id),

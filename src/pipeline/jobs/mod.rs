@@ -215,6 +215,7 @@ impl Collector {
             pending: Vec::new(),
             live: Vec::new(),
             report: JobsReport::default(),
+            unclaimed: HashMap::new(),
             last_arrival: Instant::now(),
             parked: false,
         };
@@ -254,6 +255,9 @@ struct State {
     pending: Vec<Line>,
     live: Vec<Live>,
     report: JobsReport,
+    /// Results of collected jobs that no call of this run has asked for yet (a document
+    /// that starts later may): handed over when it does, never submitted again.
+    unclaimed: HashMap<String, LineResult>,
     last_arrival: Instant,
     /// `--no-wait`: the jobs were looked at once since the run went quiet.
     parked: bool,
@@ -344,6 +348,24 @@ impl State {
         self.last_arrival = Instant::now();
         self.parked = false;
         let id = deferred.custom_id.clone();
+        if let Some(result) = self.unclaimed.remove(&id) {
+            self.report.resumed += 1;
+            match result {
+                LineResult::Failed(failure) if retryable(failure.reason) => {
+                    self.pending.push(Line {
+                        custom_id: id,
+                        body: deferred.body,
+                        origin: deferred.origin,
+                        waiters: vec![deferred.answer],
+                        attempts: 2,
+                    });
+                }
+                result => {
+                    let _ = deferred.answer.send(Answer::Line(result));
+                }
+            }
+            return;
+        }
         if let Some(live) = self
             .live
             .iter_mut()
@@ -560,6 +582,11 @@ impl State {
                     self.pending.push(line);
                 }
                 result => line.answer(|| Answer::Line(result.clone())),
+            }
+        }
+        for (id, result) in results {
+            if live.record.lines.contains_key(&id) {
+                self.unclaimed.insert(id, result);
             }
         }
         live.record.state = RecordState::Collected;

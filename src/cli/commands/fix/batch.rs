@@ -28,8 +28,14 @@ pub struct Started {
 /// The folder whose `.klartext/jobs/` keeps this run's job records: the output folder, the
 /// folder of the one output file, or (with `--in-place`) of the first input.
 pub fn records_folder(args: &FixArgs) -> anyhow::Result<PathBuf> {
+    // As `fix` decides it: a folder input, several inputs or `OUT/` make `-o` a folder.
+    let into_folder = |out: &Path| {
+        super::inputs::is_folder_output(out)
+            || args.paths.len() > 1
+            || args.paths.iter().any(|p| p.is_dir())
+    };
     let folder = match (&args.output, args.in_place) {
-        (Some(out), _) if super::inputs::is_folder_output(out) => out.clone(),
+        (Some(out), _) if into_folder(out) => out.clone(),
         (Some(out), _) => parent(out),
         (None, true) => args.paths.first().map_or_else(
             || PathBuf::from("."),
@@ -132,29 +138,43 @@ pub fn summarize(report: &JobsReport, book: &JobBook, jobs: &Jobs, p: &Printer) 
     for warning in jobs.warnings() {
         p.warn(&warning);
     }
-    if !report.submitted.is_empty() || !report.collected.is_empty() {
-        let mut line = format!(
-            "batch: {} submitted ({}",
+    let mut parts = Vec::new();
+    if !report.submitted.is_empty() {
+        let again = if report.retried > 0 {
+            format!(", {} again after failing", report.retried)
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "{} submitted ({}{again})",
             counted(report.submitted.len(), "job", "jobs"),
             counted(report.lines as usize, "request", "requests"),
+        ));
+    }
+    if !report.collected.is_empty() {
+        parts.push(format!("{} collected", report.collected.len()));
+    }
+    let mut line = parts.join(", ");
+    if report.resumed > 0 {
+        parts.clear();
+        let resumed = format!(
+            "{} from earlier runs' jobs",
+            counted(report.resumed as usize, "request", "requests")
         );
-        if report.retried > 0 {
-            line += &format!(", {} again after failing", report.retried);
-        }
-        line += &format!("), {} collected", report.collected.len());
-        if report.resumed > 0 {
-            line += &format!(
-                "; {} from earlier runs' jobs",
-                counted(report.resumed as usize, "request", "requests")
-            );
-        }
-        if report.direct > 0 {
-            line += &format!(
-                "; {} sent one by one after failing in a job",
-                counted(report.direct as usize, "request", "requests")
-            );
-        }
-        p.note(&line);
+        line = if line.is_empty() {
+            resumed
+        } else {
+            format!("{line}; {resumed}")
+        };
+    }
+    if report.direct > 0 {
+        line += &format!(
+            "; {} sent one by one after failing in a job",
+            counted(report.direct as usize, "request", "requests")
+        );
+    }
+    if !line.is_empty() {
+        p.note(&format!("batch: {}", line.trim_start_matches("; ")));
     }
     let running = !report.running.is_empty();
     if running {
