@@ -22,6 +22,27 @@ pub const BATCH_SHARE: f64 = 0.5;
 /// Anthropic bills writing the prompt cache at 1.25 times the input price.
 pub const CACHE_WRITE_SHARE: f64 = 1.25;
 
+/// Output tokens per source token a chat reply is estimated to write for each text it
+/// returns (the restoration, and the literal beside it when asked for): English runs a little
+/// shorter than German, the JSON around each text a little longer.
+pub const OUTPUT_PER_SOURCE_TOKEN: f64 = 1.1;
+
+/// Output tokens per item for the JSON around it (`{"id": "s12", "en": …, "notes": []}`).
+pub const OUTPUT_PER_ITEM: u64 = 12;
+
+/// The output tokens a chat request for `items` texts of `source_tokens` tokens is estimated
+/// to cost: the text written once, and again for the literal when `literal`.
+pub fn estimate_output(source_tokens: u64, items: u64, literal: bool) -> u64 {
+    let text = literal_output(source_tokens);
+    let texts = if literal { 2 * text } else { text };
+    texts + items * OUTPUT_PER_ITEM
+}
+
+/// The part of [`estimate_output`] that is the literal: about as long as the restoration.
+pub fn literal_output(source_tokens: u64) -> u64 {
+    (source_tokens as f64 * OUTPUT_PER_SOURCE_TOKEN).ceil() as u64
+}
+
 /// A backend's prices: per million tokens for a chat model, per million characters for a
 /// translation service.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -439,6 +460,13 @@ mod tests {
         };
         let price = Price::tokens(1.0, 0.1, 1.0, false);
         near(cost(&usage, &price, false), 10.0 * 0.1 / 1e6);
+    }
+
+    #[test]
+    fn the_literal_doubles_the_text_written() {
+        assert_eq!(estimate_output(100, 2, false), 110 + 24);
+        assert_eq!(estimate_output(100, 2, true), 220 + 24);
+        assert_eq!(literal_output(100), 110);
     }
 
     #[test]

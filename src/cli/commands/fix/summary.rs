@@ -13,7 +13,8 @@ use crate::backend::Usage;
 use crate::cli::Status;
 use crate::config::{Capability, Settings};
 use crate::count::{counted, grouped, nonzero, plural};
-use crate::pipeline::{Ended, Engine};
+use crate::cost::money;
+use crate::pipeline::{Ended, Engine, Estimate, LITERAL, Spent};
 
 pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
     let Session {
@@ -33,6 +34,8 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     let p = &ctx.printer;
     let usage: BTreeMap<String, Usage> = engine.map(Engine::usage).unwrap_or_default();
     let totals = Totals::of(reports, &usage, ended.elapsed);
+    let spent = engine.filter(|_| !args.dry_run).map(Engine::spent);
+    let estimate = (args.dry_run && engine.is_some()).then(|| Estimate::of(&plans));
     if args.json {
         super::super::print_json(
             &RunReport {
@@ -41,6 +44,8 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
                 dry_run: args.dry_run,
                 files: reports,
                 usage: &usage,
+                cost: spent.as_ref(),
+                estimate: estimate.as_ref(),
             },
             out,
         )?;
@@ -57,11 +62,13 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
         stopped: &stopped,
         totals: &totals,
         usage: &usage,
+        cost: spent.as_ref(),
+        estimate: estimate.as_ref(),
     };
     let closing = Closing {
         head: &head,
         title: &super::command_line(args),
-        facts: &facts(&totals, &usage, &stopped, ended.interrupted),
+        facts: &facts(&totals, &usage, spent.as_ref(), &stopped, ended.interrupted),
     };
     let report_files = run_reports.finish(&closing, &mut outputs)?;
     if let Some(err) = outputs.take_unrecorded() {
@@ -97,6 +104,16 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     }
     if let Some(line) = usage_line(&usage) {
         p.note(&line);
+    }
+    if let Some(spent) = &spent {
+        for backend in spent.unpriced.iter().filter(|b| usage.contains_key(*b)) {
+            p.warn(&format!(
+                "cost unknown for backend {backend}: set backends.{backend}.price"
+            ));
+        }
+        if let Some(line) = cost_line(spent) {
+            p.note(&line);
+        }
     }
     if let Some(engine) = engine {
         for warning in engine.warnings() {
@@ -235,6 +252,7 @@ fn offline_hint(offline: Offline, settings: &Settings) -> String {
 fn facts(
     totals: &Totals,
     usage: &BTreeMap<String, Usage>,
+    spent: Option<&Spent>,
     stopped: &[String],
     interrupted: bool,
 ) -> Vec<(String, String)> {
@@ -295,6 +313,10 @@ fn facts(
         let line = line.strip_prefix("usage: ").unwrap_or(&line).to_owned();
         facts.push(("Usage".to_owned(), line));
     }
+    if let Some(line) = spent.and_then(cost_line) {
+        let line = line.strip_prefix("cost: ").unwrap_or(&line).to_owned();
+        facts.push(("Cost".to_owned(), line));
+    }
     if !stopped.is_empty() {
         facts.push(("Stopped".to_owned(), stopped.join("; ")));
     }
@@ -305,6 +327,40 @@ fn facts(
         ));
     }
     facts
+}
+
+/// `cost: $0.0123 spent (estimated $0.0150 before sending): literal $0.0031 25%, restore
+/// $0.0080 65%, refine $0.0012 10%; prices as of …`; `None` when nothing priced was used.
+pub fn cost_line(spent: &Spent) -> Option<String> {
+    if spent.backends.values().all(|line| line.cost.is_none()) {
+        return None;
+    }
+    let total = spent.total.single().map_or(0.0, |(amount, _)| amount);
+    let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de", "refine"]
+        .iter()
+        .filter_map(|pass| {
+            let cost = spent.passes.get(*pass)?.cost.as_ref()?;
+            let share = match cost.single() {
+                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
+                _ => String::new(),
+            };
+            Some(format!("{pass} {cost}{share}"))
+        })
+        .collect();
+    let estimated = match spent.estimated.is_empty() {
+        true => String::new(),
+        false => format!(" (estimated {} before sending)", spent.estimated),
+    };
+    let limit = match (spent.max_cost, spent.total.single()) {
+        (Some(limit), Some((_, currency))) => format!(", --max-cost {}", money(limit, currency)),
+        _ => String::new(),
+    };
+    Some(format!(
+        "cost: {} spent{estimated}{limit}: {}; prices as of {}",
+        spent.total,
+        shares.join(", "),
+        spent.prices_as_of
+    ))
 }
 
 /// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
