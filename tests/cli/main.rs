@@ -8,6 +8,7 @@ mod check;
 mod common;
 mod config;
 mod consistency;
+mod cost;
 mod diff;
 #[path = "../support/fake_openai.rs"]
 mod fake_openai;

@@ -14,7 +14,7 @@ use crate::cli::Status;
 use crate::config::{Capability, Settings};
 use crate::count::{counted, grouped, nonzero, plural};
 use crate::cost::money;
-use crate::pipeline::{Ended, Engine, Estimate, LITERAL, Spent};
+use crate::pipeline::{BUDGET_HINT, Ended, Engine, Estimate, LITERAL, Spent};
 
 pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
     let Session {
@@ -165,7 +165,13 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     // Files named one by one had this hint with their error already.
     let not_started = reports.iter().any(|r| r.status == FileStatus::NotStarted);
     let unfinished_tree = mode == Mode::Tree && !unfinished.is_empty();
-    if engine.is_some() && (ended.interrupted || not_started || unfinished_tree) {
+    // The budget's own hint says how to go on.
+    let budget_stop = engine.is_some_and(|e| {
+        e.stopped()
+            .iter()
+            .any(|s| s.hint.as_deref() == Some(BUDGET_HINT))
+    });
+    if engine.is_some() && !budget_stop && (ended.interrupted || not_started || unfinished_tree) {
         p.hint(show::retry_hint(engine.is_some_and(Engine::keeps_results)));
     }
     let found = nonzero(&[
