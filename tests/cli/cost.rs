@@ -9,6 +9,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::common::{TestEnv, stderr_of, stdout_of};
 use crate::mocks::{Model, protocol_reply};
 use crate::online::{Servers, fix, project, servers};
+use crate::run_report::violations;
 
 /// OpenAI Chat Completions whose usage reports `cached` of its 1,000 prompt tokens as read
 /// from the prompt cache, and 200 completion tokens.
@@ -125,6 +126,15 @@ async fn dry_run_shows_the_cost_synchronous_and_in_batches_with_each_pass_share(
     assert!(plan["estimated_output"].as_u64() > plan["literal_output"].as_u64());
     assert!(plan["cost"]["synchronous"].as_f64() > plan["literal_cost"]["synchronous"].as_f64());
     assert!(servers.chat.received_requests().await.unwrap().is_empty());
+
+    // A folder's dry run records the estimate in its report, as the schema says.
+    env.write("in/b.de.txt", "Die Firma wächst.\n");
+    let out = fix(&env, &["in", "-o", "out", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let record: Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    assert_eq!(violations(&record), Vec::<String>::new());
+    assert!(usd(&record["estimate"]["synchronous"]) > 0.0, "{record}");
 }
 
 #[tokio::test]
@@ -168,6 +178,7 @@ async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
 
     let record: Value =
         serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    assert_eq!(violations(&record), Vec::<String>::new());
     assert!((usd(&record["cost"]["total"]) - total).abs() < 1e-12);
     assert_eq!(
         record["cost"]["backends"]["openai"]["cached_input_tokens"],
