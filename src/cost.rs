@@ -102,13 +102,31 @@ const CHAT_PRICES: &[(BackendKind, &str, f64, f64, f64)] = &[
     (BackendKind::Openai, "gpt-5", 1.25, 0.125, 10.00),
     (BackendKind::Openai, "gpt-5-mini", 0.25, 0.025, 2.00),
     (BackendKind::Openai, "gpt-5-nano", 0.05, 0.005, 0.40),
-    (BackendKind::Anthropic, "claude-sonnet-4-5", 3.00, 0.30, 15.00),
-    (BackendKind::Anthropic, "claude-sonnet-4-0", 3.00, 0.30, 15.00),
+    (
+        BackendKind::Anthropic,
+        "claude-sonnet-4-5",
+        3.00,
+        0.30,
+        15.00,
+    ),
+    (
+        BackendKind::Anthropic,
+        "claude-sonnet-4-0",
+        3.00,
+        0.30,
+        15.00,
+    ),
     (BackendKind::Anthropic, "claude-sonnet-4", 3.00, 0.30, 15.00),
     (BackendKind::Anthropic, "claude-haiku-4-5", 1.00, 0.10, 5.00),
     (BackendKind::Anthropic, "claude-opus-4-5", 5.00, 0.50, 25.00),
     (BackendKind::Gemini, "gemini-2.5-flash", 0.30, 0.03, 2.50),
-    (BackendKind::Gemini, "gemini-2.5-flash-lite", 0.10, 0.01, 0.40),
+    (
+        BackendKind::Gemini,
+        "gemini-2.5-flash-lite",
+        0.10,
+        0.01,
+        0.40,
+    ),
     (BackendKind::Gemini, "gemini-2.5-pro", 1.25, 0.125, 10.00),
 ];
 
@@ -388,7 +406,10 @@ mod tests {
             assert!(builtin(kind, Some(model)).is_some(), "{model}");
         }
         let mini = builtin(BackendKind::Openai, Some("gpt-4.1-mini")).unwrap();
-        assert_eq!((mini.input, mini.cached_input, mini.output), (0.4, 0.1, 1.6));
+        assert_eq!(
+            (mini.input, mini.cached_input, mini.output),
+            (0.4, 0.1, 1.6)
+        );
         assert!(mini.batch_discount);
         let deepl = builtin(BackendKind::Deepl, None).unwrap();
         assert_eq!(deepl.characters, 25.0);

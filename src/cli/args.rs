@@ -518,16 +518,6 @@ impl Cli {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    #[test]
-    fn clap_definition_is_valid() {
-        super::Cli::command().debug_assert();
-    }
-}
-
 /// `--max-cost`: an amount of money, 0 or more.
 fn parse_amount(value: &str) -> Result<f64, String> {
     value
@@ -537,4 +527,14 @@ fn parse_amount(value: &str) -> Result<f64, String> {
         .ok()
         .filter(|amount| amount.is_finite() && *amount >= 0.0)
         .ok_or_else(|| format!("`{value}` is not an amount; use a number of 0 or more, e.g. 2.50"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -171,10 +171,16 @@ fn resolve_price(
     };
     let chat = kind.capability() == Capability::Chat;
     if chat && price.input.is_none() {
-        return Err(invalid("input", "a chat model needs input and output prices"));
+        return Err(invalid(
+            "input",
+            "a chat model needs input and output prices",
+        ));
     }
     if chat && price.output.is_none() {
-        return Err(invalid("output", "a chat model needs input and output prices"));
+        return Err(invalid(
+            "output",
+            "a chat model needs input and output prices",
+        ));
     }
     if !chat && price.characters.is_none() {
         return Err(invalid(

@@ -352,7 +352,10 @@ fn check_price(price: &FilePrice) -> Option<(&'static str, String)> {
         if let Some(value) = value
             && !(value.is_finite() && value >= 0.0)
         {
-            return Some((key, format!("{value} is not a price; use a number of 0 or more")));
+            return Some((
+                key,
+                format!("{value} is not a price; use a number of 0 or more"),
+            ));
         }
     }
     if let Some(currency) = &price.currency

@@ -108,7 +108,15 @@ pub enum Capability {
     Chat,
 }
 
-display_by_clap_name!(Lang, View, ColorChoice, Quotes, Literal, BackendKind, Capability);
+display_by_clap_name!(
+    Lang,
+    View,
+    ColorChoice,
+    Quotes,
+    Literal,
+    BackendKind,
+    Capability
+);
 
 impl Lang {
     /// The ISO 639-1 code, as the segment protocol's text field is named (`en`, `de`).

@@ -403,7 +403,12 @@ fn literal(layers: &[FileLayer]) -> Sourced<Literal> {
     layers
         .iter()
         .rev()
-        .find_map(|layer| Some(Sourced::new(layer.config.passes.literal?, layer.source.clone())))
+        .find_map(|layer| {
+            Some(Sourced::new(
+                layer.config.passes.literal?,
+                layer.source.clone(),
+            ))
+        })
         .unwrap_or(Sourced::new(Literal::Auto, Source::Default))
 }
 
@@ -524,7 +529,11 @@ impl Settings {
                 row(key(field), value, source);
             }
             match &backend.price {
-                Some(price) => row(key("price"), shown_price(&price.value, backend.kind.value), &price.source),
+                Some(price) => row(
+                    key("price"),
+                    shown_price(&price.value, backend.kind.value),
+                    &price.source,
+                ),
                 None => row(key("price"), "(unknown)".into(), &Source::Default),
             }
         }
@@ -545,7 +554,10 @@ const NOT_SET: &str = "(not set)";
 fn shown_price(price: &crate::cost::Price, kind: BackendKind) -> String {
     match kind.capability() {
         Capability::Translate => {
-            format!("{} {} per million characters", price.characters, price.currency)
+            format!(
+                "{} {} per million characters",
+                price.characters, price.currency
+            )
         }
         Capability::Chat => format!(
             "input {}, cached_input {}, output {} {} per million tokens",

@@ -864,7 +864,11 @@ fn prices_come_from_the_table_or_the_config() {
     let local = s.backends["local"].price.as_ref().expect("configured");
     // Cached input costs the input price unless set.
     assert_eq!(
-        (local.value.input, local.value.cached_input, local.value.output),
+        (
+            local.value.input,
+            local.value.cached_input,
+            local.value.output
+        ),
         (1.0, 1.0, 4.0)
     );
     assert_eq!(local.value.currency, "EUR");
@@ -902,10 +906,7 @@ fn a_price_table_needs_what_the_kind_bills() {
             "[backends.deepl.price]\ncharacters = 1\ncurrency = \"dollars\"\n",
             "backends.deepl.price.currency",
         ),
-        (
-            "[backends.deepl.price]\ncharacters = 1\nvat = 19\n",
-            "vat",
-        ),
+        ("[backends.deepl.price]\ncharacters = 1\nvat = 19\n", "vat"),
         ("max_cost = -2\n", "max_cost"),
     ] {
         let fx = Fixture::new(Some(table), None);

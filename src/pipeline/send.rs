@@ -106,8 +106,7 @@ impl<'a> PassRun<'a> {
     /// A reply's usage, counted for the run and for this document.
     fn add_usage(&self, backend: &str, usage: Usage) {
         self.engine.add_usage(backend, usage);
-        self.engine
-            .add_pass_usage(self.pass_name(), backend, usage);
+        self.engine.add_pass_usage(self.pass_name(), backend, usage);
         if let Ok(mut used) = self.used.lock() {
             *used.entry(backend.to_owned()).or_default() += usage;
         }
@@ -377,7 +376,11 @@ impl<'a> PassRun<'a> {
             }
         };
         let name = member.backend.name();
-        reservation.settle(self.engine.cost_of(name, &reply.usage, false).unwrap_or_default());
+        reservation.settle(
+            self.engine
+                .cost_of(name, &reply.usage, false)
+                .unwrap_or_default(),
+        );
         self.add_usage(name, reply.usage);
         match &reply.stop {
             Stop::Complete => {}
@@ -472,7 +475,11 @@ impl<'a> PassRun<'a> {
             }
         };
         let name = member.backend.name();
-        reservation.settle(self.engine.cost_of(name, &reply.usage, false).unwrap_or_default());
+        reservation.settle(
+            self.engine
+                .cost_of(name, &reply.usage, false)
+                .unwrap_or_default(),
+        );
         self.add_usage(name, reply.usage);
         Ok(range
             .zip(reply.texts)

@@ -210,11 +210,7 @@ impl Engine {
             if let Some((amount, currency)) = cost {
                 spent.total.add(amount, currency);
             }
-            spent
-                .backends
-                .entry(backend)
-                .or_default()
-                .add(&usage, cost);
+            spent.backends.entry(backend).or_default().add(&usage, cost);
         }
         for (pass, backends) in self.pass_usage() {
             let line = spent.passes.entry(pass).or_default();

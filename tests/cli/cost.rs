@@ -81,7 +81,9 @@ async fn bodies(server: &MockServer) -> Vec<Value> {
 }
 
 fn usd(value: &Value) -> f64 {
-    value["USD"].as_f64().unwrap_or_else(|| panic!("no USD in {value}"))
+    value["USD"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no USD in {value}"))
 }
 
 #[tokio::test]
@@ -158,7 +160,10 @@ async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
     assert_eq!(openai["cached_input_tokens"], 800 * requests);
     assert_eq!(openai["output_tokens"], 200 * requests);
     let total = usd(&cost["total"]);
-    assert!((total - per_reply * requests as f64).abs() < 1e-12, "{cost}");
+    assert!(
+        (total - per_reply * requests as f64).abs() < 1e-12,
+        "{cost}"
+    );
     assert!((usd(&openai["cost"]) - total).abs() < 1e-12);
     // The passes add up to the total; the literal's part of the output is its own.
     let passes = &cost["passes"];
@@ -173,7 +178,10 @@ async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
     assert!(usd(&cost["estimated"]) > 0.0, "{cost}");
 
     assert!(stderr.contains("(2,400 cached)"), "{stderr}");
-    assert!(stderr.contains(&format!("cost: ${total:.4} spent")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cost: ${total:.4} spent")),
+        "{stderr}"
+    );
     assert!(stderr.contains("literal $"), "{stderr}");
 
     let record: Value =
@@ -217,7 +225,10 @@ async fn max_cost_stops_before_the_budget_is_passed_and_keeps_what_finished() {
     let files = report["files"].as_array().unwrap();
     let written = files.iter().filter(|f| f["output"].is_string()).count();
     assert_eq!(written, sent, "{report}");
-    let not_started = files.iter().filter(|f| f["status"] == "not_started").count();
+    let not_started = files
+        .iter()
+        .filter(|f| f["status"] == "not_started")
+        .count();
     assert_eq!(not_started, 6 - sent, "{report}");
     for file in files.iter().filter(|f| f["output"].is_string()) {
         assert!(env.path(file["output"].as_str().unwrap()).is_file());
@@ -280,7 +291,15 @@ async fn max_cost_refuses_a_backend_without_a_price() {
     );
     let out = fix(
         &env,
-        &["in", "-o", "out2", "--max-cost", "2", "--json", "--no-cache"],
+        &[
+            "in",
+            "-o",
+            "out2",
+            "--max-cost",
+            "2",
+            "--json",
+            "--no-cache",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let report: Value = serde_json::from_str(&stdout_of(&out)).expect("JSON");
@@ -299,7 +318,10 @@ async fn literal_none_asks_for_no_literal_and_the_view_says_what_it_shows() {
         ".klartext.toml",
         config.replace("[passes]\n", "[passes]\nliteral = \"none\"\n"),
     );
-    let out = fix(&env, &["article.de.txt", "--width", "100", "--color", "never"]);
+    let out = fix(
+        &env,
+        &["article.de.txt", "--width", "100", "--color", "never"],
+    );
     let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     // No draft pass, though one is configured, and no literal asked of the restore model.
@@ -322,7 +344,10 @@ async fn literal_none_asks_for_no_literal_and_the_view_says_what_it_shows() {
     assert!(english.contains("The restored English of paragraph s0"));
 
     // `--literal auto` on the command line brings the draft back.
-    let out = fix(&env, &["article.de.txt", "-o", "again.en.txt", "--literal", "auto"]);
+    let out = fix(
+        &env,
+        &["article.de.txt", "-o", "again.en.txt", "--literal", "auto"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(!servers.deepl.received_requests().await.unwrap().is_empty());
 }
@@ -360,7 +385,13 @@ async fn a_cheaper_chat_model_can_write_the_literal_as_the_draft() {
     // The draft costs what gpt-4.1-nano costs, the restore what gpt-4.1 costs.
     let nano = (1000.0 * 0.10 + 200.0 * 0.40) / 1e6;
     let full = (1000.0 * 2.00 + 200.0 * 8.00) / 1e6;
-    assert!((usd(&passes["draft"]["cost"]) - nano).abs() < 1e-12, "{passes}");
-    assert!((usd(&passes["restore"]["cost"]) - full).abs() < 1e-12, "{passes}");
+    assert!(
+        (usd(&passes["draft"]["cost"]) - nano).abs() < 1e-12,
+        "{passes}"
+    );
+    assert!(
+        (usd(&passes["restore"]["cost"]) - full).abs() < 1e-12,
+        "{passes}"
+    );
     assert_eq!(report["files"][0]["backends"]["draft"], json!(["cheap"]));
 }

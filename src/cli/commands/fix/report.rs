@@ -18,8 +18,8 @@ use crate::cli::args::FailOn;
 use crate::config::Lang;
 use crate::files::{LineEnding, TextEncoding};
 use crate::pipeline::{
-    DocumentError, Estimate, Outcome, PassPlan, Spent, RefineOutcome, SegmentFailure, SegmentResult, Translated,
-    Work,
+    DocumentError, Estimate, Outcome, PassPlan, RefineOutcome, SegmentFailure, SegmentResult,
+    Spent, Translated, Work,
 };
 use crate::repair::{Flag, Repair, RepairedSegment};
 use crate::segment::SegmentId;

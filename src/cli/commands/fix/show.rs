@@ -15,10 +15,10 @@ use crate::cli::args::FixArgs;
 use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, pager};
 use crate::config::Lang;
+use crate::cost::money;
 use crate::count::{grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
 use crate::files::Outputs;
-use crate::cost::money;
 use crate::pipeline::{
     Engine, Estimate, Input, LITERAL, Outcome, PassPlan, Progress, RefineOutcome, SegmentResult,
     Translated, Work,
@@ -532,7 +532,10 @@ fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
     if estimate.passes.is_empty() {
         return;
     }
-    let total = estimate.synchronous.single().map_or(0.0, |(amount, _)| amount);
+    let total = estimate
+        .synchronous
+        .single()
+        .map_or(0.0, |(amount, _)| amount);
     let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de"]
         .iter()
         .filter_map(|pass| {

@@ -12,8 +12,8 @@ use super::{Offline, Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
 use crate::config::{Capability, Settings};
-use crate::count::{counted, grouped, nonzero, plural};
 use crate::cost::money;
+use crate::count::{counted, grouped, nonzero, plural};
 use crate::pipeline::{BUDGET_HINT, Ended, Engine, Estimate, LITERAL, Spent};
 
 pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow::Result<Status> {
