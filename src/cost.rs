@@ -22,10 +22,10 @@ pub const BATCH_SHARE: f64 = 0.5;
 /// Anthropic bills writing the prompt cache at 1.25 times the input price.
 pub const CACHE_WRITE_SHARE: f64 = 1.25;
 
-/// Output tokens per source token a chat reply is estimated to write for each text it
+/// Output tokens per ten source tokens a chat reply is estimated to write for each text it
 /// returns (the restoration, and the literal beside it when asked for): English runs a little
 /// shorter than German, the JSON around each text a little longer.
-pub const OUTPUT_PER_SOURCE_TOKEN: f64 = 1.1;
+pub const OUTPUT_TENTHS_PER_SOURCE_TOKEN: u64 = 11;
 
 /// Output tokens per item for the JSON around it (`{"id": "s12", "en": …, "notes": []}`).
 pub const OUTPUT_PER_ITEM: u64 = 12;
@@ -40,7 +40,7 @@ pub fn estimate_output(source_tokens: u64, items: u64, literal: bool) -> u64 {
 
 /// The part of [`estimate_output`] that is the literal: about as long as the restoration.
 pub fn literal_output(source_tokens: u64) -> u64 {
-    (source_tokens as f64 * OUTPUT_PER_SOURCE_TOKEN).ceil() as u64
+    (source_tokens * OUTPUT_TENTHS_PER_SOURCE_TOKEN).div_ceil(10)
 }
 
 /// A backend's prices: per million tokens for a chat model, per million characters for a
@@ -188,7 +188,25 @@ pub fn cost(usage: &Usage, price: &Price, batch: bool) -> f64 {
 /// Sums of money, one per currency (a run whose backends bill in one currency has one).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
-pub struct Amounts(BTreeMap<String, f64>);
+pub struct Amounts(#[serde(serialize_with = "rounded_map")] BTreeMap<String, f64>);
+
+/// An amount for a report: to 1e-10 of the currency, without the float noise of sums
+/// (`0.10066499999999999`).
+pub fn rounded(amount: f64) -> f64 {
+    (amount * 1e10).round() / 1e10
+}
+
+/// Serde's `serialize_with` for one amount.
+pub fn rounded_amount<S: serde::Serializer>(amount: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(rounded(*amount))
+}
+
+fn rounded_map<S: serde::Serializer>(map: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(
+        map.iter()
+            .map(|(currency, amount)| (currency, rounded(*amount))),
+    )
+}
 
 impl Amounts {
     pub fn one(amount: f64, currency: &str) -> Self {

@@ -81,7 +81,7 @@ pub enum Literal {
     /// The draft pass when one is configured (a translation service, or a cheaper chat model
     /// with `literal.md`), else the restore model writes it beside each restoration.
     Auto,
-    /// None: no draft pass, and the restore model writes only the restoration (fewer output
+    /// No draft pass, and the restore model writes only the restoration (fewer output
     /// tokens); the view shows the repaired German beside the English.
     None,
 }

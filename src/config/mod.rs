@@ -529,11 +529,11 @@ impl Settings {
                 row(key(field), value, source);
             }
             match &backend.price {
-                Some(price) => row(
-                    key("price"),
-                    shown_price(&price.value, backend.kind.value),
-                    &price.source,
-                ),
+                Some(price) => {
+                    for (field, value) in shown_price(&price.value, backend.kind.value) {
+                        row(key(&format!("price.{field}")), value, &price.source);
+                    }
+                }
                 None => row(key("price"), "(unknown)".into(), &Source::Default),
             }
         }
@@ -549,19 +549,17 @@ impl Settings {
 
 const NOT_SET: &str = "(not set)";
 
-/// `input 0.4, cached_input 0.1, output 1.6 USD per million tokens`, or
-/// `25 USD per million characters` for a translation service.
-fn shown_price(price: &crate::cost::Price, kind: BackendKind) -> String {
-    match kind.capability() {
-        Capability::Translate => {
-            format!(
-                "{} {} per million characters",
-                price.characters, price.currency
-            )
-        }
-        Capability::Chat => format!(
-            "input {}, cached_input {}, output {} {} per million tokens",
-            price.input, price.cached_input, price.output, price.currency
-        ),
-    }
+/// The price's keys as a config file sets them: per million tokens for a language model, per
+/// million characters for a translation service.
+fn shown_price(price: &crate::cost::Price, kind: BackendKind) -> Vec<(&'static str, String)> {
+    let mut rows = match kind.capability() {
+        Capability::Translate => vec![("characters", price.characters.to_string())],
+        Capability::Chat => vec![
+            ("input", price.input.to_string()),
+            ("cached_input", price.cached_input.to_string()),
+            ("output", price.output.to_string()),
+        ],
+    };
+    rows.push(("currency", price.currency.clone()));
+    rows
 }

@@ -637,8 +637,15 @@ fn show_lists_every_value() {
             ],
         ),
     ];
+    let per_kind = per_kind.map(|(name, extra)| {
+        let price: &[&str] = match name {
+            "deepl" => &["price.characters", "price.currency"],
+            _ => &["price"],
+        };
+        (name, [extra, price].concat())
+    });
     for (name, extra) in per_kind {
-        for field in common.iter().chain(extra).chain(&["price"]) {
+        for field in common.iter().chain(extra) {
             expected.push(format!("backends.{name}.{field}"));
         }
     }
@@ -655,10 +662,8 @@ fn show_lists_every_value() {
     );
     assert_eq!(row("backends.gpt.api_key").value, "(not set)");
     assert_eq!(row("backends.gpt.price").value, "(unknown)");
-    assert_eq!(
-        row("backends.deepl.price").value,
-        "25 USD per million characters"
-    );
+    assert_eq!(row("backends.deepl.price.characters").value, "25");
+    assert_eq!(row("backends.deepl.price.currency").value, "USD");
     assert_eq!(row("max_cost").value, "(no limit)");
     assert_eq!(row("passes.literal").value, "auto");
     assert_eq!(

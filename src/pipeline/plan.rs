@@ -75,7 +75,9 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanCost {
     pub currency: String,
+    #[serde(serialize_with = "cost::rounded_amount")]
     pub synchronous: f64,
+    #[serde(serialize_with = "cost::rounded_amount")]
     pub batch: f64,
 }
 

@@ -113,7 +113,7 @@ async fn dry_run_shows_the_cost_synchronous_and_in_batches_with_each_pass_share(
     let estimate = &report["estimate"];
     let (sync, batch) = (usd(&estimate["synchronous"]), usd(&estimate["batch"]));
     assert!(sync > 0.0, "{estimate}");
-    assert!((batch - sync / 2.0).abs() < 1e-12, "{estimate}");
+    assert!((batch - sync / 2.0).abs() < 1e-9, "{estimate}");
     let passes = &estimate["passes"];
     let (literal, restore) = (
         usd(&passes["literal"]["synchronous"]),
@@ -121,7 +121,7 @@ async fn dry_run_shows_the_cost_synchronous_and_in_batches_with_each_pass_share(
     );
     assert!(literal > 0.0 && restore > literal, "{passes}");
     // Draft, literal and restore make the total; refine is on top, at most.
-    assert!((literal + restore - sync).abs() < 1e-12, "{estimate}");
+    assert!((literal + restore - sync).abs() < 1e-9, "{estimate}");
     assert!(usd(&passes["refine"]["synchronous"]) > 0.0, "{passes}");
     let plan = &report["files"][0]["plan"][0];
     assert_eq!(plan["pass"], "restore");
@@ -160,11 +160,8 @@ async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
     assert_eq!(openai["cached_input_tokens"], 800 * requests);
     assert_eq!(openai["output_tokens"], 200 * requests);
     let total = usd(&cost["total"]);
-    assert!(
-        (total - per_reply * requests as f64).abs() < 1e-12,
-        "{cost}"
-    );
-    assert!((usd(&openai["cost"]) - total).abs() < 1e-12);
+    assert!((total - per_reply * requests as f64).abs() < 1e-9, "{cost}");
+    assert!((usd(&openai["cost"]) - total).abs() < 1e-9);
     // The passes add up to the total; the literal's part of the output is its own.
     let passes = &cost["passes"];
     let (restore, literal) = (&passes["restore"], &passes["literal"]);
@@ -174,7 +171,7 @@ async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
         200 * requests
     );
     assert_eq!(restore["cached_input_tokens"], 800 * requests);
-    assert!((usd(&restore["cost"]) + usd(&literal["cost"]) - total).abs() < 1e-12);
+    assert!((usd(&restore["cost"]) + usd(&literal["cost"]) - total).abs() < 1e-9);
     assert!(usd(&cost["estimated"]) > 0.0, "{cost}");
 
     assert!(stderr.contains("(2,400 cached)"), "{stderr}");
@@ -187,7 +184,7 @@ async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
     let record: Value =
         serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
     assert_eq!(violations(&record), Vec::<String>::new());
-    assert!((usd(&record["cost"]["total"]) - total).abs() < 1e-12);
+    assert!((usd(&record["cost"]["total"]) - total).abs() < 1e-9);
     assert_eq!(
         record["cost"]["backends"]["openai"]["cached_input_tokens"],
         800 * requests
@@ -306,7 +303,7 @@ async fn max_cost_refuses_a_backend_without_a_price() {
     assert!(report["cost"]["unpriced"].is_null(), "{report}");
     // 1,000 in × $1 + 200 out × $2 per million tokens.
     let total = usd(&report["cost"]["total"]);
-    assert!((total - 0.0014).abs() < 1e-12, "{report}");
+    assert!((total - 0.0014).abs() < 1e-9, "{report}");
 }
 
 #[tokio::test]
@@ -386,11 +383,11 @@ async fn a_cheaper_chat_model_can_write_the_literal_as_the_draft() {
     let nano = (1000.0 * 0.10 + 200.0 * 0.40) / 1e6;
     let full = (1000.0 * 2.00 + 200.0 * 8.00) / 1e6;
     assert!(
-        (usd(&passes["draft"]["cost"]) - nano).abs() < 1e-12,
+        (usd(&passes["draft"]["cost"]) - nano).abs() < 1e-9,
         "{passes}"
     );
     assert!(
-        (usd(&passes["restore"]["cost"]) - full).abs() < 1e-12,
+        (usd(&passes["restore"]["cost"]) - full).abs() < 1e-9,
         "{passes}"
     );
     assert_eq!(report["files"][0]["backends"]["draft"], json!(["cheap"]));
