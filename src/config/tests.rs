@@ -645,7 +645,7 @@ fn show_lists_every_value() {
         (name, [extra, price].concat())
     });
     for (name, extra) in per_kind {
-        for field in common.iter().chain(extra) {
+        for field in common.iter().chain(&extra) {
             expected.push(format!("backends.{name}.{field}"));
         }
     }
