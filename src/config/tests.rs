@@ -880,6 +880,20 @@ fn prices_come_from_the_table_or_the_config() {
     assert!(local.value.batch_discount);
     assert_eq!(local.source, fx.user());
     assert_eq!(s.max_cost, Some(Sourced::new(5.0, fx.user())));
+    let deepl = |key: &str| {
+        let fx = Fixture::new(Some("[backends.deepl]\n"), None);
+        let s = fx.ok(&[("DEEPL_API_KEY", key)]);
+        s.backends["deepl"]
+            .price
+            .as_ref()
+            .map(|p| p.value.characters)
+    };
+    assert_eq!(deepl("pro-key"), Some(25.0));
+    assert_eq!(
+        deepl("free-key:fx"),
+        Some(0.0),
+        "the Free plan bills nothing"
+    );
     assert_eq!(s.literal, Sourced::new(Literal::None, fx.user()));
     let s = fx.ok(&[("KLARTEXT_MAX_COST", "0.5")]);
     assert_eq!(
