@@ -280,6 +280,21 @@ async fn max_cost_refuses_a_backend_without_a_price() {
         "{stderr}"
     );
 
+    // A dry run of two files says so once too.
+    env.write("two/b.de.txt", "Die Firma wächst.\n");
+    let out = fix(
+        &env,
+        &["in/a0.de.txt", "two/b.de.txt", "--dry-run", "--no-cache"],
+    );
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("cost unknown for backend local").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("estimated cost"), "{stderr}");
+
     // A price in the config makes it known.
     env.write(
         ".klartext.toml",

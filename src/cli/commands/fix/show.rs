@@ -522,13 +522,9 @@ fn plan_cost(plan: &PassPlan) -> String {
 }
 
 /// `a.txt: estimated cost $0.0412, $0.0206 with --batch-api (draft 0%, literal 31%, restore
-/// 69%); refine up to $0.0100 more; prices as of …`, and the backends without a price.
+/// 69%); refine up to $0.0100 more; prices as of …` (the summary names the backends without
+/// a price, once).
 fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
-    for backend in &estimate.unpriced {
-        printer.warn(&format!(
-            "cost unknown for backend {backend}: set backends.{backend}.price"
-        ));
-    }
     if estimate.passes.is_empty() {
         return;
     }

@@ -105,6 +105,13 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
     if let Some(line) = usage_line(&usage) {
         p.note(&line);
     }
+    if let Some(estimate) = &estimate {
+        for backend in &estimate.unpriced {
+            p.warn(&format!(
+                "cost unknown for backend {backend}: set backends.{backend}.price"
+            ));
+        }
+    }
     if let Some(spent) = &spent {
         for backend in spent.unpriced.iter().filter(|b| usage.contains_key(*b)) {
             p.warn(&format!(
