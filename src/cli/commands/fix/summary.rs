@@ -102,7 +102,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
             totals.seconds
         ));
     }
-    if let Some(line) = usage_line(&usage) {
+    if let Some(line) = usage_line(&usage, spent.as_ref()) {
         p.note(&line);
     }
     if let Some(estimate) = &estimate {
@@ -322,7 +322,7 @@ fn facts(
             ),
         ));
     }
-    if let Some(line) = usage_line(usage) {
+    if let Some(line) = usage_line(usage, spent) {
         let line = line.strip_prefix("usage: ").unwrap_or(&line).to_owned();
         facts.push(("Usage".to_owned(), line));
     }
@@ -376,8 +376,9 @@ pub fn cost_line(spent: &Spent) -> Option<String> {
     ))
 }
 
-/// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
-pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
+/// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry), $0.0123`: the cost when
+/// the backend has a price.
+pub fn usage_line(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Option<String> {
     let parts: Vec<String> = usage
         .iter()
         .filter(|(_, u)| u.requests > 0)
@@ -399,8 +400,12 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
                 0 => String::new(),
                 n => format!(" ({n} {})", plural(n as usize, "retry", "retries")),
             };
+            let cost = spent
+                .and_then(|s| s.backends.get(name)?.cost.as_ref())
+                .map(|cost| format!(", {cost}"))
+                .unwrap_or_default();
             format!(
-                "{name}: {amount}, {} {}{retries}",
+                "{name}: {amount}, {} {}{retries}{cost}",
                 u.requests,
                 plural(u.requests as usize, "request", "requests")
             )
@@ -436,7 +441,7 @@ mod tests {
             },
         );
         assert_eq!(
-            usage_line(&usage).as_deref(),
+            usage_line(&usage, None).as_deref(),
             Some(
                 "usage: deepl: 12,345 characters billed, 2 requests; openai: 5,123 tokens in \
                  (4,096 cached), 1,234 out, 3 requests (1 retry)"
