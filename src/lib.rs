@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod cost;
 pub mod count;
 pub mod diff;
 pub mod files;

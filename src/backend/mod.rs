@@ -201,6 +201,9 @@ pub struct Backend {
     deferral: Option<tokio::sync::mpsc::UnboundedSender<Deferred>>,
     /// How big a provider batch job may be and how often to poll it (`batch`).
     jobs: batch::JobTuning,
+    /// Batch mode: what the requests the collector sent back to go out directly used (billed
+    /// at the synchronous price).
+    direct: std::sync::Mutex<Usage>,
 }
 
 /// The providers klartext speaks; the set is closed. Each client gets the [`Transport`] with
@@ -236,6 +239,7 @@ impl Backend {
             client,
             deferral: None,
             jobs: batch::JobTuning::new(&settings.tuning),
+            direct: std::sync::Mutex::default(),
         })
     }
 
@@ -290,11 +294,25 @@ impl Backend {
     }
 
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
-        if let Some(collector) = &self.deferral
-            && let Some(done) = self.deferred_chat(collector, request).await
-        {
-            return done;
+        if let Some(collector) = &self.deferral {
+            if let Some(done) = self.deferred_chat(collector, request).await {
+                return done;
+            }
+            let reply = self.chat_directly(request).await;
+            if let (Ok(reply), Ok(mut direct)) = (&reply, self.direct.lock()) {
+                *direct += reply.usage;
+            }
+            return reply;
         }
+        self.chat_directly(request).await
+    }
+
+    /// Batch mode: the usage of the requests that went out directly after all.
+    pub fn direct_usage(&self) -> Usage {
+        self.direct.lock().map(|u| *u).unwrap_or_default()
+    }
+
+    async fn chat_directly(&self, request: &ChatRequest) -> Result<ChatReply, BackendError> {
         let transport = &self.transport;
         match &self.client {
             Client::Openai(c) => c.chat(transport, request).await,

@@ -54,6 +54,7 @@ pub fn settings(kind: BackendKind, base_url: &str, model: Option<&str>) -> Backe
         )),
         region: None,
         tuning: tuning(),
+        price: None,
     }
 }
 

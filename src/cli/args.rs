@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
 use super::pager::Paging;
-use crate::config::{ColorChoice, Lang, Overrides, View};
+use crate::config::{ColorChoice, Lang, Literal, Overrides, View};
 
 const ABOUT: &str = "Turn garbled, machine-translated German into clean, faithful English, and \
                      show exactly what changed.";
@@ -375,6 +375,17 @@ pub struct FixArgs {
     #[arg(long, conflicts_with = "refine")]
     pub no_refine: bool,
 
+    /// Stop sending before the run's estimated spend would pass AMOUNT (in the currency of the
+    /// prices; finished paragraphs are kept) [default: max_cost, or no limit]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    pub max_cost: Option<f64>,
+
+    /// Where the literal beside the result comes from: auto = the draft pass, else the restore
+    /// model; none = no literal (fewer output tokens; the view shows the repaired German)
+    /// [default: passes.literal, or auto]
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub literal: Option<Literal>,
+
     /// Neither read nor write the cache of finished paragraphs
     #[arg(long)]
     pub no_cache: bool,
@@ -540,6 +551,17 @@ impl Cli {
             no_config: self.no_config,
         }
     }
+}
+
+/// `--max-cost`: an amount of money, 0 or more.
+fn parse_amount(value: &str) -> Result<f64, String> {
+    value
+        .trim()
+        .trim_start_matches('$')
+        .parse::<f64>()
+        .ok()
+        .filter(|amount| amount.is_finite() && *amount >= 0.0)
+        .ok_or_else(|| format!("`{value}` is not an amount; use a number of 0 or more, e.g. 2.50"))
 }
 
 #[cfg(test)]

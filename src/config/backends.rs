@@ -8,10 +8,11 @@ use clap::ValueEnum;
 
 use super::error::ConfigError;
 use super::file::{FileBackend, FileLayer, FilePasses, PassSpec};
-use super::kinds::{BackendKind, Capability, Secret, valid_names};
+use super::kinds::{BackendKind, Capability, Secret, deepl_host, valid_names};
 use super::tuning::resolve_tuning;
 use super::url::{BadUrl, normalize_url, redact_url};
 use super::{BackendSettings, Env, Passes, Source, Sourced};
+use crate::cost::{self, Price};
 
 const OLLAMA_PORT: u16 = 11434;
 
@@ -133,6 +134,7 @@ fn resolve_backend(
         base_url.as_ref().map(|url| url.value.as_str()),
         &tables,
     );
+    let price = resolve_price(name, kind.value, model.as_ref(), api_key.as_ref(), &tables)?;
     Ok(BackendSettings {
         name: name.to_owned(),
         kind,
@@ -142,7 +144,81 @@ fn resolve_backend(
         api_key,
         region,
         tuning,
+        price,
     })
+}
+
+/// The built-in price; a DeepL Free key (`…:fx`) bills nothing up to its monthly limit.
+fn builtin_price(
+    kind: BackendKind,
+    model: Option<&str>,
+    api_key: Option<&Sourced<Secret>>,
+) -> Option<Sourced<Price>> {
+    let mut price = cost::builtin(kind, model)?;
+    if kind == BackendKind::Deepl && api_key.is_some_and(|k| deepl_host(&k.value).contains("free"))
+    {
+        price.characters = 0.0;
+    }
+    Some(Sourced::new(price, Source::Default))
+}
+
+/// The highest layer's `[backends.NAME.price]`, else the built-in price of the kind and
+/// model (`crate::cost`), else none.
+fn resolve_price(
+    name: &str,
+    kind: BackendKind,
+    model: Option<&Sourced<String>>,
+    api_key: Option<&Sourced<Secret>>,
+    tables: &[(&FileLayer, &FileBackend)],
+) -> Result<Option<Sourced<Price>>, ConfigError> {
+    let Some((layer, price)) = tables
+        .iter()
+        .rev()
+        .find_map(|(layer, table)| table.price.as_ref().map(|price| (layer, price)))
+    else {
+        let model = model.map(|m| m.value.as_str());
+        return Ok(builtin_price(kind, model, api_key));
+    };
+    let invalid = |key: &str, message: &str| ConfigError::Invalid {
+        key: format!("backends.{name}.price.{key}"),
+        origin: layer.path.display().to_string(),
+        message: message.to_owned(),
+    };
+    let chat = kind.capability() == Capability::Chat;
+    if chat && price.input.is_none() {
+        return Err(invalid(
+            "input",
+            "a chat model needs input and output prices",
+        ));
+    }
+    if chat && price.output.is_none() {
+        return Err(invalid(
+            "output",
+            "a chat model needs input and output prices",
+        ));
+    }
+    if !chat && price.characters.is_none() {
+        return Err(invalid(
+            "characters",
+            "a translation service is priced per million characters",
+        ));
+    }
+    let input = price.input.unwrap_or_default();
+    Ok(Some(Sourced::new(
+        Price {
+            input,
+            cached_input: price.cached_input.unwrap_or(input),
+            output: price.output.unwrap_or_default(),
+            characters: price.characters.unwrap_or_default(),
+            currency: price
+                .currency
+                .as_deref()
+                .unwrap_or("USD")
+                .to_ascii_uppercase(),
+            batch_discount: Price::batch_discount_for(kind),
+        },
+        layer.source.clone(),
+    )))
 }
 
 /// The key from the variable named by `api_key_env`; for the kind's default variable also from
@@ -244,6 +320,7 @@ pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigErro
             .default_key_env()
             .map(|k| Sourced::new(k.to_owned(), Source::Default));
         let api_key = resolve_key(env, kind, key_env.as_ref());
+        let price = builtin_price(kind, model.map(|(m, _)| m), api_key.as_ref());
         let tuning = resolve_tuning(kind, base_url.as_ref().map(|u| u.value.as_str()), &[]);
         backends.insert(
             name.clone(),
@@ -257,6 +334,7 @@ pub(crate) fn from_provider_keys(env: &Env) -> Result<Option<Picked>, ConfigErro
                 api_key,
                 region: region_from_env(env, kind),
                 tuning,
+                price,
             },
         );
         Ok(name)

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::ConfigError;
-use super::kinds::{BackendKind, ColorChoice, Lang, Quotes, Secret, View};
+use super::kinds::{BackendKind, ColorChoice, Lang, Literal, Quotes, Secret, View};
 use super::url::{BadUrl, normalize_url};
 use super::{REFINE_RANGE, REFINE_TEXT, Source, WIDTH_RANGE, WIDTH_TEXT};
 
@@ -31,6 +31,8 @@ pub(crate) struct FileConfig {
     /// Read wide so an out-of-range number gets our message, not "expected u16".
     pub width: Option<i64>,
     pub quotes: Option<Quotes>,
+    /// The most a run of `fix` may spend, in the currency of the prices.
+    pub max_cost: Option<f64>,
     #[serde(default)]
     pub passes: FilePasses,
     #[serde(default)]
@@ -44,6 +46,9 @@ pub(crate) struct FilePasses {
     pub restore: Option<PassSpec>,
     /// Rounds of the refine round; read wide so an out-of-range number gets our message.
     pub refine: Option<i64>,
+    /// Where the literal rendering comes from: `auto` (the draft pass, else the restore
+    /// model), or `none`.
+    pub literal: Option<Literal>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +76,20 @@ pub(crate) struct FileBackend {
     pub job_requests: Option<u32>,
     pub job_bytes: Option<u64>,
     pub poll_secs: Option<f64>,
+    /// `[backends.NAME.price]`: what the backend charges (see `crate::cost`).
+    pub price: Option<FilePrice>,
+}
+
+/// A backend's prices as written: per million tokens (input, cached input, output) for a
+/// chat model, per million characters for a translation service.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FilePrice {
+    pub input: Option<f64>,
+    pub cached_input: Option<f64>,
+    pub output: Option<f64>,
+    pub characters: Option<f64>,
+    pub currency: Option<String>,
 }
 
 /// A pass names one backend (`"deepl"`) or a fallback list (`["openai", "local"]`).
@@ -219,6 +238,11 @@ fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
                 BadUrl::Invalid(message) => invalid(key, message),
             });
         }
+        if let Some(price) = &backend.price
+            && let Some((key, message)) = check_price(price)
+        {
+            return Err(invalid(format!("backends.{name}.price.{key}"), message));
+        }
         if let Some((key, message)) = check_table(backend) {
             return Err(invalid(format!("backends.{name}.{key}"), message));
         }
@@ -228,6 +252,14 @@ fn check(path: &Path, config: &FileConfig) -> Result<(), ConfigError> {
                 "must name an environment variable".to_owned(),
             ));
         }
+    }
+    if let Some(cost) = config.max_cost
+        && !(cost.is_finite() && cost >= 0.0)
+    {
+        return Err(invalid(
+            "max_cost".to_owned(),
+            format!("{cost} is not an amount; use a number of 0 or more"),
+        ));
     }
     if let Some(rounds) = config.passes.refine
         && !REFINE_RANGE.contains(&rounds)
@@ -316,4 +348,42 @@ fn check_table(table: &FileBackend) -> Option<(&'static str, String)> {
             ),
         )
     })
+}
+
+/// A price table: amounts of 0 or more, a currency of three letters, some price set (what the
+/// backend's kind needs is checked when the layers are merged).
+fn check_price(price: &FilePrice) -> Option<(&'static str, String)> {
+    let fields = [
+        ("input", price.input),
+        ("cached_input", price.cached_input),
+        ("output", price.output),
+        ("characters", price.characters),
+    ];
+    for (key, value) in fields {
+        if let Some(value) = value
+            && !(value.is_finite() && value >= 0.0)
+        {
+            return Some((
+                key,
+                format!("{value} is not a price; use a number of 0 or more"),
+            ));
+        }
+    }
+    if let Some(currency) = &price.currency
+        && !(currency.len() == 3 && currency.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Some((
+            "currency",
+            format!("`{currency}` is not a currency code; use three letters such as USD or EUR"),
+        ));
+    }
+    if price.characters.is_none() && price.input.is_none() && price.output.is_none() {
+        return Some((
+            "input",
+            "no price is set; give input and output (per million tokens) or characters \
+             (per million characters)"
+                .to_owned(),
+        ));
+    }
+    None
 }

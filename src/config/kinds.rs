@@ -74,6 +74,18 @@ pub enum Quotes {
     Straight,
 }
 
+/// Where the literal rendering beside the result comes from (`passes.literal`, `--literal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Literal {
+    /// The draft pass when one is configured (a translation service, or a cheaper chat model
+    /// with `literal.md`), else the restore model writes it beside each restoration.
+    Auto,
+    /// No draft pass, and the restore model writes only the restoration (fewer output
+    /// tokens); the view shows the repaired German beside the English.
+    None,
+}
+
 /// The provider protocol a configured backend speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -96,7 +108,15 @@ pub enum Capability {
     Chat,
 }
 
-display_by_clap_name!(Lang, View, ColorChoice, Quotes, BackendKind, Capability);
+display_by_clap_name!(
+    Lang,
+    View,
+    ColorChoice,
+    Quotes,
+    Literal,
+    BackendKind,
+    Capability
+);
 
 impl Lang {
     /// The ISO 639-1 code, as the segment protocol's text field is named (`en`, `de`).

@@ -24,7 +24,9 @@ use clap::ValueEnum;
 use etcetera::BaseStrategy;
 
 pub use error::ConfigError;
-pub use kinds::{BackendKind, Capability, ColorChoice, Lang, Quotes, Secret, View, deepl_host};
+pub use kinds::{
+    BackendKind, Capability, ColorChoice, Lang, Literal, Quotes, Secret, View, deepl_host,
+};
 pub use tuning::Tuning;
 pub use url::redact_url;
 
@@ -144,6 +146,9 @@ pub struct BackendSettings {
     /// Azure Translator's region: a file's `region`, else `AZURE_TRANSLATOR_REGION`.
     pub region: Option<Sourced<String>>,
     pub tuning: Tuning,
+    /// `[backends.NAME.price]`, else the built-in price of the kind and model; `None` when
+    /// neither knows it (the cost of the backend is then unknown).
+    pub price: Option<Sourced<crate::cost::Price>>,
 }
 
 impl BackendSettings {
@@ -184,6 +189,10 @@ pub struct Settings {
     /// `passes.refine`: how many times at most a flagged paragraph goes back (`fix --refine`
     /// overrides it).
     pub refine: Sourced<u8>,
+    /// `passes.literal`: where the literal rendering comes from (`fix --literal` overrides).
+    pub literal: Sourced<Literal>,
+    /// `max_cost`: the most a run of `fix` may spend (`fix --max-cost` overrides).
+    pub max_cost: Option<Sourced<f64>>,
     pub backends: BTreeMap<String, BackendSettings>,
     /// Where the user file is looked for, whether or not it exists.
     pub user_file: PathBuf,
@@ -278,6 +287,8 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
         quotes,
         passes,
         refine: refine(&layers),
+        literal: literal(&layers),
+        max_cost: max_cost(env, &layers)?,
         backends,
         user_file,
         project_file,
@@ -387,6 +398,42 @@ fn refine(layers: &[FileLayer]) -> Sourced<u8> {
         .unwrap_or(Sourced::new(REFINE_DEFAULT, Source::Default))
 }
 
+/// `passes.literal` from the last file that sets it.
+fn literal(layers: &[FileLayer]) -> Sourced<Literal> {
+    layers
+        .iter()
+        .rev()
+        .find_map(|layer| {
+            Some(Sourced::new(
+                layer.config.passes.literal?,
+                layer.source.clone(),
+            ))
+        })
+        .unwrap_or(Sourced::new(Literal::Auto, Source::Default))
+}
+
+/// `KLARTEXT_MAX_COST`, else `max_cost` from the last file that sets it (checked on reading).
+fn max_cost(env: &Env, layers: &[FileLayer]) -> Result<Option<Sourced<f64>>, ConfigError> {
+    const VAR: &str = "KLARTEXT_MAX_COST";
+    if let Some(value) = env.get_nonempty(VAR) {
+        let cost = value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|cost| cost.is_finite() && *cost >= 0.0)
+            .ok_or_else(|| ConfigError::Env {
+                var: VAR.to_owned(),
+                value: value.to_owned(),
+                message: "valid values: an amount of 0 or more".to_owned(),
+            })?;
+        return Ok(Some(Sourced::new(cost, Source::Env(VAR.to_owned()))));
+    }
+    Ok(layers
+        .iter()
+        .rev()
+        .find_map(|layer| Some(Sourced::new(layer.config.max_cost?, layer.source.clone()))))
+}
+
 impl Settings {
     /// True when at least one API pass is configured; otherwise `fix` runs offline only.
     pub fn has_passes(&self) -> bool {
@@ -438,6 +485,15 @@ impl Settings {
             self.refine.value.to_string(),
             &self.refine.source,
         );
+        row(
+            "passes.literal".into(),
+            self.literal.value.to_string(),
+            &self.literal.source,
+        );
+        match &self.max_cost {
+            Some(cost) => row("max_cost".into(), cost.value.to_string(), &cost.source),
+            None => row("max_cost".into(), "(no limit)".into(), &Source::Default),
+        }
         for (name, backend) in &self.backends {
             let key = |field: &str| format!("backends.{name}.{field}");
             let kind = &backend.kind;
@@ -472,6 +528,14 @@ impl Settings {
             for (field, value, source) in backend.tuning.shown(backend.kind.value) {
                 row(key(field), value, source);
             }
+            match &backend.price {
+                Some(price) => {
+                    for (field, value) in shown_price(&price.value, backend.kind.value) {
+                        row(key(&format!("price.{field}")), value, &price.source);
+                    }
+                }
+                None => row(key("price"), "(unknown)".into(), &Source::Default),
+            }
         }
         let cache = &self.cache_dir;
         row(
@@ -484,3 +548,18 @@ impl Settings {
 }
 
 const NOT_SET: &str = "(not set)";
+
+/// The price's keys as a config file sets them: per million tokens for a language model, per
+/// million characters for a translation service.
+fn shown_price(price: &crate::cost::Price, kind: BackendKind) -> Vec<(&'static str, String)> {
+    let mut rows = match kind.capability() {
+        Capability::Translate => vec![("characters", price.characters.to_string())],
+        Capability::Chat => vec![
+            ("input", price.input.to_string()),
+            ("cached_input", price.cached_input.to_string()),
+            ("output", price.output.to_string()),
+        ],
+    };
+    rows.push(("currency", price.currency.clone()));
+    rows
+}

@@ -640,6 +640,8 @@ fn show_lists_every_value() {
         "passes.draft",
         "passes.restore",
         "passes.refine",
+        "passes.literal",
+        "max_cost",
     ]
     .map(String::from)
     .into();
@@ -671,8 +673,15 @@ fn show_lists_every_value() {
             ],
         ),
     ];
+    let per_kind = per_kind.map(|(name, extra)| {
+        let price: &[&str] = match name {
+            "deepl" => &["price.characters", "price.currency"],
+            _ => &["price"],
+        };
+        (name, [extra, price].concat())
+    });
     for (name, extra) in per_kind {
-        for field in common.iter().chain(extra) {
+        for field in common.iter().chain(&extra) {
             expected.push(format!("backends.{name}.{field}"));
         }
     }
@@ -688,6 +697,11 @@ fn show_lists_every_value() {
         ("1", "default")
     );
     assert_eq!(row("backends.gpt.api_key").value, "(not set)");
+    assert_eq!(row("backends.gpt.price").value, "(unknown)");
+    assert_eq!(row("backends.deepl.price.characters").value, "25");
+    assert_eq!(row("backends.deepl.price.currency").value, "USD");
+    assert_eq!(row("max_cost").value, "(no limit)");
+    assert_eq!(row("passes.literal").value, "auto");
     assert_eq!(
         row("backends.gpt.kind").source,
         format!("user file {}", fx.user_file().display())
@@ -871,4 +885,86 @@ fn refine_rounds_come_from_the_last_file_that_sets_them() {
     assert_eq!(fx.ok(&[]).refine.value, 0);
     let fx = Fixture::new(None, None);
     assert_eq!(fx.ok(&[]).refine, Sourced::new(1, Source::Default));
+}
+
+#[test]
+fn prices_come_from_the_table_or_the_config() {
+    let fx = Fixture::new(
+        Some(
+            "max_cost = 5\n[passes]\nliteral = \"none\"\n\
+             [backends.mini]\nkind = \"openai\"\nmodel = \"gpt-4.1-mini\"\n\
+             [backends.local]\nkind = \"openai\"\nmodel = \"mine\"\n\
+             [backends.local.price]\ninput = 1\noutput = 4\ncurrency = \"eur\"\n",
+        ),
+        None,
+    );
+    let s = fx.ok(&[]);
+    let mini = s.backends["mini"].price.as_ref().expect("built in");
+    assert_eq!((mini.value.input, mini.value.output), (0.4, 1.6));
+    assert_eq!(mini.source, Source::Default);
+    let local = s.backends["local"].price.as_ref().expect("configured");
+    // Cached input costs the input price unless set.
+    assert_eq!(
+        (
+            local.value.input,
+            local.value.cached_input,
+            local.value.output
+        ),
+        (1.0, 1.0, 4.0)
+    );
+    assert_eq!(local.value.currency, "EUR");
+    assert!(local.value.batch_discount);
+    assert_eq!(local.source, fx.user());
+    assert_eq!(s.max_cost, Some(Sourced::new(5.0, fx.user())));
+    let deepl = |key: &str| {
+        let fx = Fixture::new(Some("[backends.deepl]\n"), None);
+        let s = fx.ok(&[("DEEPL_API_KEY", key)]);
+        s.backends["deepl"]
+            .price
+            .as_ref()
+            .map(|p| p.value.characters)
+    };
+    assert_eq!(deepl("pro-key"), Some(25.0));
+    assert_eq!(
+        deepl("free-key:fx"),
+        Some(0.0),
+        "the Free plan bills nothing"
+    );
+    assert_eq!(s.literal, Sourced::new(Literal::None, fx.user()));
+    let s = fx.ok(&[("KLARTEXT_MAX_COST", "0.5")]);
+    assert_eq!(
+        s.max_cost,
+        Some(Sourced::new(0.5, Source::Env("KLARTEXT_MAX_COST".into())))
+    );
+    assert_contains(
+        &fx.err(&[("KLARTEXT_MAX_COST", "lots")]),
+        &["KLARTEXT_MAX_COST", "an amount"],
+    );
+}
+
+#[test]
+fn a_price_table_needs_what_the_kind_bills() {
+    for (table, key) in [
+        (
+            "[backends.gpt]\nkind = \"openai\"\nmodel = \"m\"\n[backends.gpt.price]\ninput = 1\n",
+            "backends.gpt.price.output",
+        ),
+        (
+            "[backends.deepl.price]\ninput = 1\noutput = 2\n",
+            "backends.deepl.price.characters",
+        ),
+        (
+            "[backends.deepl.price]\ncharacters = -1\n",
+            "backends.deepl.price.characters",
+        ),
+        (
+            "[backends.deepl.price]\ncharacters = 1\ncurrency = \"dollars\"\n",
+            "backends.deepl.price.currency",
+        ),
+        ("[backends.deepl.price]\ncharacters = 1\nvat = 19\n", "vat"),
+        ("max_cost = -2\n", "max_cost"),
+    ] {
+        let fx = Fixture::new(Some(table), None);
+        assert_contains(&fx.err(&[]), &[key]);
+    }
 }

@@ -12,9 +12,12 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::flight::Flights;
+use super::spend::Spending;
 use crate::backend::{Backend, BackendError, Usage};
 use crate::cache::Cache;
-use crate::config::{BackendKind, BackendSettings, Capability, Lang, Quotes, Settings, Sourced};
+use crate::config::{
+    BackendKind, BackendSettings, Capability, Lang, Literal, Quotes, Settings, Sourced,
+};
 use crate::glossary::Glossary;
 use crate::prompt::{Prompt, PromptError, PromptName, literal_rule};
 use crate::segment::content_hash;
@@ -156,6 +159,10 @@ pub struct Engine {
     pub(super) jobs: Option<Semaphore>,
     /// Segments in flight in the run, so none is sent twice at once (single flight).
     pub(super) flights: Flights,
+    /// Prices, usage per pass and the `--max-cost` budget (`spend`).
+    pub(super) spending: Spending,
+    /// `passes.literal`: `none` asks no pass for a literal rendering.
+    pub literal: Literal,
 }
 
 impl Engine {
@@ -181,10 +188,15 @@ impl Engine {
         if restore.is_empty() {
             return Err(EngineError::NoRestore);
         }
-        let draft = match to {
-            Lang::En => listed(&settings.passes.draft),
-            Lang::De => Vec::new(),
+        let literal = settings.literal.value;
+        let draft = match (to, literal) {
+            (Lang::En, Literal::Auto) => listed(&settings.passes.draft),
+            (Lang::En, Literal::None) | (Lang::De, _) => Vec::new(),
         };
+        let spending = Spending::new(
+            settings,
+            draft.iter().chain(&restore).map(|b| b.name.as_str()),
+        );
         let british = draft.first().is_some_and(|d| {
             d.kind.value == BackendKind::Deepl && d.tuning.target_lang.value == "EN-GB"
         });
@@ -217,7 +229,7 @@ impl Engine {
         let (kind, system, target, with_literal, refine_system) = match to {
             Lang::En => {
                 let prompt = Prompt::load(PromptName::Restore, prompts_dir)?;
-                let with_literal = draft.is_none();
+                let with_literal = draft.is_none() && literal == Literal::Auto;
                 let fill = |literal: bool| {
                     prompt.fill(&[
                         ("english_variant", variant),
@@ -273,6 +285,8 @@ impl Engine {
             cancel,
             jobs: jobs.map(|n| Semaphore::new(n.max(1))),
             flights: Flights::default(),
+            spending,
+            literal,
         })
     }
 

@@ -20,13 +20,15 @@ mod quotes;
 mod refine;
 pub mod run;
 mod send;
+mod spend;
 mod translate;
 mod translated;
 mod units;
 
 pub use document::{DocumentError, Input, Origin, Outcome, Processing, Work, process_document};
 pub use engine::{ChatSetup, Engine, EngineError, Member, MemberKind, Pass, PassKind};
-pub use plan::PassPlan;
+pub use plan::{Estimate, PassEstimate, PassPlan, PlanCost};
 pub use refine::{RefineOutcome, Refinement, improves};
 pub use run::{Ended, Event, Finished, Progress, Run};
+pub use spend::{BUDGET_HINT, CostLine, LITERAL, Spent};
 pub use translated::{FailureKind, SegmentFailure, SegmentResult, Sides, Translated};

@@ -20,6 +20,7 @@ use super::translated::{FailureKind, SegmentFailure, SegmentResult};
 use super::units::{Unit, context, plan_batches};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest, Usage};
 use crate::cache::{CacheKey, Entry};
+use crate::cost;
 use crate::glossary::{self, Term};
 
 /// One segment's outcome in a pass.
@@ -105,6 +106,7 @@ impl<'a> PassRun<'a> {
     /// A reply's usage, counted for the run and for this document.
     fn add_usage(&self, backend: &str, usage: Usage) {
         self.engine.add_usage(backend, usage);
+        self.engine.add_pass_usage(self.pass_name(), backend, usage);
         if let Ok(mut used) = self.used.lock() {
             *used.entry(backend.to_owned()).or_default() += usage;
         }
@@ -356,12 +358,30 @@ impl<'a> PassRun<'a> {
         let ids: Vec<String> = units.iter().map(|u| u.id.to_string()).collect();
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let _job = self.engine.job().await;
-        let reply = member
-            .backend
-            .chat(&request)
-            .await
+        let source: u64 = units
+            .iter()
+            .map(|u| u64::from(estimate_tokens(&u.masked.text(MaskStyle::Brackets))))
+            .sum();
+        let with_literal = self.prompt(chat).1;
+        let output = cost::estimate_output(source, units.len() as u64, with_literal);
+        let reservation = self
+            .engine
+            .reserve(member, u64::from(request.estimated_tokens), output)
             .map_err(Failed::Backend)?;
-        self.add_usage(member.backend.name(), reply.usage);
+        let reply = match member.backend.chat(&request).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                reservation.settle(0.0);
+                return Err(Failed::Backend(e));
+            }
+        };
+        let name = member.backend.name();
+        reservation.settle(
+            self.engine
+                .cost_of(name, &reply.usage, member.backend.is_deferred())
+                .unwrap_or_default(),
+        );
+        self.add_usage(name, reply.usage);
         match &reply.stop {
             Stop::Complete => {}
             Stop::Truncated => {
@@ -390,6 +410,17 @@ impl<'a> PassRun<'a> {
             let described: Vec<String> = problems.iter().map(|p| p.describe()).collect();
             Failed::Invalid(described.join("; "))
         })?;
+        if with_literal {
+            // The literal's share of what the reply wrote, by length.
+            let literal: usize = segments
+                .iter()
+                .filter_map(|s| s.literal.as_ref())
+                .map(|l| l.chars().count())
+                .sum();
+            let written = reply.text.chars().count().max(1);
+            let tokens = reply.usage.output_tokens * literal as u64 / written as u64;
+            self.engine.move_to_literal(self.pass_name(), name, tokens);
+        }
         let terms = if chat.learns_terms {
             protocol::reply_terms(&reply.text)
         } else {
@@ -431,12 +462,25 @@ impl<'a> PassRun<'a> {
             xml,
         };
         let _job = self.engine.job().await;
-        let reply = member
-            .backend
-            .translate(&request)
-            .await
+        let characters: usize = request.texts.iter().map(|t| t.chars().count()).sum();
+        let reservation = self
+            .engine
+            .reserve(member, characters as u64, 0)
             .map_err(Failed::Backend)?;
-        self.add_usage(member.backend.name(), reply.usage);
+        let reply = match member.backend.translate(&request).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                reservation.settle(0.0);
+                return Err(Failed::Backend(e));
+            }
+        };
+        let name = member.backend.name();
+        reservation.settle(
+            self.engine
+                .cost_of(name, &reply.usage, member.backend.is_deferred())
+                .unwrap_or_default(),
+        );
+        self.add_usage(name, reply.usage);
         Ok(range
             .zip(reply.texts)
             .zip(units)

@@ -72,6 +72,9 @@ impl SegmentFailure {
     }
 }
 
+/// The title of the side the repaired German takes when there is no literal.
+pub const NO_LITERAL: &str = "German, repaired (no literal)";
+
 /// A document after the API passes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Translated {
@@ -111,6 +114,12 @@ impl Translated {
         }))
     }
 
+    /// Whether any paragraph has a literal rendering (a draft, or the restore model's
+    /// `literal`); with `literal = none` none has, and the repaired German stands in for it.
+    pub fn has_literal(&self) -> bool {
+        self.segments.iter().any(|s| s.draft.is_some())
+    }
+
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.segments.iter().flat_map(|s| &s.findings)
     }
@@ -122,7 +131,12 @@ impl Translated {
             Lang::En => {
                 let source = producers(segments.iter().map(|s| s.draft_backend.as_deref()));
                 let texts = segments.iter().map(|s| s.draft.as_deref()).collect();
-                (format!("draft · {source}"), texts)
+                let title = if self.has_literal() {
+                    format!("draft · {source}")
+                } else {
+                    NO_LITERAL.to_owned()
+                };
+                (title, texts)
             }
             Lang::De => {
                 let texts = segments.iter().map(|s| Some(s.source.as_str())).collect();

@@ -101,8 +101,10 @@ async fn a_corpus_goes_out_in_jobs_within_the_limit_and_a_failed_fifth_is_retrie
     // A late job's few failures go out one by one instead of as another job.
     let direct = fake.count("POST", "/v1/chat/completions");
     assert!(direct <= 20, "{direct} sent one by one");
+    // Every fifth line of a job fails the first time: 40 when the corpus made two jobs,
+    // fewer when slow documents made small ones.
     assert!(
-        (35..=40).contains(&(again + direct)),
+        (10..=40).contains(&(again + direct)),
         "{again} + {direct} failed: {sizes:?}"
     );
     assert_eq!(sizes.iter().sum::<usize>(), 200 + again, "{sizes:?}");

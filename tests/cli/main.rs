@@ -9,6 +9,7 @@ mod check;
 mod common;
 mod config;
 mod consistency;
+mod cost;
 mod diff;
 #[path = "../support/fake_batches.rs"]
 mod fake_batches;

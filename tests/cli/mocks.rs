@@ -49,7 +49,7 @@ fn notes(model: Model, id: &str) -> Value {
 }
 
 /// The reply text a well-behaved (or not) model gives to the segment protocol.
-fn protocol_reply(model: Model, system: &str, user: &str) -> String {
+pub fn protocol_reply(model: Model, system: &str, user: &str) -> String {
     let user: Value = serde_json::from_str(user).expect("the user message is one JSON object");
     let with_literal = system.contains("Also return `literal`");
     let field = if system.contains("correct German texts") {

@@ -7,14 +7,17 @@ use std::path::{Path, PathBuf};
 use crate::cache::Cache;
 use crate::cli::Context;
 use crate::cli::args::FixArgs;
-use crate::config::Source;
+use std::collections::BTreeSet;
+
+use crate::cli::printer::Hinted;
+use crate::config::{Settings, Source, Sourced};
 use crate::glossary::Glossary;
 use crate::pipeline::Engine;
 
 /// The engine for this run. A cache that cannot be opened is a warning: the run goes on
 /// without it. One that can only be read is a warning too: the run uses what it holds.
 pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
-    let settings = &ctx.settings;
+    let settings = &with_flags(args, &ctx.settings);
     let config_dir = settings.user_file.parent().map(Path::to_path_buf);
     let glossary = load_glossary(args, ctx, config_dir.as_deref())?;
     let cache = if args.no_cache {
@@ -49,6 +52,7 @@ pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
         args.jobs.map(usize::from),
         refine_rounds(args, ctx),
     )?;
+    check_budget(&engine, settings)?;
     if engine.refine > 0 && !engine.refines() {
         ctx.printer.detail(&format!(
             "refine: skipped; {} is a translation service and takes no instructions",
@@ -56,6 +60,58 @@ pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
         ));
     }
     Ok(engine)
+}
+
+/// The settings with `--max-cost` and `--literal` over the config's `max_cost` and
+/// `passes.literal`.
+fn with_flags(args: &FixArgs, settings: &Settings) -> Settings {
+    let mut settings = settings.clone();
+    if let Some(cost) = args.max_cost {
+        settings.max_cost = Some(Sourced::new(cost, Source::Flag("--max-cost")));
+    }
+    if let Some(literal) = args.literal {
+        settings.literal = Sourced::new(literal, Source::Flag("--literal"));
+    }
+    settings
+}
+
+/// A budget needs every backend's price, in one currency: refused before anything is sent.
+fn check_budget(engine: &Engine, settings: &Settings) -> anyhow::Result<()> {
+    let Some(limit) = &settings.max_cost else {
+        return Ok(());
+    };
+    let by = match &limit.source {
+        Source::Flag(flag) => (*flag).to_owned(),
+        source => format!("max_cost ({source})"),
+    };
+    if let Some(backend) = engine.unpriced().first() {
+        anyhow::bail!(Hinted::new(
+            format!("{by} needs the price of every backend, and {backend} has none"),
+            format!(
+                "set backends.{backend}.price in the config (input and output per million \
+                 tokens, or characters per million characters), or run without {by}"
+            )
+        ));
+    }
+    let currencies: BTreeSet<&str> = engine
+        .draft
+        .iter()
+        .chain([&engine.main])
+        .flat_map(|pass| &pass.members)
+        .filter_map(|m| engine.price(m.backend.name()))
+        .map(|p| p.currency.as_str())
+        .collect();
+    if currencies.len() > 1 {
+        let listed: Vec<&str> = currencies.into_iter().collect();
+        anyhow::bail!(Hinted::new(
+            format!(
+                "{by} is one amount, but the backends' prices are in {}",
+                listed.join(" and ")
+            ),
+            "set the same currency in every backends.NAME.price"
+        ));
+    }
+    Ok(())
 }
 
 /// `--no-refine`, else `--refine N`, else `passes.refine` (default 1).

@@ -18,8 +18,8 @@ use crate::cli::args::FailOn;
 use crate::config::Lang;
 use crate::files::{LineEnding, TextEncoding};
 use crate::pipeline::{
-    DocumentError, Outcome, PassPlan, RefineOutcome, SegmentFailure, SegmentResult, Translated,
-    Work,
+    DocumentError, Estimate, Outcome, PassPlan, RefineOutcome, SegmentFailure, SegmentResult,
+    Spent, Translated, Work,
 };
 use crate::repair::{Flag, Repair, RepairedSegment};
 use crate::segment::SegmentId;
@@ -46,6 +46,12 @@ pub struct RunReport<'a> {
     pub files: &'a [FileReport],
     /// Per backend name.
     pub usage: &'a BTreeMap<String, Usage>,
+    /// What the run spent, per backend and per pass (absent offline and for a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<&'a Spent>,
+    /// `--dry-run`: what the run would cost, synchronously and with `--batch-api`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<&'a Estimate>,
 }
 
 /// The run record (`klartext.run/2`) but for its `files`, which follow as [`FileEntry`]s.
@@ -64,6 +70,12 @@ pub struct RunHead<'a> {
     pub totals: &'a Totals,
     /// Per backend, every request sent, failed ones included.
     pub usage: &'a BTreeMap<String, Usage>,
+    /// What the run spent, per backend and per pass (absent offline and for a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<&'a Spent>,
+    /// `--dry-run`: what the run would cost, synchronously and with `--batch-api`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<&'a Estimate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -15,11 +15,13 @@ use crate::cli::args::FixArgs;
 use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, pager};
 use crate::config::Lang;
+use crate::cost::money;
 use crate::count::{grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
 use crate::files::Outputs;
 use crate::pipeline::{
-    Engine, Input, Outcome, PassPlan, Progress, RefineOutcome, SegmentResult, Translated, Work,
+    Engine, Estimate, Input, LITERAL, Outcome, PassPlan, Progress, RefineOutcome, SegmentResult,
+    Translated, Work,
 };
 use crate::render::{self, Note, NoteLevel, report as diff_report};
 use crate::repair::RepairMark;
@@ -187,6 +189,12 @@ impl Display {
                 let list: Vec<String> = counts.iter().map(|(b, n)| format!("{n} by {b}")).collect();
                 printer.note(&format!("{name}: {side} paragraphs: {}", list.join(", ")));
             }
+        }
+        if self.to == Lang::En && !translated.has_literal() && translated.failed().next().is_none()
+        {
+            printer.note(&format!(
+                "{name}: no literal (literal = none): the repaired German is shown beside the English"
+            ));
         }
         let total = translated.segments.len();
         let cached = translated
@@ -445,7 +453,7 @@ impl Comparison {
                     }),
                     source_repairs: outcome.repaired.marks(),
                     langs: diff_report::Langs {
-                        old: Some("en"),
+                        old: Some(if translated.has_literal() { "en" } else { "de" }),
                         new: Some(to.code()),
                         source: Some("de"),
                     },
@@ -473,10 +481,11 @@ fn add_refine_notes(notes: &mut [Vec<Note>], outcome: &Outcome) {
 /// `name: draft · deepl: 3 of 5 paragraphs to send in 1 request, about 1,234 characters`.
 pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
     for plan in plans {
+        let cost = plan_cost(plan);
         if let Some(rounds) = plan.rounds {
             printer.note(&format!(
                 "{name}: {} · {}: up to {}, only those verify flags; at most {} {} \
-                 ({} {}, about {} {}, if every paragraph went back)",
+                 ({} {}, about {} {}{cost}, if every paragraph went back)",
                 plan.pass,
                 plan.backend,
                 crate::count::counted(plan.segments, "paragraph", "paragraphs"),
@@ -499,7 +508,7 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
         };
         printer.note(&format!(
             "{name}: {} · {}: {} of {} to send in {} {}, about {} {}{ratio} \
-             ({} cached)",
+             ({} cached){cost}",
             plan.pass,
             plan.backend,
             plan.segments - plan.cached,
@@ -511,6 +520,59 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
             plan.cached,
         ));
     }
+    print_estimate(name, &Estimate::of(plans), printer);
+}
+
+/// `, 1,234 tokens out, $0.0123` after a pass's plan (the output only for chat backends).
+fn plan_cost(plan: &PassPlan) -> String {
+    let output = match plan.estimated_output {
+        0 => String::new(),
+        n => format!(", {} tokens out", grouped(n)),
+    };
+    let cost = match &plan.cost {
+        Some(cost) => format!(", {}", money(cost.synchronous, &cost.currency)),
+        None => String::new(),
+    };
+    format!("{output}{cost}")
+}
+
+/// `a.txt: estimated cost $0.0412, $0.0206 with --batch-api (draft 0%, literal 31%, restore
+/// 69%); refine up to $0.0100 more; prices as of …` (the summary names the backends without
+/// a price, once).
+fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
+    if estimate.passes.is_empty() {
+        return;
+    }
+    let total = estimate
+        .synchronous
+        .single()
+        .map_or(0.0, |(amount, _)| amount);
+    let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de"]
+        .iter()
+        .filter_map(|pass| {
+            let sync = &estimate.passes.get(*pass)?.synchronous;
+            let share = match sync.single() {
+                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
+                _ => String::new(),
+            };
+            Some(format!("{pass} {sync}{share}"))
+        })
+        .collect();
+    let refine = match estimate.passes.get("refine") {
+        Some(refine) => format!(
+            "; refine up to {} more if verify sent every paragraph back",
+            refine.synchronous
+        ),
+        None => String::new(),
+    };
+    printer.note(&format!(
+        "{name}: estimated cost {}, {} with --batch-api ({}){refine}; prices as of {}, \
+         set backends.NAME.price to change them",
+        estimate.synchronous,
+        estimate.batch,
+        shares.join(", "),
+        estimate.prices_as_of,
+    ));
 }
 
 fn progress_bar(total: usize) -> ProgressBar {

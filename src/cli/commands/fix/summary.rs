@@ -12,9 +12,10 @@ use super::{Offline, Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
 use crate::config::{Capability, Settings};
+use crate::cost::money;
 use crate::count::{counted, grouped, nonzero, plural};
 use crate::pipeline::jobs::{JobBook, Jobs, JobsReport};
-use crate::pipeline::{Ended, Engine};
+use crate::pipeline::{BUDGET_HINT, Ended, Engine, Estimate, LITERAL, Spent};
 
 pub fn finish(
     session: Session,
@@ -39,6 +40,8 @@ pub fn finish(
     let p = &ctx.printer;
     let usage: BTreeMap<String, Usage> = engine.map(Engine::usage).unwrap_or_default();
     let totals = Totals::of(reports, &usage, ended.elapsed);
+    let spent = engine.filter(|_| !args.dry_run).map(Engine::spent);
+    let estimate = (args.dry_run && engine.is_some()).then(|| Estimate::of(&plans));
     if args.json {
         super::super::print_json(
             &RunReport {
@@ -47,6 +50,8 @@ pub fn finish(
                 dry_run: args.dry_run,
                 files: reports,
                 usage: &usage,
+                cost: spent.as_ref(),
+                estimate: estimate.as_ref(),
             },
             out,
         )?;
@@ -63,11 +68,13 @@ pub fn finish(
         stopped: &stopped,
         totals: &totals,
         usage: &usage,
+        cost: spent.as_ref(),
+        estimate: estimate.as_ref(),
     };
     let closing = Closing {
         head: &head,
         title: &super::command_line(args),
-        facts: &facts(&totals, &usage, &stopped, ended.interrupted),
+        facts: &facts(&totals, &usage, spent.as_ref(), &stopped, ended.interrupted),
     };
     let report_files = run_reports.finish(&closing, &mut outputs)?;
     if let Some(err) = outputs.take_unrecorded() {
@@ -101,8 +108,25 @@ pub fn finish(
             totals.seconds
         ));
     }
-    if let Some(line) = usage_line(&usage) {
+    if let Some(line) = usage_line(&usage, spent.as_ref()) {
         p.note(&line);
+    }
+    if let Some(estimate) = &estimate {
+        for backend in &estimate.unpriced {
+            p.warn(&format!(
+                "cost unknown for backend {backend}: set backends.{backend}.price"
+            ));
+        }
+    }
+    if let Some(spent) = &spent {
+        for backend in spent.unpriced.iter().filter(|b| usage.contains_key(*b)) {
+            p.warn(&format!(
+                "cost unknown for backend {backend}: set backends.{backend}.price"
+            ));
+        }
+        if let Some(line) = cost_line(spent) {
+            p.note(&line);
+        }
     }
     if let Some(engine) = engine {
         for warning in engine.warnings() {
@@ -157,7 +181,17 @@ pub fn finish(
     // Files named one by one had this hint with their error already.
     let not_started = reports.iter().any(|r| r.status == FileStatus::NotStarted);
     let unfinished_tree = mode == Mode::Tree && !unfinished.is_empty();
-    if engine.is_some() && !jobs_running && (ended.interrupted || not_started || unfinished_tree) {
+    // The budget's own hint says how to go on.
+    let budget_stop = engine.is_some_and(|e| {
+        e.stopped()
+            .iter()
+            .any(|s| s.hint.as_deref() == Some(BUDGET_HINT))
+    });
+    if engine.is_some()
+        && !budget_stop
+        && !jobs_running
+        && (ended.interrupted || not_started || unfinished_tree)
+    {
         p.hint(show::retry_hint(engine.is_some_and(Engine::keeps_results)));
     }
     let found = nonzero(&[
@@ -247,6 +281,7 @@ fn offline_hint(offline: Offline, settings: &Settings) -> String {
 fn facts(
     totals: &Totals,
     usage: &BTreeMap<String, Usage>,
+    spent: Option<&Spent>,
     stopped: &[String],
     interrupted: bool,
 ) -> Vec<(String, String)> {
@@ -303,9 +338,13 @@ fn facts(
             ),
         ));
     }
-    if let Some(line) = usage_line(usage) {
+    if let Some(line) = usage_line(usage, spent) {
         let line = line.strip_prefix("usage: ").unwrap_or(&line).to_owned();
         facts.push(("Usage".to_owned(), line));
+    }
+    if let Some(line) = spent.and_then(cost_line) {
+        let line = line.strip_prefix("cost: ").unwrap_or(&line).to_owned();
+        facts.push(("Cost".to_owned(), line));
     }
     if !stopped.is_empty() {
         facts.push(("Stopped".to_owned(), stopped.join("; ")));
@@ -319,8 +358,43 @@ fn facts(
     facts
 }
 
-/// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry)`.
-pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
+/// `cost: $0.0123 spent (estimated $0.0150 before sending): literal $0.0031 25%, restore
+/// $0.0080 65%, refine $0.0012 10%; prices as of …`; `None` when nothing priced was used.
+pub fn cost_line(spent: &Spent) -> Option<String> {
+    if spent.backends.values().all(|line| line.cost.is_none()) {
+        return None;
+    }
+    let total = spent.total.single().map_or(0.0, |(amount, _)| amount);
+    let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de", "refine"]
+        .iter()
+        .filter_map(|pass| {
+            let cost = spent.passes.get(*pass)?.cost.as_ref()?;
+            let share = match cost.single() {
+                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
+                _ => String::new(),
+            };
+            Some(format!("{pass} {cost}{share}"))
+        })
+        .collect();
+    let estimated = match spent.estimated.is_empty() {
+        true => String::new(),
+        false => format!(" (estimated {} before sending)", spent.estimated),
+    };
+    let limit = match (spent.max_cost, spent.total.single()) {
+        (Some(limit), Some((_, currency))) => format!(", --max-cost {}", money(limit, currency)),
+        _ => String::new(),
+    };
+    Some(format!(
+        "cost: {} spent{estimated}{limit}: {}; prices as of {}",
+        spent.total,
+        shares.join(", "),
+        spent.prices_as_of
+    ))
+}
+
+/// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry), $0.0123`: the cost when
+/// the backend has a price.
+pub fn usage_line(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Option<String> {
     let parts: Vec<String> = usage
         .iter()
         .filter(|(_, u)| u.requests > 0)
@@ -342,8 +416,12 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>) -> Option<String> {
                 0 => String::new(),
                 n => format!(" ({n} {})", plural(n as usize, "retry", "retries")),
             };
+            let cost = spent
+                .and_then(|s| s.backends.get(name)?.cost.as_ref())
+                .map(|cost| format!(", {cost}"))
+                .unwrap_or_default();
             format!(
-                "{name}: {amount}, {} {}{retries}",
+                "{name}: {amount}, {} {}{retries}{cost}",
                 u.requests,
                 plural(u.requests as usize, "request", "requests")
             )
@@ -379,7 +457,7 @@ mod tests {
             },
         );
         assert_eq!(
-            usage_line(&usage).as_deref(),
+            usage_line(&usage, None).as_deref(),
             Some(
                 "usage: deepl: 12,345 characters billed, 2 requests; openai: 5,123 tokens in \
                  (4,096 cached), 1,234 out, 3 requests (1 retry)"
