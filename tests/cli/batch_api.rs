@@ -119,6 +119,15 @@ async fn a_corpus_goes_out_in_jobs_within_the_limit_and_a_failed_fifth_is_retrie
         sizes.len()
     );
     assert!(stderr.contains(&summary), "{summary}\n{stderr}");
+    // The batch price: half of gpt-4.1-mini's $0.40/$1.60 per million for the 1,000 tokens
+    // in and 200 out the fake reports per line; lines sent directly at the full price.
+    let record: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("the run record");
+    let spent = record["cost"]["total"]["USD"].as_f64().expect("a cost in USD");
+    let line = 1000.0 * 0.4e-6 + 200.0 * 1.6e-6;
+    let expected = (200 - direct) as f64 * line / 2.0 + direct as f64 * line;
+    assert!((spent - expected).abs() < 1e-9, "{spent} spent, {expected} expected");
+    assert!(stderr.contains("cost: $"), "{stderr}");
     // Each job was recorded, and is recorded as collected.
     let records = records(&env);
     assert_eq!(records.len(), sizes.len());
