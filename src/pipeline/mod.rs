@@ -13,6 +13,7 @@ pub mod document;
 mod engine;
 mod flight;
 pub mod mask;
+pub mod pack;
 mod plan;
 pub mod protocol;
 mod quotes;

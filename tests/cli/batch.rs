@@ -24,7 +24,7 @@ fn configure(env: &TestEnv, url: &str, extra: &str) {
         ".klartext.toml",
         format!(
             "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\nmodel = \"m\"\n\
-             base_url = \"{url}\"\nmax_attempts = 6\n{extra}"
+             base_url = \"{url}\"\nmax_attempts = 6\npack_documents = false\n{extra}"
         ),
     );
 }
