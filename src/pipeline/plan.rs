@@ -35,6 +35,14 @@ pub struct PassPlan {
     /// paragraphs verify flags go back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rounds: Option<u8>,
+    /// Tokens sent per paragraph token (`estimated_input / source_input`, chat passes): what
+    /// the prompt, framing and context cost on top of the paragraphs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_paragraph_token: Option<f64>,
+    /// Its paragraphs share requests with an earlier document of its pack, which counts them
+    /// (`requests`); `estimated_input` is its share of their tokens.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 impl PassPlan {
@@ -46,7 +54,55 @@ impl PassPlan {
         self.estimated_input += other.estimated_input;
         self.source_input += other.source_input;
         self.rounds = self.rounds.max(other.rounds);
+        self.shared = false;
+        self.settle();
     }
+
+    /// Fill in [`PassPlan::per_paragraph_token`] from the counts.
+    fn settle(&mut self) {
+        self.per_paragraph_token = (self.unit == "tokens" && self.source_input > 0).then(|| {
+            (self.estimated_input as f64 / self.source_input as f64 * 100.0).round() / 100.0
+        });
+    }
+
+    /// A plan with nothing in it yet.
+    fn empty(pass: PassKind, backend: &str, unit: &'static str, rounds: Option<u8>) -> Self {
+        Self {
+            pass,
+            backend: backend.to_owned(),
+            segments: 0,
+            cached: 0,
+            requests: 0,
+            estimated_input: 0,
+            source_input: 0,
+            unit,
+            rounds,
+            per_paragraph_token: None,
+            shared: false,
+        }
+    }
+}
+
+/// Each document's share of `total`, in proportion to `weights` (the rest to the first with
+/// any weight, so the shares add up to `total`).
+fn shares(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u64 = weights.iter().sum();
+    if sum == 0 {
+        let mut out = vec![0; weights.len()];
+        if let Some(first) = out.first_mut() {
+            *first = total;
+        }
+        return out;
+    }
+    let mut out: Vec<u64> = weights
+        .iter()
+        .map(|w| (u128::from(total) * u128::from(*w) / u128::from(sum)) as u64)
+        .collect();
+    let rest = total - out.iter().sum::<u64>();
+    if let Some(first) = weights.iter().position(|w| *w > 0) {
+        out[first] += rest;
+    }
+    out
 }
 
 impl Engine {
@@ -67,22 +123,13 @@ impl Engine {
         for pass in self.draft.iter().chain([&self.main]) {
             let Prepared { keys, batches } = self.prepare(pass, &units, &mut results);
             let member = self.active(pass).map_or(pass.first(), |(_, m)| m);
+            let unit = match member.kind {
+                MemberKind::Chat(_) => "tokens",
+                MemberKind::Translation => "characters",
+            };
             let mut per_doc: Vec<PassPlan> = docs
                 .iter()
-                .map(|_| PassPlan {
-                    pass: pass.kind,
-                    backend: member.backend.name().to_owned(),
-                    segments: 0,
-                    cached: 0,
-                    requests: 0,
-                    estimated_input: 0,
-                    source_input: 0,
-                    unit: match member.kind {
-                        MemberKind::Chat(_) => "tokens",
-                        MemberKind::Translation => "characters",
-                    },
-                    rounds: None,
-                })
+                .map(|_| PassPlan::empty(pass.kind, member.backend.name(), unit, None))
                 .collect();
             for (i, unit) in units.iter().enumerate() {
                 let plan = &mut per_doc[unit.doc];
@@ -98,21 +145,36 @@ impl Engine {
                 };
             }
             let run = PassRun::new(self, pass, &units, &results);
+            let size = |i: usize| -> u64 {
+                let text = &units[i].seg.text;
+                match member.kind {
+                    MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
+                    MemberKind::Translation => text.chars().count() as u64,
+                }
+            };
             for batch in &batches {
-                let plan = &mut per_doc[doc_of(batch.start)];
-                plan.requests += 1;
-                plan.estimated_input += match &member.kind {
+                let first = doc_of(batch.start);
+                per_doc[first].requests += 1;
+                let sent = match &member.kind {
                     MemberKind::Chat(chat) => {
                         u64::from(run.chat_request(chat, batch.clone()).estimated_tokens)
                     }
-                    MemberKind::Translation => batch
-                        .clone()
-                        .map(|i| units[i].seg.text.chars().count() as u64)
-                        .sum(),
+                    MemberKind::Translation => batch.clone().map(size).sum(),
                 };
+                // A request of a pack: each document's share, by its paragraphs in it.
+                let mut weights = vec![0u64; docs.len()];
+                for i in batch.clone() {
+                    weights[doc_of(i)] += size(i);
+                }
+                for (d, share) in shares(sent, &weights).into_iter().enumerate() {
+                    per_doc[d].estimated_input += share;
+                    per_doc[d].shared |= d != first && weights[d] > 0;
+                }
             }
             drop(run);
-            for (all, plan) in plans.iter_mut().zip(per_doc) {
+            for (all, mut plan) in plans.iter_mut().zip(per_doc) {
+                plan.shared &= plan.requests == 0;
+                plan.settle();
                 all.push(plan);
             }
             // Pretend the pending drafts arrived (as long as the German), so the main pass is
@@ -159,16 +221,13 @@ impl Engine {
         let rounds = u64::from(self.refine);
         let docs = units.last().map_or(0, |u| u.doc + 1);
         let mut plans: Vec<PassPlan> = (0..docs)
-            .map(|_| PassPlan {
-                pass: PassKind::Refine,
-                backend: member.backend.name().to_owned(),
-                segments: 0,
-                cached: 0,
-                requests: 0,
-                estimated_input: 0,
-                source_input: 0,
-                unit: "tokens",
-                rounds: Some(self.refine),
+            .map(|_| {
+                PassPlan::empty(
+                    PassKind::Refine,
+                    member.backend.name(),
+                    "tokens",
+                    Some(self.refine),
+                )
             })
             .collect();
         for unit in units {
@@ -176,10 +235,19 @@ impl Engine {
             plans[unit.doc].source_input += u64::from(estimate_tokens(&unit.seg.text)) * rounds;
         }
         for batch in batches {
-            let plan = &mut plans[units[batch.start].doc];
-            plan.requests += usize::from(self.refine);
-            plan.estimated_input +=
-                u64::from(run.chat_request(chat, batch.clone()).estimated_tokens) * rounds;
+            let first = units[batch.start].doc;
+            plans[first].requests += usize::from(self.refine);
+            let sent = u64::from(run.chat_request(chat, batch.clone()).estimated_tokens) * rounds;
+            let mut weights = vec![0u64; docs];
+            for unit in &units[batch] {
+                weights[unit.doc] += u64::from(estimate_tokens(&unit.seg.text));
+            }
+            for (d, share) in shares(sent, &weights).into_iter().enumerate() {
+                plans[d].estimated_input += share;
+            }
+        }
+        for plan in &mut plans {
+            plan.settle();
         }
         Some(plans)
     }

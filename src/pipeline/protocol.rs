@@ -45,6 +45,10 @@ impl From<SegmentKind> for Role {
 }
 
 impl Role {
+    fn is_paragraph(&self) -> bool {
+        *self == Role::Paragraph
+    }
+
     /// The name on the wire (`list-item`), also part of a chat pass's cache key.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,6 +65,8 @@ impl Role {
 #[derive(Debug, Clone, Serialize)]
 pub struct Item<'a> {
     pub id: &'a str,
+    /// Left out for a paragraph, the usual role (every segment of plain text), to save tokens.
+    #[serde(skip_serializing_if = "Role::is_paragraph")]
     pub role: Role,
     pub de: &'a str,
     /// A draft translation to post-edit, when there is one.
@@ -119,7 +125,7 @@ struct RequestBody<'a> {
 }
 
 /// The request as one compact JSON object:
-/// `{"segments":[{"id","role","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
+/// `{"segments":[{"id","role"? (absent for a paragraph),"de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
 /// a segment of the refine round adds `"previous"` and `"problems":[{"check","rule","message",
 /// "span"?,"de"?}]`.
 pub fn user_message(req: &Request) -> String {

@@ -75,7 +75,7 @@ fn user_message_with_draft_and_glossary() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"p1","role":"paragraph","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","role":"list-item","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
+        r#"{"segments":[{"id":"p1","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","role":"list-item","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
     );
 }
 
@@ -136,7 +136,7 @@ fn a_refine_segment_carries_its_previous_answer_and_problems() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"s0","role":"paragraph","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
+        r#"{"segments":[{"id":"s0","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
     );
 }
 

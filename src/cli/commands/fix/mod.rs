@@ -165,7 +165,8 @@ struct Session<'a> {
     reports: Vec<FileReport>,
     /// `OUT/klartext-report.json` and `--report` over several files, spooled as files finish.
     run_reports: RunReports,
-    /// `--dry-run` over a folder: the plans of every file, added up per pass.
+    /// `--dry-run`: the plans of every file, added up per pass (shown for a folder, and in
+    /// `--json`).
     plans: Vec<PassPlan>,
     cancel: CancellationToken,
     /// The reader closed our output (a pager quit, `| head`): stop, and exit quietly.
@@ -215,10 +216,10 @@ impl Session<'_> {
                 return report;
             }
             Work::Planned { plans, .. } => {
-                match self.mode {
-                    Mode::Files => show::print_plan(&name, plans, &self.ctx.printer),
-                    Mode::Tree => add_plans(&mut self.plans, plans),
+                if self.mode == Mode::Files {
+                    show::print_plan(&name, plans, &self.ctx.printer);
                 }
+                add_plans(&mut self.plans, plans);
                 return report;
             }
             Work::Repaired { .. } | Work::Translated { .. } => {}

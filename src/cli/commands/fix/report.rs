@@ -46,6 +46,10 @@ pub struct RunReport<'a> {
     pub files: &'a [FileReport],
     /// Per backend name.
     pub usage: &'a BTreeMap<String, Usage>,
+    /// `--dry-run`: the plans of every file added up per pass, with the run's tokens sent
+    /// per paragraph token.
+    #[serde(skip_serializing_if = "<[PassPlan]>::is_empty")]
+    pub plan: &'a [PassPlan],
 }
 
 /// The run record (`klartext.run/2`) but for its `files`, which follow as [`FileEntry`]s.

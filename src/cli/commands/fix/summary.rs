@@ -41,6 +41,7 @@ pub fn finish(session: Session, engine: Option<&Engine>, ended: Ended) -> anyhow
                 dry_run: args.dry_run,
                 files: reports,
                 usage: &usage,
+                plan: &plans,
             },
             out,
         )?;
