@@ -210,16 +210,16 @@ pub async fn read(input: &Input) -> Read {
     .map_err(DocumentError::from)
 }
 
+/// A document read, with its work when it needs no API pass (`None`: the passes decide).
+type Prepared = (Decoded, RepairedDocument, Option<Work>);
+
 /// Process documents already read as one pack: their API passes share requests (each document
 /// keeps its own context and results); everything else is done for each on its own.
 pub async fn process_pack(
     docs: Vec<(Input, Read)>,
     how: &Processing,
 ) -> Vec<(Input, Result<Outcome, DocumentError>)> {
-    let mut out: Vec<(
-        Input,
-        Result<(Decoded, RepairedDocument, Option<Work>), DocumentError>,
-    )> = Vec::with_capacity(docs.len());
+    let mut out: Vec<(Input, Result<Prepared, DocumentError>)> = Vec::with_capacity(docs.len());
     for (input, read) in docs {
         let read = read.map(|(decoded, repaired)| {
             let work = if decoded.text.trim().is_empty() {

@@ -320,7 +320,7 @@ impl<'a> PassRun<'a> {
             .zip(units)
             .zip(range.clone())
             .map(|((((id, de), draft), unit), i)| Item {
-                id: *id,
+                id,
                 role: unit.role,
                 de,
                 draft: draft.as_deref(),
@@ -558,5 +558,30 @@ fn split(queue: &mut Vec<Range<usize>>, units: &[Unit<'_>], range: Range<usize>)
     } else if let Some((first, second)) = batch::halves(range) {
         queue.push(second);
         queue.push(first);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::units::units_of;
+    use crate::repair::repair_document;
+    use crate::segment::Format;
+
+    #[test]
+    fn a_failed_pack_splits_by_document_first_then_in_half() {
+        let a = repair_document("Eins.\n\nZwei.\n\nDrei.\n", Format::Plain);
+        let b = repair_document("Vier.\n\nFünf.\n", Format::Plain);
+        let pack = units_of(&[&a, &b]);
+        let mut queue = Vec::new();
+        split(&mut queue, &pack, 0..5);
+        // The first document is tried first (popped from the end).
+        assert_eq!(queue, vec![3..5, 0..3]);
+        queue.clear();
+        split(&mut queue, &pack, 0..3);
+        assert_eq!(queue, vec![1..3, 0..1]);
+        queue.clear();
+        split(&mut queue, &pack, 2..4);
+        assert_eq!(queue, vec![3..4, 2..3]);
     }
 }

@@ -226,6 +226,57 @@ mod tests {
     }
 
     #[test]
+    fn a_pack_names_its_documents_and_keeps_their_context_apart() {
+        let a = repair_document(
+            "Erster Absatz von A.\n\nZweiter Absatz von A.\n",
+            Format::Plain,
+        );
+        let b = repair_document("Einziger Absatz von B.\n", Format::Plain);
+        let c = repair_document(
+            "Erster von C.\n\nZweiter von C.\n\nDritter von C.\n",
+            Format::Plain,
+        );
+        let pack = units_of(&[&a, &b, &c]);
+        let wire: Vec<&str> = pack.iter().map(|u| u.wire.as_str()).collect();
+        assert_eq!(
+            wire,
+            ["d0.s0", "d0.s1", "d1.s0", "d2.s0", "d2.s1", "d2.s2"],
+            "ids unique in the pack"
+        );
+        assert_eq!(pack[3].span, 3..6);
+        // Alone, a document keeps its plain ids.
+        let alone: Vec<String> = units(&a).iter().map(|u| u.wire.clone()).collect();
+        assert_eq!(alone, ["s0", "s1"]);
+        // Every batch's context stays in the documents of its first and last segment.
+        for start in 0..pack.len() {
+            for end in start + 1..=pack.len() {
+                let (before, after) = context(&pack, start..end);
+                let first = pack[start].doc;
+                let last = pack[end - 1].doc;
+                for (side, doc) in [(&before, first), (&after, last)] {
+                    for other in pack.iter().filter(|u| u.doc != doc) {
+                        assert!(
+                            !side.contains(other.seg.text.as_str()),
+                            "{start}..{end}: {side:?} has {:?}",
+                            other.seg.text
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            context(&pack, 1..4),
+            (
+                "Erster Absatz von A.".to_owned(),
+                "Zweiter von C.\n\nDritter von C.".to_owned()
+            )
+        );
+        assert_eq!(context(&pack, 2..3), (String::new(), String::new()));
+        assert_eq!(doc_parts(&pack, 1..5), vec![1..2, 2..3, 3..5]);
+        assert_eq!(doc_parts(&pack, 3..6), vec![3..6]);
+    }
+
+    #[test]
     fn runs_of_consecutive_indices() {
         assert_eq!(
             consecutive_runs(&[1, 2, 3, 7, 8, 10]),
