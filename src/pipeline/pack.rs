@@ -163,4 +163,32 @@ mod tests {
         }
         assert!(first.iter().any(|p| p.len() > 1), "{first:?}");
     }
+
+    use proptest::prelude::*;
+
+    fn sizes() -> impl Strategy<Value = Vec<Option<Size>>> {
+        prop::collection::vec(prop::option::weighted(0.9, (0u32..140, 0usize..12)), 0..60)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn packs_cover_the_documents_in_order_within_the_budget(sizes in sizes()) {
+            let packs = plan(&sizes, &LIMITS);
+            let mut next = 0;
+            for pack in &packs {
+                prop_assert_eq!(pack.start, next);
+                prop_assert!(!pack.is_empty());
+                next = pack.end;
+                if pack.len() > 1 {
+                    let members = &sizes[pack.clone()];
+                    prop_assert!(members.iter().all(|s| s.is_some_and(|s| s.1 > 0)));
+                    let tokens: u32 = members.iter().flatten().map(|s| s.0).sum();
+                    let items: usize = members.iter().flatten().map(|s| s.1).sum();
+                    prop_assert!(tokens <= LIMITS.max_tokens && items <= LIMITS.max_items);
+                }
+            }
+            prop_assert_eq!(next, sizes.len());
+        }
+    }
 }
