@@ -1,7 +1,9 @@
 //! The one per-document path, the same for a single file and for every file of a folder:
 //! read → segment and repair → (offline) verify the German, or (`--dry-run`) plan the
 //! requests, or (API passes) draft, restore and verify → the result text and what `review`
-//! needs later. Nothing here writes or prints: the caller decides where a result goes.
+//! needs later. Small documents of a run go through it as a pack (`process_pack`, see `pack`):
+//! their API passes share requests, everything else is each document's own. Nothing here
+//! writes or prints: the caller decides where a result goes.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
