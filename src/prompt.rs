@@ -13,12 +13,11 @@ use std::path::{Path, PathBuf};
 /// draft read alike. Validation rejects a reply that lacks it when asked.
 pub fn literal_rule(wanted: bool) -> &'static str {
     if wanted {
-        "Also return `literal` for every segment: the German translated as closely as English \
-         grammar allows, with its errors and without repairs. Odd idioms, word senses and \
-         fragments stay as they are; a name that is a German word is translated as that word \
-         (\"Der Rand\" = \"The Edge\"), any other name is copied as spelled (\"Openai\"); \
-         numbers take English notation but keep the German's value and scale word \
-         (\"1,4 Billionen\" = \"1.4 trillion\")."
+        "Also return `literal` for every segment: the German as closely as English grammar \
+         allows, errors kept, nothing repaired (odd idioms, senses and fragments stay); a name \
+         that is a German word is translated as that word (\"Der Rand\" = \"The Edge\"), any \
+         other name is copied as spelled (\"Openai\"); numbers in English notation with the \
+         German's value and scale word (\"1,4 Billionen\" = \"1.4 trillion\")."
     } else {
         "Do not return `literal`."
     }

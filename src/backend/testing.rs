@@ -30,6 +30,7 @@ pub fn tuning() -> Tuning {
         max_wait_secs: sourced(10),
         max_output_tokens: sourced(1000),
         batch_tokens: sourced(1500),
+        pack_documents: sourced(true),
         temperature: None,
         structured: sourced(true),
         target_lang: sourced("EN-US".to_owned()),

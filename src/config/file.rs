@@ -70,6 +70,7 @@ pub(crate) struct FileBackend {
     pub max_wait_secs: Option<u64>,
     pub max_output_tokens: Option<u32>,
     pub batch_tokens: Option<u32>,
+    pub pack_documents: Option<bool>,
     pub temperature: Option<f64>,
     pub structured: Option<bool>,
     pub target_lang: Option<String>,

@@ -665,6 +665,7 @@ fn show_lists_every_value() {
             &[
                 "max_output_tokens",
                 "batch_tokens",
+                "pack_documents",
                 "temperature",
                 "structured",
                 "job_requests",

@@ -24,6 +24,9 @@ pub struct Tuning {
     pub max_output_tokens: Sourced<u32>,
     /// Estimated source tokens per request (chat backends); the system prompt is paid once per batch.
     pub batch_tokens: Sourced<u32>,
+    /// Pack consecutive small documents of a run into one request (chat backends, as the
+    /// restore backend); off sends each document in requests of its own.
+    pub pack_documents: Sourced<bool>,
     /// Sampling temperature; `None` = the provider's default (reasoning models accept no other).
     pub temperature: Option<Sourced<f64>>,
     /// OpenAI structured output (`json_schema`, strict); default on for api.openai.com only.
@@ -81,6 +84,8 @@ pub(crate) fn resolve_tuning(
             .unwrap_or_else(|| Sourced::new(8192, Source::Default)),
         batch_tokens: pick(tables, |t| t.batch_tokens)
             .unwrap_or_else(|| Sourced::new(1500, Source::Default)),
+        pack_documents: pick(tables, |t| t.pack_documents)
+            .unwrap_or_else(|| Sourced::new(true, Source::Default)),
         temperature: pick(tables, |t| t.temperature),
         structured: pick(tables, |t| t.structured)
             .unwrap_or_else(|| Sourced::new(official_openai, Source::Default)),
@@ -134,6 +139,8 @@ impl Tuning {
                 rows.push(("max_output_tokens", t.value.to_string(), &t.source));
                 let t = &self.batch_tokens;
                 rows.push(("batch_tokens", t.value.to_string(), &t.source));
+                let p = &self.pack_documents;
+                rows.push(("pack_documents", p.value.to_string(), &p.source));
                 match &self.temperature {
                     Some(t) => rows.push(("temperature", t.value.to_string(), &t.source)),
                     None => rows.push((

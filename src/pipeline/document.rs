@@ -1,7 +1,9 @@
 //! The one per-document path, the same for a single file and for every file of a folder:
 //! read → segment and repair → (offline) verify the German, or (`--dry-run`) plan the
 //! requests, or (API passes) draft, restore and verify → the result text and what `review`
-//! needs later. Nothing here writes or prints: the caller decides where a result goes.
+//! needs later. Small documents of a run go through it as a pack (`process_pack`, see `pack`):
+//! their API passes share requests, everything else is each document's own. Nothing here
+//! writes or prints: the caller decides where a result goes.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -183,50 +185,136 @@ impl DocumentError {
     }
 }
 
+/// A document as read, segmented and repaired: what the run packs by (see `pack`).
+pub type Read = Result<(Decoded, RepairedDocument), DocumentError>;
+
 /// Process one document.
 pub async fn process_document(input: &Input, how: &Processing) -> Result<Outcome, DocumentError> {
+    let read = read(input).await;
+    let mut done = process_pack(vec![(input.clone(), read)], how).await;
+    done.pop().map_or_else(
+        || Err(DocumentError::NotStarted(input.name(), "nothing to do")),
+        |d| d.1,
+    )
+}
+
+/// Read, segment and repair one document.
+pub async fn read(input: &Input) -> Read {
     // File work runs on the blocking pool, so the requests of other documents keep flowing.
     let read = input.clone();
-    let (decoded, repaired) = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let decoded = read_input(&read)?;
         let repaired = repair_document(&decoded.text, read.format());
         Ok::<_, FileError>((decoded, repaired))
     })
     .await
-    .map_err(|join| DocumentError::Crashed(input.name(), join.to_string()))??;
-    let work = if decoded.text.trim().is_empty() {
-        Work::Empty
-    } else {
-        match &how.engine {
-            None => Work::Repaired {
-                findings: german_findings(&repaired, &decoded.text),
-            },
-            Some(engine) if how.dry_run => Work::Planned {
-                plans: engine.plan(&repaired),
-                findings: repaired
-                    .segmented
-                    .segments()
-                    .flat_map(|s| {
-                        verify::verify_source_for_translation(s.id(), s.text(&decoded.text))
-                    })
-                    .collect(),
-            },
-            Some(engine) => {
-                // Batch mode names the document in its job records.
-                let translated = crate::backend::ORIGIN
-                    .scope(input.name(), engine.translate(&repaired, &decoded.text))
-                    .await;
-                let record = (translated.failed().next().is_none())
-                    .then(|| Box::new(record(input, &repaired, &decoded, &translated, how.to)));
-                Work::Translated { translated, record }
+    .map_err(|join| DocumentError::Crashed(input.name(), join.to_string()))?
+    .map_err(DocumentError::from)
+}
+
+/// A document read, with its work when it needs no API pass (`None`: the passes decide).
+type Prepared = (Decoded, RepairedDocument, Option<Work>);
+
+/// Process documents already read as one pack: their API passes share requests (each document
+/// keeps its own context and results); everything else is done for each on its own.
+pub async fn process_pack(
+    docs: Vec<(Input, Read)>,
+    how: &Processing,
+) -> Vec<(Input, Result<Outcome, DocumentError>)> {
+    let mut out: Vec<(Input, Result<Prepared, DocumentError>)> = Vec::with_capacity(docs.len());
+    for (input, read) in docs {
+        let read = read.map(|(decoded, repaired)| {
+            let work = if decoded.text.trim().is_empty() {
+                Some(Work::Empty)
+            } else if how.engine.is_none() {
+                Some(Work::Repaired {
+                    findings: german_findings(&repaired, &decoded.text),
+                })
+            } else {
+                None // the API passes, below
+            };
+            (decoded, repaired, work)
+        });
+        out.push((input, read));
+    }
+    if let Some(engine) = &how.engine {
+        let pending: Vec<usize> = (0..out.len())
+            .filter(|&i| matches!(&out[i].1, Ok((_, _, None))))
+            .collect();
+        let works = {
+            let docs: Vec<(&RepairedDocument, &str)> = pending
+                .iter()
+                .filter_map(|&i| match &out[i].1 {
+                    Ok((decoded, repaired, _)) => Some((repaired, decoded.text.as_str())),
+                    Err(_) => None,
+                })
+                .collect();
+            // Batch mode names the documents in its job records (a pack's segment ids say
+            // which: `d2.s0` is the second's).
+            let names: Vec<String> = pending.iter().map(|&i| out[i].0.name()).collect();
+            crate::backend::ORIGIN
+                .scope(names.join(" + "), api_work(engine, &docs, how.dry_run))
+                .await
+        };
+        for (i, work) in pending.into_iter().zip(works) {
+            if let Ok((_, _, slot)) = &mut out[i].1 {
+                *slot = Some(work);
             }
         }
-    };
-    Ok(Outcome {
-        decoded,
-        repaired,
-        work,
-    })
+    }
+    out.into_iter()
+        .map(|(input, read)| {
+            let outcome = read.map(|(decoded, repaired, work)| Outcome {
+                work: work.unwrap_or(Work::Empty),
+                decoded,
+                repaired,
+            });
+            let outcome = outcome.map(|mut outcome| {
+                if let Work::Translated { translated, record } = &mut outcome.work
+                    && translated.failed().next().is_none()
+                {
+                    *record = Some(Box::new(self::record(
+                        &input,
+                        &outcome.repaired,
+                        &outcome.decoded,
+                        translated,
+                        how.to,
+                    )));
+                }
+                outcome
+            });
+            (input, outcome)
+        })
+        .collect()
+}
+
+/// The API passes over a pack (or, `--dry-run`, their plan): one work per document.
+async fn api_work(engine: &Engine, docs: &[(&RepairedDocument, &str)], dry_run: bool) -> Vec<Work> {
+    if dry_run {
+        let repaired: Vec<&RepairedDocument> = docs.iter().map(|(doc, _)| *doc).collect();
+        let plans = engine.plan_pack(&repaired);
+        return docs
+            .iter()
+            .zip(plans)
+            .map(|((doc, text), plans)| Work::Planned {
+                plans,
+                findings: doc
+                    .segmented
+                    .segments()
+                    .flat_map(|s| verify::verify_source_for_translation(s.id(), s.text(text)))
+                    .collect(),
+            })
+            .collect();
+    }
+    engine
+        .translate_pack(docs)
+        .await
+        .into_iter()
+        .map(|translated| Work::Translated {
+            translated,
+            record: None,
+        })
+        .collect()
 }
 
 fn read_input(input: &Input) -> Result<Decoded, FileError> {

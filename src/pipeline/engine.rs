@@ -124,6 +124,8 @@ pub struct ChatSetup {
     /// of the same document get them as glossary entries.
     pub learns_terms: bool,
     pub max_batch_tokens: u32,
+    /// Small documents of a run share requests (see `pack`).
+    pub pack_documents: bool,
     /// The refine round's prompt, for the main pass.
     pub refine: Option<RefineSetup>,
     /// With `learns_terms`: turns as many as the backend's `concurrency`, taken before a
@@ -425,6 +427,7 @@ fn chat_setup(
         turns: learns_terms
             .then(|| Semaphore::new(settings.tuning.concurrency.value.max(1) as usize)),
         max_batch_tokens: settings.tuning.batch_tokens.value,
+        pack_documents: settings.tuning.pack_documents.value,
         refine,
     }
 }

@@ -2,7 +2,8 @@
 //! from its bytes to its result — read, segment and repair, then verify the German (offline),
 //! plan the requests (`--dry-run`) or run the API passes (draft, restore, verify, refine) — the same
 //! for a single file and for every file of a folder. [`run`] drives many documents at once
-//! within the backends' limits, with progress events and Ctrl-C. The passes themselves
+//! within the backends' limits, with progress events and Ctrl-C, packing consecutive small
+//! documents into shared requests (`pack`). The passes themselves
 //! (`engine`; `translate` over a document, `send` for one batch out and back, `plan` for
 //! `--dry-run`) cut a document's segments (`units`) into requests (`batch`), mask protected spans (`mask`) and
 //! validate replies (`protocol`). Nothing here prints or writes a result: the
@@ -14,6 +15,7 @@ mod engine;
 mod flight;
 pub mod jobs;
 pub mod mask;
+pub mod pack;
 mod plan;
 pub mod protocol;
 mod quotes;

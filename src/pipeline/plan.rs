@@ -15,7 +15,7 @@ use super::protocol::{Revision, estimate_tokens};
 use super::send::PassRun;
 use super::translate::Prepared;
 use super::translated::SegmentResult;
-use super::units::{Unit, plan_batches, units};
+use super::units::{Unit, plan_batches, units_of};
 use crate::backend::Usage;
 use crate::cost::{self, Amounts};
 use crate::repair::RepairedDocument;
@@ -48,6 +48,14 @@ pub struct PassPlan {
     /// paragraphs verify flags go back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rounds: Option<u8>,
+    /// Tokens sent per paragraph token (`estimated_input / source_input`, chat passes): what
+    /// the prompt, framing and context cost on top of the paragraphs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_paragraph_token: Option<f64>,
+    /// Its paragraphs share requests with an earlier document of its pack, which counts them
+    /// (`requests`); `estimated_input` is its share of their tokens.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 impl PassPlan {
@@ -63,7 +71,59 @@ impl PassPlan {
         self.cost = PlanCost::sum(&self.cost, &other.cost);
         self.literal_cost = PlanCost::sum(&self.literal_cost, &other.literal_cost);
         self.rounds = self.rounds.max(other.rounds);
+        self.shared = false;
+        self.settle();
     }
+
+    /// Fill in [`PassPlan::per_paragraph_token`] from the counts.
+    fn settle(&mut self) {
+        self.per_paragraph_token = (self.unit == "tokens" && self.source_input > 0).then(|| {
+            (self.estimated_input as f64 / self.source_input as f64 * 100.0).round() / 100.0
+        });
+    }
+
+    /// A plan with nothing in it yet.
+    fn empty(pass: PassKind, backend: &str, unit: &'static str, rounds: Option<u8>) -> Self {
+        Self {
+            pass,
+            backend: backend.to_owned(),
+            segments: 0,
+            cached: 0,
+            requests: 0,
+            estimated_input: 0,
+            source_input: 0,
+            unit,
+            estimated_output: 0,
+            literal_output: 0,
+            cost: None,
+            literal_cost: None,
+            rounds,
+            per_paragraph_token: None,
+            shared: false,
+        }
+    }
+}
+
+/// Each document's share of `total`, in proportion to `weights` (the rest to the first with
+/// any weight, so the shares add up to `total`).
+fn shares(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u64 = weights.iter().sum();
+    if sum == 0 {
+        let mut out = vec![0; weights.len()];
+        if let Some(first) = out.first_mut() {
+            *first = total;
+        }
+        return out;
+    }
+    let mut out: Vec<u64> = weights
+        .iter()
+        .map(|w| (u128::from(total) * u128::from(*w) / u128::from(sum)) as u64)
+        .collect();
+    let rest = total - out.iter().sum::<u64>();
+    if let Some(first) = weights.iter().position(|w| *w > 0) {
+        out[first] += rest;
+    }
+    out
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -159,67 +219,75 @@ impl Engine {
     /// (tokens, or characters for translation services). A main pass behind an uncached draft
     /// cannot know its cache hits and counts them as sends.
     pub fn plan(&self, doc: &RepairedDocument) -> Vec<PassPlan> {
-        let units = units(doc);
+        self.plan_pack(&[doc]).pop().unwrap_or_default()
+    }
+
+    /// [`Engine::plan`] for a pack of documents that share their requests: each document's
+    /// own segments, and each request counted once, for the document of its first segment.
+    pub fn plan_pack(&self, docs: &[&RepairedDocument]) -> Vec<Vec<PassPlan>> {
+        let units = units_of(docs);
+        let doc_of = |i: usize| units.get(i).map_or(0, |u| u.doc);
         let mut results = vec![SegmentResult::default(); units.len()];
-        let mut plans = Vec::new();
+        let mut plans: Vec<Vec<PassPlan>> = vec![Vec::new(); docs.len()];
         for pass in self.draft.iter().chain([&self.main]) {
             let Prepared { keys, batches } = self.prepare(pass, &units, &mut results);
             let member = self.active(pass).map_or(pass.first(), |(_, m)| m);
-            let source: u64 = keys
-                .keys()
-                .map(|&i| {
-                    let text = &units[i].seg.text;
-                    match member.kind {
-                        MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
-                        MemberKind::Translation => text.chars().count() as u64,
+            let unit = match member.kind {
+                MemberKind::Chat(_) => "tokens",
+                MemberKind::Translation => "characters",
+            };
+            let mut per_doc: Vec<PassPlan> = docs
+                .iter()
+                .map(|_| PassPlan::empty(pass.kind, member.backend.name(), unit, None))
+                .collect();
+            for (i, unit) in units.iter().enumerate() {
+                let plan = &mut per_doc[unit.doc];
+                plan.segments += 1;
+                if !keys.contains_key(&i) {
+                    plan.cached += 1;
+                    continue;
+                }
+                let text = &unit.seg.text;
+                plan.source_input += match member.kind {
+                    MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
+                    MemberKind::Translation => text.chars().count() as u64,
+                };
+            }
+            let run = PassRun::new(self, pass, &units, &results);
+            let size = |i: usize| -> u64 {
+                let text = &units[i].seg.text;
+                match member.kind {
+                    MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
+                    MemberKind::Translation => text.chars().count() as u64,
+                }
+            };
+            for batch in &batches {
+                let first = doc_of(batch.start);
+                per_doc[first].requests += 1;
+                let sent = match &member.kind {
+                    MemberKind::Chat(chat) => {
+                        u64::from(run.chat_request(chat, batch.clone()).estimated_tokens)
                     }
-                })
-                .sum();
-            let sent: u64 = match &member.kind {
-                MemberKind::Chat(chat) => {
-                    let run = PassRun::new(self, pass, &units, &results);
-                    batches
-                        .iter()
-                        .map(|b| u64::from(run.chat_request(chat, b.clone()).estimated_tokens))
-                        .sum()
+                    MemberKind::Translation => batch.clone().map(size).sum(),
+                };
+                // A request of a pack: each document's share, by its paragraphs in it.
+                let mut weights = vec![0u64; docs.len()];
+                for i in batch.clone() {
+                    weights[doc_of(i)] += size(i);
                 }
-                MemberKind::Translation => source,
-            };
-            let (output, literal) = match &member.kind {
-                MemberKind::Chat(chat) => {
-                    let items = keys.len() as u64;
-                    let output = cost::estimate_output(source, items, chat.with_literal);
-                    let literal = if chat.with_literal {
-                        cost::literal_output(source)
-                    } else {
-                        0
-                    };
-                    (output, literal)
+                for (d, share) in shares(sent, &weights).into_iter().enumerate() {
+                    per_doc[d].estimated_input += share;
+                    per_doc[d].shared |= d != first && weights[d] > 0;
                 }
-                MemberKind::Translation => (0, 0),
-            };
-            let name = member.backend.name();
-            let chat = member.chat().is_some();
-            plans.push(PassPlan {
-                pass: pass.kind,
-                backend: name.to_owned(),
-                segments: units.len(),
-                cached: units.len() - keys.len(),
-                requests: batches.len(),
-                estimated_input: sent,
-                source_input: source,
-                unit: match member.kind {
-                    MemberKind::Chat(_) => "tokens",
-                    MemberKind::Translation => "characters",
-                },
-                estimated_output: output,
-                literal_output: literal,
-                cost: self.plan_cost(name, chat, sent, output),
-                literal_cost: (literal > 0)
-                    .then(|| self.plan_cost(name, chat, 0, literal))
-                    .flatten(),
-                rounds: None,
-            });
+            }
+            drop(run);
+            for (all, mut plan) in plans.iter_mut().zip(per_doc) {
+                plan.shared &= plan.requests == 0;
+                let with_literal = member.chat().is_some_and(|c| c.with_literal);
+                self.price_plan(&mut plan, member.chat().is_some(), with_literal, 1);
+                plan.settle();
+                all.push(plan);
+            }
             // Pretend the pending drafts arrived (as long as the German), so the main pass is
             // planned as a full send of about the right size.
             for &i in keys.keys() {
@@ -228,13 +296,17 @@ impl Engine {
                     .get_or_insert_with(|| units[i].seg.text.clone());
             }
         }
-        plans.extend(self.plan_refine(&units, &results));
+        if let Some(refine) = self.plan_refine(&units, &results) {
+            for (d, all) in plans.iter_mut().enumerate() {
+                all.push(refine[d].clone());
+            }
+        }
         plans
     }
 
     /// The refine round if verify flagged every paragraph: each goes back with an earlier
-    /// answer about as long as its German, once per round.
-    fn plan_refine(&self, units: &[Unit<'_>], results: &[SegmentResult]) -> Option<PassPlan> {
+    /// answer about as long as its German, once per round. One plan per document of the pack.
+    fn plan_refine(&self, units: &[Unit<'_>], results: &[SegmentResult]) -> Option<Vec<PassPlan>> {
         if !self.refines() {
             return None;
         }
@@ -258,35 +330,62 @@ impl Engine {
         let all: Vec<usize> = (0..units.len()).collect();
         let batches = plan_batches(member, units, &all);
         let rounds = u64::from(self.refine);
-        let sent: u64 = batches
-            .iter()
-            .map(|b| u64::from(run.chat_request(chat, b.clone()).estimated_tokens))
-            .sum();
-        let source: u64 = units
-            .iter()
-            .map(|u| u64::from(estimate_tokens(&u.seg.text)))
-            .sum();
-        let output = cost::estimate_output(source, units.len() as u64, false) * rounds;
-        let name = member.backend.name();
-        Some(PassPlan {
-            pass: PassKind::Refine,
-            backend: name.to_owned(),
-            segments: units.len(),
-            cached: 0,
-            requests: batches.len() * usize::from(self.refine),
-            estimated_input: sent * rounds,
-            source_input: source * rounds,
-            unit: "tokens",
-            estimated_output: output,
-            literal_output: 0,
-            cost: self.plan_cost(name, true, sent * rounds, output),
-            literal_cost: None,
-            rounds: Some(self.refine),
-        })
+        let docs = units.last().map_or(0, |u| u.doc + 1);
+        let mut plans: Vec<PassPlan> = (0..docs)
+            .map(|_| {
+                PassPlan::empty(
+                    PassKind::Refine,
+                    member.backend.name(),
+                    "tokens",
+                    Some(self.refine),
+                )
+            })
+            .collect();
+        for unit in units {
+            plans[unit.doc].segments += 1;
+            plans[unit.doc].source_input += u64::from(estimate_tokens(&unit.seg.text)) * rounds;
+        }
+        for batch in batches {
+            let first = units[batch.start].doc;
+            plans[first].requests += usize::from(self.refine);
+            let sent = u64::from(run.chat_request(chat, batch.clone()).estimated_tokens) * rounds;
+            let mut weights = vec![0u64; docs];
+            for unit in &units[batch] {
+                weights[unit.doc] += u64::from(estimate_tokens(&unit.seg.text));
+            }
+            for (d, share) in shares(sent, &weights).into_iter().enumerate() {
+                plans[d].estimated_input += share;
+            }
+        }
+        for plan in &mut plans {
+            self.price_plan(plan, true, false, rounds);
+            plan.settle();
+        }
+        Some(plans)
     }
 
     /// What `input` (tokens, or characters for a translation service) and `output` tokens
     /// cost on `backend`, synchronously and in a batch job.
+    /// Fill in a plan's estimated output and cost from its counts: each paragraph sent is
+    /// written back once (twice with the literal), `rounds` times for the refine round.
+    fn price_plan(&self, plan: &mut PassPlan, chat: bool, with_literal: bool, rounds: u64) {
+        let sent = (plan.segments - plan.cached) as u64;
+        if chat {
+            plan.estimated_output =
+                cost::estimate_output(plan.source_input, sent * rounds, with_literal);
+            plan.literal_output = if with_literal {
+                cost::literal_output(plan.source_input)
+            } else {
+                0
+            };
+        }
+        let backend = plan.backend.clone();
+        plan.cost = self.plan_cost(&backend, chat, plan.estimated_input, plan.estimated_output);
+        plan.literal_cost = (plan.literal_output > 0)
+            .then(|| self.plan_cost(&backend, chat, 0, plan.literal_output))
+            .flatten();
+    }
+
     fn plan_cost(&self, backend: &str, chat: bool, input: u64, output: u64) -> Option<PlanCost> {
         let price = self.price(backend)?;
         let usage = if chat {

@@ -9,6 +9,7 @@
 mod tests;
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -44,6 +45,10 @@ impl From<SegmentKind> for Role {
 }
 
 impl Role {
+    fn is_paragraph(&self) -> bool {
+        *self == Role::Paragraph
+    }
+
     /// The name on the wire (`list-item`), also part of a chat pass's cache key.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,6 +65,8 @@ impl Role {
 #[derive(Debug, Clone, Serialize)]
 pub struct Item<'a> {
     pub id: &'a str,
+    /// Left out for a paragraph, the usual role (every segment of plain text), to save tokens.
+    #[serde(skip_serializing_if = "Role::is_paragraph")]
     pub role: Role,
     pub de: &'a str,
     /// A draft translation to post-edit, when there is one.
@@ -118,7 +125,7 @@ struct RequestBody<'a> {
 }
 
 /// The request as one compact JSON object:
-/// `{"segments":[{"id","role","de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
+/// `{"segments":[{"id","role"? (absent for a paragraph),"de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
 /// a segment of the refine round adds `"previous"` and `"problems":[{"check","rule","message",
 /// "span"?,"de"?}]`.
 pub fn user_message(req: &Request) -> String {
@@ -360,33 +367,71 @@ pub struct Expect<'a> {
 /// `<think>…</think>` block of a reasoning model (or only its closing tag, when the chat
 /// template opened it). Anything else around or inside the text is a problem.
 pub fn parse_reply(text: &str, expect: &Expect) -> Result<Vec<ReplySegment>, Vec<Problem>> {
-    let not_json = |detail: String| vec![Problem::NotJson { detail }];
-    let json = unwrap_reply(text).map_err(not_json)?;
-    let value: Value = serde_json::from_str(json).map_err(|e| not_json(e.to_string()))?;
-    let segments = read_segments(&value, expect)?;
+    let all = 0..expect.ids.len();
+    parse_parts(text, expect, &[all])
+        .pop()
+        .unwrap_or_else(|| Err(Vec::new()))
+}
 
-    let mut problems = check_ids(&segments, expect.ids);
-    let sources: HashMap<&str, &str> = expect
-        .ids
+/// [`parse_reply`] for a request whose segments come in parts (the documents of a pack): each
+/// part is validated on its own, exactly as a request of its segments alone, so one part's
+/// faults do not cost the others. A fault of the whole reply (not JSON, a segment id nobody
+/// asked for) is every part's.
+pub fn parse_parts(
+    text: &str,
+    expect: &Expect,
+    parts: &[Range<usize>],
+) -> Vec<Result<Vec<ReplySegment>, Vec<Problem>>> {
+    let everywhere = |problems: Vec<Problem>| parts.iter().map(|_| Err(problems.clone())).collect();
+    let not_json = |detail: String| vec![Problem::NotJson { detail }];
+    let json = match unwrap_reply(text) {
+        Ok(json) => json,
+        Err(e) => return everywhere(not_json(e)),
+    };
+    let value: Value = match serde_json::from_str(json) {
+        Ok(value) => value,
+        Err(e) => return everywhere(not_json(e.to_string())),
+    };
+    let segments = match read_segments(&value, expect) {
+        Ok(segments) => segments,
+        Err(problems) => return everywhere(problems),
+    };
+    let known: HashSet<&str> = expect.ids.iter().copied().collect();
+    parts
         .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, expect.sources.get(i).copied().unwrap_or_default()))
-        .collect();
-    let mut checked = HashSet::new();
-    for segment in &segments {
-        let id = segment.id.as_str();
-        // Extra and repeated segments were reported already; their content does not matter.
-        if let Some(source) = sources.get(id)
-            && checked.insert(id)
-        {
-            check_segment(segment, source, expect, &mut problems);
-        }
-    }
-    if problems.is_empty() {
-        Ok(segments)
-    } else {
-        Err(problems)
-    }
+        .map(|part| {
+            let part = part.start.min(expect.ids.len())..part.end.min(expect.ids.len());
+            let ids = &expect.ids[part.clone()];
+            let mine: HashSet<&str> = ids.iter().copied().collect();
+            // Its own segments, and those nobody asked for (extra in every part).
+            let segments: Vec<ReplySegment> = segments
+                .iter()
+                .filter(|s| mine.contains(s.id.as_str()) || !known.contains(s.id.as_str()))
+                .cloned()
+                .collect();
+            let mut problems = check_ids(&segments, ids);
+            let sources: HashMap<&str, &str> = ids
+                .iter()
+                .zip(part.clone())
+                .map(|(id, i)| (*id, expect.sources.get(i).copied().unwrap_or_default()))
+                .collect();
+            let mut checked = HashSet::new();
+            for segment in &segments {
+                let id = segment.id.as_str();
+                // Repeated segments were reported already; their content does not matter.
+                if let Some(source) = sources.get(id)
+                    && checked.insert(id)
+                {
+                    check_segment(segment, source, expect, &mut problems);
+                }
+            }
+            if problems.is_empty() {
+                Ok(segments)
+            } else {
+                Err(problems)
+            }
+        })
+        .collect()
 }
 
 /// The JSON text inside a reply: without whitespace, reasoning block and code fence.

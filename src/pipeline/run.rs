@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::document::{DocumentError, Input, Outcome, Processing, process_document};
+use super::document::{DocumentError, Input, Outcome, Processing, Read, process_pack, read};
 use super::engine::Engine;
+use super::pack::Packing;
 use crate::backend::Usage;
 
 /// How a run goes.
@@ -53,6 +54,10 @@ pub struct Ended {
     /// Ctrl-C: finished documents were handed over, the rest were not started.
     pub interrupted: bool,
     pub elapsed: Duration,
+}
+
+fn not_started(input: &Input) -> DocumentError {
+    DocumentError::NotStarted(input.name(), "cancelled (Ctrl-C)")
 }
 
 impl Run {
@@ -112,35 +117,99 @@ impl Run {
         }
     }
 
-    /// The documents as they finish (or in order), each on its own task so they use every
-    /// core; a document not yet begun when the run is cancelled is not started.
+    /// The documents as they finish (or in order), each pack on its own task so they use every
+    /// core; a document not yet begun when the run is cancelled is not started. Documents are
+    /// read in input order and packed as they come (`pack`): consecutive small ones share
+    /// their requests, by their sizes alone.
     fn documents(&self, inputs: Vec<Input>, token: CancellationToken) -> BoxStream<'_, Finished> {
-        let tasks = stream::iter(inputs).map(move |input| {
+        let in_flight = self.in_flight.max(1);
+        let reads = stream::iter(inputs)
+            .map({
+                let token = token.clone();
+                move |input| {
+                    let token = token.clone();
+                    async move {
+                        if token.is_cancelled() {
+                            let read = Err(not_started(&input));
+                            return (input, read);
+                        }
+                        let read = read(&input).await;
+                        (input, read)
+                    }
+                }
+            })
+            .buffered(in_flight)
+            .boxed();
+        let engine = self.processing.engine.clone();
+        let packing = engine
+            .as_ref()
+            .and_then(|e| e.pack_limits())
+            .map(Packing::new);
+        let packs = stream::unfold(
+            (reads, packing, Vec::new()),
+            move |(mut reads, mut packing, mut held): (_, Option<Packing>, Vec<(Input, Read)>)| {
+                let engine = engine.clone();
+                async move {
+                    while let Some((input, read)) = reads.next().await {
+                        let size = match (&read, &engine, &mut packing) {
+                            (Ok((_, repaired)), Some(engine), Some(_)) => {
+                                engine.pack_size(repaired)
+                            }
+                            _ => None,
+                        };
+                        let joins = packing.as_mut().is_some_and(|p| p.joins(size));
+                        if joins || held.is_empty() {
+                            held.push((input, read));
+                            continue;
+                        }
+                        let pack = std::mem::replace(&mut held, vec![(input, read)]);
+                        return Some((pack, (reads, packing, held)));
+                    }
+                    if held.is_empty() {
+                        return None;
+                    }
+                    let pack = std::mem::take(&mut held);
+                    Some((pack, (reads, packing, held)))
+                }
+            },
+        );
+        let tasks = packs.map(move |pack: Vec<(Input, Read)>| {
             let processing = self.processing.clone();
             let token = token.clone();
             async move {
                 if token.is_cancelled() {
-                    let result = Err(DocumentError::NotStarted(
-                        input.name(),
-                        "cancelled (Ctrl-C)",
-                    ));
-                    return Finished { input, result };
+                    return pack
+                        .into_iter()
+                        .map(|(input, _)| Finished {
+                            result: Err(not_started(&input)),
+                            input,
+                        })
+                        .collect();
                 }
-                let kept = input.clone();
-                let task = tokio::spawn(async move {
-                    let result = process_document(&input, &processing).await;
-                    Finished { input, result }
-                });
-                task.await.unwrap_or_else(|join| Finished {
-                    result: Err(DocumentError::Crashed(kept.name(), join.to_string())),
-                    input: kept,
-                })
+                let inputs: Vec<Input> = pack.iter().map(|(input, _)| input.clone()).collect();
+                let task = tokio::spawn(async move { process_pack(pack, &processing).await });
+                match task.await {
+                    Ok(done) => done
+                        .into_iter()
+                        .map(|(input, result)| Finished { input, result })
+                        .collect(),
+                    Err(join) => inputs
+                        .into_iter()
+                        .map(|input| Finished {
+                            result: Err(DocumentError::Crashed(input.name(), join.to_string())),
+                            input,
+                        })
+                        .collect::<Vec<_>>(),
+                }
             }
         });
         if self.ordered {
-            tasks.buffered(self.in_flight.max(1)).boxed()
+            tasks.buffered(in_flight).flat_map(stream::iter).boxed()
         } else {
-            tasks.buffer_unordered(self.in_flight.max(1)).boxed()
+            tasks
+                .buffer_unordered(in_flight)
+                .flat_map(stream::iter)
+                .boxed()
         }
     }
 

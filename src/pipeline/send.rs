@@ -17,7 +17,7 @@ use super::engine::{ChatSetup, Engine, Member, MemberKind, Pass, PassKind};
 use super::mask::{MaskStyle, unmask};
 use super::protocol::{self, Expect, GlossaryTerm, Item, Request, Revision, estimate_tokens};
 use super::translated::{FailureKind, SegmentFailure, SegmentResult};
-use super::units::{Unit, context, plan_batches};
+use super::units::{Unit, context, doc_parts, plan_batches};
 use crate::backend::{BackendError, ChatRequest, ErrorKind, Stop, TranslateRequest, Usage};
 use crate::cache::{CacheKey, Entry};
 use crate::cost;
@@ -40,7 +40,8 @@ pub(super) struct PassRun<'a> {
     /// batch as it finishes; the first decision for a German form wins). Sent as glossary
     /// entries but never part of a cache key: what a batch learns depends on which batches
     /// finished before its request was built, and a re-run must find the same keys.
-    learned: Mutex<Vec<Term>>,
+    /// Per document of a pack: a name learned in one document is never imposed on another.
+    learned: Mutex<Vec<(usize, Term)>>,
     /// What this document's replies in this pass reported, per backend: the engine counts the
     /// whole run, this the document's own share.
     used: Mutex<BTreeMap<String, Usage>>,
@@ -73,7 +74,9 @@ impl<'a> PassRun<'a> {
             used: Mutex::default(),
         };
         if pass.kind != PassKind::Draft {
-            run.learn(results.iter().flat_map(|r| &r.terms));
+            for (unit, result) in units.iter().zip(results) {
+                run.learn(unit.doc, &result.terms);
+            }
         }
         run
     }
@@ -142,38 +145,50 @@ impl<'a> PassRun<'a> {
         }
     }
 
-    /// Remember names a reply (or a cached one) decided, unless the user's glossary or an
-    /// earlier reply already settled their German form.
-    fn learn<'t>(&self, terms: impl IntoIterator<Item = &'t Term>) {
+    /// Remember names a reply (or a cached one) decided in document `doc`, unless the user's
+    /// glossary or an earlier reply in that document already settled their German form.
+    fn learn<'t>(&self, doc: usize, terms: impl IntoIterator<Item = &'t Term>) {
         let Ok(mut learned) = self.learned.lock() else {
             return;
         };
         let user = self.engine.glossary.terms();
         for term in terms {
             let settled = |t: &Term| t.de.eq_ignore_ascii_case(&term.de);
-            if !user.iter().any(settled) && !learned.iter().any(settled) {
-                learned.push(term.clone());
+            let learned_here = learned.iter().any(|(d, t)| *d == doc && settled(t));
+            if !user.iter().any(settled) && !learned_here {
+                learned.push((doc, term.clone()));
             }
         }
     }
 
-    /// The glossary entries of a request for text `german`: the user's terms that occur in it,
-    /// then the names learned so far in this document that occur in it.
-    fn glossary_hits(&self, german: &str) -> Vec<Term> {
+    /// The glossary entries of a request for the segments `range`: the user's terms that occur
+    /// in them, then the names learned so far in each segment's document that occur in that
+    /// document's segments (once each).
+    fn glossary_hits(&self, range: Range<usize>) -> Vec<Term> {
+        let units = &self.units[range.clone()];
+        let joined: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
         let mut terms: Vec<Term> = self
             .engine
             .glossary
-            .hits(german)
+            .hits(&joined.join("\n"))
             .into_iter()
             .cloned()
             .collect();
         if let Ok(learned) = self.learned.lock() {
-            terms.extend(
-                learned
+            for part in doc_parts(self.units, range) {
+                let doc = self.units[part.start].doc;
+                let joined: Vec<&str> = self.units[part]
                     .iter()
-                    .filter(|t| glossary::find(german, &t.de).is_some())
-                    .cloned(),
-            );
+                    .map(|u| u.context.as_str())
+                    .collect();
+                let german = joined.join("\n");
+                for (_, term) in learned.iter().filter(|(d, _)| *d == doc) {
+                    let new = !terms.iter().any(|t| t.de == term.de && t.en == term.en);
+                    if new && glossary::find(&german, &term.de).is_some() {
+                        terms.push(term.clone());
+                    }
+                }
+            }
         }
         terms
     }
@@ -222,16 +237,19 @@ impl<'a> PassRun<'a> {
             }
             let attempt = match &member.kind {
                 MemberKind::Chat(chat) => self.chat_batch(member, chat, range.clone()).await,
-                MemberKind::Translation => self.translate_batch(member, range.clone()).await,
+                MemberKind::Translation => (self.translate_batch(member, range.clone()).await)
+                    .map(|done| (done, Vec::new())),
             };
             match attempt {
-                Ok(entries) => {
-                    self.learn(
-                        entries
-                            .iter()
-                            .filter_map(|(_, entry)| entry.as_ref().ok())
-                            .flat_map(|entry| &entry.terms),
-                    );
+                Ok((entries, rejected)) => {
+                    for (i, entry) in &entries {
+                        if let Ok(entry) = entry {
+                            self.learn(self.units[*i].doc, &entry.terms);
+                        }
+                    }
+                    // A pack's documents whose part of the reply failed go again, each alone
+                    // (and from there split in half like any batch); the others are kept.
+                    queue.extend(rejected.into_iter().rev());
                     let finished: Vec<(CacheKey, Entry)> = entries
                         .iter()
                         .filter_map(|(i, entry)| {
@@ -255,7 +273,7 @@ impl<'a> PassRun<'a> {
                         queue.push(range);
                     } else if e.kind == ErrorKind::Rejected && range.len() > 1 {
                         // A refused request may be too large; smaller ones may pass.
-                        split(&mut queue, range);
+                        split(&mut queue, self.units, range);
                     } else {
                         let failure = match e.kind {
                             ErrorKind::Cancelled => {
@@ -269,7 +287,9 @@ impl<'a> PassRun<'a> {
                         fail_all(&mut out, range, failure);
                     }
                 }
-                Err(Failed::Invalid(_)) if range.len() > 1 => split(&mut queue, range),
+                Err(Failed::Invalid(_)) if range.len() > 1 => {
+                    split(&mut queue, self.units, range);
+                }
                 Err(Failed::Invalid(_)) if !second_tries.contains(&range.start) => {
                     second_tries.push(range.start);
                     queue.push(range);
@@ -294,7 +314,7 @@ impl<'a> PassRun<'a> {
             .iter()
             .map(|u| u.masked.text(MaskStyle::Brackets))
             .collect();
-        let ids: Vec<String> = units.iter().map(|u| u.id.to_string()).collect();
+        let ids: Vec<&str> = units.iter().map(|u| u.wire.as_str()).collect();
         let items: Vec<Item> = ids
             .iter()
             .zip(&texts)
@@ -309,8 +329,7 @@ impl<'a> PassRun<'a> {
                 revision: self.revisions.and_then(|r| r.get(&i)),
             })
             .collect();
-        let joined: Vec<&str> = units.iter().map(|u| u.context.as_str()).collect();
-        let terms = self.glossary_hits(&joined.join("\n"));
+        let terms = self.glossary_hits(range.clone());
         let glossary: Vec<GlossaryTerm> = terms
             .iter()
             .map(|t| GlossaryTerm {
@@ -342,12 +361,15 @@ impl<'a> PassRun<'a> {
         }
     }
 
+    /// One chat request and its reply, validated per document of the range: the outcomes of
+    /// the documents whose part passed, and the parts that failed (only when some passed: a
+    /// reply that fails everywhere is the batch's failure).
     async fn chat_batch(
         &self,
         member: &Member,
         chat: &ChatSetup,
         range: Range<usize>,
-    ) -> Result<Vec<Done>, Failed> {
+    ) -> Result<(Vec<Done>, Vec<Range<usize>>), Failed> {
         // Built once it may be sent, so it carries the names the batches before it decided.
         let _turn = match &chat.turns {
             Some(turns) => turns.acquire().await.ok(),
@@ -355,8 +377,7 @@ impl<'a> PassRun<'a> {
         };
         let request = self.chat_request(chat, range.clone());
         let units = &self.units[range.clone()];
-        let ids: Vec<String> = units.iter().map(|u| u.id.to_string()).collect();
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let ids: Vec<&str> = units.iter().map(|u| u.wire.as_str()).collect();
         let _job = self.engine.job().await;
         let source: u64 = units
             .iter()
@@ -397,23 +418,35 @@ impl<'a> PassRun<'a> {
             .map(|u| u.masked.text(MaskStyle::Brackets))
             .collect();
         let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
-        let segments = protocol::parse_reply(
-            &reply.text,
-            &Expect {
-                target: chat.target,
-                ids: &ids,
-                sources: &sources,
-                with_literal: self.prompt(chat).1,
-            },
-        )
-        .map_err(|problems| {
-            let described: Vec<String> = problems.iter().map(|p| p.describe()).collect();
-            Failed::Invalid(described.join("; "))
-        })?;
+        let expect = Expect {
+            target: chat.target,
+            ids: &ids,
+            sources: &sources,
+            with_literal: self.prompt(chat).1,
+        };
+        // Each document of a pack is validated as if it had been sent alone.
+        let parts = doc_parts(self.units, range.clone());
+        let local: Vec<Range<usize>> = parts
+            .iter()
+            .map(|p| p.start - range.start..p.end - range.start)
+            .collect();
+        let checked = protocol::parse_parts(&reply.text, &expect, &local);
+        if checked.iter().all(Result::is_err) {
+            let mut described: Vec<String> = Vec::new();
+            for problem in checked.into_iter().filter_map(Result::err).flatten() {
+                let line = problem.describe();
+                if !described.contains(&line) {
+                    described.push(line);
+                }
+            }
+            return Err(Failed::Invalid(described.join("; ")));
+        }
         if with_literal {
             // The literal's share of what the reply wrote, by length.
-            let literal: usize = segments
+            let literal: usize = checked
                 .iter()
+                .filter_map(|part| part.as_ref().ok())
+                .flatten()
                 .filter_map(|s| s.literal.as_ref())
                 .map(|l| l.chars().count())
                 .sum();
@@ -426,8 +459,34 @@ impl<'a> PassRun<'a> {
         } else {
             Vec::new()
         };
+        let mut out = Vec::with_capacity(range.len());
+        let mut rejected = Vec::new();
+        for (part, checked) in parts.into_iter().zip(checked) {
+            let Ok(segments) = checked else {
+                rejected.push(part);
+                continue;
+            };
+            match self.unmasked(member, &terms, part.clone(), segments) {
+                Ok(done) => out.extend(done),
+                // Only this document's markers came back wrong: it goes again.
+                Err(_) if range.len() > part.len() => rejected.push(part),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((out, rejected))
+    }
+
+    /// The validated reply segments of `range`, unmasked, as entries with the names each
+    /// rendered.
+    fn unmasked(
+        &self,
+        member: &Member,
+        terms: &[Term],
+        range: Range<usize>,
+        segments: Vec<protocol::ReplySegment>,
+    ) -> Result<Vec<Done>, Failed> {
         let mut out = Vec::with_capacity(segments.len());
-        for ((i, reply), unit) in range.zip(segments).zip(units) {
+        for ((i, reply), unit) in range.clone().zip(segments).zip(&self.units[range]) {
             let back = |text: &str| unmask(text, &unit.masked, MaskStyle::Brackets);
             let text = back(&reply.text).map_err(Failed::Invalid)?;
             let literal = reply
@@ -436,7 +495,7 @@ impl<'a> PassRun<'a> {
                 .transpose()
                 .map_err(Failed::Invalid)?;
             let mut entry = self.entry(member, i, text, literal, reply.notes);
-            entry.terms = rendered_in(&terms, &unit.context, &entry.text);
+            entry.terms = rendered_in(terms, &unit.context, &entry.text);
             out.push((i, Ok(entry)));
         }
         Ok(out)
@@ -536,10 +595,39 @@ enum Failed {
     Invalid(String),
 }
 
-/// Second half first on the stack, so the first half is tried first.
-fn split(queue: &mut Vec<Range<usize>>, range: Range<usize>) {
-    if let Some((first, second)) = batch::halves(range) {
+/// A failed batch split for the retry: a pack by its documents, each alone; one document's
+/// segments in half. The first part ends on top of the stack, so it is tried first.
+fn split(queue: &mut Vec<Range<usize>>, units: &[Unit<'_>], range: Range<usize>) {
+    let parts = doc_parts(units, range.clone());
+    if parts.len() > 1 {
+        queue.extend(parts.into_iter().rev());
+    } else if let Some((first, second)) = batch::halves(range) {
         queue.push(second);
         queue.push(first);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::units::units_of;
+    use crate::repair::repair_document;
+    use crate::segment::Format;
+
+    #[test]
+    fn a_failed_pack_splits_by_document_first_then_in_half() {
+        let a = repair_document("Eins.\n\nZwei.\n\nDrei.\n", Format::Plain);
+        let b = repair_document("Vier.\n\nFünf.\n", Format::Plain);
+        let pack = units_of(&[&a, &b]);
+        let mut queue = Vec::new();
+        split(&mut queue, &pack, 0..5);
+        // The first document is tried first (popped from the end).
+        assert_eq!(queue, vec![3..5, 0..3]);
+        queue.clear();
+        split(&mut queue, &pack, 0..3);
+        assert_eq!(queue, vec![1..3, 0..1]);
+        queue.clear();
+        split(&mut queue, &pack, 2..4);
+        assert_eq!(queue, vec![3..4, 2..3]);
     }
 }

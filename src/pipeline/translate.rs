@@ -16,7 +16,7 @@ use super::flight::{Claimed, settling};
 use super::quotes;
 use super::send::{Done, PassRun};
 use super::translated::{SegmentResult, Translated, add_usage};
-use super::units::{Unit, consecutive_runs, plan_batches, units};
+use super::units::{Unit, consecutive_runs, plan_batches, units_of};
 use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::config::{Lang, Quotes};
@@ -34,16 +34,29 @@ pub(super) struct Prepared {
 impl Engine {
     /// Run the passes over `doc` (already repaired offline) whose text is `source`.
     pub async fn translate(&self, doc: &RepairedDocument, source: &str) -> Translated {
-        let units = units(doc);
-        let mut results: Vec<SegmentResult> = doc
-            .segmented
-            .segments()
-            .map(|seg| SegmentResult {
-                id: seg.id(),
-                hash: content_hash(seg.text(source)),
-                source: seg.text(source).to_owned(),
-                repaired: doc.segments[seg.index].text.clone(),
-                ..SegmentResult::default()
+        let mut translated = self.translate_pack(&[(doc, source)]).await;
+        translated.pop().unwrap_or_else(|| Translated {
+            segments: Vec::new(),
+            usage: BTreeMap::new(),
+        })
+    }
+
+    /// Run the passes over a pack of documents (each repaired offline, with its text) as one
+    /// list of segments, so their segments share requests; each keeps its own context, names
+    /// and verify. What the requests reported is counted for the pack's first document.
+    pub async fn translate_pack(&self, docs: &[(&RepairedDocument, &str)]) -> Vec<Translated> {
+        let repaired: Vec<&RepairedDocument> = docs.iter().map(|(doc, _)| *doc).collect();
+        let units = units_of(&repaired);
+        let mut results: Vec<SegmentResult> = docs
+            .iter()
+            .flat_map(|(doc, source)| {
+                doc.segmented.segments().map(|seg| SegmentResult {
+                    id: seg.id(),
+                    hash: content_hash(seg.text(source)),
+                    source: seg.text(source).to_owned(),
+                    repaired: doc.segments[seg.index].text.clone(),
+                    ..SegmentResult::default()
+                })
             })
             .collect();
 
@@ -58,17 +71,31 @@ impl Engine {
         if self.quotes == Quotes::Straight {
             straighten(&units, &mut results);
         }
-        self.verify(&units, &mut results);
+        self.verify_each(&units, &mut results);
         if self.refine_round(&units, &mut results, &mut usage).await {
             // A refined text comes back with the model's curly quotes.
             if self.quotes == Quotes::Straight {
                 straighten(&units, &mut results);
             }
-            self.verify(&units, &mut results);
+            self.verify_each(&units, &mut results);
         }
-        Translated {
-            segments: results,
-            usage,
+        let mut out = Vec::with_capacity(docs.len());
+        let mut rest = results.into_iter();
+        for doc in &repaired {
+            out.push(Translated {
+                segments: rest.by_ref().take(doc.segments.len()).collect(),
+                usage: std::mem::take(&mut usage),
+            });
+        }
+        out
+    }
+
+    /// [`Engine::verify`] for each document of a pack on its own.
+    fn verify_each(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+        let mut start = 0;
+        while let Some(span) = units.get(start).map(|u| u.span.clone()) {
+            self.verify(&units[span.clone()], &mut results[span.clone()]);
+            start = span.end.max(start + 1);
         }
     }
 

@@ -19,12 +19,19 @@ fn article(n: usize, paragraphs: usize) -> String {
         .join("\n\n")
 }
 
+/// The fake as the restore backend. These tests count requests per file, so small files do
+/// not share requests unless `extra` turns `pack_documents` on.
 fn configure(env: &TestEnv, url: &str, extra: &str) {
+    let pack = if extra.contains("pack_documents") {
+        ""
+    } else {
+        "pack_documents = false\n"
+    };
     env.write(
         ".klartext.toml",
         format!(
             "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\nmodel = \"m\"\n\
-             base_url = \"{url}\"\nmax_attempts = 6\n{extra}"
+             base_url = \"{url}\"\nmax_attempts = 6\n{pack}{extra}"
         ),
     );
 }
@@ -635,6 +642,16 @@ fn shared(p: usize) -> String {
 /// Run `fix in -o out` (with `extra` arguments) at concurrency 8 against a slow fake: the
 /// requests it sent, after checking every output is written, whole and the same.
 async fn run_repeated(files: &[Vec<usize>], batch_tokens: Option<u32>, extra: &[&str]) -> usize {
+    run_repeated_with(files, batch_tokens, extra, "").await
+}
+
+/// [`run_repeated`] with more backend settings.
+async fn run_repeated_with(
+    files: &[Vec<usize>],
+    batch_tokens: Option<u32>,
+    extra: &[&str],
+    settings: &str,
+) -> usize {
     let fake = FakeOpenai::start(Behaviour {
         latency: Duration::from_millis(150),
         max_in_flight: Some(8),
@@ -643,7 +660,11 @@ async fn run_repeated(files: &[Vec<usize>], batch_tokens: Option<u32>, extra: &[
     .await;
     let env = TestEnv::new();
     let tokens = batch_tokens.map_or(String::new(), |t| format!("batch_tokens = {t}\n"));
-    configure(&env, &fake.url, &format!("concurrency = 8\n{tokens}"));
+    configure(
+        &env,
+        &fake.url,
+        &format!("concurrency = 8\n{tokens}{settings}"),
+    );
     for (n, paragraphs) in files.iter().enumerate() {
         let text: Vec<String> = paragraphs.iter().map(|p| shared(*p)).collect();
         env.write(&format!("in/doc{n}.de.txt"), text.join("\n\n"));
@@ -688,6 +709,14 @@ async fn identical_documents_in_flight_at_once_send_each_request_once() {
     for extra in [&[][..], &["--no-cache"][..]] {
         assert_eq!(run_repeated(&same, None, extra).await, 1, "{extra:?}");
         assert_eq!(run_repeated(&mixed, Some(50), extra).await, 2, "{extra:?}");
+        // Packed into one request, the copies' paragraphs are not sent along: they take the
+        // first document's answers.
+        let packed = "pack_documents = true\n";
+        assert_eq!(
+            run_repeated_with(&same, None, extra, packed).await,
+            1,
+            "{extra:?}"
+        );
     }
 }
 

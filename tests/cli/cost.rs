@@ -47,13 +47,15 @@ async fn cached_chat(cached: u64) -> MockServer {
 }
 
 /// A project restoring with gpt-4.1-mini on `server`, no draft, no refine round.
+/// One request per file (packing off), so that costs are counted request by request.
 fn restore_only(server: &MockServer, extra: &str) -> TestEnv {
     let env = TestEnv::new();
     env.write(
         ".klartext.toml",
         format!(
             "{extra}[passes]\nrestore = \"openai\"\nrefine = 0\n\
-             [backends.openai]\nmodel = \"gpt-4.1-mini\"\nbase_url = \"{}/v1\"\n",
+             [backends.openai]\nmodel = \"gpt-4.1-mini\"\nbase_url = \"{}/v1\"\n\
+             pack_documents = false\n",
             server.uri()
         ),
     );

@@ -2,6 +2,8 @@
 //! environment (no inherited variables, its own config and cache folders), against local
 //! stand-ins for the providers.
 
+#[path = "../support/articles.rs"]
+mod articles;
 mod batch;
 mod batch_api;
 mod browser;
@@ -23,6 +25,7 @@ mod keys;
 mod layering;
 mod mocks;
 mod online;
+mod pack;
 mod pipes;
 mod providers;
 mod quotes;

@@ -29,6 +29,9 @@ pub enum Model {
     Echoes,
     /// Talks about its work inside the text.
     Comments,
+    /// In a request of several documents (ids `d0.s0`, `d1.s0`, …), returns the German of the
+    /// second document (`d1`) unchanged; good otherwise.
+    EchoesSecondOfAPack,
     /// Notes a routine repair on the first segment; on the second voices a doubt beside a
     /// routine note. The literal English of the second and fourth is the restored English
     /// (unchanged paragraphs, one noted, one not).
@@ -58,14 +61,23 @@ pub fn protocol_reply(model: Model, system: &str, user: &str) -> String {
         "en"
     };
     let items = user["segments"].as_array().cloned().unwrap_or_default();
+    let doc = |item: &Value| {
+        let id = item["id"].as_str().unwrap_or_default();
+        id.split_once('.').map(|(d, _)| d.to_owned())
+    };
+    let packed = items
+        .iter()
+        .any(|item| doc(item) != items.first().and_then(doc));
     let mut segments: Vec<Value> = items
         .iter()
         .map(|item| {
             let id = item["id"].as_str().unwrap_or_default();
             let de = item["de"].as_str().unwrap_or_default();
             let kept = markers(de).join(" ");
+            let echoes = model == Model::Echoes
+                || (model == Model::EchoesSecondOfAPack && packed && id.starts_with("d1."));
             let text = match (model, field) {
-                (Model::Echoes, _) => de.to_owned(),
+                _ if echoes => de.to_owned(),
                 (Model::Comments, _) => format!(
                     "Here is the corrected English translation of the paragraph: The company \
                      reported strong growth. {kept}"

@@ -93,7 +93,7 @@ pub async fn quota_run(env: &TestEnv, report: &str) -> String {
         ".klartext.toml",
         format!(
             "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\n\
-             model = \"m\"\nbase_url = \"{}\"\nmax_attempts = 2\nconcurrency = 1\n",
+             model = \"m\"\nbase_url = \"{}\"\nmax_attempts = 2\nconcurrency = 1\npack_documents = false\n",
             fake.url
         ),
     );
@@ -449,7 +449,7 @@ async fn ctrl_c_still_writes_the_report_of_what_was_done() {
         ".klartext.toml",
         format!(
             "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\n\
-             model = \"m\"\nbase_url = \"{}\"\nconcurrency = 1\n",
+             model = \"m\"\nbase_url = \"{}\"\nconcurrency = 1\npack_documents = false\n",
             fake.url
         ),
     );

@@ -75,7 +75,7 @@ fn user_message_with_draft_and_glossary() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"p1","role":"paragraph","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","role":"list-item","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
+        r#"{"segments":[{"id":"p1","de":"Er sagte: „Das geht nicht.“","draft":"He said: \"That doesn't work.\""},{"id":"p2","role":"list-item","de":"Zweiter Absatz."}],"context_before":"Davor.","context_after":"Danach.","glossary":[{"de":"Vorstand","en":"board"}]}"#
     );
 }
 
@@ -136,7 +136,7 @@ fn a_refine_segment_carries_its_previous_answer_and_problems() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"s0","role":"paragraph","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
+        r#"{"segments":[{"id":"s0","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
     );
 }
 
@@ -553,4 +553,108 @@ fn token_estimate() {
     assert_eq!(estimate_tokens("a"), 1);
     assert_eq!(estimate_tokens("Größe"), 2);
     assert_eq!(estimate_tokens(&"x".repeat(3500)), 1000);
+}
+
+#[test]
+fn each_part_of_a_packed_reply_is_validated_alone() {
+    let ids = ["d0.s0", "d0.s1", "d1.s0", "d2.s0"];
+    let sources = [
+        "Der Umsatz stieg im Quartal deutlich an.",
+        "Die Firma ist am hinteren Fuß.",
+        "Die Kunden wechselten zu einem anderen Anbieter.",
+        "Das Team arbeitet weiter an dem Plan.",
+    ];
+    let expect = Expect {
+        target: Lang::En,
+        ids: &ids,
+        sources: &sources,
+        with_literal: false,
+    };
+    let parts = [0..2, 2..3, 3..4];
+    // The second document came back in German; the others are fine.
+    let text = json!({"segments": [
+        {"id": "d0.s0", "en": "Revenue rose sharply in the quarter.", "notes": []},
+        {"id": "d0.s1", "en": "The company is on the back foot.", "notes": []},
+        {"id": "d1.s0", "en": sources[2], "notes": []},
+        {"id": "d2.s0", "en": "The team keeps working on the plan.", "notes": []}
+    ]})
+    .to_string();
+    let checked = parse_parts(&text, &expect, &parts);
+    assert_eq!(checked.len(), 3);
+    assert_eq!(checked[0].as_ref().map(Vec::len), Ok(2));
+    assert!(checked[1].is_err(), "{:?}", checked[1]);
+    assert_eq!(checked[2].as_ref().map(|s| s[0].id.as_str()), Ok("d2.s0"));
+    // A segment missing from one document fails that document only.
+    let text = json!({"segments": [
+        {"id": "d0.s0", "en": "Revenue rose sharply in the quarter.", "notes": []},
+        {"id": "d1.s0", "en": "Customers switched to another provider.", "notes": []},
+        {"id": "d2.s0", "en": "The team keeps working on the plan.", "notes": []}
+    ]})
+    .to_string();
+    let checked = parse_parts(&text, &expect, &parts);
+    assert_eq!(
+        checked[0],
+        Err(vec![Problem::Missing { id: "d0.s1".into() }])
+    );
+    assert!(checked[1].is_ok() && checked[2].is_ok());
+    // Faults of the whole reply are every part's: not JSON, an id nobody asked for.
+    for text in [
+        "Sorry, I cannot help.".to_owned(),
+        json!({"segments": [
+            {"id": "d0.s0", "en": "Revenue rose sharply in the quarter.", "notes": []},
+            {"id": "d0.s1", "en": "The company is on the back foot.", "notes": []},
+            {"id": "d1.s0", "en": "Customers switched to another provider.", "notes": []},
+            {"id": "d2.s0", "en": "The team keeps working on the plan.", "notes": []},
+            {"id": "d3.s0", "en": "Invented.", "notes": []}
+        ]})
+        .to_string(),
+    ] {
+        let checked = parse_parts(&text, &expect, &parts);
+        assert!(checked.iter().all(Result::is_err), "{text}: {checked:?}");
+    }
+    // One part covering everything is parse_reply.
+    let text = json!({"segments": [
+        {"id": "d0.s0", "en": "Revenue rose sharply in the quarter.", "notes": []},
+        {"id": "d0.s1", "en": "The company is on the back foot.", "notes": []},
+        {"id": "d1.s0", "en": "Customers switched to another provider.", "notes": []},
+        {"id": "d2.s0", "en": "The team keeps working on the plan.", "notes": []}
+    ]})
+    .to_string();
+    let all = 0..4;
+    assert_eq!(
+        parse_parts(&text, &expect, std::slice::from_ref(&all)).pop(),
+        Some(parse_reply(&text, &expect))
+    );
+}
+
+#[test]
+fn a_paragraph_goes_without_its_role() {
+    let items = [
+        Item {
+            id: "s0",
+            role: Role::Heading,
+            de: "Titel",
+            draft: None,
+            revision: None,
+        },
+        Item {
+            id: "s1",
+            role: Role::Paragraph,
+            de: "Text.",
+            draft: None,
+            revision: None,
+        },
+    ];
+    let message = user_message(&Request {
+        items: &items,
+        context_before: "",
+        context_after: "",
+        glossary: &[],
+    });
+    assert!(
+        message.starts_with(
+            r#"{"segments":[{"id":"s0","role":"heading","de":"Titel"},{"id":"s1","de":"Text."}]"#
+        ),
+        "{message}"
+    );
 }

@@ -204,7 +204,8 @@ struct Session<'a> {
     reports: Vec<FileReport>,
     /// `OUT/klartext-report.json` and `--report` over several files, spooled as files finish.
     run_reports: RunReports,
-    /// `--dry-run`: the plans of every file, added up per pass.
+    /// `--dry-run`: the plans of every file, added up per pass (shown for a folder, and in
+    /// `--json`).
     plans: Vec<PassPlan>,
     cancel: CancellationToken,
     /// The reader closed our output (a pager quit, `| head`): stop, and exit quietly.

@@ -52,6 +52,10 @@ pub struct RunReport<'a> {
     /// `--dry-run`: what the run would cost, synchronously and with `--batch-api`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<&'a Estimate>,
+    /// `--dry-run`: the plans of every file added up per pass, with the run's tokens sent
+    /// per paragraph token.
+    #[serde(skip_serializing_if = "<[PassPlan]>::is_empty")]
+    pub plan: &'a [PassPlan],
 }
 
 /// The run record (`klartext.run/2`) but for its `files`, which follow as [`FileEntry`]s.

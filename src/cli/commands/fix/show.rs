@@ -499,22 +499,25 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
             continue;
         }
         // How much the prompt, framing and context add on top of the paragraphs themselves.
-        let ratio = match plan.unit {
-            "tokens" if plan.source_input > 0 => format!(
-                ", {:.1} per paragraph token",
-                plan.estimated_input as f64 / plan.source_input as f64
-            ),
-            _ => String::new(),
+        let ratio = plan
+            .per_paragraph_token
+            .map_or_else(String::new, |r| format!(", {r:.1} per paragraph token"));
+        let requests = if plan.shared {
+            "the request of an earlier file".to_owned()
+        } else {
+            format!(
+                "{} {}",
+                plan.requests,
+                plural(plan.requests, "request", "requests")
+            )
         };
         printer.note(&format!(
-            "{name}: {} · {}: {} of {} to send in {} {}, about {} {}{ratio} \
+            "{name}: {} · {}: {} of {} to send in {requests}, about {} {}{ratio} \
              ({} cached){cost}",
             plan.pass,
             plan.backend,
             plan.segments - plan.cached,
             crate::count::counted(plan.segments, "paragraph", "paragraphs"),
-            plan.requests,
-            plural(plan.requests, "request", "requests"),
             grouped(plan.estimated_input),
             plan.unit,
             plan.cached,

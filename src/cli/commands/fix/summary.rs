@@ -52,6 +52,7 @@ pub fn finish(
                 usage: &usage,
                 cost: spent.as_ref(),
                 estimate: estimate.as_ref(),
+                plan: &plans,
             },
             out,
         )?;
@@ -83,7 +84,9 @@ pub fn finish(
              asks for --force to replace them"
         ));
     }
-    if args.dry_run && mode == Mode::Tree && engine.is_some() {
+    // A folder's plan, or several files' added up: the run's requests and its tokens per
+    // paragraph token (small files share requests).
+    if args.dry_run && (mode == Mode::Tree || reports.len() > 1) && engine.is_some() {
         let name = counted(reports.len(), "file", "files");
         show::print_plan(&name, &plans, p);
     }
