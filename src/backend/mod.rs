@@ -8,8 +8,8 @@
 //! or terminals.
 
 mod anthropic;
-pub mod batch;
 mod azure;
+pub mod batch;
 mod deepl;
 pub mod failure;
 mod gemini;

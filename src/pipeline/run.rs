@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::document::{DocumentError, Input, Outcome, Processing, process_document};
@@ -73,8 +73,13 @@ impl Run {
         (slots * 2).clamp(2, 64)
     }
 
-    /// Process `inputs`, telling `on` about each finished document and the progress.
-    pub async fn run(&self, inputs: Vec<Input>, mut on: impl FnMut(Event)) -> Ended {
+    /// Process `inputs` — taken as they come, so a folder can be walked while the first
+    /// documents are sent — telling `on` about each finished document and the progress.
+    pub async fn run(
+        &self,
+        inputs: impl Stream<Item = Input> + Send,
+        mut on: impl FnMut(Event),
+    ) -> Ended {
         let started = Instant::now();
         let token = self.cancel.clone();
         let listener = tokio::spawn({
@@ -114,8 +119,12 @@ impl Run {
 
     /// The documents as they finish (or in order), each on its own task so they use every
     /// core; a document not yet begun when the run is cancelled is not started.
-    fn documents(&self, inputs: Vec<Input>, token: CancellationToken) -> BoxStream<'_, Finished> {
-        let tasks = stream::iter(inputs).map(move |input| {
+    fn documents<'a>(
+        &'a self,
+        inputs: impl Stream<Item = Input> + Send + 'a,
+        token: CancellationToken,
+    ) -> BoxStream<'a, Finished> {
+        let tasks = inputs.map(move |input| {
             let processing = self.processing.clone();
             let token = token.clone();
             async move {

@@ -125,6 +125,21 @@ impl Display {
         self.bar.inc(1);
     }
 
+    /// What a folder's walk tells the display as it goes: one more input (the bar grows), and
+    /// a message about what it skipped, printed with the bar out of the way.
+    pub fn walk_listeners(
+        &self,
+    ) -> (
+        impl Fn() + Send + 'static,
+        impl Fn(&dyn Fn(&Printer)) + Send + 'static,
+    ) {
+        let bar = self.bar.clone();
+        let found = move || bar.inc_length(1);
+        let (bar, printer) = (self.bar.clone(), self.printer.clone());
+        let say = move |print: &dyn Fn(&Printer)| bar.suspend(|| print(&printer));
+        (found, say)
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
