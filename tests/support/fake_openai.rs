@@ -40,6 +40,7 @@ pub struct Behaviour {
 
 /// One request as the server saw it: when its body had arrived and when its answer left.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "read by the batch benchmark, not by the CLI tests")]
 pub struct Seen {
     pub arrived: Instant,
     pub answered: Instant,

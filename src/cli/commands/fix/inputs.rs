@@ -64,6 +64,14 @@ enum Source {
     },
 }
 
+/// Who hears of a walk as it goes.
+pub trait Listener: Send + 'static {
+    /// One more input was found.
+    fn found(&self);
+    /// A message about what was skipped: `print` prints it.
+    fn say(&self, print: &dyn Fn(&Printer));
+}
+
 /// A walk under way: the inputs as they are found, and once it has ended, every input's name
 /// in the order found.
 pub struct Walking {
@@ -88,13 +96,8 @@ impl Walk {
         })
     }
 
-    /// Walk on a thread of its own, telling `found` of each input (the progress bar's length)
-    /// and printing what was skipped through `say`, which keeps the progress bar clear.
-    pub fn start(
-        self,
-        found: impl Fn() + Send + 'static,
-        say: impl Fn(&dyn Fn(&Printer)) + Send + 'static,
-    ) -> anyhow::Result<Walking> {
+    /// Walk on a thread of its own, telling `listener` of each input and of what was skipped.
+    pub fn start(self, listener: impl Listener) -> anyhow::Result<Walking> {
         let (send, receive) = tokio::sync::mpsc::unbounded_channel();
         let (names_sent, names) = oneshot::channel();
         let Self { sources } = self;
@@ -102,7 +105,7 @@ impl Walk {
             let mut names = Vec::new();
             let mut give = |input: Input| {
                 names.push(input.name());
-                found();
+                listener.found();
                 // The run may have stopped reading (a closed output): the walk ends with it.
                 send.send(input).is_ok()
             };
@@ -121,7 +124,7 @@ impl Walk {
                     let f = match step {
                         Ok(f) => f,
                         Err(Skipped::Output(p)) => {
-                            say(&|out: &Printer| {
+                            listener.say(&|out: &Printer| {
                                 out.trace(&format!("skipped {} (a klartext output)", p.display()));
                             });
                             continue;
@@ -131,12 +134,12 @@ impl Walk {
                             continue;
                         }
                         Err(Skipped::Unreadable(why)) => {
-                            say(&|out: &Printer| out.warn(&format!("skipped: {why}")));
+                            listener.say(&|out: &Printer| out.warn(&format!("skipped: {why}")));
                             continue;
                         }
                     };
                     if let Some(real) = &f.outside {
-                        say(&|out: &Printer| {
+                        listener.say(&|out: &Printer| {
                             out.warn(&format!(
                                 "{} is a symlink to {}, outside {} (read because of --follow)",
                                 f.path.display(),
@@ -152,7 +155,7 @@ impl Walk {
                 if !links.is_empty() {
                     let names: Vec<String> =
                         links.iter().map(|p| p.display().to_string()).collect();
-                    say(&|out: &Printer| {
+                    listener.say(&|out: &Printer| {
                         out.note(&format!(
                             "{} {} not followed: {} (--follow follows symlinks)",
                             links.len(),

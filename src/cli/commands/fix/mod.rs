@@ -101,8 +101,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     let inputs = match inputs {
         Inputs::Listed(listed) => stream::iter(listed).boxed(),
         Inputs::Walked(walk) => {
-            let (found, say) = session.display.walk_listeners();
-            let walking = walk.start(found, say)?;
+            let walking = walk.start(session.display.walk_listener())?;
             session.walked = Some(walking.names);
             walking.inputs
         }

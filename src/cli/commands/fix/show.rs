@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::deliver::{Delivered, Destination};
-use super::inputs::Mode;
+use super::inputs::{Listener, Mode};
 use super::report::Detail;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::{Hinted, Printer};
@@ -127,17 +127,11 @@ impl Display {
 
     /// What a folder's walk tells the display as it goes: one more input (the bar grows), and
     /// a message about what it skipped, printed with the bar out of the way.
-    pub fn walk_listeners(
-        &self,
-    ) -> (
-        impl Fn() + Send + 'static,
-        impl Fn(&dyn Fn(&Printer)) + Send + 'static,
-    ) {
-        let bar = self.bar.clone();
-        let found = move || bar.inc_length(1);
-        let (bar, printer) = (self.bar.clone(), self.printer.clone());
-        let say = move |print: &dyn Fn(&Printer)| bar.suspend(|| print(&printer));
-        (found, say)
+    pub fn walk_listener(&self) -> WalkShown {
+        WalkShown {
+            bar: self.bar.clone(),
+            printer: self.printer.clone(),
+        }
     }
 
     pub fn finish(&self) {
@@ -510,6 +504,22 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
             plan.unit,
             plan.cached,
         ));
+    }
+}
+
+/// The display as a folder's walk sees it.
+pub struct WalkShown {
+    bar: ProgressBar,
+    printer: Printer,
+}
+
+impl Listener for WalkShown {
+    fn found(&self) {
+        self.bar.inc_length(1);
+    }
+
+    fn say(&self, print: &dyn Fn(&Printer)) {
+        self.bar.suspend(|| print(&self.printer));
     }
 }
 
