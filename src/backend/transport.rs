@@ -188,6 +188,10 @@ impl Transport {
                 } => outcome,
             };
             drop(slot);
+            // The request waiting for this slot was woken on this thread, behind this task
+            // (tokio runs a task woken here next, but only once this one yields): yield, so it
+            // goes out now rather than after this reply's parsing and checks.
+            tokio::task::yield_now().await;
             let failure = match outcome {
                 Ok((body, headers)) => {
                     self.slots.succeeded();

@@ -21,6 +21,7 @@ pub use outputs::{Backup, Outputs};
 pub use spool::Spool;
 pub use walk::{
     DEFAULT_GLOBS, Found, Patterns, Rules, Skipped, WalkError, is_output_name, sidecars, walk,
+    walker,
 };
 
 /// The run report a batch writes into its output folder.

@@ -99,15 +99,34 @@ impl Patterns {
 }
 
 /// Walk `root` (sorted by name, so runs are reproducible) and return the inputs and what was
-/// skipped. Ignore and hidden-file rules come first, as in ripgrep (the excludes are applied
-/// with them); the include globs then narrow what is left, so they never resurrect a file the
-/// rules hid. Symlinks are reported and passed over unless `rules.follow`; a followed loop is
-/// reported, never followed twice.
+/// skipped: [`walker`], collected.
 pub fn walk(
     root: &Path,
     patterns: &Patterns,
     rules: Rules,
 ) -> Result<(Vec<Found>, Vec<Skipped>), WalkError> {
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    for step in walker(root, patterns, rules)? {
+        match step {
+            Ok(f) => found.push(f),
+            Err(s) => skipped.push(s),
+        }
+    }
+    Ok((found, skipped))
+}
+
+/// The walk of `root` (sorted by name, so runs are reproducible), each input or skip as it is
+/// found, so a run can start on the first files while the walk goes on; the patterns are
+/// checked before anything is walked. Ignore and hidden-file rules come first, as in ripgrep
+/// (the excludes are applied with them); the include globs then narrow what is left, so they
+/// never resurrect a file the rules hid. Symlinks are reported and passed over unless
+/// `rules.follow`; a followed loop is reported, never followed twice.
+pub fn walker(
+    root: &Path,
+    patterns: &Patterns,
+    rules: Rules,
+) -> Result<impl Iterator<Item = Result<Found, Skipped>> + Send + use<>, WalkError> {
     // Override globs that only exclude leave everything else to the ignore rules; an override
     // that includes would whitelist ignored and hidden files.
     let excludes = Patterns::matcher(root, &patterns.exclude, "!")?;
@@ -125,33 +144,27 @@ pub fn walk(
         .overrides(excludes)
         .sort_by_file_name(std::cmp::Ord::cmp)
         .build();
-    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
-    let mut found = Vec::new();
-    let mut skipped = Vec::new();
-    for entry in walker {
+    let root = root.to_owned();
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+    Ok(walker.filter_map(move |entry| {
         let entry = match entry {
             Ok(entry) => entry,
-            Err(e) => {
-                skipped.push(Skipped::Unreadable(e.to_string()));
-                continue;
-            }
+            Err(e) => return Some(Err(Skipped::Unreadable(e.to_string()))),
         };
         let is_link = entry.path_is_symlink() && entry.depth() > 0;
         if is_link && !rules.follow {
-            skipped.push(Skipped::Symlink(entry.into_path()));
-            continue;
+            return Some(Err(Skipped::Symlink(entry.into_path())));
         }
         if !is_file(&entry) {
-            continue;
+            return None;
         }
         let path = entry.into_path();
-        let relative = path.strip_prefix(root).unwrap_or(&path).to_owned();
+        let relative = path.strip_prefix(&root).unwrap_or(&path).to_owned();
         if !includes.is_empty() && !includes.matched(&relative, false).is_whitelist() {
-            continue;
+            return None;
         }
         if is_output_name(&path) {
-            skipped.push(Skipped::Output(path));
-            continue;
+            return Some(Err(Skipped::Output(path)));
         }
         let outside = if rules.follow {
             path.canonicalize()
@@ -160,13 +173,12 @@ pub fn walk(
         } else {
             None
         };
-        found.push(Found {
+        Some(Ok(Found {
             path,
             relative,
             outside,
-        });
-    }
-    Ok((found, skipped))
+        }))
+    }))
 }
 
 /// The JSON files inside every folder named `folder` below `root` (the `.klartext` folders

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::document::{DocumentError, Input, Outcome, Processing, Read, process_pack, read};
@@ -78,8 +78,13 @@ impl Run {
         (slots * 2).clamp(2, 64)
     }
 
-    /// Process `inputs`, telling `on` about each finished document and the progress.
-    pub async fn run(&self, inputs: Vec<Input>, mut on: impl FnMut(Event)) -> Ended {
+    /// Process `inputs` — taken as they come, so a folder can be walked while the first
+    /// documents are sent — telling `on` about each finished document and the progress.
+    pub async fn run(
+        &self,
+        inputs: impl Stream<Item = Input> + Send,
+        mut on: impl FnMut(Event),
+    ) -> Ended {
         let started = Instant::now();
         let token = self.cancel.clone();
         let listener = tokio::spawn({
@@ -121,9 +126,13 @@ impl Run {
     /// core; a document not yet begun when the run is cancelled is not started. Documents are
     /// read in input order and packed as they come (`pack`): consecutive small ones share
     /// their requests, by their sizes alone.
-    fn documents(&self, inputs: Vec<Input>, token: CancellationToken) -> BoxStream<'_, Finished> {
+    fn documents<'a>(
+        &'a self,
+        inputs: impl Stream<Item = Input> + Send + 'a,
+        token: CancellationToken,
+    ) -> BoxStream<'a, Finished> {
         let in_flight = self.in_flight.max(1);
-        let reads = stream::iter(inputs)
+        let reads = inputs
             .map({
                 let token = token.clone();
                 move |input| {

@@ -768,3 +768,89 @@ async fn a_failed_request_fails_the_files_waiting_for_it_and_the_run_ends() {
         .load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(sent, 1, "the waiters did not send it again: {stderr}");
 }
+
+/// The first request leaves while the folder is still being walked (issue 15, item 8). The
+/// walk is held fast, deterministically: the last folder's `.gitignore` is a named pipe, and
+/// the walker reads ignore files as it enters a folder, so it waits there until the pipe gets
+/// a writer — which this test gives it only after a request has arrived. A run that walked
+/// the whole folder first would send nothing until then. Every file is written in the end.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_request_leaves_while_the_folder_is_still_being_walked() {
+    let fake = FakeOpenai::start(Behaviour {
+        latency: Duration::from_millis(20),
+        ..Behaviour::default()
+    })
+    .await;
+    let env = TestEnv::new();
+    configure(&env, &fake.url, "concurrency = 2\n");
+    for n in 0..4 {
+        env.write(&format!("in/aa/doc{n}.de.txt"), article(n, 1));
+    }
+    env.write("in/zz/last.de.txt", article(9, 1));
+    let pipe = env.path("in/zz/.gitignore");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    let child = env
+        .std_cmd()
+        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let waited = Instant::now();
+    while fake.counts.first.get().is_none() && waited.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sent_while_walking = fake
+        .counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // Let the walk go on (opening the pipe to write waits for the walker to read it).
+    tokio::task::spawn_blocking(move || {
+        let writer = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&pipe)
+            .expect("the walker opens the pipe");
+        drop(writer);
+    })
+    .await
+    .expect("pipe");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("the run ends");
+    assert!(
+        sent_while_walking > 0,
+        "no request arrived while the walk waited at in/zz/.gitignore"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let written: Vec<String> = outputs(&env.path("out"))
+        .into_iter()
+        .filter(|f| !f.contains(".klartext/"))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "aa/doc0.en.txt",
+            "aa/doc1.en.txt",
+            "aa/doc2.en.txt",
+            "aa/doc3.en.txt",
+            "klartext-report.json",
+            "zz/last.en.txt"
+        ]
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let listed: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["input"].as_str())
+        .collect();
+    assert_eq!(listed.len(), 5, "{listed:?}");
+    assert!(listed.is_sorted(), "{listed:?}");
+}

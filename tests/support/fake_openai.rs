@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,6 +33,21 @@ pub struct Behaviour {
     pub truncate_pct: u8,
     /// After this many successful replies, every request gets `insufficient_quota`.
     pub quota_after: Option<usize>,
+    /// Keep every request's body and when it came and went (the benchmark replays the bodies
+    /// with a bare client and measures idle slots).
+    pub record: bool,
+}
+
+/// One request as the server saw it: when its body had arrived and when its answer left.
+#[derive(Debug, Clone)]
+#[allow(
+    dead_code,
+    reason = "read by the batch benchmark, not by the CLI tests"
+)]
+pub struct Seen {
+    pub arrived: Instant,
+    pub answered: Instant,
+    pub body: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -47,6 +62,10 @@ pub struct Counts {
     served: Mutex<HashMap<[u8; 32], usize>>,
     attempts: Mutex<HashMap<[u8; 32], usize>>,
     quota_gone: AtomicBool,
+    /// With [`Behaviour::record`]: every request, in the order they were answered.
+    pub seen: Mutex<Vec<Seen>>,
+    /// When the first request arrived.
+    pub first: std::sync::OnceLock<Instant>,
 }
 
 impl Counts {
@@ -86,11 +105,22 @@ async fn serve(mut socket: TcpStream, behaviour: Arc<Behaviour>, counts: Arc<Cou
         let Some(body) = read_request(&mut socket, &mut buffer).await else {
             return;
         };
+        let arrived = Instant::now();
+        let _ = counts.first.set(arrived);
         counts.requests.fetch_add(1, Ordering::SeqCst);
         let now = counts.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         counts.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         let response = respond(&body, &behaviour, &counts, now).await;
         counts.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if behaviour.record
+            && let Ok(mut seen) = counts.seen.lock()
+        {
+            seen.push(Seen {
+                arrived,
+                answered: Instant::now(),
+                body,
+            });
+        }
         let Some((status, headers, text)) = response else {
             return; // a dropped connection
         };

@@ -1,12 +1,15 @@
 //! What `fix` was given: files named one by one (and `-` for stdin), or folders, walked with
-//! the ignore rules and globs, their outputs mirrored under `-o OUT`.
+//! the ignore rules and globs while the run goes on, their outputs mirrored under `-o OUT`.
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::Context;
+use futures_util::StreamExt as _;
+use futures_util::stream::BoxStream;
+use tokio::sync::oneshot;
+
 use crate::cli::args::FixArgs;
-use crate::cli::printer::Hinted;
-use crate::files::{self, Patterns, Rules, Skipped};
+use crate::cli::printer::{Hinted, Printer};
+use crate::files::{self, Found, Patterns, Rules, Skipped};
 use crate::pipeline::Input;
 
 const STDIN: &str = "-";
@@ -38,8 +41,148 @@ pub fn is_folder_output(out: &Path) -> bool {
     !is_stdin(out) && (slash || out.is_dir())
 }
 
-/// The inputs in order, and how they were given.
-pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input>)> {
+/// What `fix` was given.
+pub enum Inputs {
+    /// Files named one by one (and `-` for stdin), in order.
+    Listed(Vec<Input>),
+    /// At least one folder: walked while the run goes on, so the first requests leave while
+    /// a large folder is still being walked.
+    Walked(Walk),
+}
+
+/// The folders to walk and the files given beside them, in the order given; every pattern
+/// and the output folder were checked before anything is walked.
+pub struct Walk {
+    sources: Vec<Source>,
+}
+
+enum Source {
+    File(Input),
+    Folder {
+        root: PathBuf,
+        steps: Box<dyn Iterator<Item = Result<Found, Skipped>> + Send>,
+    },
+}
+
+/// Who hears of a walk as it goes.
+pub trait Listener: Send + 'static {
+    /// One more input was found.
+    fn found(&self);
+    /// A message about what was skipped: `print` prints it.
+    fn say(&self, print: &dyn Fn(&Printer));
+}
+
+/// A walk under way: the inputs as they are found, and once it has ended, every input's name
+/// in the order found.
+pub struct Walking {
+    pub inputs: BoxStream<'static, Input>,
+    pub names: oneshot::Receiver<Vec<String>>,
+}
+
+impl Walk {
+    /// The files given beside the folders.
+    pub fn files(&self) -> impl Iterator<Item = &Input> {
+        self.sources.iter().filter_map(|source| match source {
+            Source::File(input) => Some(input),
+            Source::Folder { .. } => None,
+        })
+    }
+
+    /// The folders walked.
+    pub fn folders(&self) -> impl Iterator<Item = &Path> {
+        self.sources.iter().filter_map(|source| match source {
+            Source::File(_) => None,
+            Source::Folder { root, .. } => Some(root.as_path()),
+        })
+    }
+
+    /// Walk on a thread of its own, telling `listener` of each input and of what was skipped.
+    pub fn start(self, listener: impl Listener) -> anyhow::Result<Walking> {
+        let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+        let (names_sent, names) = oneshot::channel();
+        let Self { sources } = self;
+        let walk = move || {
+            let mut names = Vec::new();
+            let mut give = |input: Input| {
+                names.push(input.name());
+                listener.found();
+                // The run may have stopped reading (a closed output): the walk ends with it.
+                send.send(input).is_ok()
+            };
+            for source in sources {
+                let (root, steps) = match source {
+                    Source::File(input) => {
+                        if !give(input) {
+                            return;
+                        }
+                        continue;
+                    }
+                    Source::Folder { root, steps } => (root, steps),
+                };
+                let mut links = Vec::new();
+                for step in steps {
+                    let f = match step {
+                        Ok(f) => f,
+                        Err(Skipped::Output(p)) => {
+                            listener.say(&|out: &Printer| {
+                                out.trace(&format!("skipped {} (a klartext output)", p.display()));
+                            });
+                            continue;
+                        }
+                        Err(Skipped::Symlink(p)) => {
+                            links.push(p);
+                            continue;
+                        }
+                        Err(Skipped::Unreadable(why)) => {
+                            listener.say(&|out: &Printer| out.warn(&format!("skipped: {why}")));
+                            continue;
+                        }
+                    };
+                    if let Some(real) = &f.outside {
+                        listener.say(&|out: &Printer| {
+                            out.warn(&format!(
+                                "{} is a symlink to {}, outside {} (read because of --follow)",
+                                f.path.display(),
+                                real.display(),
+                                root.display()
+                            ));
+                        });
+                    }
+                    if !give(Input::file(f.path, f.relative)) {
+                        return;
+                    }
+                }
+                if !links.is_empty() {
+                    let names: Vec<String> =
+                        links.iter().map(|p| p.display().to_string()).collect();
+                    listener.say(&|out: &Printer| {
+                        out.note(&format!(
+                            "{} {} not followed: {} (--follow follows symlinks)",
+                            links.len(),
+                            crate::count::plural(links.len(), "symlink", "symlinks"),
+                            names.join(", ")
+                        ));
+                    });
+                }
+            }
+            // Before the inputs end: whoever sees their end finds the names there.
+            let _ = names_sent.send(names);
+            drop(send);
+        };
+        std::thread::Builder::new()
+            .name("klartext-walk".to_owned())
+            .spawn(walk)
+            .map_err(|e| anyhow::anyhow!("cannot start walking the folders: {e}"))?;
+        let inputs = futures_util::stream::unfold(receive, |mut receive| async move {
+            receive.recv().await.map(|input| (input, receive))
+        })
+        .boxed();
+        Ok(Walking { inputs, names })
+    }
+}
+
+/// The inputs, and how they were given. Folders are not walked yet: see [`Walk::start`].
+pub fn collect(args: &FixArgs) -> anyhow::Result<(Mode, Inputs)> {
     if !args.paths.iter().any(|p| p.is_dir()) {
         let inputs: Vec<Input> = args
             .paths
@@ -52,7 +195,7 @@ pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input
         if let Some(out) = args.output.as_deref().filter(|o| is_folder_output(o)) {
             same_names(&inputs, out)?;
         }
-        return Ok((Mode::Files, inputs));
+        return Ok((Mode::Files, Inputs::Listed(inputs)));
     }
     if args.in_place {
         anyhow::bail!(Hinted::new(
@@ -76,46 +219,20 @@ pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input
         no_ignore: args.no_ignore,
         follow: args.follow,
     };
-    let mut inputs = Vec::new();
+    let mut sources = Vec::new();
     for path in &args.paths {
         if !path.is_dir() {
-            inputs.push(Input::file(path.clone(), file_name(path)));
+            sources.push(Source::File(Input::file(path.clone(), file_name(path))));
             continue;
         }
         if let Some(out) = &args.output {
             check_out_not_inside(path, out, &patterns)?;
         }
-        let (found, skipped) = files::walk(path, &patterns, rules)?;
-        let mut links = Vec::new();
-        for skip in skipped {
-            match skip {
-                Skipped::Output(p) => ctx
-                    .printer
-                    .trace(&format!("skipped {} (a klartext output)", p.display())),
-                Skipped::Symlink(p) => links.push(p),
-                Skipped::Unreadable(why) => ctx.printer.warn(&format!("skipped: {why}")),
-            }
-        }
-        if !links.is_empty() {
-            let names: Vec<String> = links.iter().map(|p| p.display().to_string()).collect();
-            ctx.printer.note(&format!(
-                "{} {} not followed: {} (--follow follows symlinks)",
-                links.len(),
-                crate::count::plural(links.len(), "symlink", "symlinks"),
-                names.join(", ")
-            ));
-        }
-        for f in found {
-            if let Some(real) = &f.outside {
-                ctx.printer.warn(&format!(
-                    "{} is a symlink to {}, outside {} (read because of --follow)",
-                    f.path.display(),
-                    real.display(),
-                    path.display()
-                ));
-            }
-            inputs.push(Input::file(f.path, f.relative));
-        }
+        let steps = files::walker(path, &patterns, rules)?;
+        sources.push(Source::Folder {
+            root: path.clone(),
+            steps: Box::new(steps),
+        });
     }
     if let Some(out) = &args.output {
         if out.exists() && !out.is_dir() {
@@ -130,7 +247,7 @@ pub fn collect(args: &FixArgs, ctx: &Context) -> anyhow::Result<(Mode, Vec<Input
         std::fs::create_dir_all(out)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
     }
-    Ok((Mode::Tree, inputs))
+    Ok((Mode::Tree, Inputs::Walked(Walk { sources })))
 }
 
 /// Files named one by one into `-o FOLDER` go there under their names alone: two inputs with

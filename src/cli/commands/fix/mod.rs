@@ -16,6 +16,9 @@ mod summary;
 use std::io::Write;
 use std::sync::Arc;
 
+use futures_util::StreamExt as _;
+use futures_util::stream;
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::args::FixArgs;
@@ -27,7 +30,7 @@ use crate::pipeline::{
     DocumentError, Event, Finished, Input, Outcome, PassPlan, Processing, Run, Work,
 };
 use deliver::{Destination, Destinations};
-use inputs::Mode;
+use inputs::{Inputs, Mode};
 use report::FileReport;
 use run_report::RunReports;
 use show::Display;
@@ -51,7 +54,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     } else {
         None
     };
-    let (mode, inputs) = inputs::collect(args, ctx)?;
+    let (mode, inputs) = inputs::collect(args)?;
     let destinations =
         Destinations::new(args, mode, engine.as_ref().map(|_| ctx.settings.to.value));
     // Before the ledger is read: a run that finished meanwhile has recorded all it wrote.
@@ -67,7 +70,12 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     let cancel = engine
         .as_ref()
         .map_or_else(CancellationToken::new, |e| e.cancel_token());
-    let run_reports = RunReports::new(mode, args, &inputs, ctx.settings.to.value)?;
+    let listed = match &inputs {
+        Inputs::Listed(listed) => Some(listed.as_slice()),
+        Inputs::Walked(_) => None,
+    };
+    let count = listed.map_or(0, <[Input]>::len);
+    let run_reports = RunReports::new(mode, args, listed, ctx.settings.to.value)?;
     let run = Run {
         processing: Processing {
             engine: engine.clone(),
@@ -85,10 +93,12 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
     };
     let mut session = Session {
         destinations,
-        display: Display::new(args, ctx, mode, inputs.len(), engine.as_deref()),
+        display: Display::new(args, ctx, mode, count, engine.as_deref()),
         outputs: Outputs::new(Ledger::open(&ctx.settings.cache_dir.value), args.force),
-        reports: Vec::with_capacity(inputs.len()),
+        reports: Vec::with_capacity(count),
         run_reports,
+        walked: None,
+        unplaced: Vec::new(),
         plans: Vec::new(),
         mode,
         offline,
@@ -108,6 +118,14 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         session.display.watch_jobs(batch.jobs.clone());
     }
     let runtime = crate::cli::runtime()?;
+    let inputs = match inputs {
+        Inputs::Listed(listed) => stream::iter(listed).boxed(),
+        Inputs::Walked(walk) => {
+            let walking = walk.start(session.display.walk_listener())?;
+            session.walked = Some(walking.names);
+            walking.inputs
+        }
+    };
     let (ended, batch) = runtime.block_on(async {
         let started = match (batch, &engine) {
             (Some(batch), Some(engine)) => Some(batch.start(engine)),
@@ -124,6 +142,7 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         };
         (ended, batch)
     });
+    session.walk_ended();
     session.display.finish();
     if mode == Mode::Tree {
         // Files finish in any order; the report lists them by name.
@@ -204,6 +223,11 @@ struct Session<'a> {
     reports: Vec<FileReport>,
     /// `OUT/klartext-report.json` and `--report` over several files, spooled as files finish.
     run_reports: RunReports,
+    /// Every input's name once the folders' walk has ended (the reports need them first).
+    walked: Option<oneshot::Receiver<Vec<String>>>,
+    /// Files that finished before the walk ended, with what the reports need of them: their
+    /// place in `reports`, and the outcome.
+    unplaced: Vec<(usize, Option<Outcome>)>,
     /// `--dry-run`: the plans of every file, added up per pass (shown for a folder, and in
     /// `--json`).
     plans: Vec<PassPlan>,
@@ -216,6 +240,9 @@ struct Session<'a> {
 
 impl Session<'_> {
     fn on(&mut self, event: Event) {
+        if let Some(names) = self.walked.as_mut().and_then(|w| w.try_recv().ok()) {
+            self.placed(names);
+        }
         match event {
             Event::Progress(progress) => self.display.progress(&progress),
             Event::Finished(finished) => {
@@ -224,10 +251,34 @@ impl Session<'_> {
                     Ok(outcome) => (self.finished(&input, &outcome), Some(outcome)),
                     Err(err) => (self.unfinished(input.name(), err), None),
                 };
-                self.run_reports.add(&report, outcome.as_ref());
+                if self.run_reports.placed() {
+                    self.run_reports.add(&report, outcome.as_ref());
+                } else {
+                    self.unplaced.push((self.reports.len(), outcome));
+                }
                 self.display.finished_one();
                 self.reports.push(report);
             }
+        }
+    }
+
+    /// The run is over, and so is the walk: the files that finished before it ended go into
+    /// the reports. (Should the walk have told no names, every input has a report by now.)
+    fn walk_ended(&mut self) {
+        let names = self.walked.take().and_then(|mut w| w.try_recv().ok());
+        if !self.run_reports.placed() {
+            let names =
+                names.unwrap_or_else(|| self.reports.iter().map(|r| r.input.clone()).collect());
+            self.placed(names);
+        }
+    }
+
+    /// Every input's name is known: the reports can place each file.
+    fn placed(&mut self, names: Vec<String>) {
+        self.walked = None;
+        self.run_reports.place(names);
+        for (at, outcome) in std::mem::take(&mut self.unplaced) {
+            self.run_reports.add(&self.reports[at], outcome.as_ref());
         }
     }
 
@@ -323,8 +374,9 @@ impl Session<'_> {
 }
 
 /// What this run will write, for its [`RunLock`]: a folder run's whole output folder, else
-/// each output file (and each `--report`).
-fn claims(args: &FixArgs, mode: Mode, destinations: &Destinations, inputs: &[Input]) -> Vec<Claim> {
+/// each output file (and each `--report`); a folder run without `-o` writes beside its
+/// inputs, so it holds each folder it walks.
+fn claims(args: &FixArgs, mode: Mode, destinations: &Destinations, inputs: &Inputs) -> Vec<Claim> {
     let mut claims: Vec<Claim> = args
         .display
         .report
@@ -335,8 +387,21 @@ fn claims(args: &FixArgs, mode: Mode, destinations: &Destinations, inputs: &[Inp
         claims.push(Claim::Folder(out.clone()));
         return claims;
     }
+    let files: Vec<&Input> = match inputs {
+        Inputs::Listed(listed) => listed.iter().collect(),
+        Inputs::Walked(walk) => {
+            // Whether a file found in a folder would be written beside it.
+            let beside = |folder: &std::path::Path| {
+                let inside = Input::file(folder.join("a.txt"), "a.txt".into());
+                matches!(destinations.of(&inside), Ok(Destination::File(_)))
+            };
+            let folders = walk.folders().filter(|f| beside(f));
+            claims.extend(folders.map(|f| Claim::Folder(f.to_owned())));
+            walk.files().collect()
+        }
+    };
     // Stdout and nothing need no hold; an error is reported when its document's turn comes.
-    for input in inputs {
+    for input in files {
         if let Ok(Destination::File(path) | Destination::Below(path) | Destination::InPlace(path)) =
             destinations.of(input)
         {

@@ -40,8 +40,10 @@ pub fn record_path(mode: Mode, args: &FixArgs) -> Option<PathBuf> {
 /// The run's reports while it goes: every finished file's part, spooled.
 pub struct RunReports {
     /// Each input's place in the run's order (by name for a folder run, as given otherwise),
-    /// by its name; a name given twice has two, the first on top.
-    places: HashMap<String, Vec<usize>>,
+    /// by its name; a name given twice has two, the first on top. `None` until every name is
+    /// known (a folder is walked while the run goes on).
+    places: Option<HashMap<String, Vec<usize>>>,
+    mode: Mode,
     files: usize,
     /// Files finished under a name no input had (none, but a report loses no file): placed
     /// after the others.
@@ -67,35 +69,59 @@ pub struct Closing<'a> {
 }
 
 impl RunReports {
-    pub fn new(mode: Mode, args: &FixArgs, inputs: &[Input], to: Lang) -> anyhow::Result<Self> {
+    /// The reports of a run over `inputs`, or (`None`) over inputs still being walked: then
+    /// nothing may be added before [`RunReports::place`] is told every name.
+    pub fn new(
+        mode: Mode,
+        args: &FixArgs,
+        inputs: Option<&[Input]>,
+        to: Lang,
+    ) -> anyhow::Result<Self> {
         let spool = || Spool::new().context("cannot create a temporary file for the report");
         let record = match record_path(mode, args) {
             Some(path) => Some((path, spool()?)),
             None => None,
         };
         let named = match &args.display.report {
-            Some(report) if !is_per_file(mode, inputs.len()) => Some((report.clone(), spool()?)),
+            Some(report) if !is_per_file(mode, inputs.map_or(0, <[Input]>::len)) => {
+                Some((report.clone(), spool()?))
+            }
             _ => None,
         };
-        let mut names: Vec<String> = inputs.iter().map(Input::name).collect();
-        if mode == Mode::Tree {
-            // As the summary lists them.
-            names.sort();
-        }
-        let mut places: HashMap<String, Vec<usize>> = HashMap::new();
-        for (place, name) in names.into_iter().enumerate().rev() {
-            places.entry(name).or_default().push(place);
-        }
-        Ok(Self {
-            places,
-            files: inputs.len(),
+        let mut reports = Self {
+            places: None,
+            mode,
+            files: 0,
             unplaced: 0,
             to,
             record,
             named,
             rows: Vec::new(),
             broken: None,
-        })
+        };
+        if let Some(inputs) = inputs {
+            reports.place(inputs.iter().map(Input::name).collect());
+        }
+        Ok(reports)
+    }
+
+    /// Every input's name, in the run's order as given (a folder run lists them by name).
+    pub fn place(&mut self, mut names: Vec<String>) {
+        if self.mode == Mode::Tree {
+            // As the summary lists them.
+            names.sort();
+        }
+        let mut places: HashMap<String, Vec<usize>> = HashMap::new();
+        self.files = names.len();
+        for (place, name) in names.into_iter().enumerate().rev() {
+            places.entry(name).or_default().push(place);
+        }
+        self.places = Some(places);
+    }
+
+    /// Whether files can be added now: every name is known, or there is nothing to spool.
+    pub fn placed(&self) -> bool {
+        self.places.is_some() || (self.record.is_none() && self.named.is_none())
     }
 
     /// Spool a finished file's parts: its record entry, and its section of `--report`.
@@ -104,7 +130,12 @@ impl RunReports {
         if self.record.is_none() && self.named.is_none() {
             return;
         }
-        let place = match self.places.get_mut(&report.input).and_then(Vec::pop) {
+        let place = match self
+            .places
+            .as_mut()
+            .and_then(|p| p.get_mut(&report.input))
+            .and_then(Vec::pop)
+        {
             Some(place) => place,
             None => {
                 self.unplaced += 1;

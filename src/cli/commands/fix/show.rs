@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::deliver::{Delivered, Destination};
-use super::inputs::Mode;
+use super::inputs::{Listener, Mode};
 use super::report::Detail;
 use crate::cli::args::FixArgs;
 use crate::cli::printer::{Hinted, Printer};
@@ -140,6 +140,15 @@ impl Display {
 
     pub fn finished_one(&self) {
         self.bar.inc(1);
+    }
+
+    /// What a folder's walk tells the display as it goes: one more input (the bar grows), and
+    /// a message about what it skipped, printed with the bar out of the way.
+    pub fn walk_listener(&self) -> WalkShown {
+        WalkShown {
+            bar: self.bar.clone(),
+            printer: self.printer.clone(),
+        }
     }
 
     pub fn finish(&self) {
@@ -576,6 +585,22 @@ fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
         shares.join(", "),
         estimate.prices_as_of,
     ));
+}
+
+/// The display as a folder's walk sees it.
+pub struct WalkShown {
+    bar: ProgressBar,
+    printer: Printer,
+}
+
+impl Listener for WalkShown {
+    fn found(&self) {
+        self.bar.inc_length(1);
+    }
+
+    fn say(&self, print: &dyn Fn(&Printer)) {
+        self.bar.suspend(|| print(&self.printer));
+    }
 }
 
 fn progress_bar(total: usize) -> ProgressBar {
