@@ -385,24 +385,12 @@ impl<'a> PassRun<'a> {
             .sum();
         let with_literal = self.prompt(chat).1;
         let output = cost::estimate_output(source, units.len() as u64, with_literal);
-        let reservation = self
-            .engine
-            .reserve(member, u64::from(request.estimated_tokens), output)
-            .map_err(Failed::Backend)?;
-        let reply = match member.backend.chat(&request).await {
-            Ok(reply) => reply,
-            Err(e) => {
-                reservation.settle(0.0);
-                return Err(Failed::Backend(e));
-            }
-        };
+        let input = u64::from(request.estimated_tokens);
+        let sent = member.backend.chat(&request);
+        let reply = self
+            .within_budget(member, input, output, sent, |r| r.usage)
+            .await?;
         let name = member.backend.name();
-        reservation.settle(
-            self.engine
-                .cost_of(name, &reply.usage, member.backend.is_deferred())
-                .unwrap_or_default(),
-        );
-        self.add_usage(name, reply.usage);
         match &reply.stop {
             Stop::Complete => {}
             Stop::Truncated => {
@@ -501,6 +489,36 @@ impl<'a> PassRun<'a> {
         Ok(out)
     }
 
+    /// Send within the run's budget: `input` and `output` (tokens, or characters for a
+    /// translation service) are reserved first — a request that would pass `--max-cost` is not
+    /// sent — and the reply's cost settles the reservation and counts for this pass.
+    async fn within_budget<T>(
+        &self,
+        member: &Member,
+        input: u64,
+        output: u64,
+        sent: impl std::future::Future<Output = Result<T, crate::backend::BackendError>>,
+        usage: impl Fn(&T) -> Usage,
+    ) -> Result<T, Failed> {
+        let reservation = self
+            .engine
+            .reserve(member, input, output)
+            .map_err(Failed::Backend)?;
+        let reply = match sent.await {
+            Ok(reply) => reply,
+            Err(e) => {
+                reservation.settle(0.0);
+                return Err(Failed::Backend(e));
+            }
+        };
+        let name = member.backend.name();
+        let used = usage(&reply);
+        let batch = member.backend.is_deferred();
+        reservation.settle(self.engine.cost_of(name, &used, batch).unwrap_or_default());
+        self.add_usage(name, used);
+        Ok(reply)
+    }
+
     async fn translate_batch(
         &self,
         member: &Member,
@@ -522,24 +540,10 @@ impl<'a> PassRun<'a> {
         };
         let _job = self.engine.job().await;
         let characters: usize = request.texts.iter().map(|t| t.chars().count()).sum();
-        let reservation = self
-            .engine
-            .reserve(member, characters as u64, 0)
-            .map_err(Failed::Backend)?;
-        let reply = match member.backend.translate(&request).await {
-            Ok(reply) => reply,
-            Err(e) => {
-                reservation.settle(0.0);
-                return Err(Failed::Backend(e));
-            }
-        };
-        let name = member.backend.name();
-        reservation.settle(
-            self.engine
-                .cost_of(name, &reply.usage, member.backend.is_deferred())
-                .unwrap_or_default(),
-        );
-        self.add_usage(name, reply.usage);
+        let sent = member.backend.translate(&request);
+        let reply = self
+            .within_budget(member, characters as u64, 0, sent, |r| r.usage)
+            .await?;
         Ok(range
             .zip(reply.texts)
             .zip(units)
