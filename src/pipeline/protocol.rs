@@ -119,13 +119,19 @@ pub struct Request<'a> {
 #[derive(Serialize)]
 struct RequestBody<'a> {
     segments: &'a [Item<'a>],
+    // Left out when empty: a small document sent whole has neither context nor glossary, and
+    // every token of framing is paid in every request.
+    #[serde(skip_serializing_if = "str::is_empty")]
     context_before: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     context_after: &'a str,
+    #[serde(skip_serializing_if = "<[GlossaryTerm]>::is_empty")]
     glossary: &'a [GlossaryTerm<'a>],
 }
 
 /// The request as one compact JSON object:
-/// `{"segments":[{"id","role"? (absent for a paragraph),"de","draft"?}],"context_before","context_after","glossary":[{"de","en"}]}`;
+/// `{"segments":[{"id","role"? (absent for a paragraph),"de","draft"?}],"context_before"?,"context_after"?,"glossary"?:[{"de","en"}]}`
+/// (the last three absent when empty);
 /// a segment of the refine round adds `"previous"` and `"problems":[{"check","rule","message",
 /// "span"?,"de"?}]`.
 pub fn user_message(req: &Request) -> String {

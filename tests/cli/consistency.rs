@@ -111,7 +111,11 @@ async fn glossaries(server: &MockServer) -> Vec<Value> {
             let user: Value =
                 serde_json::from_str(body["messages"][1]["content"].as_str().unwrap_or_default())
                     .expect("JSON user message");
-            user["glossary"].clone()
+            // Absent when empty.
+            match &user["glossary"] {
+                Value::Null => json!([]),
+                glossary => glossary.clone(),
+            }
         })
         .collect()
 }

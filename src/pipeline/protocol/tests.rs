@@ -80,7 +80,7 @@ fn user_message_with_draft_and_glossary() {
 }
 
 #[test]
-fn user_message_without_draft_or_glossary() {
+fn user_message_without_draft_context_or_glossary_leaves_them_out() {
     let items = [Item {
         id: "7",
         role: Role::Heading,
@@ -96,7 +96,7 @@ fn user_message_without_draft_or_glossary() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"7","role":"heading","de":"Zeile eins\nZeile zwei"}],"context_before":"","context_after":"","glossary":[]}"#
+        r#"{"segments":[{"id":"7","role":"heading","de":"Zeile eins\nZeile zwei"}]}"#
     );
 }
 
@@ -136,7 +136,7 @@ fn a_refine_segment_carries_its_previous_answer_and_problems() {
     };
     assert_eq!(
         user_message(&req),
-        r#"{"segments":[{"id":"s0","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}],"context_before":"","context_after":"","glossary":[]}"#
+        r#"{"segments":[{"id":"s0","de":"Nvidia nähert sich 4 Billionen Dollar.","previous":"Nvidia is nearing a $4 billion valuation.","problems":[{"check":"quantity","rule":"wrong-scale","message":"„4 Billionen“ is 4 trillion, the English says 4 billion","span":"4 billion","de":"4 Billionen"},{"check":"form","rule":"length-ratio","message":"much shorter"}]}]}"#
     );
 }
 
