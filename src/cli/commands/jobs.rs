@@ -34,6 +34,12 @@ pub fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<Status> {
     let folder = folder.unwrap_or_else(|| Path::new("."));
+    if !folder.is_dir() {
+        anyhow::bail!(crate::cli::printer::Hinted::new(
+            format!("{}: no such folder", folder.display()),
+            "name the output folder of `klartext fix … -o OUT --batch-api`"
+        ));
+    }
     let book = JobBook::for_output(folder);
     let (records, unreadable) = book.load();
     for bad in &unreadable {
