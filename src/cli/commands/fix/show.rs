@@ -57,7 +57,14 @@ impl Display {
     ) -> Self {
         let printer = ctx.printer.clone();
         let bar = match mode {
-            Mode::Tree if !printer.is_quiet() && ctx.terminal.stderr_is_tty => progress_bar(count),
+            // Batch mode may wait for hours: even one file gets the line that says where
+            // its jobs are.
+            _ if (mode == Mode::Tree || (args.batch_api && !args.dry_run))
+                && !printer.is_quiet()
+                && ctx.terminal.stderr_is_tty =>
+            {
+                progress_bar(count)
+            }
             _ => ProgressBar::hidden(),
         };
         Self {
