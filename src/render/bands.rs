@@ -546,34 +546,61 @@ mod tests {
         /// Bands tile every text in order, and cutting a side into bands loses nothing.
         #[test]
         fn bands_tile_every_text(old in text(), new in text(), german in text()) {
-            let pair = pair(&old, &new);
-            for source in [None, Some(german.as_str())] {
-                let bands = bands(&pair, source);
-                let mut at = (0, 0, 0);
-                for band in &bands {
-                    prop_assert_eq!(band.old.start, at.0);
-                    prop_assert_eq!(band.new.start, at.1);
-                    prop_assert!(source.is_none() || band.source.start == at.2);
-                    at = (band.old.end, band.new.end, band.source.end);
-                }
-                prop_assert_eq!((at.0, at.1), (old.len(), new.len()));
-                prop_assert!(source.is_none() || at.2 == german.len());
-                for side in [Side::Old, Side::New] {
-                    let whole: String = runs_within(&pair, side, None, None)
-                        .into_iter()
-                        .map(|(_, t)| t.into_owned())
-                        .collect();
-                    let cut: String = bands
-                        .iter()
-                        .flat_map(|b| {
-                            let range = if side == Side::Old { &b.old } else { &b.new };
-                            runs_within(&pair, side, None, Some(range.clone()))
-                        })
-                        .map(|(_, t)| t.into_owned())
-                        .collect();
-                    prop_assert_eq!(whole, cut);
-                }
+            tile(&old, &new, &german)?;
+        }
+    }
+
+    /// Cases the property found: a deleted paragraph break cut off at a band's end.
+    #[test]
+    fn a_change_cut_at_a_band_end_loses_nothing() {
+        for (old, new) in [(". \n\n?", ". "), ("ü\n\n. A", " ü!\n\n\n\nAü\n\näa")] {
+            tile(old, new, "").expect("bands tile the texts");
+        }
+    }
+
+    /// Bands tile every text in order, and cutting a side into bands loses nothing.
+    fn tile(old: &str, new: &str, german: &str) -> Result<(), TestCaseError> {
+        let pair = pair(old, new);
+        for source in [None, Some(german)] {
+            let bands = bands(&pair, source);
+            let mut at = (0, 0, 0);
+            for band in &bands {
+                prop_assert_eq!(band.old.start, at.0);
+                prop_assert_eq!(band.new.start, at.1);
+                prop_assert!(source.is_none() || band.source.start == at.2);
+                at = (band.old.end, band.new.end, band.source.end);
+            }
+            prop_assert_eq!((at.0, at.1), (old.len(), new.len()));
+            prop_assert!(source.is_none() || at.2 == german.len());
+            // A change cut so that one piece is only whitespace shows that piece with
+            // visible stand-ins (`↵`, `→`, `·` and a zero-width space): read them back.
+            let unshown = |t: String| -> String {
+                t.chars()
+                    .filter(|&c| c != '\u{200B}')
+                    .map(|c| match c {
+                        '↵' => '\n',
+                        '→' => '\t',
+                        '·' => ' ',
+                        c => c,
+                    })
+                    .collect()
+            };
+            for side in [Side::Old, Side::New] {
+                let whole: String = runs_within(&pair, side, None, None)
+                    .into_iter()
+                    .map(|(_, t)| unshown(t.into_owned()))
+                    .collect();
+                let cut: String = bands
+                    .iter()
+                    .flat_map(|b| {
+                        let range = if side == Side::Old { &b.old } else { &b.new };
+                        runs_within(&pair, side, None, Some(range.clone()))
+                    })
+                    .map(|(_, t)| unshown(t.into_owned()))
+                    .collect();
+                prop_assert_eq!(whole, cut);
             }
         }
+        Ok(())
     }
 }
