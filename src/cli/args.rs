@@ -218,7 +218,8 @@ prompt, parameters, context, text), so a re-run sends only what changed.
 Examples:
   klartext cache stats
   klartext cache stats --json
-  klartext cache clear";
+  klartext cache clear
+  klartext cache export --tmx memory.tmx";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
@@ -533,6 +534,15 @@ pub enum CacheCommand {
     },
     /// Remove every entry (the next run sends everything again)
     Clear,
+    /// Write every finished paragraph as a translation memory (TMX 1.4b) for CAT tools
+    Export {
+        /// The TMX file to write
+        #[arg(long, value_name = "FILE")]
+        tmx: PathBuf,
+        /// Overwrite FILE when klartext did not write it
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 impl Cli {

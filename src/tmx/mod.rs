@@ -9,6 +9,8 @@
 use std::io::{self, Write};
 use std::ops::Range;
 
+use crate::segment::Format;
+
 /// One translation unit: a finished segment.
 #[derive(Debug, Clone, Copy)]
 pub struct Unit<'a> {
@@ -90,9 +92,17 @@ impl<'w> Writer<'w> {
         if let Some(file) = unit.file {
             writeln!(out, "      <prop type=\"x-file\">{}</prop>", text(file))?;
         }
-        writeln!(out, "      <prop type=\"x-backend\">{}</prop>", text(unit.backend))?;
+        writeln!(
+            out,
+            "      <prop type=\"x-backend\">{}</prop>",
+            text(unit.backend)
+        )?;
         if !unit.model.is_empty() {
-            writeln!(out, "      <prop type=\"x-model\">{}</prop>", text(unit.model))?;
+            writeln!(
+                out,
+                "      <prop type=\"x-model\">{}</prop>",
+                text(unit.model)
+            )?;
         }
         let spans: Vec<&str> = unit
             .protected
@@ -129,6 +139,22 @@ impl<'w> Writer<'w> {
         writeln!(self.out, "</tmx>")?;
         Ok(self.units)
     }
+}
+
+/// The protected spans of a segment known only by its text (a cache entry keeps no format):
+/// read as Markdown (code, link targets, URLs), or as plain text (URLs) when Markdown does not
+/// read it as one whole segment, so nothing is taken for markup that was not.
+pub fn protected_spans(text: &str) -> Vec<Range<usize>> {
+    for format in [Format::Markdown, Format::Plain] {
+        let segmented = crate::segment::segment(text, format);
+        let mut segments = segmented.segments();
+        if let (Some(only), None) = (segments.next(), segments.next())
+            && only.range == (0..text.len())
+        {
+            return only.protected.clone();
+        }
+    }
+    Vec::new()
 }
 
 /// `text` as the content of a `<seg>`: each placed span (`range`, its number) a `<ph x="n">`

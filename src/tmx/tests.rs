@@ -37,8 +37,14 @@ fn text_and_attributes_are_escaped() {
     assert_eq!(text("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
     assert_eq!(text("\"quoted\" 'x'"), "\"quoted\" 'x'");
     assert_eq!(text("line\r\nnext\tcol"), "line&#13;\nnext\tcol");
-    assert_eq!(text("bell\u{7} nul\u{0} \u{FFFF}"), "bell\u{FFFD} nul\u{FFFD} \u{FFFD}");
-    assert_eq!(attribute("say \"hi\" & <go>\n"), "say &quot;hi&quot; &amp; &lt;go&gt;&#10;");
+    assert_eq!(
+        text("bell\u{7} nul\u{0} \u{FFFF}"),
+        "bell\u{FFFD} nul\u{FFFD} \u{FFFD}"
+    );
+    assert_eq!(
+        attribute("say \"hi\" & <go>\n"),
+        "say &quot;hi&quot; &amp; &lt;go&gt;&#10;"
+    );
 }
 
 #[test]
@@ -46,7 +52,10 @@ fn protected_spans_are_ph_elements_paired_by_x() {
     let german = "Rufe `a<b>` auf, siehe https://x.org/?a=1&b=2.";
     let code = german.find('`').unwrap();
     let url = german.find("https").unwrap();
-    let protected = [code..code + "`a<b>`".len(), url..url + "https://x.org/?a=1&b=2".len()];
+    let protected = [
+        code..code + "`a<b>`".len(),
+        url..url + "https://x.org/?a=1&b=2".len(),
+    ];
     // The English moved the spans around.
     let english = "See https://x.org/?a=1&b=2 and call `a<b>`.";
     let tmx = written(&[unit(german, &protected, english)]);
@@ -95,4 +104,26 @@ fn a_unit_has_its_properties_before_its_variants() {
          o-tmf=\"klartext\" creationdate=\"19700101T000000Z\"/>\n  <body>\n"
     ));
     assert!(tmx.ends_with("  </body>\n</tmx>\n"));
+}
+
+#[test]
+fn spans_are_found_again_in_a_cached_segment() {
+    let text = "Rufe `npm ci` auf, siehe [die Anleitung](https://x.org/a) oder https://y.org.";
+    let spans: Vec<&str> = protected_spans(text)
+        .into_iter()
+        .map(|r| &text[r])
+        .collect();
+    assert!(spans.contains(&"`npm ci`"), "{spans:?}");
+    assert!(
+        spans.iter().any(|s| s.contains("https://x.org/a")),
+        "{spans:?}"
+    );
+    assert!(spans.contains(&"https://y.org"), "{spans:?}");
+    // Markdown that would make two segments of it: plain text then.
+    let plain = "# kein Titel\nhttps://z.org und so";
+    let spans: Vec<&str> = protected_spans(plain)
+        .into_iter()
+        .map(|r| &plain[r])
+        .collect();
+    assert_eq!(spans, vec!["https://z.org"]);
 }

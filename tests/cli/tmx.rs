@@ -1,0 +1,124 @@
+//! TMX 1.4b: `cache export --tmx` and `fix --report run.tmx` write translation memories that
+//! validate against the TMX DTD (the real `xmllint`), protected spans as `<ph>`.
+
+use std::path::Path;
+
+use crate::common::{TestEnv, Tool, have, stderr_of};
+use crate::mocks::Model;
+use crate::online::{fix, project, servers};
+
+const XMLLINT: Tool = Tool {
+    program: "xmllint",
+    install: "apt-get install libxml2-utils",
+};
+
+/// `path` validated against the vendored TMX 1.4b DTD; `false` (skipped) without xmllint.
+/// Copies the DTD into `path`'s folder.
+fn valid(path: &Path) -> bool {
+    if !have(&XMLLINT) {
+        return false;
+    }
+    let dtd = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/tmx14.dtd");
+    // The document's own `<!DOCTYPE tmx SYSTEM "tmx14.dtd">` is read too: put it beside it,
+    // as a CAT tool has it.
+    let beside = path.with_file_name("tmx14.dtd");
+    std::fs::copy(&dtd, &beside).expect("copy the DTD");
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--dtdvalid"])
+        .arg(&dtd)
+        .arg(path)
+        .output()
+        .expect("xmllint runs");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{} is not valid TMX 1.4b:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
+}
+
+fn read(env: &TestEnv, rel: &str) -> String {
+    String::from_utf8(env.read(rel)).expect("UTF-8")
+}
+
+const MARKDOWN: &str = "# Über `klartext`\n\n\
+    Rufe `klartext fix --json` auf und lies [die Anleitung](https://example.org/a?b=1&c=2).\n\n\
+    Mehr unter https://example.org/mehr.\n";
+
+#[tokio::test]
+async fn cache_export_writes_valid_tmx_with_spans_as_ph() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    env.write("guide.de.md", MARKDOWN);
+    let out = fix(&env, &["article.de.txt", "guide.de.md", "--view", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+
+    let export = env
+        .cmd()
+        .args(["cache", "export", "--tmx", "memory.tmx"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&export);
+    assert_eq!(export.status.code(), Some(0), "{stderr}");
+    let tmx = read(&env, "memory.tmx");
+    let units = tmx.matches("<tu ").count();
+    assert!(units > 3, "{tmx}");
+    assert!(
+        stderr.contains(&format!("wrote {units} translation units to memory.tmx")),
+        "{stderr}"
+    );
+    assert!(
+        tmx.contains("<prop type=\"x-backend\">openai</prop>"),
+        "{tmx}"
+    );
+    assert!(
+        tmx.contains("<prop type=\"x-model\">gpt-4.1-mini</prop>"),
+        "{tmx}"
+    );
+    // Code and the link target are placeholders on both sides, never plain text.
+    let code = "<ph x=\"1\">`klartext fix --json`</ph>";
+    assert_eq!(tmx.matches(code).count(), 2, "{tmx}");
+    assert!(
+        tmx.contains("<ph x=\"3\">](https://example.org/a?b=1&amp;c=2)</ph>"),
+        "{tmx}"
+    );
+    assert_eq!(
+        tmx.matches("<ph x=\"1\">https://example.org/mehr</ph>")
+            .count(),
+        2,
+        "{tmx}"
+    );
+    assert!(!tmx.contains("⟦"), "{tmx}");
+    valid(&env.path("memory.tmx"));
+
+    // A file klartext did not write is kept unless --force.
+    env.write("theirs.tmx", "mine");
+    let refused = env
+        .cmd()
+        .args(["cache", "export", "--tmx", "theirs.tmx"])
+        .output()
+        .expect("runs");
+    assert_ne!(refused.status.code(), Some(0));
+    assert_eq!(read(&env, "theirs.tmx"), "mine");
+    let forced = env
+        .cmd()
+        .args(["cache", "export", "--tmx", "theirs.tmx", "--force"])
+        .output()
+        .expect("runs");
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr_of(&forced));
+    assert_eq!(read(&env, "theirs.tmx").matches("<tu ").count(), units);
+}
+
+#[test]
+fn an_empty_cache_exports_a_valid_empty_memory() {
+    let env = TestEnv::new();
+    let out = env
+        .cmd()
+        .args(["cache", "export", "--tmx", "empty.tmx"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("wrote 0 translation units"));
+    valid(&env.path("empty.tmx"));
+}
