@@ -273,11 +273,13 @@ pub enum ReportFormat {
     Html,
     Markdown,
     Json,
+    /// A translation memory (TMX 1.4b) of the run's finished paragraphs: `fix` only.
+    Tmx,
 }
 
 impl ReportPath {
     fn new(path: PathBuf) -> Result<Self, String> {
-        const KNOWN: &str = "name it FILE.html, FILE.md or FILE.json";
+        const KNOWN: &str = "name it FILE.html, FILE.md, FILE.json or FILE.tmx";
         let Some(extension) = path.extension() else {
             return Err(format!(
                 "cannot tell the report format: the name has no extension; {KNOWN}"
@@ -287,6 +289,7 @@ impl ReportPath {
             "html" | "htm" => ReportFormat::Html,
             "md" | "markdown" => ReportFormat::Markdown,
             "json" => ReportFormat::Json,
+            "tmx" => ReportFormat::Tmx,
             _ => {
                 return Err(format!(
                     "cannot tell the report format from .{}; {KNOWN}",

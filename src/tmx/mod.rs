@@ -45,7 +45,8 @@ impl Default for Langs<'_> {
 }
 
 /// Writes a TMX document unit by unit: [`Writer::start`], [`Writer::unit`] for each, then
-/// [`Writer::finish`].
+/// [`Writer::finish`]. ([`head`], [`unit`] and [`tail`] are the same pieces one by one, for a
+/// document put together from parts.)
 pub struct Writer<'w> {
     out: &'w mut dyn Write,
     langs: Langs<'w>,
@@ -53,27 +54,14 @@ pub struct Writer<'w> {
 }
 
 impl<'w> Writer<'w> {
-    /// The XML declaration, the doctype, `<tmx>`, the header (made by klartext `version`
-    /// at `now`) and `<body>`.
+    /// [`head`], then units can follow.
     pub fn start(
         out: &'w mut dyn Write,
         version: &str,
         now: i64,
         langs: Langs<'w>,
     ) -> io::Result<Self> {
-        writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
-        writeln!(out, "<!DOCTYPE tmx SYSTEM \"tmx14.dtd\">")?;
-        writeln!(out, "<tmx version=\"1.4\">")?;
-        writeln!(
-            out,
-            "  <header creationtool=\"klartext\" creationtoolversion=\"{}\" \
-             datatype=\"plaintext\" segtype=\"paragraph\" adminlang=\"en\" srclang=\"{}\" \
-             o-tmf=\"klartext\" creationdate=\"{}\"/>",
-            attribute(version),
-            attribute(langs.source),
-            date(now)
-        )?;
-        writeln!(out, "  <body>")?;
+        head(out, version, now, langs)?;
         Ok(Self {
             out,
             langs,
@@ -82,63 +70,90 @@ impl<'w> Writer<'w> {
     }
 
     pub fn unit(&mut self, unit: &Unit) -> io::Result<()> {
-        let out = &mut *self.out;
-        writeln!(
-            out,
-            "    <tu creationtool=\"klartext\" creationdate=\"{}\">",
-            date(unit.created)
-        )?;
-        // Properties first: the DTD's content model is ((note|prop)*, tuv+).
-        if let Some(file) = unit.file {
-            writeln!(out, "      <prop type=\"x-file\">{}</prop>", text(file))?;
-        }
-        writeln!(
-            out,
-            "      <prop type=\"x-backend\">{}</prop>",
-            text(unit.backend)
-        )?;
-        if !unit.model.is_empty() {
-            writeln!(
-                out,
-                "      <prop type=\"x-model\">{}</prop>",
-                text(unit.model)
-            )?;
-        }
-        let spans: Vec<&str> = unit
-            .protected
-            .iter()
-            .filter_map(|r| unit.german.get(r.clone()))
-            .collect();
-        let german: Vec<(Range<usize>, usize)> = unit
-            .protected
-            .iter()
-            .filter(|r| unit.german.get((*r).clone()).is_some())
-            .cloned()
-            .zip(1..)
-            .collect();
-        let english = locate(unit.english, &spans);
-        for (lang, seg, placed) in [
-            (self.langs.source, unit.german, german),
-            (self.langs.target, unit.english, english),
-        ] {
-            writeln!(
-                out,
-                "      <tuv xml:lang=\"{}\"><seg>{}</seg></tuv>",
-                attribute(lang),
-                segment(seg, &placed)
-            )?;
-        }
-        writeln!(out, "    </tu>")?;
+        self::unit(self.out, unit, self.langs)?;
         self.units += 1;
         Ok(())
     }
 
-    /// Closes the document; the number of units written.
+    /// Closes the document ([`tail`]); the number of units written.
     pub fn finish(self) -> io::Result<usize> {
-        writeln!(self.out, "  </body>")?;
-        writeln!(self.out, "</tmx>")?;
+        tail(self.out)?;
         Ok(self.units)
     }
+}
+
+/// The XML declaration, the doctype, `<tmx>`, the header (made by klartext `version` at
+/// `now`) and `<body>`.
+pub fn head(out: &mut dyn Write, version: &str, now: i64, langs: Langs) -> io::Result<()> {
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(out, "<!DOCTYPE tmx SYSTEM \"tmx14.dtd\">")?;
+    writeln!(out, "<tmx version=\"1.4\">")?;
+    writeln!(
+        out,
+        "  <header creationtool=\"klartext\" creationtoolversion=\"{}\" \
+         datatype=\"plaintext\" segtype=\"paragraph\" adminlang=\"en\" srclang=\"{}\" \
+         o-tmf=\"klartext\" creationdate=\"{}\"/>",
+        attribute(version),
+        attribute(langs.source),
+        date(now)
+    )?;
+    writeln!(out, "  <body>")
+}
+
+/// One `<tu>`: its properties, then the German and the English variant.
+pub fn unit(out: &mut dyn Write, unit: &Unit, langs: Langs) -> io::Result<()> {
+    writeln!(
+        out,
+        "    <tu creationtool=\"klartext\" creationdate=\"{}\">",
+        date(unit.created)
+    )?;
+    // Properties first: the DTD's content model is ((note|prop)*, tuv+).
+    if let Some(file) = unit.file {
+        writeln!(out, "      <prop type=\"x-file\">{}</prop>", text(file))?;
+    }
+    writeln!(
+        out,
+        "      <prop type=\"x-backend\">{}</prop>",
+        text(unit.backend)
+    )?;
+    if !unit.model.is_empty() {
+        writeln!(
+            out,
+            "      <prop type=\"x-model\">{}</prop>",
+            text(unit.model)
+        )?;
+    }
+    let spans: Vec<&str> = unit
+        .protected
+        .iter()
+        .filter_map(|r| unit.german.get(r.clone()))
+        .collect();
+    let german: Vec<(Range<usize>, usize)> = unit
+        .protected
+        .iter()
+        .filter(|r| unit.german.get((*r).clone()).is_some())
+        .cloned()
+        .zip(1..)
+        .collect();
+    let english = locate(unit.english, &spans);
+    for (lang, seg, placed) in [
+        (langs.source, unit.german, german),
+        (langs.target, unit.english, english),
+    ] {
+        writeln!(
+            out,
+            "      <tuv xml:lang=\"{}\"><seg>{}</seg></tuv>",
+            attribute(lang),
+            segment(seg, &placed)
+        )?;
+    }
+    writeln!(out, "    </tu>")
+}
+
+/// Closes `<body>` and `<tmx>`.
+pub fn tail(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "  </body>")?;
+    writeln!(out, "</tmx>")
 }
 
 /// The protected spans of a segment known only by its text (a cache entry keeps no format):

@@ -122,3 +122,94 @@ fn an_empty_cache_exports_a_valid_empty_memory() {
     assert!(stderr_of(&out).contains("wrote 0 translation units"));
     valid(&env.path("empty.tmx"));
 }
+
+#[tokio::test]
+async fn fix_report_tmx_has_a_unit_per_finished_paragraph_of_each_file() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    env.write("guide.de.md", MARKDOWN);
+    let out = fix(
+        &env,
+        &[
+            "article.de.txt",
+            "guide.de.md",
+            "--view",
+            "none",
+            "--report",
+            "run.tmx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let tmx = read(&env, "run.tmx");
+    let guide = tmx
+        .matches("<prop type=\"x-file\">guide.de.md</prop>")
+        .count();
+    let article = tmx
+        .matches("<prop type=\"x-file\">article.de.txt</prop>")
+        .count();
+    assert_eq!(guide, 3, "{tmx}");
+    assert!(article > 3, "{tmx}");
+    assert_eq!(tmx.matches("<tu ").count(), guide + article);
+    assert_eq!(
+        tmx.matches("<prop type=\"x-model\">gpt-4.1-mini</prop>")
+            .count(),
+        guide + article
+    );
+    // The English as written.
+    let english = read(&env, "guide.en.md");
+    let first = english.lines().next().expect("a heading");
+    let heading = first
+        .trim_start_matches("# ")
+        .replace("`klartext`", "<ph x=\"1\">`klartext`</ph>");
+    assert!(
+        tmx.contains(&format!("<seg>{heading}</seg>")),
+        "{tmx}\n{english}"
+    );
+    assert!(
+        tmx.contains("<ph x=\"3\">](https://example.org/a?b=1&amp;c=2)</ph>"),
+        "{tmx}"
+    );
+    valid(&env.path("run.tmx"));
+}
+
+#[tokio::test]
+async fn fix_report_tmx_of_one_file_is_a_whole_memory() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    env.write("guide.de.md", MARKDOWN);
+    let out = fix(&env, &["guide.de.md", "--report", "guide.tmx"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("wrote guide.tmx"),
+        "{}",
+        stderr_of(&out)
+    );
+    let tmx = read(&env, "guide.tmx");
+    assert_eq!(tmx.matches("<tu ").count(), 3, "{tmx}");
+    assert_eq!(
+        tmx.matches("<ph x=\"1\">`klartext fix --json`</ph>")
+            .count(),
+        2,
+        "{tmx}"
+    );
+    valid(&env.path("guide.tmx"));
+}
+
+#[test]
+fn diff_refuses_a_tmx_report() {
+    let env = TestEnv::new();
+    env.write("a.txt", "eins\n");
+    env.write("b.txt", "zwei\n");
+    let out = env
+        .cmd()
+        .args(["diff", "a.txt", "b.txt", "--report", "d.tmx"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("klartext fix --report run.tmx"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(!env.path("d.tmx").exists());
+}
