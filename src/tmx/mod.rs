@@ -11,6 +11,9 @@ use std::ops::Range;
 
 use crate::segment::Format;
 
+mod read;
+pub use read::{Memory, TmxError};
+
 /// One translation unit: a finished segment.
 #[derive(Debug, Clone, Copy)]
 pub struct Unit<'a> {

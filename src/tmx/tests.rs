@@ -127,3 +127,75 @@ fn spans_are_found_again_in_a_cached_segment() {
         .collect();
     assert_eq!(spans, vec!["https://z.org"]);
 }
+
+#[test]
+fn a_written_memory_reads_back_with_its_spans_as_text() {
+    let german = "Rufe `a<b>` auf, siehe https://x.org/?a=1&b=2.";
+    let code = german.find('`').unwrap();
+    let url = german.find("https").unwrap();
+    let protected = [
+        code..code + "`a<b>`".len(),
+        url..url + "https://x.org/?a=1&b=2".len(),
+    ];
+    let english = "See https://x.org/?a=1&b=2 and call `a<b>`.\r\nSecond line.";
+    let tmx = written(&[unit(german, &protected, english)]);
+    let mut memory = Memory::default();
+    assert_eq!(memory.add_tmx(&tmx), Ok(1));
+    assert_eq!(
+        memory.get(german),
+        Some("See https://x.org/?a=1&b=2 and call `a<b>`.\r\nSecond line.")
+    );
+    // Whitespace does not matter.
+    assert!(
+        memory
+            .get(&format!("  {}", german.replace(' ', "\n ")))
+            .is_some()
+    );
+    assert_eq!(memory.get("Rufe auf."), None);
+}
+
+#[test]
+fn other_tools_memories_read_too() {
+    let tmx = "\u{feff}<?xml version='1.0' encoding='UTF-8'?>
+<!-- from another tool -->
+<!DOCTYPE tmx SYSTEM 'tmx14.dtd' [ <!ENTITY x 'y'> ]>
+<tmx version='1.4'><header creationtool='t' creationtoolversion='1' segtype='sentence'
+  o-tmf='x' adminlang='en-US' srclang='DE-DE' datatype='html'/>
+<body>
+<tu tuid='1'><prop type='x'>p</prop>
+  <tuv lang='de-DE'><seg>Das ist <bpt i='1'>&lt;b></bpt>fett<ept i='1'>&lt;/b></ept>.</seg></tuv>
+  <tuv xml:lang='fr'><seg>C'est gras.</seg></tuv>
+  <tuv xml:lang='en-GB'><seg>That is <bpt i='1'>&lt;b></bpt>bold<ept i='1'>&lt;/b></ept>.</seg></tuv>
+</tu>
+<tu><tuv xml:lang='de'><seg><![CDATA[A & <B>]]></seg></tuv><tuv xml:lang='en'><seg>A &#38; &#x3C;B&gt;</seg></tuv></tu>
+<tu><tuv xml:lang='de'><seg>Nur Deutsch</seg></tuv></tu>
+</body></tmx>";
+    let mut memory = Memory::default();
+    assert_eq!(memory.add_tmx(tmx), Ok(2));
+    assert_eq!(
+        memory.get("Das ist <b>fett</b>."),
+        Some("That is <b>bold</b>.")
+    );
+    assert_eq!(memory.get("A & <B>"), Some("A & <B>"));
+    assert_eq!(memory.get("Nur Deutsch"), None);
+}
+
+#[test]
+fn what_is_not_tmx_is_an_error_with_its_line() {
+    let mut memory = Memory::default();
+    assert_eq!(
+        memory
+            .add_tmx("<?xml version='1.0'?>\n<xliff/>")
+            .unwrap_err()
+            .line,
+        2
+    );
+    assert!(memory.add_tmx("plain text").is_err());
+    assert!(
+        memory
+            .add_tmx("<tmx><body><tu><tuv xml:lang='de'><seg>a &nbsp; b</seg>")
+            .unwrap_err()
+            .message
+            .contains("&nbsp;")
+    );
+}
