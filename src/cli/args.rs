@@ -410,6 +410,11 @@ pub struct FixArgs {
     #[arg(long, value_name = "FILE")]
     pub glossary: Vec<PathBuf>,
 
+    /// A translation memory (TMX): a paragraph whose German it has takes its English without
+    /// a request (still verified); on top of `memory` in the config; the first file wins
+    #[arg(long, value_name = "FILE.tmx")]
+    pub memory: Vec<PathBuf>,
+
     #[command(flatten)]
     pub display: DisplayArgs,
 }

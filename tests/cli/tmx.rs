@@ -213,3 +213,125 @@ fn diff_refuses_a_tmx_report() {
     );
     assert!(!env.path("d.tmx").exists());
 }
+
+async fn requests(server: &wiremock::MockServer) -> usize {
+    server.received_requests().await.map_or(0, |r| r.len())
+}
+
+#[tokio::test]
+async fn a_memory_from_one_run_answers_the_same_corpus_without_requests() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    env.write("guide.de.md", MARKDOWN);
+    let corpus = ["article.de.txt", "guide.de.md"];
+    let args = |extra: &[&'static str]| {
+        let mut args = corpus.to_vec();
+        args.extend(["--view", "none"]);
+        args.extend(extra);
+        args
+    };
+    let out = fix(&env, &args(&["--report", "run.tmx"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let sent = requests(&servers.chat).await;
+    assert!(sent > 0);
+    let first = (read(&env, "article.en.txt"), read(&env, "guide.en.md"));
+
+    // The cache is out of the game: only the memory can answer.
+    let again = fix(
+        &env,
+        &args(&["--no-cache", "--memory", "run.tmx", "--json"]),
+    );
+    let stdout = crate::common::stdout_of(&again);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    assert_eq!(
+        requests(&servers.chat).await,
+        sent,
+        "the memory answered everything"
+    );
+    assert_eq!(
+        (read(&env, "article.en.txt"), read(&env, "guide.en.md")),
+        first,
+        "the same outputs, byte for byte"
+    );
+    // Marked as memory hits in the JSON report, and still verified.
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let segments: Vec<serde_json::Value> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|f| f["segments"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert!(!segments.is_empty(), "{stdout}");
+    assert!(
+        segments.iter().all(|s| s["final_backend"] == "memory"),
+        "{stdout}"
+    );
+    assert!(
+        segments
+            .iter()
+            .any(|s| !s["findings"].as_array().expect("findings").is_empty()),
+        "verify ran on the memory's English: {stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_memory_in_the_config_answers_what_it_has_and_the_rest_is_sent() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    env.write(
+        "mem/team.tmx",
+        "<?xml version=\"1.0\"?>\n<tmx version=\"1.4\"><header creationtool=\"x\" \
+         creationtoolversion=\"1\" segtype=\"paragraph\" o-tmf=\"x\" adminlang=\"en\" \
+         srclang=\"de\" datatype=\"plaintext\"/><body>\
+         <tu><tuv xml:lang=\"de-DE\"><seg>Das   Team arbeitet weiter.</seg></tuv>\
+         <tuv xml:lang=\"en-US\"><seg>The team keeps &lt;working&gt;.</seg></tuv></tu>\
+         </body></tmx>\n",
+    );
+    let config = read(&env, ".klartext.toml");
+    env.write(
+        ".klartext.toml",
+        format!("memory = [\"mem/team.tmx\"]\n{config}"),
+    );
+    env.write(
+        "short.de.txt",
+        "Das Team arbeitet weiter.\n\nDer Plan ist fertig.\n",
+    );
+    let out = fix(&env, &["short.de.txt", "--view", "none", "-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("memory: ") && stderr_of(&out).contains("(1 unit)"),
+        "{}",
+        stderr_of(&out)
+    );
+    let english = read(&env, "short.en.txt");
+    assert!(
+        english.starts_with("The team keeps <working>.\n\n"),
+        "{english}"
+    );
+    assert!(
+        english.contains("paragraph s1"),
+        "the other paragraph was sent: {english}"
+    );
+    assert_eq!(requests(&servers.chat).await, 1);
+}
+
+#[test]
+fn a_memory_that_is_not_tmx_stops_the_run_before_anything_is_sent() {
+    let env = TestEnv::new();
+    env.write(".klartext.toml", "[passes]\nrestore = \"openai\"\n[backends.openai]\nmodel = \"m\"\nbase_url = \"http://127.0.0.1:9/v1\"\n");
+    env.write("a.de.txt", "Hallo.\n");
+    env.write("bad.tmx", "<xliff version=\"2.1\"/>\n");
+    let out = env
+        .cmd()
+        .env("OPENAI_API_KEY", "sk-x")
+        .args(["fix", "a.de.txt", "--memory", "bad.tmx"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.tmx is not a TMX translation memory"),
+        "{stderr}"
+    );
+    assert!(!env.path("a.en.txt").exists());
+}
