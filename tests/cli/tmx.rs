@@ -299,7 +299,12 @@ async fn a_memory_in_the_config_answers_what_it_has_and_the_rest_is_sent() {
     let out = fix(&env, &["short.de.txt", "--view", "none", "-v"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("memory: ") && stderr_of(&out).contains("(1 unit)"),
+        stderr_of(&out).contains("memory: ")
+            && stderr_of(&out).contains("(1 unit)")
+            && stderr_of(&out).contains(
+                "0 of 2 paragraphs from the cache, 1 from the translation memory, 1 sent"
+            )
+            && stderr_of(&out).contains("final paragraphs: 1 by memory, 1 by openai"),
         "{}",
         stderr_of(&out)
     );

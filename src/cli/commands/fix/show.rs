@@ -221,10 +221,20 @@ impl Display {
             .iter()
             .filter(|s| s.final_cached)
             .count();
+        let remembered = translated
+            .segments
+            .iter()
+            .filter(|s| s.final_backend.as_deref() == Some(crate::pipeline::MEMORY))
+            .count();
+        let memory = if remembered > 0 {
+            format!(", {remembered} from the translation memory")
+        } else {
+            String::new()
+        };
         printer.detail(&format!(
-            "{name}: {cached} of {} from the cache, {} sent",
+            "{name}: {cached} of {} from the cache{memory}, {} sent",
             crate::count::counted(total, "paragraph", "paragraphs"),
-            total - cached
+            total - cached - remembered
         ));
         // The notes are under their paragraphs when a diff is shown.
         if !self.diffs {
