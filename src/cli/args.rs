@@ -251,7 +251,8 @@ pub struct DisplayArgs {
     pub paging: Paging,
 
     /// Also write the diff as a report: FILE.html (one self-contained page), FILE.md
-    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run
+    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run,
+    /// and fix also writes FILE.tmx (a translation memory of its finished paragraphs)
     #[arg(
         long,
         value_name = "FILE",
