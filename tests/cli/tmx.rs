@@ -340,3 +340,60 @@ fn a_memory_that_is_not_tmx_stops_the_run_before_anything_is_sent() {
     );
     assert!(!env.path("a.en.txt").exists());
 }
+
+#[tokio::test]
+async fn a_folder_run_records_the_memory_among_the_backends() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    env.write("in/guide.de.md", MARKDOWN);
+    env.write("in/other.de.txt", "Der Plan ist fertig.\n");
+    let out = fix(
+        &env,
+        &["in/guide.de.md", "--view", "none", "--report", "guide.tmx"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let sent = requests(&servers.chat).await;
+    let out = fix(
+        &env,
+        &[
+            "in",
+            "-o",
+            "out",
+            "--no-cache",
+            "--memory",
+            "guide.tmx",
+            "--report",
+            "out.tmx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        requests(&servers.chat).await,
+        sent + 1,
+        "only the other file is sent"
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(&read(&env, "out/klartext-report.json")).expect("JSON");
+    let finals: Vec<&serde_json::Value> = record["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| &f["backends"]["final"])
+        .collect();
+    assert_eq!(
+        finals,
+        [
+            &serde_json::json!(["memory"]),
+            &serde_json::json!(["openai"])
+        ]
+    );
+    let tmx = read(&env, "out.tmx");
+    assert_eq!(
+        tmx.matches("<prop type=\"x-backend\">memory</prop>")
+            .count(),
+        3,
+        "{tmx}"
+    );
+    assert!(!tmx.contains("<prop type=\"x-model\">memory"), "{tmx}");
+    valid(&env.path("out.tmx"));
+}
