@@ -253,6 +253,15 @@ async fn a_memory_from_one_run_answers_the_same_corpus_without_requests() {
         first,
         "the same outputs, byte for byte"
     );
+    let planned = fix(
+        &env,
+        &args(&["--no-cache", "--memory", "run.tmx", "--dry-run"]),
+    );
+    assert!(
+        stderr_of(&planned).contains("0 of 8 paragraphs to send in 0 requests"),
+        "a dry run plans nothing for the memory's paragraphs: {}",
+        stderr_of(&planned)
+    );
     // Marked as memory hits in the JSON report, and still verified.
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     let segments: Vec<serde_json::Value> = report["files"]
