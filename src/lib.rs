@@ -21,4 +21,5 @@ pub mod repair;
 pub mod review;
 pub mod segment;
 pub mod term;
+pub mod tmx;
 pub mod verify;

@@ -61,6 +61,18 @@ pub struct Entry {
     pub terms: Vec<Term>,
 }
 
+/// A finished entry as exported to a translation memory: [`Cache::each_of_pass`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exported {
+    /// The repaired German, protected spans and all.
+    pub source: String,
+    pub text: String,
+    pub backend: String,
+    pub model: String,
+    /// When it was cached, in seconds since 1970.
+    pub created_at: i64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Stats {
     pub entries: u64,
@@ -356,6 +368,39 @@ impl Cache {
             path: self.display_path().to_owned(),
             by_pass,
         })
+    }
+
+    /// Every entry of `pass`, oldest first, as a translation memory wants it; `each` returns
+    /// whether to go on. Rows of the wrong shape are skipped, as [`Cache::get`] misses them.
+    pub fn each_of_pass(
+        &self,
+        pass: &str,
+        mut each: impl FnMut(Exported) -> bool,
+    ) -> Result<(), CacheError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, text, backend, model, created_at FROM entries
+                 WHERE pass = ?1 ORDER BY created_at, source, key",
+            )
+            .map_err(|e| self.error(e))?;
+        let mut rows = stmt.query([pass]).map_err(|e| self.error(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.error(e))? {
+            let read = (|| {
+                Ok::<_, rusqlite::Error>(Exported {
+                    source: row.get(0)?,
+                    text: row.get(1)?,
+                    backend: row.get(2)?,
+                    model: row.get(3)?,
+                    created_at: row.get(4)?,
+                })
+            })();
+            let Ok(entry) = read else { continue };
+            if !each(entry) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Removes every entry and gives the space back; returns the number of rows removed.

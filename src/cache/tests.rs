@@ -363,3 +363,40 @@ fn a_version_1_file_keeps_its_entries_and_gains_terms() {
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
 }
+
+#[test]
+fn each_of_pass_lists_one_pass_oldest_first_and_stops_when_told() {
+    let cache = Cache::open_in_memory().unwrap();
+    cache
+        .put(&key("a"), &entry("draft", "deepl", "The report became."))
+        .unwrap();
+    cache
+        .put(
+            &key("b"),
+            &entry("restore", "openai", "The report was published."),
+        )
+        .unwrap();
+    let mut seen = Vec::new();
+    cache
+        .each_of_pass("restore", |e| {
+            seen.push(e);
+            true
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].text, "The report was published.");
+    assert_eq!(seen[0].source, "Der Bericht wurde gestern veröffentlicht.");
+    assert_eq!(
+        (seen[0].backend.as_str(), seen[0].model.as_str()),
+        ("openai", "model-a")
+    );
+    assert!(seen[0].created_at > 0);
+    let mut calls = 0;
+    cache
+        .each_of_pass("draft", |_| {
+            calls += 1;
+            false
+        })
+        .unwrap();
+    assert_eq!(calls, 1);
+}

@@ -218,7 +218,8 @@ prompt, parameters, context, text), so a re-run sends only what changed.
 Examples:
   klartext cache stats
   klartext cache stats --json
-  klartext cache clear";
+  klartext cache clear
+  klartext cache export --tmx memory.tmx";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
@@ -250,7 +251,8 @@ pub struct DisplayArgs {
     pub paging: Paging,
 
     /// Also write the diff as a report: FILE.html (one self-contained page), FILE.md
-    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run
+    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run,
+    /// and fix also writes FILE.tmx (a translation memory of its finished paragraphs)
     #[arg(
         long,
         value_name = "FILE",
@@ -272,11 +274,13 @@ pub enum ReportFormat {
     Html,
     Markdown,
     Json,
+    /// A translation memory (TMX 1.4b) of the run's finished paragraphs: `fix` only.
+    Tmx,
 }
 
 impl ReportPath {
     fn new(path: PathBuf) -> Result<Self, String> {
-        const KNOWN: &str = "name it FILE.html, FILE.md or FILE.json";
+        const KNOWN: &str = "name it FILE.html, FILE.md, FILE.json or FILE.tmx";
         let Some(extension) = path.extension() else {
             return Err(format!(
                 "cannot tell the report format: the name has no extension; {KNOWN}"
@@ -286,6 +290,7 @@ impl ReportPath {
             "html" | "htm" => ReportFormat::Html,
             "md" | "markdown" => ReportFormat::Markdown,
             "json" => ReportFormat::Json,
+            "tmx" => ReportFormat::Tmx,
             _ => {
                 return Err(format!(
                     "cannot tell the report format from .{}; {KNOWN}",
@@ -405,6 +410,11 @@ pub struct FixArgs {
     /// glossary.csv in the config folder and the working folder
     #[arg(long, value_name = "FILE")]
     pub glossary: Vec<PathBuf>,
+
+    /// A translation memory (TMX): a paragraph whose German it has takes its English without
+    /// a request (still verified); on top of `memory` in the config; the first file wins
+    #[arg(long, value_name = "FILE.tmx")]
+    pub memory: Vec<PathBuf>,
 
     #[command(flatten)]
     pub display: DisplayArgs,
@@ -533,6 +543,15 @@ pub enum CacheCommand {
     },
     /// Remove every entry (the next run sends everything again)
     Clear,
+    /// Write every finished paragraph as a translation memory (TMX 1.4b) for CAT tools
+    Export {
+        /// The TMX file to write
+        #[arg(long, value_name = "FILE")]
+        tmx: PathBuf,
+        /// Overwrite FILE when klartext did not write it
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 impl Cli {

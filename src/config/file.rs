@@ -33,6 +33,8 @@ pub(crate) struct FileConfig {
     pub quotes: Option<Quotes>,
     /// The most a run of `fix` may spend, in the currency of the prices.
     pub max_cost: Option<f64>,
+    /// Translation memories (TMX) `fix` takes exact matches from, relative to the file.
+    pub memory: Option<Vec<PathBuf>>,
     #[serde(default)]
     pub passes: FilePasses,
     #[serde(default)]

@@ -193,6 +193,9 @@ pub struct Settings {
     pub literal: Sourced<Literal>,
     /// `max_cost`: the most a run of `fix` may spend (`fix --max-cost` overrides).
     pub max_cost: Option<Sourced<f64>>,
+    /// `memory`: translation memories (TMX) for `fix`, from the last file that lists them,
+    /// relative to its folder (`fix --memory` adds to them).
+    pub memory: Option<Sourced<Vec<PathBuf>>>,
     pub backends: BTreeMap<String, BackendSettings>,
     /// Where the user file is looked for, whether or not it exists.
     pub user_file: PathBuf,
@@ -289,6 +292,7 @@ pub fn load(env: &Env, cwd: &Path, flags: &Overrides) -> Result<Settings, Config
         refine: refine(&layers),
         literal: literal(&layers),
         max_cost: max_cost(env, &layers)?,
+        memory: memory(&layers),
         backends,
         user_file,
         project_file,
@@ -412,6 +416,18 @@ fn literal(layers: &[FileLayer]) -> Sourced<Literal> {
         .unwrap_or(Sourced::new(Literal::Auto, Source::Default))
 }
 
+/// `memory` from the last file that sets it, each path relative to that file's folder.
+fn memory(layers: &[FileLayer]) -> Option<Sourced<Vec<PathBuf>>> {
+    layers.iter().rev().find_map(|layer| {
+        let dir = layer.path.parent().unwrap_or(Path::new(""));
+        let paths = layer.config.memory.as_ref()?;
+        Some(Sourced::new(
+            paths.iter().map(|p| dir.join(p)).collect(),
+            layer.source.clone(),
+        ))
+    })
+}
+
 /// `KLARTEXT_MAX_COST`, else `max_cost` from the last file that sets it (checked on reading).
 fn max_cost(env: &Env, layers: &[FileLayer]) -> Result<Option<Sourced<f64>>, ConfigError> {
     const VAR: &str = "KLARTEXT_MAX_COST";
@@ -493,6 +509,17 @@ impl Settings {
         match &self.max_cost {
             Some(cost) => row("max_cost".into(), cost.value.to_string(), &cost.source),
             None => row("max_cost".into(), "(no limit)".into(), &Source::Default),
+        }
+        match &self.memory {
+            Some(memory) => {
+                let paths: Vec<String> = memory
+                    .value
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect();
+                row("memory".into(), paths.join(", "), &memory.source);
+            }
+            None => row("memory".into(), "(none)".into(), &Source::Default),
         }
         for (name, backend) in &self.backends {
             let key = |field: &str| format!("backends.{name}.{field}");

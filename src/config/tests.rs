@@ -642,6 +642,7 @@ fn show_lists_every_value() {
         "passes.refine",
         "passes.literal",
         "max_cost",
+        "memory",
     ]
     .map(String::from)
     .into();

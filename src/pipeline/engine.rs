@@ -165,6 +165,8 @@ pub struct Engine {
     pub(super) spending: Spending,
     /// `passes.literal`: `none` asks no pass for a literal rendering.
     pub literal: Literal,
+    /// `--memory FILE.tmx`: paragraphs whose German it has take its English, unsent.
+    pub memory: Option<crate::tmx::Memory>,
 }
 
 impl Engine {
@@ -289,6 +291,7 @@ impl Engine {
             flights: Flights::default(),
             spending,
             literal,
+            memory: None,
         })
     }
 

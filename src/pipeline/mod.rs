@@ -33,4 +33,5 @@ pub use plan::{Estimate, PassEstimate, PassPlan, PlanCost};
 pub use refine::{RefineOutcome, Refinement, improves};
 pub use run::{Ended, Event, Finished, Progress, Run};
 pub use spend::{BUDGET_HINT, CostLine, LITERAL, Spent};
+pub use translate::MEMORY;
 pub use translated::{FailureKind, SegmentFailure, SegmentResult, Sides, Translated};

@@ -228,6 +228,7 @@ impl Engine {
         let units = units_of(docs);
         let doc_of = |i: usize| units.get(i).map_or(0, |u| u.doc);
         let mut results = vec![SegmentResult::default(); units.len()];
+        self.remembered(&units, &mut results);
         let mut plans: Vec<Vec<PassPlan>> = vec![Vec::new(); docs.len()];
         for pass in self.draft.iter().chain([&self.main]) {
             let Prepared { keys, batches } = self.prepare(pass, &units, &mut results);

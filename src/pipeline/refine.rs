@@ -217,7 +217,11 @@ impl Engine {
             let Some(output) = result.final_text.as_deref() else {
                 continue;
             };
-            if !eligible[i] || result.error.is_some() {
+            // A memory's English is what a person approved: verified, never sent back.
+            if !eligible[i]
+                || result.error.is_some()
+                || result.final_backend.as_deref() == Some(super::translate::MEMORY)
+            {
                 continue;
             }
             let errors: Vec<Finding> =

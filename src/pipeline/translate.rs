@@ -24,6 +24,9 @@ use crate::repair::RepairedDocument;
 use crate::segment::content_hash;
 use crate::verify::{self, Finding};
 
+/// The producer of a result taken from `--memory` (where a backend's name stands otherwise).
+pub const MEMORY: &str = "memory";
+
 /// A pass's work on one document, decided before anything is sent: the segments still to
 /// send with their cache key for each member of the pass, and the batches they go in.
 pub(super) struct Prepared {
@@ -60,6 +63,7 @@ impl Engine {
             })
             .collect();
 
+        self.remembered(&units, &mut results);
         let mut usage = BTreeMap::new();
         if let Some(draft) = &self.draft {
             add_usage(&mut usage, self.run_pass(draft, &units, &mut results).await);
@@ -88,6 +92,21 @@ impl Engine {
             });
         }
         out
+    }
+
+    /// `--memory`: every paragraph whose repaired German the memory has takes its English,
+    /// and no pass sends it. Restoring English only: a memory pairs German with English.
+    pub(super) fn remembered(&self, units: &[Unit<'_>], results: &mut [SegmentResult]) {
+        let Some(memory) = &self.memory else { return };
+        if self.main.kind != PassKind::Restore {
+            return;
+        }
+        for (unit, result) in units.iter().zip(results.iter_mut()) {
+            if let Some(english) = memory.get(&unit.seg.text) {
+                result.final_text = Some(english.to_owned());
+                result.final_backend = Some(MEMORY.to_owned());
+            }
+        }
     }
 
     /// [`Engine::verify`] for each document of a pack on its own.
@@ -252,6 +271,9 @@ impl Engine {
         for (i, unit) in units.iter().enumerate() {
             if results[i].error.is_some() {
                 continue; // the draft failed; the restore would need it
+            }
+            if results[i].final_backend.as_deref() == Some(MEMORY) {
+                continue; // taken from the translation memory
             }
             let source = self.read_by(pass.kind, unit, &results[i]);
             let member_keys: Vec<CacheKey> = pass

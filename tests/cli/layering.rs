@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-const PURE: [&str; 10] = [
+const PURE: [&str; 11] = [
+    "tmx",
     "verify",
     "repair",
     "diff",

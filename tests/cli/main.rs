@@ -35,4 +35,5 @@ mod run_report;
 mod sent;
 mod snapshots;
 mod specs;
+mod tmx;
 mod tui;

@@ -21,6 +21,15 @@ pub fn run(args: &DiffArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resul
         &DiffOptions::default(),
     );
     if let Some(report) = &args.display.report {
+        if report.format == crate::cli::args::ReportFormat::Tmx {
+            anyhow::bail!(crate::cli::printer::Hinted::new(
+                format!(
+                    "{}: a TMX report pairs German with English paragraphs; diff has none",
+                    report.path.display()
+                ),
+                "klartext fix --report run.tmx writes one; for diff name it .html, .md or .json",
+            ));
+        }
         let titles = (label(&args.old), label(&args.new));
         let input =
             render::report::ReportInput::new(&diff, (&titles.0, &titles.1), super::GENERATOR);

@@ -99,6 +99,12 @@ fn report_writer(format: ReportFormat) -> ReportWriter {
         ReportFormat::Html => |input, out| report::html(input, &mut WriteRef(out)),
         ReportFormat::Markdown => |input, out| report::markdown(input, &mut WriteRef(out)),
         ReportFormat::Json => |input, out| report::json(input, &mut WriteRef(out)),
+        // Written by fix from its results (`fix::tmx`); a diff has no pairs to write.
+        ReportFormat::Tmx => |_, _| {
+            Err(std::io::Error::other(
+                "a TMX report pairs German with English: klartext fix writes it",
+            ))
+        },
     }
 }
 

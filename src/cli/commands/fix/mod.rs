@@ -12,6 +12,7 @@ mod report;
 mod run_report;
 mod show;
 mod summary;
+mod tmx;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -75,7 +76,8 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         Inputs::Walked(_) => None,
     };
     let count = listed.map_or(0, <[Input]>::len);
-    let run_reports = RunReports::new(mode, args, listed, ctx.settings.to.value)?;
+    let run_reports = RunReports::new(mode, args, listed, ctx.settings.to.value)?
+        .with_models(tmx::models(engine.as_deref()));
     let run = Run {
         processing: Processing {
             engine: engine.clone(),

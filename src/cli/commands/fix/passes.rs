@@ -13,6 +13,9 @@ use crate::cli::printer::Hinted;
 use crate::config::{Settings, Source, Sourced};
 use crate::glossary::Glossary;
 use crate::pipeline::Engine;
+use crate::tmx::Memory;
+
+use anyhow::Context as _;
 
 /// The engine for this run. A cache that cannot be opened is a warning: the run goes on
 /// without it. One that can only be read is a warning too: the run uses what it holds.
@@ -42,8 +45,9 @@ pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
             }
         }
     };
+    let memory = load_memory(args, ctx)?;
     let prompts = config_dir.map(|dir| dir.join("prompts"));
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         settings,
         settings.to.value,
         glossary,
@@ -52,6 +56,7 @@ pub fn engine(args: &FixArgs, ctx: &Context) -> anyhow::Result<Engine> {
         args.jobs.map(usize::from),
         refine_rounds(args, ctx),
     )?;
+    engine.memory = memory;
     check_budget(&engine, settings)?;
     if engine.refine > 0 && !engine.refines() {
         ctx.printer.detail(&format!(
@@ -121,6 +126,30 @@ fn refine_rounds(args: &FixArgs, ctx: &Context) -> u8 {
     } else {
         args.refine.unwrap_or(ctx.settings.refine.value)
     }
+}
+
+/// `--memory` files, then the config's `memory`: the first that has a German gives its
+/// English. `None` without any.
+fn load_memory(args: &FixArgs, ctx: &Context) -> anyhow::Result<Option<Memory>> {
+    let configured = ctx.settings.memory.iter().flat_map(|m| &m.value);
+    let files: Vec<&PathBuf> = args.memory.iter().chain(configured).collect();
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut memory = Memory::default();
+    for path in files {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the translation memory {}", path.display()))?;
+        let units = memory
+            .add_tmx(&text)
+            .with_context(|| format!("{} is not a TMX translation memory", path.display()))?;
+        ctx.printer.detail(&format!(
+            "memory: {} ({})",
+            path.display(),
+            crate::count::counted(units, "unit", "units")
+        ));
+    }
+    Ok(Some(memory))
 }
 
 /// Config folder < project folder < `--glossary`; later files win on the same term.

@@ -6,7 +6,7 @@
 //! stop too, covering what was done) the parts are put together in the run's order behind the
 //! summary, and written through [`Outputs`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -57,6 +57,10 @@ pub struct RunReports {
     rows: Vec<run::FileRow>,
     /// The first failure to spool a part; the reports cannot be written then.
     broken: Option<io::Error>,
+    /// Each backend's model, for a TMX report's units.
+    models: BTreeMap<String, String>,
+    /// When the run started: the TMX units' date.
+    started: i64,
 }
 
 /// What the reports say about the run as a whole, given at its end.
@@ -98,11 +102,19 @@ impl RunReports {
             named,
             rows: Vec::new(),
             broken: None,
+            models: BTreeMap::new(),
+            started: super::tmx::now(),
         };
         if let Some(inputs) = inputs {
             reports.place(inputs.iter().map(Input::name).collect());
         }
         Ok(reports)
+    }
+
+    /// Each backend's model by its name, for a TMX report.
+    pub fn with_models(mut self, models: BTreeMap<String, String>) -> Self {
+        self.models = models;
+        self
     }
 
     /// Every input's name, in the run's order as given (a folder run lists them by name).
@@ -177,6 +189,16 @@ impl RunReports {
             ReportFormat::Markdown => {
                 spool.put(place, |out| run::markdown_section(&row, diff.as_ref(), out))?;
             }
+            ReportFormat::Tmx => {
+                // Every segment that finished, in a file that failed too.
+                if let Some(outcome) = outcome {
+                    let (models, started, to) = (&self.models, self.started, self.to);
+                    spool.put(place, |out| {
+                        super::tmx::units(outcome, &report.input, models, started, to, out)
+                            .map(|_| ())
+                    })?;
+                }
+            }
             ReportFormat::Json => {
                 let mut entry = FileEntry::new(report, outcome);
                 entry.diff = diff
@@ -233,6 +255,16 @@ impl RunReports {
                     run::markdown(&head, rows, |row, out| section(&mut spool, row, out), out)
                 }
                 ReportFormat::Json => write_record(closing.head, &mut spool, places, out),
+                ReportFormat::Tmx => {
+                    let langs = super::tmx::langs(self.to);
+                    crate::tmx::head(out, env!("CARGO_PKG_VERSION"), self.started, langs)?;
+                    for place in 0..places {
+                        if spool.has(place) {
+                            spool.copy(place, out)?;
+                        }
+                    }
+                    crate::tmx::tail(out)
+                }
             })?;
             written.push(named.path);
         }

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::deliver::{Delivered, Destination};
 use super::inputs::{Listener, Mode};
 use super::report::Detail;
-use crate::cli::args::FixArgs;
+use crate::cli::args::{FixArgs, ReportFormat};
 use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, pager};
 use crate::config::Lang;
@@ -45,6 +45,8 @@ pub struct Display {
     display: crate::cli::args::DisplayArgs,
     /// Batch mode: the jobs, for the progress line.
     jobs: Option<crate::pipeline::jobs::Jobs>,
+    /// Each backend's model, for a TMX report's units.
+    models: std::collections::BTreeMap<String, String>,
 }
 
 impl Display {
@@ -88,6 +90,7 @@ impl Display {
             },
             printer,
             jobs: None,
+            models: super::tmx::models(engine),
         }
     }
 
@@ -218,10 +221,20 @@ impl Display {
             .iter()
             .filter(|s| s.final_cached)
             .count();
+        let remembered = translated
+            .segments
+            .iter()
+            .filter(|s| s.final_backend.as_deref() == Some(crate::pipeline::MEMORY))
+            .count();
+        let memory = if remembered > 0 {
+            format!(", {remembered} from the translation memory")
+        } else {
+            String::new()
+        };
         printer.detail(&format!(
-            "{name}: {cached} of {} from the cache, {} sent",
+            "{name}: {cached} of {} from the cache{memory}, {} sent",
             crate::count::counted(total, "paragraph", "paragraphs"),
-            total - cached
+            total - cached - remembered
         ));
         // The notes are under their paragraphs when a diff is shown.
         if !self.diffs {
@@ -315,7 +328,16 @@ impl Display {
         if self.diffs && delivered.destination != Destination::Stdout {
             self.show_diff(ctx, &view, outcome, out)?;
         }
-        if let Some(report) = &self.display.report {
+        if let Some(report) = &self.display.report
+            && report.format == ReportFormat::Tmx
+        {
+            let name = input.name();
+            outputs.write_with(&report.path, |out| {
+                super::tmx::document(outcome, &name, &self.models, self.to, out)
+            })?;
+            self.printer
+                .note(&format!("wrote {}", report.path.display()));
+        } else if let Some(report) = &self.display.report {
             let name = input.name();
             let input_report = view.report_input(Some(&name));
             let writer = super::super::report_writer(report.format);

@@ -1,0 +1,284 @@
+//! Translation memories in TMX 1.4b, the format CAT tools (OmegaT, memoQ, Trados, Phrase)
+//! exchange them in: [`Writer`] streams one `<tu>` per finished segment (the repaired German
+//! and the final English, with the file, backend and model as properties). Protected spans
+//! (inline code, URLs, link targets) are `<ph>` elements holding the span's text, numbered by
+//! `x` so that a tool pairs them across the two languages; a CAT tool keeps a placeholder
+//! whole where it would let a translator edit plain text. Pure: no I/O beyond the writer it is
+//! given.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use crate::segment::Format;
+
+mod read;
+pub use read::{Memory, TmxError};
+
+/// One translation unit: a finished segment.
+#[derive(Debug, Clone, Copy)]
+pub struct Unit<'a> {
+    /// The repaired German (the text that was sent, spans and all).
+    pub german: &'a str,
+    /// Protected byte ranges of `german`, sorted and non-overlapping.
+    pub protected: &'a [Range<usize>],
+    /// The final English, the spans in it verbatim.
+    pub english: &'a str,
+    /// When it was made, in seconds since 1970.
+    pub created: i64,
+    /// The file it came from, if known.
+    pub file: Option<&'a str>,
+    pub backend: &'a str,
+    pub model: &'a str,
+}
+
+/// The languages of a memory: klartext's source and target.
+#[derive(Debug, Clone, Copy)]
+pub struct Langs<'a> {
+    pub source: &'a str,
+    pub target: &'a str,
+}
+
+impl Default for Langs<'_> {
+    fn default() -> Self {
+        Self {
+            source: "de",
+            target: "en",
+        }
+    }
+}
+
+/// Writes a TMX document unit by unit: [`Writer::start`], [`Writer::unit`] for each, then
+/// [`Writer::finish`]. ([`head`], [`unit`] and [`tail`] are the same pieces one by one, for a
+/// document put together from parts.)
+pub struct Writer<'w> {
+    out: &'w mut dyn Write,
+    langs: Langs<'w>,
+    units: usize,
+}
+
+impl<'w> Writer<'w> {
+    /// [`head`], then units can follow.
+    pub fn start(
+        out: &'w mut dyn Write,
+        version: &str,
+        now: i64,
+        langs: Langs<'w>,
+    ) -> io::Result<Self> {
+        head(out, version, now, langs)?;
+        Ok(Self {
+            out,
+            langs,
+            units: 0,
+        })
+    }
+
+    pub fn unit(&mut self, unit: &Unit) -> io::Result<()> {
+        self::unit(self.out, unit, self.langs)?;
+        self.units += 1;
+        Ok(())
+    }
+
+    /// Closes the document ([`tail`]); the number of units written.
+    pub fn finish(self) -> io::Result<usize> {
+        tail(self.out)?;
+        Ok(self.units)
+    }
+}
+
+/// The XML declaration, the doctype, `<tmx>`, the header (made by klartext `version` at
+/// `now`) and `<body>`.
+pub fn head(out: &mut dyn Write, version: &str, now: i64, langs: Langs) -> io::Result<()> {
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(out, "<!DOCTYPE tmx SYSTEM \"tmx14.dtd\">")?;
+    writeln!(out, "<tmx version=\"1.4\">")?;
+    writeln!(
+        out,
+        "  <header creationtool=\"klartext\" creationtoolversion=\"{}\" \
+         datatype=\"plaintext\" segtype=\"paragraph\" adminlang=\"en\" srclang=\"{}\" \
+         o-tmf=\"klartext\" creationdate=\"{}\"/>",
+        attribute(version),
+        attribute(langs.source),
+        date(now)
+    )?;
+    writeln!(out, "  <body>")
+}
+
+/// One `<tu>`: its properties, then the German and the English variant.
+pub fn unit(out: &mut dyn Write, unit: &Unit, langs: Langs) -> io::Result<()> {
+    writeln!(
+        out,
+        "    <tu creationtool=\"klartext\" creationdate=\"{}\">",
+        date(unit.created)
+    )?;
+    // Properties first: the DTD's content model is ((note|prop)*, tuv+).
+    if let Some(file) = unit.file {
+        writeln!(out, "      <prop type=\"x-file\">{}</prop>", text(file))?;
+    }
+    writeln!(
+        out,
+        "      <prop type=\"x-backend\">{}</prop>",
+        text(unit.backend)
+    )?;
+    if !unit.model.is_empty() {
+        writeln!(
+            out,
+            "      <prop type=\"x-model\">{}</prop>",
+            text(unit.model)
+        )?;
+    }
+    let spans: Vec<&str> = unit
+        .protected
+        .iter()
+        .filter_map(|r| unit.german.get(r.clone()))
+        .collect();
+    let german: Vec<(Range<usize>, usize)> = unit
+        .protected
+        .iter()
+        .filter(|r| unit.german.get((*r).clone()).is_some())
+        .cloned()
+        .zip(1..)
+        .collect();
+    let english = locate(unit.english, &spans);
+    for (lang, seg, placed) in [
+        (langs.source, unit.german, german),
+        (langs.target, unit.english, english),
+    ] {
+        writeln!(
+            out,
+            "      <tuv xml:lang=\"{}\"><seg>{}</seg></tuv>",
+            attribute(lang),
+            segment(seg, &placed)
+        )?;
+    }
+    writeln!(out, "    </tu>")
+}
+
+/// Closes `<body>` and `<tmx>`.
+pub fn tail(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "  </body>")?;
+    writeln!(out, "</tmx>")
+}
+
+/// The protected spans of a segment known only by its text (a cache entry keeps no format):
+/// read as Markdown (code, link targets, URLs), or as plain text (URLs) when Markdown does not
+/// read it as one whole segment, so nothing is taken for markup that was not.
+pub fn protected_spans(text: &str) -> Vec<Range<usize>> {
+    for format in [Format::Markdown, Format::Plain] {
+        let segmented = crate::segment::segment(text, format);
+        let mut segments = segmented.segments();
+        if let (Some(only), None) = (segments.next(), segments.next())
+            && only.range == (0..text.len())
+        {
+            return only.protected.clone();
+        }
+    }
+    Vec::new()
+}
+
+/// `text` as the content of a `<seg>`: each placed span (`range`, its number) a `<ph x="n">`
+/// holding the span's text.
+fn segment(seg: &str, placed: &[(Range<usize>, usize)]) -> String {
+    let mut out = String::with_capacity(seg.len() + 32 * placed.len());
+    let mut at = 0;
+    for (range, n) in placed {
+        let (Some(before), Some(span)) = (seg.get(at..range.start), seg.get(range.clone())) else {
+            continue;
+        };
+        out.push_str(&text(before));
+        out.push_str(&format!("<ph x=\"{n}\">{}</ph>", text(span)));
+        at = range.end;
+    }
+    out.push_str(&text(seg.get(at..).unwrap_or_default()));
+    out
+}
+
+/// Where the spans (numbered from 1 in order) are in `text`, sorted by position. Longer spans
+/// are placed first, so a span inside another is never split out of it; equal spans take
+/// their occurrences in order. A span `text` lacks is not placed.
+fn locate(text: &str, spans: &[&str]) -> Vec<(Range<usize>, usize)> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&n| std::cmp::Reverse(spans[n].len()));
+    let mut placed: Vec<(Range<usize>, usize)> = Vec::new();
+    for n in order {
+        let span = spans[n];
+        if span.is_empty() {
+            continue;
+        }
+        let free = text
+            .match_indices(span)
+            .map(|(at, _)| at..at + span.len())
+            .find(|r| {
+                placed
+                    .iter()
+                    .all(|(p, _)| r.end <= p.start || p.end <= r.start)
+            });
+        if let Some(range) = free {
+            placed.push((range, n + 1));
+        }
+    }
+    placed.sort_by_key(|(r, _)| r.start);
+    placed
+}
+
+/// `s` as XML character data: `&`, `<` and `>` as references, a carriage return as `&#13;`
+/// (a parser would turn a raw one into a line feed), and characters XML 1.0 cannot hold at
+/// all (other control characters, U+FFFE, U+FFFF) as U+FFFD.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if allowed(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
+}
+
+/// `s` as a double-quoted attribute value: [`text`], and `"` too; tabs and line breaks as
+/// references, since a parser would turn them into spaces.
+pub fn attribute(s: &str) -> String {
+    text(s)
+        .replace('"', "&quot;")
+        .replace('\t', "&#9;")
+        .replace('\n', "&#10;")
+}
+
+fn allowed(c: char) -> bool {
+    !(c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}')
+}
+
+/// `seconds` since 1970 as TMX writes dates: `YYYYMMDDThhmmssZ`, UTC.
+pub fn date(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    let (y, m, d) = civil(days);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// The calendar date `days` after 1970-01-01 (proleptic Gregorian; Howard Hinnant's
+/// `civil_from_days`).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests;
