@@ -250,7 +250,8 @@ pub struct DisplayArgs {
     pub paging: Paging,
 
     /// Also write the diff as a report: FILE.html (one self-contained page), FILE.md
-    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run
+    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run;
+    /// fix also writes FILE.xlf (XLIFF 1.2 for CAT tools; `review --apply` reads it back)
     #[arg(
         long,
         value_name = "FILE",
@@ -272,11 +273,13 @@ pub enum ReportFormat {
     Html,
     Markdown,
     Json,
+    /// XLIFF 1.2 (`.xlf`, `.xliff`), written by fix only: it needs the translation's record.
+    Xliff,
 }
 
 impl ReportPath {
     fn new(path: PathBuf) -> Result<Self, String> {
-        const KNOWN: &str = "name it FILE.html, FILE.md or FILE.json";
+        const KNOWN: &str = "name it FILE.html, FILE.md, FILE.json or (fix) FILE.xlf";
         let Some(extension) = path.extension() else {
             return Err(format!(
                 "cannot tell the report format: the name has no extension; {KNOWN}"
@@ -286,6 +289,7 @@ impl ReportPath {
             "html" | "htm" => ReportFormat::Html,
             "md" | "markdown" => ReportFormat::Markdown,
             "json" => ReportFormat::Json,
+            "xlf" | "xliff" => ReportFormat::Xliff,
             _ => {
                 return Err(format!(
                     "cannot tell the report format from .{}; {KNOWN}",

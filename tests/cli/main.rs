@@ -36,3 +36,4 @@ mod sent;
 mod snapshots;
 mod specs;
 mod tui;
+mod xliff;

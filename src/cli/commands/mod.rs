@@ -99,6 +99,8 @@ fn report_writer(format: ReportFormat) -> ReportWriter {
         ReportFormat::Html => |input, out| report::html(input, &mut WriteRef(out)),
         ReportFormat::Markdown => |input, out| report::markdown(input, &mut WriteRef(out)),
         ReportFormat::Json => |input, out| report::json(input, &mut WriteRef(out)),
+        // Written from fix's records (`fix::xliff_report`); a diff has none.
+        ReportFormat::Xliff => |_, _| Err(std::io::Error::other(XLIFF_NEEDS_FIX)),
     }
 }
 
@@ -113,6 +115,10 @@ impl Write for WriteRef<'_> {
         self.0.flush()
     }
 }
+
+/// Why only fix writes an XLIFF report.
+const XLIFF_NEEDS_FIX: &str =
+    "an XLIFF report pairs the German with its translation: only fix writes one";
 
 /// What made a report.
 const GENERATOR: &str = concat!("klartext ", env!("CARGO_PKG_VERSION"));
