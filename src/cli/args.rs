@@ -149,6 +149,8 @@ Without a terminal, or for scripts:
       {\"schema\": \"klartext.decisions/1\", \"output\": \"a.en.txt\", \"paragraphs\": [
         {\"id\": \"s2\", \"decision\": \"reject\"},
         {\"id\": \"s5\", \"decision\": \"edit\", \"text\": \"My own sentence.\"}]}
+  klartext review a.en.txt --apply run.xlf    the targets of fix's XLIFF report (--report run.xlf)
+      as edited in a CAT tool: the correction accepts, the draft rejects, other text is an edit
 
 PATH is an output of fix (a.en.txt), a folder of them, or a JSON report of fix (a folder run's
 OUT/klartext-report.json opens that run). Of several outputs, those that need attention come
@@ -427,8 +429,9 @@ pub struct ReviewArgs {
     #[arg(long, conflicts_with = "apply")]
     pub reject_all: bool,
 
-    /// Apply the decisions in FILE (the format review saves) and write the outputs; repeat for
-    /// several outputs
+    /// Apply the decisions in FILE (the format review saves, or an XLIFF file that fix wrote
+    /// with --report FILE.xlf and a CAT tool edited) and write the outputs; repeat for several
+    /// outputs
     #[arg(long, value_name = "FILE")]
     pub apply: Vec<PathBuf>,
 
