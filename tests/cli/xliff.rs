@@ -297,3 +297,66 @@ fn diff_refuses_an_xliff_report() {
     );
     assert!(!env.path("d.xlf").exists());
 }
+
+#[tokio::test]
+async fn a_run_over_several_files_writes_one_xliff_and_review_applies_it_to_each() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    env.write("guide.de.md", GUIDE);
+    let out = fix(
+        &env,
+        &[
+            "guide.de.md",
+            "article.de.txt",
+            "--view",
+            "none",
+            "--report",
+            "run.xliff",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_valid(&env, "run.xliff");
+    let xml = text(&env, "run.xliff");
+    assert_eq!(xml.matches("<file ").count(), 2, "{xml}");
+    let guide = xml.find("original=\"guide.de.md\"").expect("the guide");
+    let article = xml
+        .find("original=\"article.de.txt\"")
+        .expect("the article");
+    assert!(guide < article, "in the run's order: {xml}");
+
+    // One edit in each file, applied to the folder's outputs.
+    let (_, start, end) = target_of(&xml[article..], "s0");
+    let edited = format!(
+        "{}My article starts here.{}",
+        &xml[..article + start],
+        &xml[article + end..]
+    );
+    let edited = set_target(&edited, "s2", "My second paragraph.");
+    env.write("edited.xliff", &edited);
+    let out = review(&env, &[".", "--apply", "edited.xliff", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(text(&env, "guide.en.md").contains("My second paragraph."));
+    assert!(text(&env, "article.en.txt").starts_with("My article starts here."));
+}
+
+#[test]
+fn an_offline_run_has_no_xliff_to_write() {
+    let env = TestEnv::new();
+    env.write("a.de.txt", "Das ist ein Satz ,der repariert wird.\n");
+    let out = env
+        .cmd()
+        .args(["fix", "a.de.txt", "--report", "a.xlf"])
+        .output()
+        .expect("runs");
+    let stderr = stderr_of(&out);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("an XLIFF report holds translations"),
+        "{stderr}"
+    );
+    assert!(!env.path("a.xlf").exists());
+    assert!(
+        !env.path("a.txt").exists(),
+        "refused before anything was written"
+    );
+}
