@@ -270,6 +270,8 @@ pub struct Unit {
     pub id: String,
     /// The `state` of its `<target>`.
     pub state: Option<String>,
+    /// `approved="yes"` on the unit (how some tools mark a confirmed segment).
+    pub approved: bool,
     /// The `<target>`; `None` when there is none.
     pub target: Option<Vec<Inline>>,
 }
@@ -354,6 +356,7 @@ pub fn read(xml: &str) -> Result<Vec<Unit>, XliffError> {
                             file: file.clone(),
                             id: get("id").unwrap_or_default(),
                             state: None,
+                            approved: get("approved").as_deref() == Some("yes"),
                             target: None,
                         });
                     }
@@ -470,8 +473,9 @@ pub fn restore(p: &Paragraph, parts: &[Inline]) -> Result<String, CodeError> {
 }
 
 /// The decision a unit stands for: its target equal to the correction accepts it (unless the
-/// state still asks for a review or a translation: then no decision), equal to the draft
-/// rejects it, anything else is an edit. No target, or an empty one: no decision.
+/// state still asks for a review or a translation and the unit is not approved: then no
+/// decision), equal to the draft rejects it, anything else is an edit. No target, or an empty
+/// one: no decision.
 pub fn verdict(p: &Paragraph, unit: &Unit) -> Result<Option<Verdict>, CodeError> {
     let Some(parts) = &unit.target else {
         return Ok(None);
@@ -480,10 +484,11 @@ pub fn verdict(p: &Paragraph, unit: &Unit) -> Result<Option<Verdict>, CodeError>
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let open = unit
-        .state
-        .as_deref()
-        .is_some_and(|s| s == "new" || s.starts_with("needs-"));
+    let open = !unit.approved
+        && unit
+            .state
+            .as_deref()
+            .is_some_and(|s| s == "new" || s.starts_with("needs-"));
     Ok(if text == p.new {
         (!open).then_some(Verdict::Accept)
     } else if p.old.as_deref() == Some(text.as_str()) {
@@ -771,6 +776,9 @@ mod tests {
         let mut confirmed = units[0].clone();
         confirmed.state = Some("translated".into());
         assert_eq!(verdict(p, &confirmed), Ok(Some(Verdict::Accept)));
+        let mut approved = units[0].clone();
+        approved.approved = true;
+        assert_eq!(verdict(p, &approved), Ok(Some(Verdict::Accept)));
     }
 
     #[test]
@@ -836,6 +844,7 @@ mod tests {
                 file: "a.txt".into(),
                 id: "s1".into(),
                 state: Some("final".into()),
+                approved: false,
                 target: Some(vec![Inline::Text("B & C<d>".into())]),
             }]
         );
