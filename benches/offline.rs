@@ -71,6 +71,7 @@ fn review_record(old: &[&str]) -> Record {
             german: (*old).to_owned(),
             repaired: None,
             repairs: Vec::new(),
+            protected: Vec::new(),
             old: Some((*old).to_owned()),
             new: if i % 2 == 0 {
                 old.replacen("Die ", "Diese ", 1)

@@ -149,6 +149,8 @@ Without a terminal, or for scripts:
       {\"schema\": \"klartext.decisions/1\", \"output\": \"a.en.txt\", \"paragraphs\": [
         {\"id\": \"s2\", \"decision\": \"reject\"},
         {\"id\": \"s5\", \"decision\": \"edit\", \"text\": \"My own sentence.\"}]}
+  klartext review a.en.txt --apply run.xlf    the targets of fix's XLIFF report (--report run.xlf)
+      as edited in a CAT tool: the correction accepts, the draft rejects, other text is an edit
 
 PATH is an output of fix (a.en.txt), a folder of them, or a JSON report of fix (a folder run's
 OUT/klartext-report.json opens that run). Of several outputs, those that need attention come
@@ -251,8 +253,9 @@ pub struct DisplayArgs {
     pub paging: Paging,
 
     /// Also write the diff as a report: FILE.html (one self-contained page), FILE.md
-    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run,
-    /// and fix also writes FILE.tmx (a translation memory of its finished paragraphs)
+    /// (CriticMarkup) or FILE.json; fix over several files writes one report of the whole run;
+    /// fix also writes FILE.tmx (a translation memory of its finished paragraphs) and FILE.xlf
+    /// (XLIFF 1.2 for CAT tools; `review --apply` reads it back)
     #[arg(
         long,
         value_name = "FILE",
@@ -276,11 +279,13 @@ pub enum ReportFormat {
     Json,
     /// A translation memory (TMX 1.4b) of the run's finished paragraphs: `fix` only.
     Tmx,
+    /// XLIFF 1.2 (`.xlf`, `.xliff`), written by fix only: it needs the translation's record.
+    Xliff,
 }
 
 impl ReportPath {
     fn new(path: PathBuf) -> Result<Self, String> {
-        const KNOWN: &str = "name it FILE.html, FILE.md, FILE.json or FILE.tmx";
+        const KNOWN: &str = "name it FILE.html, FILE.md, FILE.json, or (fix) FILE.tmx or FILE.xlf";
         let Some(extension) = path.extension() else {
             return Err(format!(
                 "cannot tell the report format: the name has no extension; {KNOWN}"
@@ -291,6 +296,7 @@ impl ReportPath {
             "md" | "markdown" => ReportFormat::Markdown,
             "json" => ReportFormat::Json,
             "tmx" => ReportFormat::Tmx,
+            "xlf" | "xliff" => ReportFormat::Xliff,
             _ => {
                 return Err(format!(
                     "cannot tell the report format from .{}; {KNOWN}",
@@ -433,8 +439,9 @@ pub struct ReviewArgs {
     #[arg(long, conflicts_with = "apply")]
     pub reject_all: bool,
 
-    /// Apply the decisions in FILE (the format review saves) and write the outputs; repeat for
-    /// several outputs
+    /// Apply the decisions in FILE (the format review saves, or an XLIFF file that fix wrote
+    /// with --report FILE.xlf and a CAT tool edited) and write the outputs; repeat for several
+    /// outputs
     #[arg(long, value_name = "FILE")]
     pub apply: Vec<PathBuf>,
 

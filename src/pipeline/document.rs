@@ -156,6 +156,17 @@ impl Outcome {
         }
     }
 
+    /// What `review` needs of it (and an XLIFF report holds): when every segment finished.
+    pub fn record(&self) -> Option<&Record> {
+        match &self.work {
+            Work::Translated {
+                record: Some(record),
+                ..
+            } => Some(record),
+            _ => None,
+        }
+    }
+
     pub fn translated(&self) -> Option<&Translated> {
         match &self.work {
             Work::Translated { translated, .. } => Some(translated),
@@ -366,6 +377,11 @@ fn record(
             german: s.source.clone(),
             repaired: (s.repaired != s.source).then(|| s.repaired.clone()),
             repairs: marks.get_mut(i).map(std::mem::take).unwrap_or_default(),
+            protected: doc
+                .segments
+                .get(i)
+                .map(|r| r.protected.clone())
+                .unwrap_or_default(),
             old: old.map(str::to_owned),
             new: (*new).to_owned(),
             notes: s.notes.clone(),

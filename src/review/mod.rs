@@ -13,6 +13,7 @@ pub mod screen;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod xliff;
 
 pub use action::{Action, Bulk, Scroll};
 pub use doc::{Attention, Counts, Doc, Item, Urgency};

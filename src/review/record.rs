@@ -3,6 +3,7 @@
 //! are plain, schema-versioned JSON, read and written (atomically) here.
 
 use std::io;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,11 @@ pub struct Paragraph {
     /// Where the repairs wrote in `repaired`, to mark them there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repairs: Vec<RepairMark>,
+    /// Byte ranges of the protected spans (inline code, URLs, link targets) in the German as
+    /// sent ([`Paragraph::sent`]): an XLIFF report carries them as inline codes. Absent in
+    /// records written before they were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protected: Vec<Range<usize>>,
     /// What rejecting the correction keeps: the literal draft (or, for German output, the
     /// German as read). Absent when there was no draft: then it can only be accepted or edited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -428,6 +434,7 @@ mod tests {
                     german: "Titel".into(),
                     repaired: None,
                     repairs: vec![],
+                    protected: vec![],
                     old: Some("Title".into()),
                     new: "Title".into(),
                     notes: vec![],
@@ -438,6 +445,7 @@ mod tests {
                     german: "Er war am hinteren Fuß.".into(),
                     repaired: None,
                     repairs: vec![],
+                    protected: vec![],
                     old: Some("He was on the rear foot.".into()),
                     new: "He was on the back foot.".into(),
                     notes: vec![],

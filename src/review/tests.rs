@@ -15,6 +15,7 @@ fn paragraph(id: &str, german: &str, old: &str, new: &str) -> Paragraph {
         german: german.into(),
         repaired: None,
         repairs: vec![],
+        protected: vec![],
         old: Some(old.into()),
         new: new.into(),
         notes: vec![],

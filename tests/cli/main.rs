@@ -37,3 +37,4 @@ mod snapshots;
 mod specs;
 mod tmx;
 mod tui;
+mod xliff;

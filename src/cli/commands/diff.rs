@@ -30,6 +30,12 @@ pub fn run(args: &DiffArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Resul
                 "klartext fix --report run.tmx writes one; for diff name it .html, .md or .json",
             ));
         }
+        if report.format == crate::cli::args::ReportFormat::Xliff {
+            anyhow::bail!(crate::cli::printer::Hinted::new(
+                super::XLIFF_NEEDS_FIX,
+                "name the report FILE.html, FILE.md or FILE.json",
+            ));
+        }
         let titles = (label(&args.old), label(&args.new));
         let input =
             render::report::ReportInput::new(&diff, (&titles.0, &titles.1), super::GENERATOR);

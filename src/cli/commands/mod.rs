@@ -105,6 +105,8 @@ fn report_writer(format: ReportFormat) -> ReportWriter {
                 "a TMX report pairs German with English: klartext fix writes it",
             ))
         },
+        // Written from fix's records (`fix::xliff_report`); a diff has none.
+        ReportFormat::Xliff => |_, _| Err(std::io::Error::other(XLIFF_NEEDS_FIX)),
     }
 }
 
@@ -119,6 +121,10 @@ impl Write for WriteRef<'_> {
         self.0.flush()
     }
 }
+
+/// Why only fix writes an XLIFF report.
+const XLIFF_NEEDS_FIX: &str =
+    "an XLIFF report pairs the German with its translation: only fix writes one";
 
 /// What made a report.
 const GENERATOR: &str = concat!("klartext ", env!("CARGO_PKG_VERSION"));

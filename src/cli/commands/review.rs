@@ -20,6 +20,7 @@ use crate::cli::{Context, Status};
 use crate::config::View;
 use crate::files::{self, Ledger};
 use crate::review::record::{FOLDER, SidecarError};
+use crate::review::xliff;
 use crate::review::{
     Decisions, Doc, Effect, Record, Review, Theme, Verdict, draw, keys, record::RecordError,
 };
@@ -372,8 +373,15 @@ fn scripted_review(
     })
 }
 
-/// Decisions from a file in the saved format, matched to an output by its `output` name.
+/// Decisions from a file in the saved format, matched to an output by its `output` name, or
+/// from an XLIFF file (`fix --report FILE.xlf`, edited in a CAT tool).
 fn apply_file(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<()> {
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlf") || e.eq_ignore_ascii_case("xliff"))
+    {
+        return apply_xliff(file, docs, ctx);
+    }
     let decisions = match Decisions::read_file(file) {
         Ok(Some(decisions)) => decisions,
         Ok(None) => anyhow::bail!("{}: no such file", file.display()),
@@ -432,6 +440,97 @@ fn apply_file(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<()
         }
         item.verdict = saved.verdict.clone();
     }
+    Ok(())
+}
+
+/// The targets of an XLIFF file as decisions: its `<file original>` names the input fix read,
+/// each `<trans-unit id>` a paragraph. Every unit is checked before any is applied: one whose
+/// inline codes were removed or altered refuses the whole file.
+fn apply_xliff(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
+    let units = xliff::read(&text).map_err(|err| {
+        Hinted::new(
+            format!("{} {err}", file.display()),
+            "give the XLIFF file fix wrote with --report FILE.xlf, as your CAT tool saved it",
+        )
+    })?;
+    let originals: std::collections::BTreeSet<&str> =
+        units.iter().map(|u| u.file.as_str()).collect();
+    let single = docs.len() == 1 && originals.len() == 1;
+    let mut decided = Vec::new();
+    let mut skipped = 0;
+    for unit in &units {
+        let Some(d) = docs
+            .iter()
+            .position(|d| d.record.input == unit.file || single)
+        else {
+            skipped += 1;
+            continue;
+        };
+        let record = &docs[d].record;
+        let Some(index) = record
+            .paragraphs
+            .iter()
+            .position(|p| p.id.to_string() == unit.id)
+        else {
+            anyhow::bail!(Hinted::new(
+                format!(
+                    "{}: {} has no paragraph {} (unit {:?})",
+                    file.display(),
+                    record.input,
+                    unit.id,
+                    unit.id
+                ),
+                "the XLIFF belongs to another run of fix: write it again with --report",
+            ));
+        };
+        let verdict = xliff::verdict(&record.paragraphs[index], unit).map_err(|err| {
+            Hinted::new(
+                format!(
+                    "{}: file {}, unit {}: {err}; nothing was applied",
+                    file.display(),
+                    unit.file,
+                    unit.id
+                ),
+                "put the inline code back as it was (CAT tools show it as a tag), or copy the \
+                 source's tags into the target",
+            )
+        })?;
+        decided.push((d, index, verdict));
+    }
+    if decided.is_empty() {
+        anyhow::bail!(Hinted::new(
+            format!(
+                "{}: none of its files is under review ({})",
+                file.display(),
+                originals.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            "review the outputs fix wrote in the same run as the XLIFF",
+        ));
+    }
+    let (mut accepted, mut rejected, mut edited, mut open) = (0, 0, 0, 0);
+    for (d, index, verdict) in decided {
+        match &verdict {
+            Some(Verdict::Accept) => accepted += 1,
+            Some(Verdict::Reject) => rejected += 1,
+            Some(_) => edited += 1,
+            None => open += 1,
+        }
+        if let Some(verdict) = verdict {
+            docs[d].items[index].verdict = verdict;
+        }
+    }
+    ctx.printer.note(&format!(
+        "{}: applied {accepted} accepted, {rejected} rejected, {edited} edited; {open} left \
+         undecided (no target, or a state that still asks for review){}",
+        file.display(),
+        if skipped > 0 {
+            format!("; {skipped} units of files not under review skipped")
+        } else {
+            String::new()
+        }
+    ));
     Ok(())
 }
 

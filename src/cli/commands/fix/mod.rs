@@ -64,6 +64,9 @@ pub fn run(args: &FixArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Result
         &claims(args, mode, &destinations, &inputs),
         &command_line(args),
     )?;
+    if engine.is_none() || args.dry_run {
+        refuse_xliff_without_translation(args)?;
+    }
     // Once the run is sure to go ahead.
     if let Some(engine) = &engine {
         passes::announce(engine, ctx);
@@ -372,6 +375,23 @@ impl Session<'_> {
         }
         self.display.error(&err);
         report.fail(&err);
+    }
+}
+
+/// An XLIFF report pairs the German with its translation: an offline run or a dry run has none.
+fn refuse_xliff_without_translation(args: &FixArgs) -> anyhow::Result<()> {
+    match &args.display.report {
+        Some(report) if report.format == crate::cli::args::ReportFormat::Xliff => {
+            anyhow::bail!(crate::cli::printer::Hinted::new(
+                format!(
+                    "{}: an XLIFF report holds translations, and this run translates nothing",
+                    report.path.display()
+                ),
+                "XLIFF needs a backend (and no --dry-run); otherwise name the report \
+                 FILE.html, FILE.md or FILE.json",
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -22,6 +22,7 @@ use crate::count::grouped;
 use crate::files::{self, Outputs, Spool};
 use crate::pipeline::{Input, Outcome, Work};
 use crate::render::report::{self, run};
+use crate::review::xliff;
 
 /// Whether `--report FILE` is the report of one document (files named one by one, only one
 /// of them) rather than of the run.
@@ -181,6 +182,14 @@ impl RunReports {
         let row = row(place + 1, report);
         let open = run::sections_open(self.files);
         match named.format {
+            // A file that was not translated (or not to the end) has no units to offer.
+            ReportFormat::Xliff => {
+                if let Some(record) = outcome.and_then(Outcome::record) {
+                    spool.put(place, |out| {
+                        xliff::write_file(record, env!("CARGO_PKG_VERSION"), out)
+                    })?;
+                }
+            }
             ReportFormat::Html => {
                 spool.put(place, |out| {
                     run::html_section(&row, diff.as_ref(), open, out)
@@ -264,6 +273,15 @@ impl RunReports {
                         }
                     }
                     crate::tmx::tail(out)
+                }
+                ReportFormat::Xliff => {
+                    xliff::write_head(out)?;
+                    for place in 0..places {
+                        if spool.has(place) {
+                            spool.copy(place, out)?;
+                        }
+                    }
+                    xliff::write_tail(out)
                 }
             })?;
             written.push(named.path);

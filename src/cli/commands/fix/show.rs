@@ -25,6 +25,7 @@ use crate::pipeline::{
 };
 use crate::render::{self, Note, NoteLevel, report as diff_report};
 use crate::repair::RepairMark;
+use crate::review::xliff;
 
 /// The run's output on the terminal.
 pub struct Display {
@@ -338,6 +339,27 @@ impl Display {
             self.printer
                 .note(&format!("wrote {}", report.path.display()));
         } else if let Some(report) = &self.display.report {
+            if report.format == ReportFormat::Xliff {
+                let Some(record) = outcome.record() else {
+                    anyhow::bail!(Hinted::new(
+                        format!(
+                            "{}: an XLIFF report holds translations, and {} was not translated",
+                            report.path.display(),
+                            input.name()
+                        ),
+                        "XLIFF needs a backend; offline, name the report FILE.html, FILE.md or \
+                         FILE.json",
+                    ));
+                };
+                outputs.write_with(&report.path, |out| {
+                    xliff::write_head(out)?;
+                    xliff::write_file(record, env!("CARGO_PKG_VERSION"), out)?;
+                    xliff::write_tail(out)
+                })?;
+                self.printer
+                    .note(&format!("wrote {}", report.path.display()));
+                return Ok(());
+            }
             let name = input.name();
             let input_report = view.report_input(Some(&name));
             let writer = super::super::report_writer(report.format);

@@ -1,0 +1,854 @@
+//! XLIFF 1.2 for CAT tools (OmegaT, memoQ, Trados, Phrase, Okapi): `fix --report FILE.xlf`
+//! writes one `<file>` per document and one `<trans-unit>` per paragraph (the repaired German
+//! as `<source>`, the result as `<target>`, the draft as an `<alt-trans>` proposal, verify's
+//! findings and the model's notes as `<note>`s), and `review --apply FILE.xlf` reads the
+//! targets back as review decisions. Protected spans (inline code, URLs, link targets) travel
+//! as `<ph>` inline codes holding the original text, so a translator moves them but cannot
+//! break them; a unit whose codes were removed or altered is refused. Pure: writing goes to a
+//! `Write`, reading takes the file's text.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::ops::Range;
+
+use super::record::{Paragraph, Record, Verdict};
+use crate::verify::Severity;
+
+pub const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:1.2";
+
+/// What a `<target>` is made of: text, and inline codes by their id (`1` for the first span).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inline {
+    Text(String),
+    Code { id: String, text: String },
+}
+
+/// The XML declaration and the opening `<xliff>`.
+pub fn write_head(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(out, "<xliff version=\"1.2\" xmlns=\"{NAMESPACE}\">")
+}
+
+/// The closing `</xliff>`.
+pub fn write_tail(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "</xliff>")
+}
+
+/// One document as a `<file>`: `original` is its input name, each paragraph a `<trans-unit>`
+/// whose id is the paragraph's (`s3`). `tool_version` names klartext's version.
+pub fn write_file(record: &Record, tool_version: &str, out: &mut dyn Write) -> io::Result<()> {
+    let markdown = crate::segment::Format::from_path(std::path::Path::new(&record.input))
+        == crate::segment::Format::Markdown;
+    writeln!(
+        out,
+        "  <file original=\"{}\" source-language=\"de\" target-language=\"{}\" datatype=\"{}\" \
+         tool-id=\"klartext\">",
+        attr(&record.input),
+        attr(&record.to),
+        if markdown { "x-markdown" } else { "plaintext" }
+    )?;
+    writeln!(out, "    <header>")?;
+    writeln!(
+        out,
+        "      <tool tool-id=\"klartext\" tool-name=\"klartext\" tool-version=\"{}\"/>",
+        attr(tool_version)
+    )?;
+    writeln!(out, "    </header>")?;
+    writeln!(out, "    <body>")?;
+    for paragraph in &record.paragraphs {
+        write_unit(record, paragraph, out)?;
+    }
+    writeln!(out, "    </body>")?;
+    writeln!(out, "  </file>")
+}
+
+fn write_unit(record: &Record, p: &Paragraph, out: &mut dyn Write) -> io::Result<()> {
+    let spans = source_spans(p);
+    let state = if p.is_flagged() {
+        "needs-review-translation"
+    } else {
+        "translated"
+    };
+    writeln!(
+        out,
+        "      <trans-unit id=\"{}\" xml:space=\"preserve\">",
+        attr(&p.id.to_string())
+    )?;
+    writeln!(
+        out,
+        "        <source xml:lang=\"de\">{}</source>",
+        inline(&split_source(p.sent(), &p.protected))
+    )?;
+    writeln!(
+        out,
+        "        <target xml:lang=\"{}\" state=\"{state}\">{}</target>",
+        attr(&record.to),
+        inline(&split_found(&p.new, &spans))
+    )?;
+    if let Some(old) = p.old.as_ref().filter(|old| **old != p.new) {
+        writeln!(
+            out,
+            "        <alt-trans alttranstype=\"proposal\" origin=\"{}\"><target xml:lang=\"{}\">{}</target></alt-trans>",
+            attr(&record.titles.0),
+            attr(&record.to),
+            inline(&split_found(old, &spans))
+        )?;
+    }
+    for finding in p.findings_shown() {
+        let from = if finding.is_model() {
+            "model"
+        } else {
+            "verify"
+        };
+        let priority = match finding.severity {
+            Severity::Error => 1,
+            Severity::Warning => 2,
+            Severity::Info => 5,
+        };
+        let check = finding.check.as_deref().unwrap_or("verify");
+        writeln!(
+            out,
+            "        <note from=\"{from}\" priority=\"{priority}\" annotates=\"target\">{}</note>",
+            text(&format!(
+                "{} · {check}: {}",
+                severity_name(finding.severity),
+                finding.message
+            ))
+        )?;
+    }
+    writeln!(out, "      </trans-unit>")
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// The protected spans of a paragraph's German, in order: inline code `n` is `spans[n - 1]`.
+pub fn source_spans(p: &Paragraph) -> Vec<&str> {
+    let sent = p.sent();
+    p.protected
+        .iter()
+        .filter_map(|r| sent.get(r.clone()))
+        .collect()
+}
+
+/// `text` with the ranges (sorted, not overlapping) as inline codes `1`, `2`, ….
+fn split_source(text: &str, ranges: &[Range<usize>]) -> Vec<Inline> {
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for (n, range) in ranges.iter().enumerate() {
+        let (Some(before), Some(span)) = (text.get(at..range.start), text.get(range.clone()))
+        else {
+            continue;
+        };
+        if !before.is_empty() {
+            parts.push(Inline::Text(before.to_owned()));
+        }
+        parts.push(Inline::Code {
+            id: (n + 1).to_string(),
+            text: span.to_owned(),
+        });
+        at = range.end;
+    }
+    if let Some(rest) = text.get(at..).filter(|r| !r.is_empty()) {
+        parts.push(Inline::Text(rest.to_owned()));
+    }
+    parts
+}
+
+/// A translation with the spans found in it again (they come back verbatim, wherever the
+/// translation moved them): longer spans first, so a span inside another stays in it; equal
+/// spans take their occurrences in order. A span the text lacks is not there.
+pub fn split_found(text: &str, spans: &[&str]) -> Vec<Inline> {
+    let mut parts = vec![Inline::Text(text.to_owned())];
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&n| std::cmp::Reverse(spans[n].len()));
+    for n in order {
+        let span = spans[n];
+        if span.is_empty() {
+            continue;
+        }
+        let found = parts.iter().enumerate().find_map(|(at, part)| match part {
+            Inline::Text(t) => t.find(span).map(|i| (at, i)),
+            Inline::Code { .. } => None,
+        });
+        let Some((at, i)) = found else { continue };
+        let Inline::Text(t) = parts.remove(at) else {
+            continue;
+        };
+        let mut new = Vec::with_capacity(3);
+        if i > 0 {
+            new.push(Inline::Text(t[..i].to_owned()));
+        }
+        new.push(Inline::Code {
+            id: (n + 1).to_string(),
+            text: span.to_owned(),
+        });
+        if i + span.len() < t.len() {
+            new.push(Inline::Text(t[i + span.len()..].to_owned()));
+        }
+        parts.splice(at..at, new);
+    }
+    parts.retain(|p| !matches!(p, Inline::Text(t) if t.is_empty()));
+    parts
+}
+
+/// Text and `<ph>` codes as element content.
+fn inline(parts: &[Inline]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Inline::Text(t) => out.push_str(&text(t)),
+            Inline::Code { id, text: span } => {
+                let _ = write!(
+                    out,
+                    "<ph id=\"{}\" ctype=\"{}\" equiv-text=\"{}\">{}</ph>",
+                    attr(id),
+                    kind(span),
+                    attr(span),
+                    text(span)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// What kind of protected span this is, as a `ctype` (`x-` values are XLIFF's extension
+/// point).
+fn kind(span: &str) -> &'static str {
+    if span.starts_with('`') {
+        "x-code"
+    } else if span.starts_with("![") {
+        "image"
+    } else if span.starts_with("](") || span.starts_with('[') {
+        "x-link"
+    } else if span.starts_with('<') && !span.contains("://") && !span.contains('@') {
+        "x-html"
+    } else if span.contains("://") || span.starts_with("www.") || span.contains('@') {
+        "x-url"
+    } else {
+        "x-protected"
+    }
+}
+
+/// Element content: `&`, `<`, `>` escaped, a carriage return as a reference (a parser would
+/// turn a literal one into a line feed), characters XML 1.0 cannot carry replaced.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An attribute value in double quotes: also `"` and line breaks as references.
+fn attr(s: &str) -> String {
+    text(s)
+        .replace('"', "&quot;")
+        .replace('\n', "&#10;")
+        .replace('\t', "&#9;")
+}
+
+/// One `<trans-unit>` as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The `original` of its `<file>`.
+    pub file: String,
+    pub id: String,
+    /// The `state` of its `<target>`.
+    pub state: Option<String>,
+    /// `approved="yes"` on the unit (how some tools mark a confirmed segment).
+    pub approved: bool,
+    /// The `<target>`; `None` when there is none.
+    pub target: Option<Vec<Inline>>,
+}
+
+/// Why an XLIFF file cannot be read or applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XliffError {
+    #[error("is not well-formed XML: {0}")]
+    Syntax(String),
+    #[error("is not XLIFF 1.2 (the root is <{0}>)")]
+    NotXliff(String),
+}
+
+/// What went wrong with one unit's inline codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("the inline code {id} ({text}) was removed")]
+    Removed { id: String, text: String },
+    #[error("the inline code {id} was changed from {was} to {now}")]
+    Altered {
+        id: String,
+        was: String,
+        now: String,
+    },
+    #[error("the inline code {0} occurs more than once")]
+    Twice(String),
+    #[error("the target has an inline code {0} that the source does not")]
+    Unknown(String),
+    #[error("the target has a <{0}> element; only the <ph> codes klartext wrote can be read back")]
+    Element(String),
+}
+
+/// Every `<trans-unit>` of an XLIFF 1.2 document (`<mrk>` inside a target is read through).
+pub fn read(xml: &str) -> Result<Vec<Unit>, XliffError> {
+    let events = parse(xml)?;
+    let mut units = Vec::new();
+    let mut file = String::new();
+    let mut unit: Option<Unit> = None;
+    // Inside the unit's own <target> (not an <alt-trans>'s): its parts, and a code being read.
+    let mut target: Option<Vec<Inline>> = None;
+    let mut code: Option<(String, String)> = None;
+    let mut alt_depth = 0usize;
+    let mut root_seen = false;
+    for event in events {
+        match event {
+            Event::Start { name, attrs, empty } => {
+                let local = local(&name);
+                if !root_seen {
+                    root_seen = true;
+                    if local != "xliff" {
+                        return Err(XliffError::NotXliff(name));
+                    }
+                    continue;
+                }
+                let get = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+                if let Some(parts) = target.as_mut() {
+                    match local {
+                        "ph" if code.is_none() => {
+                            let id = get("id").unwrap_or_default();
+                            if empty {
+                                parts.push(Inline::Code {
+                                    id,
+                                    text: String::new(),
+                                });
+                            } else {
+                                code = Some((id, String::new()));
+                            }
+                        }
+                        "mrk" => {}
+                        _ if code.is_some() && local == "sub" => {}
+                        other => parts.push(Inline::Code {
+                            id: format!("<{other}>"),
+                            text: String::new(),
+                        }),
+                    }
+                    continue;
+                }
+                match local {
+                    "file" => file = get("original").unwrap_or_default(),
+                    "trans-unit" => {
+                        unit = Some(Unit {
+                            file: file.clone(),
+                            id: get("id").unwrap_or_default(),
+                            state: None,
+                            approved: get("approved").as_deref() == Some("yes"),
+                            target: None,
+                        });
+                    }
+                    "alt-trans" if !empty => alt_depth += 1,
+                    "target" if alt_depth == 0 => {
+                        if let Some(u) = unit.as_mut() {
+                            u.state = get("state");
+                            if empty {
+                                u.target = Some(Vec::new());
+                            } else {
+                                target = Some(Vec::new());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End { name } => {
+                let local = local(&name);
+                if target.is_some() {
+                    match local {
+                        "ph" => {
+                            if let (Some((id, text)), Some(parts)) = (code.take(), target.as_mut())
+                            {
+                                parts.push(Inline::Code { id, text });
+                            }
+                        }
+                        "target" if code.is_none() => {
+                            if let Some(u) = unit.as_mut() {
+                                u.target = target.take();
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                match local {
+                    "alt-trans" => alt_depth = alt_depth.saturating_sub(1),
+                    "trans-unit" => units.extend(unit.take()),
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, text)) = code.as_mut() {
+                    text.push_str(&t);
+                } else if let Some(parts) = target.as_mut() {
+                    match parts.last_mut() {
+                        Some(Inline::Text(last)) => last.push_str(&t),
+                        _ => parts.push(Inline::Text(t)),
+                    }
+                }
+            }
+        }
+    }
+    if !root_seen {
+        return Err(XliffError::Syntax("no root element".to_owned()));
+    }
+    Ok(units)
+}
+
+/// The text a target stands for, its codes checked against the paragraph's protected spans
+/// and the codes klartext wrote into this target: none removed, none altered, none added.
+pub fn restore(p: &Paragraph, parts: &[Inline]) -> Result<String, CodeError> {
+    let spans = source_spans(p);
+    let written: Vec<String> = split_found(&p.new, &spans)
+        .into_iter()
+        .filter_map(|part| match part {
+            Inline::Code { id, .. } => Some(id),
+            Inline::Text(_) => None,
+        })
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Inline::Text(t) => out.push_str(t),
+            Inline::Code { id, text } => {
+                if let Some(element) = id.strip_prefix('<').and_then(|e| e.strip_suffix('>')) {
+                    return Err(CodeError::Element(element.to_owned()));
+                }
+                let span = id
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|n| spans.get(n))
+                    .ok_or_else(|| CodeError::Unknown(id.clone()))?;
+                if seen.contains(&id.as_str()) {
+                    return Err(CodeError::Twice(id.clone()));
+                }
+                if text != span {
+                    return Err(CodeError::Altered {
+                        id: id.clone(),
+                        was: (*span).to_owned(),
+                        now: text.clone(),
+                    });
+                }
+                seen.push(id);
+                out.push_str(span);
+            }
+        }
+    }
+    if let Some(missing) = written.iter().find(|id| !seen.contains(&id.as_str())) {
+        let text = missing
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| spans.get(n.wrapping_sub(1)))
+            .map_or_else(String::new, |s| (*s).to_owned());
+        return Err(CodeError::Removed {
+            id: missing.clone(),
+            text,
+        });
+    }
+    Ok(out)
+}
+
+/// The decision a unit stands for: its target equal to the correction accepts it (unless the
+/// state still asks for a review or a translation and the unit is not approved: then no
+/// decision), equal to the draft rejects it, anything else is an edit. No target, or an empty
+/// one: no decision.
+pub fn verdict(p: &Paragraph, unit: &Unit) -> Result<Option<Verdict>, CodeError> {
+    let Some(parts) = &unit.target else {
+        return Ok(None);
+    };
+    let text = restore(p, parts)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let open = !unit.approved
+        && unit
+            .state
+            .as_deref()
+            .is_some_and(|s| s == "new" || s.starts_with("needs-"));
+    Ok(if text == p.new {
+        (!open).then_some(Verdict::Accept)
+    } else if p.old.as_deref() == Some(text.as_str()) {
+        Some(Verdict::Reject)
+    } else {
+        Some(Verdict::Edit { text })
+    })
+}
+
+fn local(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// A piece of the document, as the small reader below gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Event {
+    Start {
+        name: String,
+        attrs: Vec<(String, String)>,
+        empty: bool,
+    },
+    End {
+        name: String,
+    },
+    Text(String),
+}
+
+/// A small XML reader, enough for XLIFF as CAT tools write it: elements, attributes, text,
+/// character and the five predefined entity references, CDATA; comments, processing
+/// instructions and a DOCTYPE without an internal subset are skipped. Well-formedness is
+/// checked as far as tags must nest.
+fn parse(xml: &str) -> Result<Vec<Event>, XliffError> {
+    let err = |what: &str, at: usize| {
+        let line = xml[..at.min(xml.len())].matches('\n').count() + 1;
+        XliffError::Syntax(format!("{what} (line {line})"))
+    };
+    let mut events = Vec::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = xml.strip_prefix('\u{feff}').unwrap_or(xml);
+    let at = |rest: &str| xml.len() - rest.len();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("<!--") {
+            let end = after
+                .find("-->")
+                .ok_or_else(|| err("unclosed comment", at(rest)))?;
+            rest = &after[end + 3..];
+        } else if let Some(after) = rest.strip_prefix("<![CDATA[") {
+            let end = after
+                .find("]]>")
+                .ok_or_else(|| err("unclosed CDATA section", at(rest)))?;
+            events.push(Event::Text(after[..end].to_owned()));
+            rest = &after[end + 3..];
+        } else if let Some(after) = rest.strip_prefix("<?") {
+            let end = after
+                .find("?>")
+                .ok_or_else(|| err("unclosed processing instruction", at(rest)))?;
+            rest = &after[end + 2..];
+        } else if let Some(after) = rest.strip_prefix("<!") {
+            if after.contains('[') && after.find('[') < after.find('>') {
+                return Err(err("a DOCTYPE with an internal subset", at(rest)));
+            }
+            let end = after
+                .find('>')
+                .ok_or_else(|| err("unclosed declaration", at(rest)))?;
+            rest = &after[end + 1..];
+        } else if let Some(after) = rest.strip_prefix("</") {
+            let end = after
+                .find('>')
+                .ok_or_else(|| err("unclosed end tag", at(rest)))?;
+            let name = after[..end].trim().to_owned();
+            match open.pop() {
+                Some(top) if top == name => {}
+                _ => return Err(err(&format!("unexpected </{name}>"), at(rest))),
+            }
+            events.push(Event::End { name });
+            rest = &after[end + 1..];
+        } else if let Some(after) = rest.strip_prefix('<') {
+            let (tag, len) = tag_end(after).ok_or_else(|| err("unclosed tag", at(rest)))?;
+            let (tag, empty) = match tag.strip_suffix('/') {
+                Some(t) => (t, true),
+                None => (tag, false),
+            };
+            let (name, attrs) = start_tag(tag).map_err(|what| err(&what, at(rest)))?;
+            if !empty {
+                open.push(name.clone());
+            }
+            events.push(Event::Start {
+                name: name.clone(),
+                attrs,
+                empty,
+            });
+            if empty {
+                events.push(Event::End { name });
+            }
+            rest = &after[len..];
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            let text = unescape(&rest[..end]).map_err(|what| err(&what, at(rest)))?;
+            if !open.is_empty() {
+                events.push(Event::Text(text));
+            }
+            rest = &rest[end..];
+        }
+    }
+    if let Some(top) = open.pop() {
+        return Err(err(&format!("<{top}> is never closed"), xml.len()));
+    }
+    Ok(events)
+}
+
+/// The text of a tag up to its `>` (quotes respected), and how far the `>` is.
+fn tag_end(after: &str) -> Option<(&str, usize)> {
+    let mut quote = None;
+    for (i, c) in after.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some((&after[..i], i + 1)),
+            _ => {}
+        }
+    }
+    None
+}
+
+type Attrs = Vec<(String, String)>;
+
+fn start_tag(tag: &str) -> Result<(String, Attrs), String> {
+    let tag = tag.trim_end();
+    let name_end = tag.find(|c: char| c.is_whitespace()).unwrap_or(tag.len());
+    let name = tag[..name_end].to_owned();
+    if name.is_empty() {
+        return Err("a tag without a name".to_owned());
+    }
+    let mut attrs = Vec::new();
+    let mut rest = tag[name_end..].trim_start();
+    while !rest.is_empty() {
+        let eq = rest
+            .find('=')
+            .ok_or_else(|| format!("an attribute without a value in <{name}>"))?;
+        let key = rest[..eq].trim().to_owned();
+        let value_part = rest[eq + 1..].trim_start();
+        let quote = value_part
+            .chars()
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+            .ok_or_else(|| format!("an unquoted attribute value in <{name}>"))?;
+        let body = &value_part[1..];
+        let close = body
+            .find(quote)
+            .ok_or_else(|| format!("an unclosed attribute value in <{name}>"))?;
+        attrs.push((key, unescape(&body[..close])?));
+        rest = body[close + 1..].trim_start();
+    }
+    Ok((name, attrs))
+}
+
+/// Character references and the five predefined entities decoded.
+fn unescape(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let semi = after
+            .find(';')
+            .ok_or_else(|| "an unterminated reference".to_owned())?;
+        let name = &after[..semi];
+        let c = match name {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = if let Some(hex) = name.strip_prefix("#x") {
+                    u32::from_str_radix(hex, 16).ok()
+                } else if let Some(dec) = name.strip_prefix('#') {
+                    dec.parse().ok()
+                } else {
+                    None
+                };
+                code.and_then(char::from_u32)
+                    .ok_or_else(|| format!("an unknown reference &{name};"))?
+            }
+        };
+        out.push(c);
+        rest = &after[semi + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::{LineEnding, TextEncoding};
+    use crate::review::record::{FindingNote, RECORD_SCHEMA};
+    use crate::segment::SegmentId;
+
+    fn record() -> Record {
+        let german = "Setze `max_idle` auf 5, siehe [Doku](https://example.org/a?b=1&c=2).";
+        let code = german.find('`').expect("code");
+        let link = german.find("](").expect("link");
+        Record {
+            schema: RECORD_SCHEMA.to_owned(),
+            input: "a.de.md".to_owned(),
+            output: "a.en.md".to_owned(),
+            encoding: TextEncoding::Utf8 { bom: false },
+            line_ending: LineEnding::Lf,
+            titles: ("draft · deepl".to_owned(), "final · openai".to_owned()),
+            to: "en".to_owned(),
+            blocks: vec![String::new(), "\n".into()],
+            paragraphs: vec![Paragraph {
+                id: SegmentId(0),
+                german: german.into(),
+                repaired: None,
+                repairs: vec![],
+                protected: vec![
+                    code..code + 10,
+                    german.find('[').expect("[")..german.find('[').expect("[") + 1,
+                    link..german.len() - 1,
+                ],
+                old: Some("Set `max_idle` on 5, see [docs](https://example.org/a?b=1&c=2).".into()),
+                new: "Set `max_idle` to 5, see [the docs](https://example.org/a?b=1&c=2).".into(),
+                notes: vec![],
+                findings: vec![FindingNote {
+                    severity: Severity::Warning,
+                    message: "5 < 6 & \"so\"".into(),
+                    check: Some("quantity".into()),
+                }],
+            }],
+        }
+    }
+
+    fn written(record: &Record) -> String {
+        let mut out = Vec::new();
+        write_head(&mut out).expect("writes");
+        write_file(record, "0.1.0", &mut out).expect("writes");
+        write_tail(&mut out).expect("writes");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn protected_spans_are_inline_codes_on_both_sides() {
+        let xml = written(&record());
+        assert!(
+            xml.contains(
+                "<source xml:lang=\"de\">Setze <ph id=\"1\" ctype=\"x-code\" \
+                 equiv-text=\"`max_idle`\">`max_idle`</ph> auf 5, siehe <ph id=\"2\""
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "the docs<ph id=\"3\" ctype=\"x-link\" \
+                 equiv-text=\"](https://example.org/a?b=1&amp;c=2)\">\
+                 ](https://example.org/a?b=1&amp;c=2)</ph>.</target>"
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains("state=\"needs-review-translation\""), "{xml}");
+        assert!(xml.contains("alttranstype=\"proposal\""), "{xml}");
+        assert!(
+            xml.contains(
+                "<note from=\"verify\" priority=\"2\" annotates=\"target\">warning · quantity: \
+                 5 &lt; 6 &amp; \"so\"</note>"
+            ),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn what_is_written_reads_back_as_it_was() {
+        let record = record();
+        let units = read(&written(&record)).expect("reads");
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].file, "a.de.md");
+        assert_eq!(units[0].id, "s0");
+        assert_eq!(units[0].state.as_deref(), Some("needs-review-translation"));
+        let p = &record.paragraphs[0];
+        let parts = units[0].target.as_ref().expect("a target");
+        assert_eq!(restore(p, parts).as_deref(), Ok(p.new.as_str()));
+        // Still asking for review: no decision; confirmed: accepted.
+        assert_eq!(verdict(p, &units[0]), Ok(None));
+        let mut confirmed = units[0].clone();
+        confirmed.state = Some("translated".into());
+        assert_eq!(verdict(p, &confirmed), Ok(Some(Verdict::Accept)));
+        let mut approved = units[0].clone();
+        approved.approved = true;
+        assert_eq!(verdict(p, &approved), Ok(Some(Verdict::Accept)));
+    }
+
+    #[test]
+    fn edited_targets_become_decisions() {
+        let record = record();
+        let p = &record.paragraphs[0];
+        let xml = written(&record).replace("</ph> to 5, see ", "</ph> to five, see ");
+        let units = read(&xml).expect("reads");
+        assert_eq!(
+            verdict(p, &units[0]),
+            Ok(Some(Verdict::Edit {
+                text: "Set `max_idle` to five, see [the docs](https://example.org/a?b=1&c=2)."
+                    .into()
+            }))
+        );
+        let draft = written(&record)
+            .replace("</ph> to 5, see ", "</ph> on 5, see ")
+            .replace("</ph>the docs<ph", "</ph>docs<ph");
+        let units = read(&draft).expect("reads");
+        assert_eq!(verdict(p, &units[0]), Ok(Some(Verdict::Reject)));
+    }
+
+    #[test]
+    fn broken_inline_codes_are_refused() {
+        let record = record();
+        let p = &record.paragraphs[0];
+        let xml = written(&record);
+        let target_code =
+            "<ph id=\"1\" ctype=\"x-code\" equiv-text=\"`max_idle`\">`max_idle`</ph> to";
+        assert!(xml.contains(target_code));
+        let removed = xml.replace(target_code, "max_idle to");
+        let units = read(&removed).expect("reads");
+        assert!(matches!(
+            verdict(p, &units[0]),
+            Err(CodeError::Removed { ref id, .. }) if id == "1"
+        ));
+        let altered = xml.replace(
+            target_code,
+            "<ph id=\"1\" ctype=\"x-code\">`max_idle2`</ph> to",
+        );
+        let units = read(&altered).expect("reads");
+        assert!(matches!(
+            verdict(p, &units[0]),
+            Err(CodeError::Altered { .. })
+        ));
+        let unknown = xml.replace(target_code, "<ph id=\"9\">x</ph> to");
+        let units = read(&unknown).expect("reads");
+        assert_eq!(verdict(p, &units[0]), Err(CodeError::Unknown("9".into())));
+    }
+
+    #[test]
+    fn the_reader_takes_what_cat_tools_add() {
+        let xml = "\u{feff}<?xml version='1.0'?>\n<!-- a tool -->\n<xliff version='1.2' \
+                   xmlns:mq='x'><file original='a.txt' datatype='plaintext' \
+                   source-language='de'><body><trans-unit id='s1' mq:status='done'>\
+                   <source>A</source><target state='final'><mrk mtype='seg' mid='1'>B &amp; \
+                   &#x43;<![CDATA[<d>]]></mrk></target><alt-trans><target>old</target>\
+                   </alt-trans></trans-unit></body></file></xliff>";
+        let units = read(xml).expect("reads");
+        assert_eq!(
+            units,
+            vec![Unit {
+                file: "a.txt".into(),
+                id: "s1".into(),
+                state: Some("final".into()),
+                approved: false,
+                target: Some(vec![Inline::Text("B & C<d>".into())]),
+            }]
+        );
+        assert!(matches!(read("<a><b></a>"), Err(XliffError::Syntax(_))));
+        assert!(matches!(read("<tmx/>"), Err(XliffError::NotXliff(_))));
+    }
+}
