@@ -23,3 +23,4 @@ pub mod segment;
 pub mod term;
 pub mod tmx;
 pub mod verify;
+pub mod xml;

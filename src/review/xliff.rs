@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use super::record::{Paragraph, Record, Verdict};
 use crate::verify::Severity;
+use crate::xml::Event;
 
 pub const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:1.2";
 
@@ -317,7 +318,9 @@ pub fn read(xml: &str) -> Result<Vec<Unit>, XliffError> {
     let mut root_seen = false;
     for event in events {
         match event {
-            Event::Start { name, attrs, empty } => {
+            Event::Start {
+                name, attrs, empty, ..
+            } => {
                 let local = local(&name);
                 if !root_seen {
                     root_seen = true;
@@ -502,183 +505,9 @@ fn local(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }
 
-/// A piece of the document, as the small reader below gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Event {
-    Start {
-        name: String,
-        attrs: Vec<(String, String)>,
-        empty: bool,
-    },
-    End {
-        name: String,
-    },
-    Text(String),
-}
-
-/// A small XML reader, enough for XLIFF as CAT tools write it: elements, attributes, text,
-/// character and the five predefined entity references, CDATA; comments, processing
-/// instructions and a DOCTYPE without an internal subset are skipped. Well-formedness is
-/// checked as far as tags must nest.
+/// The document's events, from the shared XML reader (`crate::xml`, quick-xml).
 fn parse(xml: &str) -> Result<Vec<Event>, XliffError> {
-    let err = |what: &str, at: usize| {
-        let line = xml[..at.min(xml.len())].matches('\n').count() + 1;
-        XliffError::Syntax(format!("{what} (line {line})"))
-    };
-    let mut events = Vec::new();
-    let mut open: Vec<String> = Vec::new();
-    let mut rest = xml.strip_prefix('\u{feff}').unwrap_or(xml);
-    let at = |rest: &str| xml.len() - rest.len();
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("<!--") {
-            let end = after
-                .find("-->")
-                .ok_or_else(|| err("unclosed comment", at(rest)))?;
-            rest = &after[end + 3..];
-        } else if let Some(after) = rest.strip_prefix("<![CDATA[") {
-            let end = after
-                .find("]]>")
-                .ok_or_else(|| err("unclosed CDATA section", at(rest)))?;
-            events.push(Event::Text(after[..end].to_owned()));
-            rest = &after[end + 3..];
-        } else if let Some(after) = rest.strip_prefix("<?") {
-            let end = after
-                .find("?>")
-                .ok_or_else(|| err("unclosed processing instruction", at(rest)))?;
-            rest = &after[end + 2..];
-        } else if let Some(after) = rest.strip_prefix("<!") {
-            if after.contains('[') && after.find('[') < after.find('>') {
-                return Err(err("a DOCTYPE with an internal subset", at(rest)));
-            }
-            let end = after
-                .find('>')
-                .ok_or_else(|| err("unclosed declaration", at(rest)))?;
-            rest = &after[end + 1..];
-        } else if let Some(after) = rest.strip_prefix("</") {
-            let end = after
-                .find('>')
-                .ok_or_else(|| err("unclosed end tag", at(rest)))?;
-            let name = after[..end].trim().to_owned();
-            match open.pop() {
-                Some(top) if top == name => {}
-                _ => return Err(err(&format!("unexpected </{name}>"), at(rest))),
-            }
-            events.push(Event::End { name });
-            rest = &after[end + 1..];
-        } else if let Some(after) = rest.strip_prefix('<') {
-            let (tag, len) = tag_end(after).ok_or_else(|| err("unclosed tag", at(rest)))?;
-            let (tag, empty) = match tag.strip_suffix('/') {
-                Some(t) => (t, true),
-                None => (tag, false),
-            };
-            let (name, attrs) = start_tag(tag).map_err(|what| err(&what, at(rest)))?;
-            if !empty {
-                open.push(name.clone());
-            }
-            events.push(Event::Start {
-                name: name.clone(),
-                attrs,
-                empty,
-            });
-            if empty {
-                events.push(Event::End { name });
-            }
-            rest = &after[len..];
-        } else {
-            let end = rest.find('<').unwrap_or(rest.len());
-            let text = unescape(&rest[..end]).map_err(|what| err(&what, at(rest)))?;
-            if !open.is_empty() {
-                events.push(Event::Text(text));
-            }
-            rest = &rest[end..];
-        }
-    }
-    if let Some(top) = open.pop() {
-        return Err(err(&format!("<{top}> is never closed"), xml.len()));
-    }
-    Ok(events)
-}
-
-/// The text of a tag up to its `>` (quotes respected), and how far the `>` is.
-fn tag_end(after: &str) -> Option<(&str, usize)> {
-    let mut quote = None;
-    for (i, c) in after.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return Some((&after[..i], i + 1)),
-            _ => {}
-        }
-    }
-    None
-}
-
-type Attrs = Vec<(String, String)>;
-
-fn start_tag(tag: &str) -> Result<(String, Attrs), String> {
-    let tag = tag.trim_end();
-    let name_end = tag.find(|c: char| c.is_whitespace()).unwrap_or(tag.len());
-    let name = tag[..name_end].to_owned();
-    if name.is_empty() {
-        return Err("a tag without a name".to_owned());
-    }
-    let mut attrs = Vec::new();
-    let mut rest = tag[name_end..].trim_start();
-    while !rest.is_empty() {
-        let eq = rest
-            .find('=')
-            .ok_or_else(|| format!("an attribute without a value in <{name}>"))?;
-        let key = rest[..eq].trim().to_owned();
-        let value_part = rest[eq + 1..].trim_start();
-        let quote = value_part
-            .chars()
-            .next()
-            .filter(|c| *c == '"' || *c == '\'')
-            .ok_or_else(|| format!("an unquoted attribute value in <{name}>"))?;
-        let body = &value_part[1..];
-        let close = body
-            .find(quote)
-            .ok_or_else(|| format!("an unclosed attribute value in <{name}>"))?;
-        attrs.push((key, unescape(&body[..close])?));
-        rest = body[close + 1..].trim_start();
-    }
-    Ok((name, attrs))
-}
-
-/// Character references and the five predefined entities decoded.
-fn unescape(s: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let semi = after
-            .find(';')
-            .ok_or_else(|| "an unterminated reference".to_owned())?;
-        let name = &after[..semi];
-        let c = match name {
-            "lt" => '<',
-            "gt" => '>',
-            "amp" => '&',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code = if let Some(hex) = name.strip_prefix("#x") {
-                    u32::from_str_radix(hex, 16).ok()
-                } else if let Some(dec) = name.strip_prefix('#') {
-                    dec.parse().ok()
-                } else {
-                    None
-                };
-                code.and_then(char::from_u32)
-                    .ok_or_else(|| format!("an unknown reference &{name};"))?
-            }
-        };
-        out.push(c);
-        rest = &after[semi + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    crate::xml::events(xml).map_err(|e| XliffError::Syntax(e.to_string()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,177 @@
+//! Reading XML for the translation-industry formats (TMX, XLIFF): the element, attribute and
+//! text events their readers need, from `quick-xml`, which checks well-formedness (tags that
+//! nest and close, quoted attributes, UTF-8) and reads references, CDATA, comments, processing
+//! instructions and the DOCTYPE. Text arrives with its references resolved and its line
+//! breaks as XML 1.0 defines them; adjacent pieces of text are one event.
+
+use quick_xml::XmlVersion;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event as Raw};
+use quick_xml::reader::Reader;
+
+/// A piece of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Start {
+        /// The qualified name as written (`xml:lang`, `mq:status`).
+        name: String,
+        attrs: Vec<(String, String)>,
+        /// `<name/>`: an [`Event::End`] follows at once.
+        empty: bool,
+        /// Where the tag ends (1 for the first line).
+        line: usize,
+    },
+    End {
+        name: String,
+    },
+    /// Character data inside the root element.
+    Text(String),
+}
+
+/// A document that is not well-formed XML, with the line the reader stopped at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (line {line})")]
+pub struct XmlError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Every event of `xml` (a leading byte order mark is skipped).
+pub fn events(xml: &str) -> Result<Vec<Event>, XmlError> {
+    let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
+    let line_at = |at: u64| {
+        xml[..usize::try_from(at).unwrap_or(usize::MAX).min(xml.len())]
+            .matches('\n')
+            .count()
+            + 1
+    };
+    let fail = |at: u64, message: String| XmlError {
+        line: line_at(at),
+        message,
+    };
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let text = |out: &mut Vec<Event>, piece: &str| match out.last_mut() {
+        Some(Event::Text(before)) => before.push_str(piece),
+        _ => out.push(Event::Text(piece.to_owned())),
+    };
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| fail(reader.error_position(), e.to_string()))?;
+        let at = reader.buffer_position();
+        match event {
+            Raw::Start(start) => {
+                depth += 1;
+                let (name, attrs) = tag(&start).map_err(|m| fail(at, m))?;
+                out.push(Event::Start {
+                    name,
+                    attrs,
+                    empty: false,
+                    line: line_at(at),
+                });
+            }
+            Raw::Empty(start) => {
+                let (name, attrs) = tag(&start).map_err(|m| fail(at, m))?;
+                out.push(Event::Start {
+                    name: name.clone(),
+                    attrs,
+                    empty: true,
+                    line: line_at(at),
+                });
+                out.push(Event::End { name });
+            }
+            Raw::End(end) => {
+                depth = depth.saturating_sub(1);
+                out.push(Event::End {
+                    name: end.name().as_ref().to_owned(),
+                });
+            }
+            Raw::Text(t) if depth > 0 => text(&mut out, &t.xml10_content()),
+            Raw::CData(c) if depth > 0 => text(&mut out, &c.xml10_content()),
+            Raw::GeneralRef(r) if depth > 0 => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => {
+                        let name = r.xml10_content();
+                        resolve_predefined_entity(&name)
+                            .map(str::to_owned)
+                            .ok_or_else(|| fail(at, format!("an unknown entity &{name};")))?
+                    }
+                    Err(e) => return Err(fail(at, e.to_string())),
+                };
+                text(&mut out, &resolved);
+            }
+            Raw::Eof => break,
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        return Err(fail(
+            xml.len() as u64,
+            "an element is never closed".to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+/// A start tag's name and its attributes, values unescaped.
+fn tag(start: &BytesStart) -> Result<(String, Vec<(String, String)>), String> {
+    let name = start.name().as_ref().to_owned();
+    let mut attrs = Vec::new();
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| format!("<{name}>: {e}"))?;
+        // As a parser must: references resolved, whitespace characters as spaces.
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| format!("<{name}>: {e}"))?;
+        attrs.push((attr.key.as_ref().to_owned(), value.into_owned()));
+    }
+    Ok((name, attrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_attributes_and_text_with_references_and_cdata() {
+        let xml = "\u{feff}<?xml version=\"1.0\"?>\n<!DOCTYPE tmx SYSTEM \"tmx14.dtd\">\
+                   <a x=\"1 &amp; 2\"><!-- no --><b/>A &lt;b&gt; &#233;<![CDATA[<c>]]>\r\nz</a>";
+        assert_eq!(
+            events(xml).unwrap(),
+            vec![
+                Event::Start {
+                    name: "a".into(),
+                    attrs: vec![("x".into(), "1 & 2".into())],
+                    empty: false,
+                    line: 2
+                },
+                Event::Start {
+                    name: "b".into(),
+                    attrs: vec![],
+                    empty: true,
+                    line: 2
+                },
+                Event::End { name: "b".into() },
+                Event::Text("A <b> é<c>\nz".into()),
+                Event::End { name: "a".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_not_well_formed_is_an_error_with_its_line() {
+        let err = events("<a>\n<b></a>").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(
+            events("<a>&nbsp;</a>")
+                .unwrap_err()
+                .message
+                .contains("&nbsp;")
+        );
+        assert!(events("<a>").is_err());
+    }
+}
