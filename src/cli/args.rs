@@ -221,7 +221,8 @@ Examples:
   klartext cache stats
   klartext cache stats --json
   klartext cache clear
-  klartext cache export --tmx memory.tmx";
+  klartext cache export --tmx memory.tmx
+  klartext cache export --tmx memory.tmx --reviewed out/";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
@@ -555,6 +556,11 @@ pub enum CacheCommand {
         /// The TMX file to write
         #[arg(long, value_name = "FILE")]
         tmx: PathBuf,
+        /// Take the English of the outputs under OUT (a folder or an output of fix) as
+        /// reviewed with `klartext review`: their paragraphs with review decisions replace the
+        /// cache's, marked x-review (repeatable)
+        #[arg(long, value_name = "OUT")]
+        reviewed: Vec<PathBuf>,
         /// Overwrite FILE when klartext did not write it
         #[arg(long)]
         force: bool,

@@ -64,6 +64,20 @@ impl Item {
         }
     }
 
+    /// What the reviewer made of it, as a translation memory marks it.
+    pub fn outcome(&self) -> Outcome {
+        match &self.verdict {
+            Verdict::Pending => Outcome::Undecided,
+            Verdict::Accept => Outcome::Accepted,
+            Verdict::Reject => Outcome::Rejected,
+            Verdict::Edit { .. } => Outcome::Edited,
+            Verdict::Changes { changes } if changes.iter().all(|c| *c == Choice::Pending) => {
+                Outcome::Undecided
+            }
+            Verdict::Changes { .. } => Outcome::Mixed,
+        }
+    }
+
     /// The choice for change `k` as the verdict implies it.
     pub fn choice(&self, k: usize) -> Choice {
         match &self.verdict {
@@ -196,6 +210,33 @@ impl Doc {
     pub fn decide_all(&mut self, verdict: &Verdict) {
         for item in self.items.iter_mut().filter(|i| i.reviewable()) {
             item.verdict = verdict.clone();
+        }
+    }
+}
+
+/// What the reviewer made of a paragraph: its text is [`Item::result`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The correction, kept.
+    Accepted,
+    /// The draft (or the German as read), kept instead.
+    Rejected,
+    /// The reviewer's own text.
+    Edited,
+    /// Some changes accepted, some rejected (any left open keep the correction).
+    Mixed,
+    /// No decision: the correction stands.
+    Undecided,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::Edited => "edited",
+            Self::Mixed => "mixed",
+            Self::Undecided => "undecided",
         }
     }
 }

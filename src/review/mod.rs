@@ -16,7 +16,7 @@ mod tests;
 pub mod xliff;
 
 pub use action::{Action, Bulk, Scroll};
-pub use doc::{Attention, Counts, Doc, Item, Urgency};
+pub use doc::{Attention, Counts, Doc, Item, Outcome, Urgency};
 pub use record::{Choice, Decisions, Paragraph, Record, Saved, Verdict};
 pub use screen::{Theme, draw};
 pub use state::{Effect, Extent, Measure, Mode, Review};

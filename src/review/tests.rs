@@ -861,3 +861,54 @@ mod random_sessions {
         }
     }
 }
+
+#[test]
+fn outcomes_name_what_each_verdict_made_of_a_paragraph() {
+    let record = record();
+    let mut saved = Decisions::new("report.en.md");
+    for (id, verdict) in [
+        ("s1", Verdict::Reject),
+        (
+            "s2",
+            Verdict::Edit {
+                text: "Mine.".into(),
+            },
+        ),
+        ("s3", Verdict::Accept),
+    ] {
+        saved.paragraphs.push(Saved {
+            id: id.parse().expect("an id"),
+            key: None,
+            verdict,
+        });
+    }
+    let doc = Doc::new(String::new(), record, &saved, String::new());
+    let made: Vec<(&str, String)> = doc
+        .items
+        .iter()
+        .map(|i| (i.outcome().as_str(), i.result().into_owned()))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            ("undecided", "Report".to_owned()),
+            ("rejected", "The company was on the rear foot.".to_owned()),
+            ("edited", "Mine.".to_owned()),
+            (
+                "accepted",
+                "Revenue rose to $4 trillion, he said “today”.".to_owned()
+            ),
+        ]
+    );
+    let mut mixed = doc.items[2].clone();
+    mixed.verdict = Verdict::Changes {
+        changes: vec![Choice::Pending; mixed.pair.change_count()],
+    };
+    assert_eq!(mixed.outcome(), Outcome::Undecided);
+    if let Verdict::Changes { changes } = &mut mixed.verdict
+        && let Some(first) = changes.first_mut()
+    {
+        *first = Choice::Reject;
+    }
+    assert_eq!(mixed.outcome(), Outcome::Mixed);
+}

@@ -29,6 +29,9 @@ pub struct Unit<'a> {
     pub file: Option<&'a str>,
     pub backend: &'a str,
     pub model: &'a str,
+    /// What a reviewer made of it (`accepted`, `rejected`, `edited`, `mixed`, `undecided`),
+    /// when it comes from a reviewed output.
+    pub review: Option<&'a str>,
 }
 
 /// The languages of a memory: klartext's source and target.
@@ -125,6 +128,9 @@ pub fn unit(out: &mut dyn Write, unit: &Unit, langs: Langs) -> io::Result<()> {
             "      <prop type=\"x-model\">{}</prop>",
             text(unit.model)
         )?;
+    }
+    if let Some(review) = unit.review {
+        writeln!(out, "      <prop type=\"x-review\">{}</prop>", text(review))?;
     }
     let spans: Vec<&str> = unit
         .protected

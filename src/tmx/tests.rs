@@ -19,6 +19,7 @@ fn unit<'a>(german: &'a str, protected: &'a [Range<usize>], english: &'a str) ->
         file: Some("a&b.de.md"),
         backend: "openai",
         model: "gpt-<x>",
+        review: None,
     }
 }
 
@@ -104,6 +105,18 @@ fn a_unit_has_its_properties_before_its_variants() {
          o-tmf=\"klartext\" creationdate=\"19700101T000000Z\"/>\n  <body>\n"
     ));
     assert!(tmx.ends_with("  </body>\n</tmx>\n"));
+    // What a reviewer made of it is one more property, still before the variants.
+    let reviewed = Unit {
+        review: Some("edited"),
+        ..unit("Hallo.", &[], "Hi there.")
+    };
+    assert!(
+        written(&[reviewed]).contains(
+            "<prop type=\"x-model\">gpt-&lt;x&gt;</prop>\n      \
+             <prop type=\"x-review\">edited</prop>\n      <tuv xml:lang=\"de\">"
+        ),
+        "{tmx}"
+    );
 }
 
 #[test]

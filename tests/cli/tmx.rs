@@ -406,3 +406,130 @@ async fn a_folder_run_records_the_memory_among_the_backends() {
     assert!(!tmx.contains("<prop type=\"x-model\">memory"), "{tmx}");
     valid(&env.path("out.tmx"));
 }
+
+/// `cache export --tmx FILE --reviewed OUT`: the reviewer's English (as `review --apply` left
+/// it) takes the place of the machine's, marked `x-review`, and is there even when the cache
+/// is gone; without `--reviewed` the memory keeps the machine's English.
+#[tokio::test]
+async fn cache_export_takes_the_reviewed_english_with_reviewed() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, true);
+    env.write(
+        "two.de.txt",
+        "Der Bericht wurde gestern veröffentlicht.\n\nDas Team arbeitet weiter an dem Plan.\n",
+    );
+    let out = fix(&env, &["two.de.txt", "--view", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let record: serde_json::Value =
+        serde_json::from_slice(&env.read(".klartext/two.en.txt.json")).expect("a record");
+    let side = |i: usize, key: &str| {
+        record["paragraphs"][i][key]
+            .as_str()
+            .expect("a paragraph")
+            .to_owned()
+    };
+    let (s0_machine, s1_machine, s1_draft) = (side(0, "new"), side(1, "new"), side(1, "old"));
+    assert_ne!(s1_machine, s1_draft, "{record}");
+    let seg = |english: &str| format!("<tuv xml:lang=\"en\"><seg>{english}</seg></tuv>");
+
+    // Without --reviewed: the machine's English, nothing marked.
+    let export = |file: &str, reviewed: &[&str]| {
+        let out = env
+            .cmd()
+            .args(["cache", "export", "--tmx", file])
+            .args(reviewed)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        (read(&env, file), stderr_of(&out))
+    };
+    let (machine, _) = export("machine.tmx", &[]);
+    assert!(machine.contains(&seg(&s0_machine)), "{machine}");
+    assert!(machine.contains(&seg(&s1_machine)), "{machine}");
+    assert!(!machine.contains("x-review"), "{machine}");
+    valid(&env.path("machine.tmx"));
+
+    // A reviewer rewrites s0 and keeps the draft of s1 (as applying an edited XLIFF does).
+    env.write(
+        "decisions.json",
+        r#"{"schema": "klartext.decisions/1", "output": "two.en.txt", "paragraphs": [
+            {"id": "s0", "decision": "edit", "text": "The report came out yesterday & was read."},
+            {"id": "s1", "decision": "reject"}]}"#,
+    );
+    let out = env
+        .cmd()
+        .args(["review", "two.en.txt", "--apply", "decisions.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+
+    let edited = "The report came out yesterday &amp; was read.";
+    for (file, reviewed) in [("reviewed.tmx", "."), ("one.tmx", "two.en.txt")] {
+        let (tmx, stderr) = export(file, &["--reviewed", reviewed]);
+        assert!(tmx.contains(&seg(edited)), "{tmx}");
+        assert!(tmx.contains(&seg(&s1_draft)), "{tmx}");
+        assert!(!tmx.contains(&seg(&s0_machine)), "{tmx}");
+        assert!(!tmx.contains(&seg(&s1_machine)), "{tmx}");
+        let units = tmx.matches("<tu ").count();
+        assert_eq!(units, machine.matches("<tu ").count(), "{tmx}");
+        assert!(
+            stderr.contains(&format!("wrote {units} translation units to {file}")),
+            "{stderr}"
+        );
+        // The edited correction keeps the model that made it; the kept draft is DeepL's.
+        for (outcome, english, by) in [
+            (
+                "edited",
+                edited,
+                "<prop type=\"x-model\">gpt-4.1-mini</prop>",
+            ),
+            (
+                "rejected",
+                s1_draft.as_str(),
+                "<prop type=\"x-backend\">deepl</prop>",
+            ),
+        ] {
+            let unit = tmx
+                .split("<tu ")
+                .find(|u| u.contains(&seg(english)))
+                .expect("a unit");
+            // Properties come before the variants, as the DTD wants.
+            let prop = format!("<prop type=\"x-review\">{outcome}</prop>");
+            let at = unit
+                .find(&prop)
+                .unwrap_or_else(|| panic!("{prop} in {unit}"));
+            assert!(at < unit.find("<tuv").expect("variants"), "{unit}");
+            assert!(unit.contains(by), "{unit}");
+            assert!(
+                unit.contains("<prop type=\"x-file\">two.de.txt</prop>"),
+                "{unit}"
+            );
+        }
+        valid(&env.path(file));
+    }
+
+    // The cache gone, the records alone still make the reviewed memory.
+    let out = env.cmd().args(["cache", "clear"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let (tmx, _) = export("records.tmx", &["--reviewed", "."]);
+    assert_eq!(tmx.matches("<tu ").count(), 2, "{tmx}");
+    assert!(tmx.contains(&seg(edited)), "{tmx}");
+    assert!(
+        tmx.contains("<prop type=\"x-review\">rejected</prop>"),
+        "{tmx}"
+    );
+    // The kept draft is DeepL's, the edited correction the model's.
+    assert!(
+        tmx.contains(
+            "<prop type=\"x-backend\">deepl</prop>\n      <prop type=\"x-review\">rejected</prop>"
+        ),
+        "{tmx}"
+    );
+    assert!(
+        tmx.contains(
+            "<prop type=\"x-backend\">openai</prop>\n      <prop type=\"x-review\">edited</prop>"
+        ),
+        "{tmx}"
+    );
+    valid(&env.path("records.tmx"));
+}

@@ -84,7 +84,7 @@ pub fn run(args: &ReviewArgs, ctx: &Context, out: &mut dyn Write) -> anyhow::Res
 }
 
 /// The records PATH stands for: a folder's (recursively), an output's, or a report's.
-fn locate(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn locate(path: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let nothing_hint = "fix saves a record beside each output it translates with a backend \
                         (.klartext/NAME.json); an offline run only repairs the German and leaves \
                         nothing to review";

@@ -66,6 +66,7 @@ pub fn units(
             file: Some(file),
             backend,
             model: models.get(backend).map_or("", String::as_str),
+            review: None,
         };
         tmx::unit(out, &unit, langs(to))?;
         written += 1;
