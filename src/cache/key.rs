@@ -65,6 +65,23 @@ impl CacheKey {
         CacheKey(*hasher.finalize().as_bytes())
     }
 
+    /// The key of a refine decision ([`super::REFINED`]): the English a paragraph with German
+    /// `german` had when it went back to the model (`before`). Quotation marks are folded
+    /// straight, so the decision is found whether or not `quotes = "straight"` changed the
+    /// text after the cache.
+    pub fn refined(german: &str, before: &str) -> CacheKey {
+        let folded = crate::pipeline::quotes::folded(before);
+        CacheKey::new(&KeyParts {
+            pass: super::REFINED,
+            backend: "",
+            kind: "",
+            model: "",
+            prompt_hash: "",
+            params: &Value::Null,
+            source: &format!("{german}\u{1f}{folded}"),
+        })
+    }
+
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }

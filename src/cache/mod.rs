@@ -21,6 +21,12 @@ use crate::glossary::Term;
 /// keep their entries; older files are recreated (it is only a cache); newer ones are left alone.
 const SCHEMA_VERSION: i64 = 2;
 
+/// The pass name of a refine decision: the text a paragraph kept when the refine round
+/// judged a new answer to it, keyed by its German and the English it went back with
+/// ([`CacheKey::refined`]), so the cache knows a paragraph's final English, not only the
+/// restore pass's first answer ([`Cache::refined`]).
+pub const REFINED: &str = "refined";
+
 /// How long a write waits for another klartext run holding the lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -368,6 +374,24 @@ impl Cache {
             path: self.display_path().to_owned(),
             by_pass,
         })
+    }
+
+    /// Where the refine round took a paragraph with German `german` that first read `english`:
+    /// the decision entry whose text it ended with, following one decision per round; `None`
+    /// when no round changed it (never sent back, or the first text kept).
+    pub fn refined(&self, german: &str, english: &str) -> Result<Option<Entry>, CacheError> {
+        use crate::pipeline::quotes::folded;
+        let mut last: Option<Entry> = None;
+        // At most three rounds; a few more steps in case of a chain from several runs.
+        for _ in 0..8 {
+            let text = last.as_ref().map_or(english, |e| e.text.as_str());
+            match self.get(&CacheKey::refined(german, text))? {
+                // A kept first text may have been made straight after the cache: the same.
+                Some(next) if folded(&next.text) != folded(text) => last = Some(next),
+                _ => break,
+            }
+        }
+        Ok(last)
     }
 
     /// Every entry of `pass`, oldest first, as a translation memory wants it; `each` returns

@@ -400,3 +400,31 @@ fn each_of_pass_lists_one_pass_oldest_first_and_stops_when_told() {
         .unwrap();
     assert_eq!(calls, 1);
 }
+
+#[test]
+fn refine_decisions_chain_to_the_final_english_whatever_the_quotes() {
+    let cache = Cache::open_in_memory().unwrap();
+    let german = "Er sagte „4 Billionen“.";
+    let decide = |before: &str, kept: &str| {
+        cache
+            .put(
+                &CacheKey::refined(german, before),
+                &Entry {
+                    source: german.into(),
+                    ..entry(REFINED, "openai", kept)
+                },
+            )
+            .unwrap();
+    };
+    let first = "He said “4 billion”.";
+    assert_eq!(cache.refined(german, first).unwrap(), None, "never refined");
+    // Round one went back with the text made straight (`quotes = "straight"`).
+    decide("He said \"4 billion\".", "He said “4 trillion” and more.");
+    decide("He said “4 trillion” and more.", "He said “4 trillion”.");
+    let last = cache.refined(german, first).unwrap().expect("refined");
+    assert_eq!(last.text, "He said “4 trillion”.");
+    // A kept first version (made straight) is no change.
+    let other = "He said “four billion”.";
+    decide("He said \"four billion\".", "He said \"four billion\".");
+    assert_eq!(cache.refined(german, other).unwrap(), None);
+}

@@ -18,7 +18,7 @@ pub mod mask;
 pub mod pack;
 mod plan;
 pub mod protocol;
-mod quotes;
+pub(crate) mod quotes;
 mod refine;
 pub mod run;
 mod send;

@@ -24,15 +24,28 @@ pub(super) fn straighten(text: &str, kept: &[&str]) -> String {
         .map(|(at, c)| {
             if spans.iter().any(|s| s.contains(&at)) {
                 c
-            } else if DOUBLE.contains(&c) {
-                '"'
-            } else if SINGLE.contains(&c) {
-                '\''
             } else {
-                c
+                fold(c)
             }
         })
         .collect()
+}
+
+/// A curly quotation mark or apostrophe made straight; any other character as it is.
+pub(crate) fn fold(c: char) -> char {
+    if DOUBLE.contains(&c) {
+        '"'
+    } else if SINGLE.contains(&c) {
+        '\''
+    } else {
+        c
+    }
+}
+
+/// `text` with every quotation mark and apostrophe straight, protected spans included: for
+/// comparing texts regardless of `quotes`.
+pub(crate) fn folded(text: &str) -> String {
+    text.chars().map(fold).collect()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::send::{Done, PassRun};
 use super::translated::{FailureKind, SegmentFailure, SegmentResult, add_usage};
 use super::units::{Unit, plan_batches};
 use crate::backend::Usage;
-use crate::cache::{CacheKey, Entry};
+use crate::cache::{CacheKey, Entry, REFINED};
 use crate::verify::{Finding, Severity};
 
 /// A paragraph's way through the refine round.
@@ -308,7 +308,7 @@ impl Engine {
         let before = result.final_text.clone().unwrap_or_default();
         let refinement = result.refine.get_or_insert_with(|| Refinement {
             rounds: 0,
-            before,
+            before: before.clone(),
             findings_before: ask.errors.clone(),
             after: None,
             findings_after: Vec::new(),
@@ -330,6 +330,21 @@ impl Engine {
         refinement.rounds = refinement.rounds.saturating_add(1);
         let found = self.check(unit, result.draft.as_deref(), &entry.text, &entry.notes);
         let accepted = improves(&ask.errors, &found);
+        // The decision, for the cache to know the paragraph's final English (`cache export`).
+        let kept = if accepted { &entry.text } else { &before };
+        self.remember(&[(
+            CacheKey::refined(&unit.seg.text, &before),
+            Entry {
+                text: kept.clone(),
+                literal: None,
+                notes: Vec::new(),
+                pass: REFINED.to_owned(),
+                backend: entry.backend.clone(),
+                model: entry.model.clone(),
+                source: unit.seg.text.clone(),
+                terms: Vec::new(),
+            },
+        )]);
         let improved_before = matches!(
             refinement.outcome,
             RefineOutcome::Resolved | RefineOutcome::Improved

@@ -446,3 +446,59 @@ async fn protected_spans_stay_masked_in_refine_requests() {
     let english = String::from_utf8(env.read("nvidia.en.md")).expect("UTF-8");
     assert_eq!(english, format!("{RIGHT} <https://example.com/nvidia>\n"));
 }
+
+/// `cache export --tmx` writes the English the refine rounds left, not the first answer, so
+/// the memory reproduces the run; a paragraph whose first version was kept exports that.
+#[tokio::test]
+async fn cache_export_takes_the_refined_english_and_its_memory_reproduces_the_run() {
+    let one = server(Second::OneAtATime).await;
+    let env = project_with(&one, "", TWO_WRONG_DE);
+    let out = fix(&env, &["--refine", "2", "--view", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(sent(&one).await.len(), 3, "restore and two refine rounds");
+    let english = env.read("nvidia.en.txt");
+    let right = "Nvidia is nearing $4 trillion, and 1.4 billion devices use its chips.";
+    assert!(String::from_utf8_lossy(&english).contains(right));
+
+    let export = env
+        .cmd()
+        .args(["cache", "export", "--tmx", "memory.tmx"])
+        .output()
+        .expect("runs");
+    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
+    let memory = String::from_utf8(env.read("memory.tmx")).expect("UTF-8");
+    assert!(memory.contains(right), "{memory}");
+    assert!(
+        !memory.contains(TWO_WRONG),
+        "not the first answer: {memory}"
+    );
+
+    let again = fix(
+        &env,
+        &[
+            "--no-cache",
+            "--memory",
+            "memory.tmx",
+            "--force",
+            "--view",
+            "none",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    assert_eq!(sent(&one).await.len(), 3, "the memory answered");
+    assert_eq!(env.read("nvidia.en.txt"), english, "the same output");
+
+    // A refine answer that repeats the error leaves the first version, in the memory too.
+    let repeats = server(Second::Repeats).await;
+    let env = project(&repeats, "");
+    let out = fix(&env, &["--view", "none"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let export = env
+        .cmd()
+        .args(["cache", "export", "--tmx", "memory.tmx"])
+        .output()
+        .expect("runs");
+    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
+    let memory = String::from_utf8(env.read("memory.tmx")).expect("UTF-8");
+    assert!(memory.contains(WRONG), "{memory}");
+}

@@ -172,7 +172,8 @@ fn modified(path: &Path) -> Option<i64> {
 }
 
 /// Every finished restore of `cache` as TMX at `path`: the repaired German against the
-/// English, protected spans as `<ph>`. A German and English pair cached more than once (other
+/// English — the refine round's, where it changed the first answer ([`Cache::refined`]) —
+/// protected spans as `<ph>`. A German and English pair cached more than once (other
 /// context, another backend) is written once, the first time it was cached. Of `reviewed`, a
 /// paragraph whose output has decisions takes the place of the cache's English for its German
 /// (where the cache has it; kept with the cache's backend, model and date), and any the cache
@@ -219,17 +220,31 @@ fn export_tmx(
                     })
                 } else {
                     let protected = tmx::protected_spans(&entry.source);
+                    // The English the refine round left, where it changed the first answer.
+                    let refined = match cache.refined(&entry.source, &entry.text) {
+                        Ok(refined) => refined,
+                        Err(err) => {
+                            failed = Some(err.into());
+                            written = Err(io::Error::other("the cache could not be read"));
+                            return false;
+                        }
+                    };
+                    let (english, backend, model) = refined
+                        .as_ref()
+                        .map_or((&entry.text, &entry.backend, &entry.model), |r| {
+                            (&r.text, &r.backend, &r.model)
+                        });
                     write_once(
                         &mut writer,
                         &mut seen,
                         &tmx::Unit {
                             german: &entry.source,
                             protected: &protected,
-                            english: &entry.text,
+                            english,
                             created: entry.created_at,
                             file: None,
-                            backend: &entry.backend,
-                            model: &entry.model,
+                            backend,
+                            model,
                             review: None,
                         },
                     )
