@@ -447,6 +447,17 @@ async fn protected_spans_stay_masked_in_refine_requests() {
     assert_eq!(english, format!("{RIGHT} <https://example.com/nvidia>\n"));
 }
 
+/// `cache export --tmx memory.tmx`, read back.
+fn export(env: &TestEnv) -> String {
+    let export = env
+        .cmd()
+        .args(["cache", "export", "--tmx", "memory.tmx"])
+        .output()
+        .expect("runs");
+    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
+    String::from_utf8(env.read("memory.tmx")).expect("UTF-8")
+}
+
 /// `cache export --tmx` writes the English the refine rounds left, not the first answer, so
 /// the memory reproduces the run; a paragraph whose first version was kept exports that.
 #[tokio::test]
@@ -460,13 +471,7 @@ async fn cache_export_takes_the_refined_english_and_its_memory_reproduces_the_ru
     let right = "Nvidia is nearing $4 trillion, and 1.4 billion devices use its chips.";
     assert!(String::from_utf8_lossy(&english).contains(right));
 
-    let export = env
-        .cmd()
-        .args(["cache", "export", "--tmx", "memory.tmx"])
-        .output()
-        .expect("runs");
-    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
-    let memory = String::from_utf8(env.read("memory.tmx")).expect("UTF-8");
+    let memory = export(&env);
     assert!(memory.contains(right), "{memory}");
     assert!(
         !memory.contains(TWO_WRONG),
@@ -493,12 +498,6 @@ async fn cache_export_takes_the_refined_english_and_its_memory_reproduces_the_ru
     let env = project(&repeats, "");
     let out = fix(&env, &["--view", "none"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    let export = env
-        .cmd()
-        .args(["cache", "export", "--tmx", "memory.tmx"])
-        .output()
-        .expect("runs");
-    assert_eq!(export.status.code(), Some(0), "{}", stderr_of(&export));
-    let memory = String::from_utf8(env.read("memory.tmx")).expect("UTF-8");
+    let memory = export(&env);
     assert!(memory.contains(WRONG), "{memory}");
 }
