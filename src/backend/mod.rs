@@ -51,6 +51,21 @@ pub struct Usage {
     pub billed_characters: u64,
 }
 
+impl Usage {
+    /// Every count, in a fixed order (to share a usage out among documents).
+    pub fn counts_mut(&mut self) -> [&mut u64; 7] {
+        [
+            &mut self.requests,
+            &mut self.retries,
+            &mut self.input_tokens,
+            &mut self.cached_input_tokens,
+            &mut self.cache_creation_input_tokens,
+            &mut self.output_tokens,
+            &mut self.billed_characters,
+        ]
+    }
+}
+
 impl AddAssign for Usage {
     fn add_assign(&mut self, other: Self) {
         self.requests += other.requests;

@@ -15,7 +15,7 @@ use super::engine::{Engine, Member, Pass, PassKind};
 use super::flight::{Claimed, settling};
 use super::quotes;
 use super::send::{Done, PassRun};
-use super::translated::{SegmentResult, Translated, add_usage};
+use super::translated::{SegmentResult, Translated, add_usage, share_usage};
 use super::units::{Unit, consecutive_runs, plan_batches, units_of};
 use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry, KeyParts};
@@ -46,7 +46,8 @@ impl Engine {
 
     /// Run the passes over a pack of documents (each repaired offline, with its text) as one
     /// list of segments, so their segments share requests; each keeps its own context, names
-    /// and verify. What the requests reported is counted for the pack's first document.
+    /// and verify. What the requests reported is shared out among the documents by the length
+    /// of their German ([`share_usage`]).
     pub async fn translate_pack(&self, docs: &[(&RepairedDocument, &str)]) -> Vec<Translated> {
         let repaired: Vec<&RepairedDocument> = docs.iter().map(|(doc, _)| *doc).collect();
         let units = units_of(&repaired);
@@ -83,15 +84,19 @@ impl Engine {
             }
             self.verify_each(&units, &mut results);
         }
-        let mut out = Vec::with_capacity(docs.len());
+        let weights: Vec<u64> = repaired
+            .iter()
+            .map(|doc| doc.segments.iter().map(|seg| seg.text.len() as u64).sum())
+            .collect();
         let mut rest = results.into_iter();
-        for doc in &repaired {
-            out.push(Translated {
+        repaired
+            .iter()
+            .zip(share_usage(&usage, &weights))
+            .map(|(doc, usage)| Translated {
                 segments: rest.by_ref().take(doc.segments.len()).collect(),
-                usage: std::mem::take(&mut usage),
-            });
-        }
-        out
+                usage,
+            })
+            .collect()
     }
 
     /// `--memory`: every paragraph whose repaired German the memory has takes its English,
