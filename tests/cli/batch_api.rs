@@ -366,3 +366,23 @@ fn batch_mode_needs_an_output_and_a_backend_with_a_batch_api() {
     );
     assert!(!Path::new(&env.path("a.en.txt")).exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_the_provider_refuses_fails_the_run_and_its_upload_is_deleted() {
+    let fake = protocol_fake().await;
+    fake.knobs(|k| k.max_requests = 3);
+    let env = setup(&fake, "openai", 5, "");
+    let out = fix(&env, &["--view", "none"]);
+    let stderr = stderr_of(&out);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("more than the limit of 3"), "{stderr}");
+    assert_eq!(fake.uploads().len(), 1);
+    let deleted = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE" && r.path.starts_with("/v1/files/"))
+        .count();
+    assert_eq!(deleted, 1, "{:?}", fake.requests());
+    assert!(fake.file_ids().is_empty(), "{:?}", fake.file_ids());
+    assert_eq!(written(&env, 5), 0);
+}

@@ -1,6 +1,7 @@
 //! A stateful fake of both provider batch APIs on one wiremock server, for the batch-mode
 //! tests: OpenAI Batch (`POST /v1/files` multipart upload, `POST /v1/batches`,
-//! `GET /v1/batches/{id}`, `POST /v1/batches/{id}/cancel`, `GET /v1/files/{id}/content`) and
+//! `GET /v1/batches/{id}`, `POST /v1/batches/{id}/cancel`, `GET /v1/files/{id}/content`,
+//! `DELETE /v1/files/{id}`) and
 //! Anthropic Message Batches (`POST /v1/messages/batches`, `GET …/{id}`, `POST …/{id}/cancel`,
 //! `GET …/{id}/results`), with the real request and response shapes
 //! (`shared/reference/api-wire-formats.md` §2, §3).
@@ -285,6 +286,11 @@ impl FakeBatches {
         self.state().bodies.values().map(|n| n - 1).sum()
     }
 
+    /// The ids of the files the fake holds now (uploads not deleted, outputs and errors).
+    pub fn file_ids(&self) -> Vec<String> {
+        self.state().files.keys().cloned().collect()
+    }
+
     /// The JSONL files uploaded to OpenAI, in order.
     pub fn uploads(&self) -> Vec<Vec<u8>> {
         self.state().uploads.clone()
@@ -361,6 +367,11 @@ impl Respond for Handler {
             ("POST", ["v1", "batches"]) => self.create_openai(&mut state, request),
             ("GET", ["v1", "batches", id]) => self.poll(&mut state, id),
             ("POST", ["v1", "batches", id, "cancel"]) => self.cancel(&mut state, id),
+            ("DELETE", ["v1", "files", id]) => match state.files.remove(*id) {
+                Some(_) => ResponseTemplate::new(200)
+                    .set_body_json(json!({"id": id, "object": "file", "deleted": true})),
+                None => not_found(false, "file"),
+            },
             ("GET", ["v1", "files", id, "content"]) => match state.files.get(*id) {
                 Some(bytes) => ResponseTemplate::new(200)
                     .insert_header("content-type", "application/octet-stream")

@@ -1,7 +1,8 @@
 //! OpenAI Batch over any server of kind `openai` (its base URL ends in `/v1`): the lines go up
 //! as a JSONL file (`POST /files`, multipart, `purpose=batch`), a batch is created for
 //! `/v1/chat/completions` (`POST /batches`), polled (`GET /batches/{id}`), and its output and
-//! error files are read (`GET /files/{id}/content`). Each line's `body` is the synchronous
+//! error files are read (`GET /files/{id}/content`); an upload no batch could be created for is
+//! deleted (`DELETE /files/{id}`). Each line's `body` is the synchronous
 //! body; each `200` response body is read by the synchronous parser.
 
 use reqwest::multipart::{Form, Part};
@@ -165,12 +166,24 @@ pub(super) async fn submit(
         "completion_window": "24h",
         "metadata": {"klartext": env!("CARGO_PKG_VERSION")},
     });
-    let answer = transport
+    let created = transport
         .send(&url, 1, |http| {
             client.authorized(http.post(&url)).json(&body)
         })
-        .await?;
-    let batch: Batch = read(name, &answer.body)?;
+        .await
+        .and_then(|answer| read::<Batch>(name, &answer.body));
+    let batch = match created {
+        Ok(batch) => batch,
+        Err(err) => {
+            // No job reads the upload: it goes (as far as the provider lets it), and the
+            // create's error is the one told.
+            let url = format!("{}/files/{}", client.base_url, input.id);
+            let _ = transport
+                .send(&url, 1, |http| client.authorized(http.delete(&url)))
+                .await;
+            return Err(err);
+        }
+    };
     Ok(Submitted {
         id: batch.id,
         input_file: Some(input.id),
