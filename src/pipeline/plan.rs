@@ -13,8 +13,9 @@ use super::engine::{Engine, MemberKind, PassKind};
 use super::mask::MaskStyle;
 use super::protocol::{Revision, estimate_tokens};
 use super::send::PassRun;
+use super::translate::MEMORY;
 use super::translate::Prepared;
-use super::translated::SegmentResult;
+use super::translated::{SegmentResult, split};
 use super::units::{Unit, plan_batches, units_of};
 use crate::backend::Usage;
 use crate::cost::{self, Amounts};
@@ -26,7 +27,11 @@ pub struct PassPlan {
     pub pass: PassKind,
     pub backend: String,
     pub segments: usize,
+    /// Paragraphs the cache answers.
     pub cached: usize,
+    /// Paragraphs a translation memory answers (`--memory`): not sent, not cached.
+    #[serde(skip_serializing_if = "is_zero_count")]
+    pub remembered: usize,
     pub requests: usize,
     /// What the requests would carry: prompts, framing, context and the paragraphs.
     pub estimated_input: u64,
@@ -59,10 +64,16 @@ pub struct PassPlan {
 }
 
 impl PassPlan {
+    /// The paragraphs neither the cache nor a memory answers.
+    pub fn to_send(&self) -> usize {
+        self.segments - self.cached - self.remembered
+    }
+
     /// Add another document's plan of the same pass.
     pub fn add(&mut self, other: &PassPlan) {
         self.segments += other.segments;
         self.cached += other.cached;
+        self.remembered += other.remembered;
         self.requests += other.requests;
         self.estimated_input += other.estimated_input;
         self.source_input += other.source_input;
@@ -89,6 +100,7 @@ impl PassPlan {
             backend: backend.to_owned(),
             segments: 0,
             cached: 0,
+            remembered: 0,
             requests: 0,
             estimated_input: 0,
             source_input: 0,
@@ -104,29 +116,11 @@ impl PassPlan {
     }
 }
 
-/// Each document's share of `total`, in proportion to `weights` (the rest to the first with
-/// any weight, so the shares add up to `total`).
-fn shares(total: u64, weights: &[u64]) -> Vec<u64> {
-    let sum: u64 = weights.iter().sum();
-    if sum == 0 {
-        let mut out = vec![0; weights.len()];
-        if let Some(first) = out.first_mut() {
-            *first = total;
-        }
-        return out;
-    }
-    let mut out: Vec<u64> = weights
-        .iter()
-        .map(|w| (u128::from(total) * u128::from(*w) / u128::from(sum)) as u64)
-        .collect();
-    let rest = total - out.iter().sum::<u64>();
-    if let Some(first) = weights.iter().position(|w| *w > 0) {
-        out[first] += rest;
-    }
-    out
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
-fn is_zero(n: &u64) -> bool {
+fn is_zero_count(n: &usize) -> bool {
     *n == 0
 }
 
@@ -245,7 +239,11 @@ impl Engine {
                 let plan = &mut per_doc[unit.doc];
                 plan.segments += 1;
                 if !keys.contains_key(&i) {
-                    plan.cached += 1;
+                    if results[i].final_backend.as_deref() == Some(MEMORY) {
+                        plan.remembered += 1;
+                    } else {
+                        plan.cached += 1;
+                    }
                     continue;
                 }
                 let text = &unit.seg.text;
@@ -276,7 +274,7 @@ impl Engine {
                 for i in batch.clone() {
                     weights[doc_of(i)] += size(i);
                 }
-                for (d, share) in shares(sent, &weights).into_iter().enumerate() {
+                for (d, share) in split(sent, &weights).into_iter().enumerate() {
                     per_doc[d].estimated_input += share;
                     per_doc[d].shared |= d != first && weights[d] > 0;
                 }
@@ -354,7 +352,7 @@ impl Engine {
             for unit in &units[batch] {
                 weights[unit.doc] += u64::from(estimate_tokens(&unit.seg.text));
             }
-            for (d, share) in shares(sent, &weights).into_iter().enumerate() {
+            for (d, share) in split(sent, &weights).into_iter().enumerate() {
                 plans[d].estimated_input += share;
             }
         }
@@ -365,12 +363,10 @@ impl Engine {
         Some(plans)
     }
 
-    /// What `input` (tokens, or characters for a translation service) and `output` tokens
-    /// cost on `backend`, synchronously and in a batch job.
     /// Fill in a plan's estimated output and cost from its counts: each paragraph sent is
     /// written back once (twice with the literal), `rounds` times for the refine round.
     fn price_plan(&self, plan: &mut PassPlan, chat: bool, with_literal: bool, rounds: u64) {
-        let sent = (plan.segments - plan.cached) as u64;
+        let sent = plan.to_send() as u64;
         if chat {
             plan.estimated_output =
                 cost::estimate_output(plan.source_input, sent * rounds, with_literal);

@@ -190,8 +190,8 @@ pub(super) fn share_usage(
 }
 
 /// `total` split in proportion to `weights` (largest remainders first; all to the first when
-/// every weight is zero).
-fn split(total: u64, weights: &[u64]) -> Vec<u64> {
+/// every weight is zero), so the shares add up to `total`.
+pub(super) fn split(total: u64, weights: &[u64]) -> Vec<u64> {
     let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
     if sum == 0 {
         return (0..weights.len())

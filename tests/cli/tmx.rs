@@ -258,7 +258,8 @@ async fn a_memory_from_one_run_answers_the_same_corpus_without_requests() {
         &args(&["--no-cache", "--memory", "run.tmx", "--dry-run"]),
     );
     assert!(
-        stderr_of(&planned).contains("0 of 8 paragraphs to send in 0 requests"),
+        stderr_of(&planned).contains("0 of 8 paragraphs to send in 0 requests")
+            && stderr_of(&planned).contains("(0 cached, 8 from the memory)"),
         "a dry run plans nothing for the memory's paragraphs: {}",
         stderr_of(&planned)
     );

@@ -562,6 +562,10 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
         let ratio = plan
             .per_paragraph_token
             .map_or_else(String::new, |r| format!(", {r:.1} per paragraph token"));
+        let remembered = match plan.remembered {
+            0 => String::new(),
+            n => format!(", {n} from the memory"),
+        };
         let requests = if plan.shared {
             "the request of an earlier file".to_owned()
         } else {
@@ -573,10 +577,10 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
         };
         printer.note(&format!(
             "{name}: {} · {}: {} of {} to send in {requests}, about {} {}{ratio} \
-             ({} cached){cost}",
+             ({} cached{remembered}){cost}",
             plan.pass,
             plan.backend,
-            plan.segments - plan.cached,
+            plan.to_send(),
             crate::count::counted(plan.segments, "paragraph", "paragraphs"),
             grouped(plan.estimated_input),
             plan.unit,
