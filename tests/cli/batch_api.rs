@@ -386,3 +386,45 @@ async fn a_job_the_provider_refuses_fails_the_run_and_its_upload_is_deleted() {
     assert!(fake.file_ids().is_empty(), "{:?}", fake.file_ids());
     assert_eq!(written(&env, 5), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_the_provider_no_longer_knows_is_named_with_its_record() {
+    let fake = protocol_fake().await;
+    fake.knobs(|k| k.polls = 3);
+    let env = setup(&fake, "openai", 2, "");
+    let first = tokio::task::block_in_place(|| fix(&env, &["--no-wait"]));
+    assert_eq!(first.status.code(), Some(75), "{}", stderr_of(&first));
+    // The provider forgets the job (deleted, or past its retention).
+    let id = fake.job_ids()[0].clone();
+    assert!(fake.forget(&id));
+    let record = format!("out/.klartext/jobs/openai-{id}.json");
+    assert!(std::path::Path::new(&env.path(&record)).is_file());
+
+    let again = tokio::task::block_in_place(|| fix(&env, &["--view", "none"]));
+    let stderr = stderr_of(&again);
+    assert_ne!(again.status.code(), Some(0), "{stderr}");
+    let told = format!("the provider does not know batch job {id}");
+    assert!(stderr.contains(&told), "{stderr}");
+    assert!(stderr.contains(&format!("delete {record}")), "{stderr}");
+    assert!(!stderr.contains("and the model name"), "{stderr}");
+    let listed = tokio::task::block_in_place(|| {
+        env.cmd()
+            .env("OPENAI_API_KEY", KEY)
+            .args(["jobs", "out"])
+            .output()
+            .expect("klartext runs")
+    });
+    assert!(stdout_of(&listed).contains(&told), "{}", stdout_of(&listed));
+    let hints = stderr_of(&listed);
+    assert!(
+        hints.contains("delete") && !hints.contains("to collect"),
+        "{hints}"
+    );
+
+    // Deleted as told, the record's requests go out again and every file is written.
+    std::fs::remove_file(env.path(&record)).expect("removed");
+    let last = tokio::task::block_in_place(|| fix(&env, &["--view", "none"]));
+    assert_eq!(last.status.code(), Some(0), "{}", stderr_of(&last));
+    assert_eq!(written(&env, 2), 2);
+    assert_eq!(fake.jobs(), 2);
+}

@@ -286,6 +286,11 @@ impl FakeBatches {
         self.state().bodies.values().map(|n| n - 1).sum()
     }
 
+    /// Forgets job `id`, as a provider does after deleting it or past its retention.
+    pub fn forget(&self, id: &str) -> bool {
+        self.state().jobs.remove(id).is_some()
+    }
+
     /// The ids of the files the fake holds now (uploads not deleted, outputs and errors).
     pub fn file_ids(&self) -> Vec<String> {
         self.state().files.keys().cloned().collect()

@@ -10,7 +10,7 @@ use crate::backend::Backend;
 use crate::backend::batch::JobStatus;
 use crate::cli::{Context, Status};
 use crate::count::counted;
-use crate::pipeline::jobs::{JobBook, JobRecord, RecordState};
+use crate::pipeline::jobs::{JobBook, JobRecord, RecordState, unknown_job};
 
 #[derive(Debug, Serialize)]
 struct Row<'a> {
@@ -52,6 +52,7 @@ pub fn run(
     let runtime = crate::cli::runtime()?;
     let mut rows: Vec<Row> = Vec::with_capacity(records.len());
     let mut failed = 0;
+    let mut gone = Vec::new();
     for record in &records {
         let mut row = Row {
             record,
@@ -76,7 +77,13 @@ pub fn run(
                         }
                         Err(e) => {
                             failed += 1;
-                            row.error = Some(e.to_string());
+                            match unknown_job(&e, &record.id, &book.path_of(record)) {
+                                Some(unknown) => {
+                                    row.error = Some(unknown.message.clone());
+                                    gone.push(unknown);
+                                }
+                                None => row.error = Some(e.to_string()),
+                            }
                         }
                     }
                 }
@@ -103,7 +110,13 @@ pub fn run(
         let open = rows
             .iter()
             .filter(|r| r.record.state == RecordState::Submitted)
-            .count();
+            .count()
+            - gone.len();
+        for unknown in &gone {
+            if let Some(hint) = &unknown.hint {
+                ctx.printer.hint(hint);
+            }
+        }
         if open > 0 && !cancel {
             ctx.printer.hint(&format!(
                 "{} not collected: run the same `klartext fix … -o {}` again to collect {}",

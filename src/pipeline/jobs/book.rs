@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::batch::BatchApi;
+use crate::backend::{BackendError, ErrorKind};
 use crate::files::{self, FileError};
 
 pub const SCHEMA: &str = "klartext.job/1";
@@ -24,6 +25,26 @@ pub enum RecordState {
     Collected,
     /// The provider refused the job as a whole.
     Failed,
+}
+
+/// `error` told for a recorded job the provider answers 404 for (deleted, past its retention,
+/// or asked under another account or base URL), as that, with what to do: the record is left
+/// for the user to remove, since a wrong base URL answers 404 too and sending the requests
+/// again there would pay for them twice. `None` for any other error.
+pub fn unknown_job(error: &BackendError, id: &str, record: &Path) -> Option<BackendError> {
+    (error.status == Some(404)).then(|| BackendError {
+        kind: ErrorKind::Fatal,
+        message: format!(
+            "the provider does not know batch job {id} ({})",
+            error.message
+        ),
+        hint: Some(format!(
+            "if the job was deleted or is past the provider's retention, delete {} and run the \
+             same command again to send its requests anew; otherwise check base_url and the API key",
+            record.display()
+        )),
+        ..error.clone()
+    })
 }
 
 /// One job, as kept on disk.
@@ -148,7 +169,8 @@ impl JobBook {
         Ok(path)
     }
 
-    fn path_of(&self, record: &JobRecord) -> PathBuf {
+    /// Where `record` is kept.
+    pub fn path_of(&self, record: &JobRecord) -> PathBuf {
         let safe = |s: &str| -> String {
             s.chars()
                 .map(|c| {

@@ -24,7 +24,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-pub use book::{JobBook, JobRecord, RecordState, Unreadable};
+pub use book::{JobBook, JobRecord, RecordState, Unreadable, unknown_job};
 
 use super::engine::{Engine, MemberKind};
 use crate::backend::batch::{BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult};
@@ -515,6 +515,7 @@ impl State {
             let status = match backend.job_status(&id).await {
                 Ok(status) => status,
                 Err(error) if error.is_fatal_for_backend() => {
+                    let error = self.unknown(i, &error).unwrap_or(error);
                     self.fail_job(i, &error);
                     continue;
                 }
@@ -548,7 +549,10 @@ impl State {
                         self.collect(i, &status, results);
                         collected = true;
                     }
-                    Err(error) if error.is_fatal_for_backend() => self.fail_job(i, &error),
+                    Err(error) if error.is_fatal_for_backend() => {
+                        let error = self.unknown(i, &error).unwrap_or(error);
+                        self.fail_job(i, &error);
+                    }
                     Err(_) => {}
                 },
             }
@@ -599,6 +603,12 @@ impl State {
         self.report.collected.push(live.record.id.clone());
         // Retries are gathered like new requests: they leave once the run is quiet again.
         self.last_arrival = Instant::now();
+    }
+
+    /// [`unknown_job`] for live job `i`.
+    fn unknown(&self, i: usize, error: &BackendError) -> Option<BackendError> {
+        let record = &self.live[i].record;
+        unknown_job(error, &record.id, &self.setup.book.path_of(record))
     }
 
     fn fail_job(&mut self, i: usize, error: &BackendError) {
