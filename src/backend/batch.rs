@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 use super::{Backend, BackendError, ChatReply, ChatRequest, Client, ErrorKind};
 use crate::config::Tuning;
 
+/// The size a job's results are allowed for when reading them
+/// ([`bulk_timeout`](super::transport::Transport::bulk_timeout)): the largest job a provider
+/// takes.
+const RESULT_BYTES: usize = 256_000_000;
+
 /// OpenAI Batch: 50,000 requests and 200 MB per input file.
 const OPENAI_LIMITS: JobLimits = JobLimits {
     max_requests: 50_000,

@@ -67,6 +67,8 @@ pub struct Transport {
     tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
     max_attempts: u32,
     max_wait: Duration,
+    /// The configured time a request may take (`timeout_secs`).
+    timeout: Duration,
     backoff: Backoff,
     /// The key, only to redact it from messages.
     key: Option<String>,
@@ -127,6 +129,7 @@ impl Transport {
             tokens,
             max_attempts: tuning.max_attempts.value.max(1),
             max_wait: Duration::from_secs(tuning.max_wait_secs.value),
+            timeout: Duration::from_secs(tuning.timeout_secs.value),
             backoff: Backoff::default(),
             key: key.map(str::to_owned),
             key_env: key_env.map(str::to_owned),
@@ -134,6 +137,15 @@ impl Transport {
             retries_sent: AtomicU64::new(0),
             halted: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The time a request carrying or fetching `bytes` may take: the configured timeout, or
+    /// as long as the bytes take at 1 Mbit/s when that is longer — a batch job's file of
+    /// 200 MB gets about 27 minutes, not the 3 of a chat request.
+    pub fn bulk_timeout(&self, bytes: usize) -> Duration {
+        const BYTES_PER_SECOND: usize = 125_000;
+        self.timeout
+            .max(Duration::from_secs((bytes / BYTES_PER_SECOND) as u64))
     }
 
     #[cfg(test)]

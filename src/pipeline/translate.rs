@@ -47,7 +47,7 @@ impl Engine {
     /// Run the passes over a pack of documents (each repaired offline, with its text) as one
     /// list of segments, so their segments share requests; each keeps its own context, names
     /// and verify. What the requests reported is shared out among the documents by the length
-    /// of their German ([`share_usage`]).
+    /// of their German.
     pub async fn translate_pack(&self, docs: &[(&RepairedDocument, &str)]) -> Vec<Translated> {
         let repaired: Vec<&RepairedDocument> = docs.iter().map(|(doc, _)| *doc).collect();
         let units = units_of(&repaired);

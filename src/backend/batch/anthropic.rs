@@ -112,6 +112,7 @@ pub(super) async fn submit(
             client
                 .authorized(http.post(&url))
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .timeout(transport.bulk_timeout(body.len()))
                 .body(body.clone())
         })
         .await?;
@@ -162,7 +163,11 @@ pub(super) async fn results(
         .filter(|url| url.starts_with(&format!("{}/", client.base_url)))
         .unwrap_or(own);
     let answer = transport
-        .send(&url, 1, |http| client.authorized(http.get(&url)))
+        .send(&url, 1, |http| {
+            client
+                .authorized(http.get(&url))
+                .timeout(transport.bulk_timeout(super::RESULT_BYTES))
+        })
         .await?;
     Ok(jsonl(&answer.body)
         .filter_map(|line| result_line(&line))

@@ -155,7 +155,10 @@ pub(super) async fn submit(
             let form = Form::new()
                 .text("purpose", "batch")
                 .part("file", Part::bytes(file.clone()).file_name(FILE_NAME));
-            client.authorized(http.post(&url)).multipart(form)
+            client
+                .authorized(http.post(&url))
+                .multipart(form)
+                .timeout(transport.bulk_timeout(file.len()))
         })
         .await?;
     let input: FileObject = read(name, &answer.body)?;
@@ -234,7 +237,11 @@ pub(super) async fn results(
         let file = super::checked_id(&transport.name, file)?;
         let url = format!("{}/files/{file}/content", client.base_url);
         let answer = transport
-            .send(&url, 1, |http| client.authorized(http.get(&url)))
+            .send(&url, 1, |http| {
+                client
+                    .authorized(http.get(&url))
+                    .timeout(transport.bulk_timeout(super::RESULT_BYTES))
+            })
             .await?;
         found.extend(jsonl(&answer.body).filter_map(|line| output_line(&line)));
     }

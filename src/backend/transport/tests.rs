@@ -286,3 +286,15 @@ fn full_jitter_stays_under_the_growing_ceiling() {
         "no overflow on huge retry counts"
     );
 }
+
+#[test]
+fn a_big_file_gets_the_time_it_takes_at_one_megabit() {
+    let mut settings = testing::settings(BackendKind::Openai, "http://127.0.0.1:9", None);
+    settings.tuning.timeout_secs.value = 180;
+    let transport = Transport::for_backend(&settings).expect("transport");
+    assert_eq!(transport.bulk_timeout(1_000), Duration::from_secs(180));
+    assert_eq!(
+        transport.bulk_timeout(200_000_000),
+        Duration::from_secs(1600)
+    );
+}
