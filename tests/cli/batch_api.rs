@@ -376,6 +376,11 @@ async fn a_job_the_provider_refuses_fails_the_run_and_its_upload_is_deleted() {
     let stderr = stderr_of(&out);
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("more than the limit of 3"), "{stderr}");
+    assert!(
+        stderr.contains("openai refused a batch job of 5 requests")
+            && stderr.contains("lower job_requests or job_bytes in [backends.openai]"),
+        "{stderr}"
+    );
     assert_eq!(fake.uploads().len(), 1);
     let deleted = fake
         .requests()

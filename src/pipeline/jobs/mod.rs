@@ -495,6 +495,15 @@ impl State {
                 self.live.push(Live { record, lines });
             }
             Err(error) => {
+                if error.kind == ErrorKind::Rejected {
+                    // Refused as a whole: most often over a limit of the account or server.
+                    self.jobs.warn(format!(
+                        "{name} refused a batch job of {} requests ({}); if it is too big for \
+                         the provider, lower job_requests or job_bytes in [backends.{name}]",
+                        lines.len(),
+                        error.message
+                    ));
+                }
                 for line in lines {
                     line.answer(|| Answer::Failed(error.clone()));
                 }
