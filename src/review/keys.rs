@@ -45,14 +45,8 @@ pub fn action(review: &Review, key: KeyEvent) -> Action {
         Some(Overlay::Files { .. }) => match key.code {
             KeyCode::Char('c') if ctrl => Action::Abort,
             KeyCode::Enter => Action::Submit,
-            KeyCode::Char('j') | KeyCode::Down => Action::Scroll(Scroll::Rows(1)),
-            KeyCode::Char('k') | KeyCode::Up => Action::Scroll(Scroll::Rows(-1)),
-            KeyCode::PageDown => Action::Scroll(Scroll::Pages(1)),
-            KeyCode::PageUp => Action::Scroll(Scroll::Pages(-1)),
-            KeyCode::Char('g') | KeyCode::Home => Action::Scroll(Scroll::Top),
-            KeyCode::Char('G') | KeyCode::End => Action::Scroll(Scroll::Bottom),
             KeyCode::Esc | KeyCode::Char('f' | 'q') => Action::Dismiss,
-            _ => Action::Ignore,
+            code => scroll(code).map_or(Action::Ignore, Action::Scroll),
         },
         None if review.summary => match key.code {
             KeyCode::Char('c') if ctrl => Action::Abort,
@@ -90,12 +84,6 @@ fn main(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('{') => Action::PreviousParagraph,
         KeyCode::Tab => Action::NextPending,
         KeyCode::BackTab => Action::PreviousPending,
-        KeyCode::Char('j') | KeyCode::Down => Action::Scroll(Scroll::Rows(1)),
-        KeyCode::Char('k') | KeyCode::Up => Action::Scroll(Scroll::Rows(-1)),
-        KeyCode::PageDown => Action::Scroll(Scroll::Pages(1)),
-        KeyCode::PageUp => Action::Scroll(Scroll::Pages(-1)),
-        KeyCode::Char('g') | KeyCode::Home => Action::Scroll(Scroll::Top),
-        KeyCode::Char('G') | KeyCode::End => Action::Scroll(Scroll::Bottom),
         KeyCode::Char('/') => Action::Search,
         KeyCode::Char('n') => Action::SearchNext,
         KeyCode::Char('N') => Action::SearchPrevious,
@@ -107,6 +95,19 @@ fn main(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('Q') => Action::Abort,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('f') => Action::Files,
-        _ => Action::Ignore,
+        code => scroll(code).map_or(Action::Ignore, Action::Scroll),
     }
+}
+
+/// The scrolling keys, the same on the review screen and in the file list.
+fn scroll(code: KeyCode) -> Option<Scroll> {
+    Some(match code {
+        KeyCode::Char('j') | KeyCode::Down => Scroll::Rows(1),
+        KeyCode::Char('k') | KeyCode::Up => Scroll::Rows(-1),
+        KeyCode::PageDown => Scroll::Pages(1),
+        KeyCode::PageUp => Scroll::Pages(-1),
+        KeyCode::Char('g') | KeyCode::Home => Scroll::Top,
+        KeyCode::Char('G') | KeyCode::End => Scroll::Bottom,
+        _ => return None,
+    })
 }

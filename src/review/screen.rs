@@ -190,6 +190,20 @@ fn status(review: &Review) -> String {
     format!(" {}", parts.join(" · "))
 }
 
+/// The legend of the review screen itself.
+const REVIEW_KEYS: &[(&str, &str)] = &[
+    ("a", "accept"),
+    ("r", "reject"),
+    ("s", "skip"),
+    ("e", "edit"),
+    ("m", "mode"),
+    ("b", "bulk"),
+    ("z", "undo"),
+    ("w", "write"),
+    ("q", "quit"),
+    ("f", "files"),
+];
+
 fn legend(review: &Review, width: u16) -> Line<'static> {
     if let Some(Overlay::Search(query)) = &review.overlay {
         return Line::raw(fit(&format!("/{}▏", sanitize(query)), width as usize));
@@ -208,30 +222,10 @@ fn legend(review: &Review, width: u16) -> Line<'static> {
     } else if review.summary {
         &[("w", "write"), ("q", "quit"), ("any key", "back")]
     } else if several {
-        &[
-            ("a", "accept"),
-            ("r", "reject"),
-            ("s", "skip"),
-            ("e", "edit"),
-            ("m", "mode"),
-            ("b", "bulk"),
-            ("z", "undo"),
-            ("w", "write"),
-            ("q", "quit"),
-            ("f", "files"),
-        ]
+        REVIEW_KEYS
     } else {
-        &[
-            ("a", "accept"),
-            ("r", "reject"),
-            ("s", "skip"),
-            ("e", "edit"),
-            ("m", "mode"),
-            ("b", "bulk"),
-            ("z", "undo"),
-            ("w", "write"),
-            ("q", "quit"),
-        ]
+        // `f files` is last: one document has no file list.
+        &REVIEW_KEYS[..REVIEW_KEYS.len() - 1]
     };
     let mut spans = Vec::new();
     let mut used = 0;
