@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::backend::Backend;
 use crate::backend::batch::JobStatus;
 use crate::cli::{Context, Status};
-use crate::count::counted;
+use crate::count::{counted, plural};
 use crate::pipeline::jobs::{JobBook, JobRecord, RecordState, unknown_job};
 
 #[derive(Debug, Serialize)]
@@ -122,7 +122,7 @@ pub fn run(
                 "{} not collected: run the same `klartext fix … -o {}` again to collect {}",
                 counted(open, "job is", "jobs are"),
                 folder.display(),
-                if open == 1 { "it" } else { "them" }
+                plural(open, "it", "them")
             ));
         }
     }
