@@ -306,7 +306,12 @@ impl Backend {
 
 /// `^[a-zA-Z0-9_-]{1,64}$`: what Anthropic accepts, and safe for OpenAI.
 fn valid_custom_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
+    id_of_at_most(id, 64)
+}
+
+/// Whether `id` is 1 to `max` letters, digits, `_` or `-`.
+fn id_of_at_most(id: &str, max: usize) -> bool {
+    (1..=max).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -315,11 +320,7 @@ fn valid_custom_id(id: &str) -> bool {
 /// `id` when it can name a job or file in a URL path: the providers' ids are letters,
 /// digits, `_` and `-`; anything else (a damaged job record) is refused, not sent.
 fn checked_id<'a>(backend: &str, id: &'a str) -> Result<&'a str, BackendError> {
-    let ok = (1..=256).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
+    if id_of_at_most(id, 256) {
         Ok(id)
     } else {
         Err(rejected(backend, format!("`{id}` is not a provider id")))
@@ -373,8 +374,12 @@ fn malformed_line(message: impl std::fmt::Display) -> LineResult {
     })
 }
 
-/// A reply parsed from a result line: its usage is the line's, one request.
-fn reply(parsed: Result<ChatReply, String>) -> LineResult {
+/// A result line's reply `body` (what a synchronous call would have been answered), read by
+/// the provider's `parse`: its usage is the line's, one request.
+fn reply(body: &serde_json::Value, parse: fn(&[u8]) -> Result<ChatReply, String>) -> LineResult {
+    let parsed = serde_json::to_vec(body)
+        .map_err(|e| e.to_string())
+        .and_then(|b| parse(&b));
     match parsed {
         Ok(mut reply) => {
             reply.usage.requests = 1;
@@ -383,6 +388,21 @@ fn reply(parsed: Result<ChatReply, String>) -> LineResult {
         }
         Err(e) => malformed_line(e),
     }
+}
+
+/// What a failed line's error says: its message, with its code or type after it.
+fn error_message(code: &str, message: &str) -> String {
+    match (code, message) {
+        ("", "") => "an error without a message".to_owned(),
+        ("", message) => message.to_owned(),
+        (code, "") => code.to_owned(),
+        (code, message) => format!("{message} ({code})"),
+    }
+}
+
+/// A JSON answer of the provider, read as `T`.
+fn read<T: serde::de::DeserializeOwned>(backend: &str, body: &[u8]) -> Result<T, BackendError> {
+    serde_json::from_slice(body).map_err(|e| BackendError::malformed(backend, e))
 }
 
 /// The JSONL lines of `body` that hold JSON objects, skipping blank ones; a line that is not

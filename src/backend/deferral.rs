@@ -49,12 +49,13 @@ pub fn custom_id(body: &serde_json::Value) -> String {
 /// `doc#s0,s1`: the document and the segment ids the request's user message carries (the
 /// segment protocol's `segments[].id`), or the document alone.
 fn origin(doc: &str, user: &str) -> String {
-    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(user)
-        .ok()
-        .and_then(|v| v.get("segments").and_then(|s| s.as_array()).cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|item| item.get("id").and_then(|id| id.as_str()).map(str::to_owned))
+    let message = serde_json::from_str::<serde_json::Value>(user).ok();
+    let ids: Vec<&str> = message
+        .as_ref()
+        .and_then(|v| v.get("segments")?.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("id")?.as_str())
         .collect();
     if ids.is_empty() {
         doc.to_owned()

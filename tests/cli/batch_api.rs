@@ -46,11 +46,12 @@ fn setup(fake: &FakeBatches, kind: &str, files: usize, extra: &str) -> TestEnv {
     env
 }
 
+/// `klartext fix in -o out --batch-api` with `extra`, run off the test's runtime so the fake
+/// keeps answering.
 fn fix(env: &TestEnv, extra: &[&str]) -> std::process::Output {
-    env.cmd()
-        .env("OPENAI_API_KEY", KEY)
-        .env("ANTHROPIC_API_KEY", KEY)
-        .args([
+    klartext(
+        env,
+        &[
             "fix",
             "in",
             "-o",
@@ -58,10 +59,26 @@ fn fix(env: &TestEnv, extra: &[&str]) -> std::process::Output {
             "--batch-api",
             "--fail-on",
             "never",
-        ])
-        .args(extra)
-        .output()
-        .expect("klartext runs")
+        ],
+        extra,
+    )
+}
+
+/// `klartext jobs out` with `extra`, run like [`fix`].
+fn jobs(env: &TestEnv, extra: &[&str]) -> std::process::Output {
+    klartext(env, &["jobs", "out"], extra)
+}
+
+fn klartext(env: &TestEnv, args: &[&str], extra: &[&str]) -> std::process::Output {
+    tokio::task::block_in_place(|| {
+        env.cmd()
+            .env("OPENAI_API_KEY", KEY)
+            .env("ANTHROPIC_API_KEY", KEY)
+            .args(args)
+            .args(extra)
+            .output()
+            .expect("klartext runs")
+    })
 }
 
 /// How many outputs are written, each with its restored paragraph.
@@ -102,7 +119,7 @@ async fn a_corpus_goes_out_in_jobs_within_the_limit_and_a_failed_fifth_is_retrie
         ".klartext.toml",
         config.replace("poll_secs = 0.05", "poll_secs = 0.5"),
     );
-    let output = tokio::task::block_in_place(|| fix(&env, &[]));
+    let output = fix(&env, &[]);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(written(&env, 200), 200, "{stderr}");
@@ -167,7 +184,7 @@ async fn a_corpus_goes_out_in_jobs_within_the_limit_and_a_failed_fifth_is_retrie
         records[0]
     );
     // A second run finds everything in the cache and submits nothing.
-    let again = tokio::task::block_in_place(|| fix(&env, &["--force"]));
+    let again = fix(&env, &["--force"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
     assert_eq!(fake.jobs(), sizes.len());
 }
@@ -221,7 +238,7 @@ async fn ctrl_c_while_waiting_leaves_the_job_running_and_the_rerun_collects_it()
     assert_eq!(written(&env, 12), 0);
     assert_eq!(fake.jobs(), 1);
 
-    let output = tokio::task::block_in_place(|| fix(&env, &[]));
+    let output = fix(&env, &[]);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(written(&env, 12), 12);
@@ -242,19 +259,13 @@ async fn no_wait_exits_75_and_later_runs_collect_without_submitting_twice() {
     let fake = protocol_fake().await;
     fake.knobs(|k| k.polls = 3);
     let env = setup(&fake, "anthropic", 6, "");
-    let first = tokio::task::block_in_place(|| fix(&env, &["--no-wait"]));
+    let first = fix(&env, &["--no-wait"]);
     let stderr = stderr_of(&first);
     assert_eq!(first.status.code(), Some(75), "{stderr}");
     assert!(stderr.contains("still running at the provider"), "{stderr}");
     assert_eq!(written(&env, 6), 0);
 
-    let listed = tokio::task::block_in_place(|| {
-        env.cmd()
-            .env("ANTHROPIC_API_KEY", KEY)
-            .args(["jobs", "out"])
-            .output()
-            .expect("klartext runs")
-    });
+    let listed = jobs(&env, &[]);
     let table = stdout_of(&listed);
     assert_eq!(listed.status.code(), Some(0), "{}", stderr_of(&listed));
     assert!(table.contains(&fake.job_ids()[0]), "{table}");
@@ -262,7 +273,7 @@ async fn no_wait_exits_75_and_later_runs_collect_without_submitting_twice() {
 
     let mut runs = 1;
     loop {
-        let next = tokio::task::block_in_place(|| fix(&env, &["--no-wait"]));
+        let next = fix(&env, &["--no-wait"]);
         runs += 1;
         match next.status.code() {
             Some(75) if runs < 6 => continue,
@@ -280,7 +291,7 @@ async fn an_expired_job_keeps_what_finished_and_the_few_left_go_out_one_by_one()
     let fake = protocol_fake().await;
     fake.knobs(|k| k.expire_keeping = Some(7));
     let env = setup(&fake, "anthropic", 10, "");
-    let output = tokio::task::block_in_place(|| fix(&env, &[]));
+    let output = fix(&env, &[]);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(written(&env, 10), 10);
@@ -298,18 +309,12 @@ async fn a_cancelled_job_keeps_its_finished_lines_and_the_next_run_submits_the_r
     let fake = protocol_fake().await;
     fake.knobs(|k| k.polls = 4);
     let env = setup(&fake, "openai", 8, "");
-    let first = tokio::task::block_in_place(|| fix(&env, &["--no-wait"]));
+    let first = fix(&env, &["--no-wait"]);
     assert_eq!(first.status.code(), Some(75), "{}", stderr_of(&first));
     // Half the polls: half the lines are done when the cancel arrives.
     let id = fake.job_ids()[0].clone();
-    let _ = tokio::task::block_in_place(|| fix(&env, &["--no-wait"]));
-    let cancelled = tokio::task::block_in_place(|| {
-        env.cmd()
-            .env("OPENAI_API_KEY", KEY)
-            .args(["jobs", "out", "--cancel"])
-            .output()
-            .expect("klartext runs")
-    });
+    let _ = fix(&env, &["--no-wait"]);
+    let cancelled = jobs(&env, &["--cancel"]);
     assert_eq!(
         cancelled.status.code(),
         Some(0),
@@ -318,7 +323,7 @@ async fn a_cancelled_job_keeps_its_finished_lines_and_the_next_run_submits_the_r
     );
     assert!(stdout_of(&cancelled).contains(&id));
     // The run after the cancel collects the finished half; the rest were not done.
-    let collect = tokio::task::block_in_place(|| fix(&env, &[]));
+    let collect = fix(&env, &[]);
     let stderr = stderr_of(&collect);
     let done = written(&env, 8);
     assert_eq!(done, 4, "{stderr}");
@@ -331,7 +336,7 @@ async fn a_cancelled_job_keeps_its_finished_lines_and_the_next_run_submits_the_r
         "the cancelled lines are not submitted again in that run"
     );
     // The next run submits only what the cancelled job did not finish.
-    let rest = tokio::task::block_in_place(|| fix(&env, &[]));
+    let rest = fix(&env, &[]);
     assert_eq!(rest.status.code(), Some(0), "{}", stderr_of(&rest));
     assert_eq!(written(&env, 8), 8);
     assert_eq!(fake.job_sizes(), vec![8, 4]);
@@ -397,7 +402,7 @@ async fn a_job_the_provider_no_longer_knows_is_named_with_its_record() {
     let fake = protocol_fake().await;
     fake.knobs(|k| k.polls = 3);
     let env = setup(&fake, "openai", 2, "");
-    let first = tokio::task::block_in_place(|| fix(&env, &["--no-wait"]));
+    let first = fix(&env, &["--no-wait"]);
     assert_eq!(first.status.code(), Some(75), "{}", stderr_of(&first));
     // The provider forgets the job (deleted, or past its retention).
     let id = fake.job_ids()[0].clone();
@@ -405,20 +410,14 @@ async fn a_job_the_provider_no_longer_knows_is_named_with_its_record() {
     let record = format!("out/.klartext/jobs/openai-{id}.json");
     assert!(std::path::Path::new(&env.path(&record)).is_file());
 
-    let again = tokio::task::block_in_place(|| fix(&env, &["--view", "none"]));
+    let again = fix(&env, &["--view", "none"]);
     let stderr = stderr_of(&again);
     assert_ne!(again.status.code(), Some(0), "{stderr}");
     let told = format!("the provider does not know batch job {id}");
     assert!(stderr.contains(&told), "{stderr}");
     assert!(stderr.contains(&format!("delete {record}")), "{stderr}");
     assert!(!stderr.contains("and the model name"), "{stderr}");
-    let listed = tokio::task::block_in_place(|| {
-        env.cmd()
-            .env("OPENAI_API_KEY", KEY)
-            .args(["jobs", "out"])
-            .output()
-            .expect("klartext runs")
-    });
+    let listed = jobs(&env, &[]);
     assert!(stdout_of(&listed).contains(&told), "{}", stdout_of(&listed));
     let hints = stderr_of(&listed);
     assert!(
@@ -428,7 +427,7 @@ async fn a_job_the_provider_no_longer_knows_is_named_with_its_record() {
 
     // Deleted as told, the record's requests go out again and every file is written.
     std::fs::remove_file(env.path(&record)).expect("removed");
-    let last = tokio::task::block_in_place(|| fix(&env, &["--view", "none"]));
+    let last = fix(&env, &["--view", "none"]);
     assert_eq!(last.status.code(), Some(0), "{}", stderr_of(&last));
     assert_eq!(written(&env, 2), 2);
     assert_eq!(fake.jobs(), 2);

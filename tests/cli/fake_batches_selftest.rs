@@ -150,6 +150,18 @@ impl Client {
         body["id"].as_str().expect("a file id").to_owned()
     }
 
+    /// `POST /v1/batches` for the uploaded `file`.
+    async fn create_openai(&self, file: &str) -> (u16, Value) {
+        let create = json!({"input_file_id": file, "endpoint": "/v1/chat/completions", "completion_window": "24h"});
+        self.openai("POST", "/batches", Some(create)).await
+    }
+
+    /// The lines of the OpenAI file `batch[field]` names (`output_file_id`, `error_file_id`).
+    async fn file(&self, batch: &Value, field: &str) -> Vec<Value> {
+        let id = batch[field].as_str().expect("a file id");
+        self.text(&format!("/v1/files/{id}/content"), false).await
+    }
+
     async fn text(&self, path: &str, anthropic: bool) -> Vec<Value> {
         let request = self.http.get(format!("{}{path}", self.base));
         let request = if anthropic {
@@ -191,8 +203,7 @@ async fn an_openai_batch_runs_through_with_a_failed_fifth_retried() {
         fake.upload_forms()[0][0],
         ("purpose".to_owned(), "batch".to_owned())
     );
-    let create = json!({"input_file_id": file, "endpoint": "/v1/chat/completions", "completion_window": "24h"});
-    let (status, batch) = client.openai("POST", "/batches", Some(create)).await;
+    let (status, batch) = client.create_openai(&file).await;
     assert_eq!(
         (status, batch["status"].as_str()),
         (200, Some("validating"))
@@ -209,24 +220,8 @@ async fn an_openai_batch_runs_through_with_a_failed_fifth_retried() {
         batch["request_counts"],
         json!({"total": 10, "completed": 8, "failed": 2})
     );
-    let output = client
-        .text(
-            &format!(
-                "/v1/files/{}/content",
-                batch["output_file_id"].as_str().expect("output")
-            ),
-            false,
-        )
-        .await;
-    let errors = client
-        .text(
-            &format!(
-                "/v1/files/{}/content",
-                batch["error_file_id"].as_str().expect("errors")
-            ),
-            false,
-        )
-        .await;
+    let output = client.file(&batch, "output_file_id").await;
+    let errors = client.file(&batch, "error_file_id").await;
     assert_eq!(output.len(), 8);
     let reply = &output[0]["response"];
     assert_eq!(reply["status_code"], 200);
@@ -246,8 +241,7 @@ async fn an_openai_batch_runs_through_with_a_failed_fifth_retried() {
 
     // The failed fifth, sent again, succeeds: a body fails only on its first submission.
     let again = client.upload(&[lines[4].clone(), lines[9].clone()]).await;
-    let create = json!({"input_file_id": again, "endpoint": "/v1/chat/completions", "completion_window": "24h"});
-    let (_, batch) = client.openai("POST", "/batches", Some(create)).await;
+    let (_, batch) = client.create_openai(&again).await;
     let id = batch["id"].as_str().expect("an id").to_owned();
     for _ in 0..3 {
         client.openai("GET", &format!("/batches/{id}"), None).await;
@@ -321,8 +315,7 @@ async fn a_cancelled_job_keeps_the_lines_done_and_cancels_the_rest() {
     let client = Client::new(&fake);
     let lines: Vec<String> = (0..8).map(|n| openai_line(&format!("r{n}"), n)).collect();
     let file = client.upload(&lines).await;
-    let create = json!({"input_file_id": file, "endpoint": "/v1/chat/completions", "completion_window": "24h"});
-    let (_, batch) = client.openai("POST", "/batches", Some(create)).await;
+    let (_, batch) = client.create_openai(&file).await;
     let id = batch["id"].as_str().expect("an id").to_owned();
     for _ in 0..2 {
         client.openai("GET", &format!("/batches/{id}"), None).await;
@@ -333,15 +326,7 @@ async fn a_cancelled_job_keeps_the_lines_done_and_cancels_the_rest() {
     assert_eq!(batch["status"], "cancelling");
     let (_, batch) = client.openai("GET", &format!("/batches/{id}"), None).await;
     assert_eq!(batch["status"], "cancelled");
-    let errors = client
-        .text(
-            &format!(
-                "/v1/files/{}/content",
-                batch["error_file_id"].as_str().expect("errors")
-            ),
-            false,
-        )
-        .await;
+    let errors = client.file(&batch, "error_file_id").await;
     let codes: Vec<&str> = errors
         .iter()
         .filter_map(|l| l["error"]["code"].as_str())
@@ -376,8 +361,7 @@ async fn jobs_over_the_limit_and_calls_without_a_key_are_refused() {
     let client = Client::new(&fake);
     let lines: Vec<String> = (0..4).map(|n| openai_line(&format!("r{n}"), n)).collect();
     let file = client.upload(&lines).await;
-    let create = json!({"input_file_id": file, "endpoint": "/v1/chat/completions", "completion_window": "24h"});
-    let (status, body) = client.openai("POST", "/batches", Some(create)).await;
+    let (status, body) = client.create_openai(&file).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["type"], "invalid_request_error");
     let requests: Vec<Value> = (0..4)

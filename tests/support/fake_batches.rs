@@ -412,28 +412,18 @@ impl Respond for Handler {
 impl Handler {
     fn create_openai(&self, state: &mut State, request: &Request) -> ResponseTemplate {
         let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
-            return openai_error(
-                400,
-                "invalid_request_error",
-                "",
-                "We could not parse the JSON body of your request.",
-            );
+            return openai_invalid("We could not parse the JSON body of your request.");
         };
         state.creates.push(body.clone());
         if body["endpoint"] != "/v1/chat/completions" || body["completion_window"] != "24h" {
-            return openai_error(
-                400,
-                "invalid_request_error",
-                "",
-                "Invalid endpoint or completion_window.",
-            );
+            return openai_invalid("Invalid endpoint or completion_window.");
         }
         let Some(file) = body["input_file_id"]
             .as_str()
             .and_then(|id| state.files.get(id))
             .cloned()
         else {
-            return openai_error(400, "invalid_request_error", "", "No such File object.");
+            return openai_invalid("No such File object.");
         };
         let mut lines = Vec::new();
         for (n, line) in file.split(|&b| b == b'\n').enumerate() {
@@ -441,12 +431,7 @@ impl Handler {
                 continue;
             }
             let Ok(line) = serde_json::from_slice::<Value>(line) else {
-                return openai_error(
-                    400,
-                    "invalid_request_error",
-                    "",
-                    &format!("Line {} is not valid JSON.", n + 1),
-                );
+                return openai_invalid(&format!("Line {} is not valid JSON.", n + 1));
             };
             let (Some(id), "POST", "/v1/chat/completions", true) = (
                 line["custom_id"].as_str(),
@@ -454,48 +439,37 @@ impl Handler {
                 line["url"].as_str().unwrap_or_default(),
                 line["body"].is_object(),
             ) else {
-                return openai_error(
-                    400,
-                    "invalid_request_error",
-                    "",
-                    &format!("Line {} is not a batch request.", n + 1),
-                );
+                return openai_invalid(&format!("Line {} is not a batch request.", n + 1));
             };
             lines.push((id.to_owned(), line["body"].clone()));
         }
         match new_job(state, Provider::Openai, lines) {
             Ok(id) => self.batch_object(state, &id),
-            Err(message) => openai_error(400, "invalid_request_error", "", &message),
+            Err(message) => openai_invalid(&message),
         }
     }
 
     fn create_anthropic(&self, state: &mut State, request: &Request) -> ResponseTemplate {
         let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
-            return anthropic_error(
-                400,
-                "invalid_request_error",
-                "The request body is not valid JSON.",
-            );
+            return anthropic_invalid("The request body is not valid JSON.");
         };
         state.creates.push(body.clone());
         let Some(requests) = body["requests"].as_array() else {
-            return anthropic_error(400, "invalid_request_error", "requests: Field required");
+            return anthropic_invalid("requests: Field required");
         };
         let mut lines = Vec::new();
         for (n, entry) in requests.iter().enumerate() {
             let (Some(id), true) = (entry["custom_id"].as_str(), entry["params"].is_object())
             else {
-                return anthropic_error(
-                    400,
-                    "invalid_request_error",
-                    &format!("requests.{n}: custom_id and params are required"),
-                );
+                return anthropic_invalid(&format!(
+                    "requests.{n}: custom_id and params are required"
+                ));
             };
             lines.push((id.to_owned(), entry["params"].clone()));
         }
         match new_job(state, Provider::Anthropic, lines) {
             Ok(id) => self.batch_object(state, &id),
-            Err(message) => anthropic_error(400, "invalid_request_error", &message),
+            Err(message) => anthropic_invalid(&message),
         }
     }
 
@@ -735,20 +709,10 @@ fn upload(state: &mut State, request: &Request) -> ResponseTemplate {
     let purpose = parts.iter().find(|(name, _, _)| name == "purpose");
     let file = parts.iter().find(|(name, _, _)| name == "file");
     let (Some((_, _, purpose)), Some((_, filename, content))) = (purpose, file) else {
-        return openai_error(
-            400,
-            "invalid_request_error",
-            "",
-            "file and purpose are required.",
-        );
+        return openai_invalid("file and purpose are required.");
     };
     if purpose != b"batch" {
-        return openai_error(
-            400,
-            "invalid_request_error",
-            "",
-            "This fake takes only purpose batch.",
-        );
+        return openai_invalid("This fake takes only purpose batch.");
     }
     state.uploads.push(content.clone());
     state.next += 1;
@@ -814,11 +778,21 @@ fn openai_error(status: u16, kind: &str, code: &str, message: &str) -> ResponseT
     }))
 }
 
+/// A 400 `invalid_request_error` without a code, as OpenAI answers a request it refuses.
+fn openai_invalid(message: &str) -> ResponseTemplate {
+    openai_error(400, "invalid_request_error", "", message)
+}
+
 fn anthropic_error(status: u16, kind: &str, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({
         "type": "error", "error": {"type": kind, "message": message},
         "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"
     }))
+}
+
+/// A 400 `invalid_request_error`, as Anthropic answers a request it refuses.
+fn anthropic_invalid(message: &str) -> ResponseTemplate {
+    anthropic_error(400, "invalid_request_error", message)
 }
 
 fn not_found(anthropic: bool, what: &str) -> ResponseTemplate {

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult, Submitted, jsonl,
-    malformed_line, not_ended, reply,
+    BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult, Submitted, error_message,
+    jsonl, malformed_line, not_ended, read, reply,
 };
 use crate::backend::BackendError;
 use crate::backend::anthropic::{Anthropic, parse};
@@ -81,10 +81,6 @@ impl MessageBatch {
             message: None,
         }
     }
-}
-
-fn read<T: serde::de::DeserializeOwned>(backend: &str, body: &[u8]) -> Result<T, BackendError> {
-    serde_json::from_slice(body).map_err(|e| BackendError::malformed(backend, e))
 }
 
 fn batches_url(client: &Anthropic) -> String {
@@ -185,14 +181,7 @@ fn result_line(line: &Value) -> Option<(String, LineResult)> {
         })
     };
     let outcome = match result.get("type").and_then(Value::as_str) {
-        Some("succeeded") => {
-            let message = result.get("message").unwrap_or(&Value::Null);
-            reply(
-                serde_json::to_vec(message)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| parse(&b)),
-            )
-        }
+        Some("succeeded") => reply(result.get("message").unwrap_or(&Value::Null), parse),
         Some("errored") => errored(result.get("error").unwrap_or(&Value::Null)),
         Some("canceled") => failed(LineReason::Cancelled, "the job was cancelled first"),
         Some("expired") => failed(LineReason::Expired, "the job expired first"),
@@ -211,7 +200,7 @@ fn errored(error: &Value) -> LineResult {
         .filter(|e| e.is_object())
         .unwrap_or(error);
     let text = |name| inner.get(name).and_then(Value::as_str).unwrap_or_default();
-    let (kind, said) = (text("type"), text("message"));
+    let (kind, message) = (text("type"), text("message"));
     let retryable = !matches!(
         kind,
         "invalid_request_error"
@@ -221,15 +210,9 @@ fn errored(error: &Value) -> LineResult {
             | "request_too_large"
             | "billing_error"
     );
-    let message = match (kind, said) {
-        ("", "") => "an error without a message".to_owned(),
-        ("", said) => said.to_owned(),
-        (kind, "") => kind.to_owned(),
-        (kind, said) => format!("{said} ({kind})"),
-    };
     LineResult::Failed(LineFailure {
         reason: LineReason::Errored { retryable },
-        message,
+        message: error_message(kind, message),
     })
 }
 

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult, Submitted, jsonl,
-    malformed_line, not_ended, reply,
+    BatchLine, JobPhase, JobStatus, LineFailure, LineReason, LineResult, Submitted, error_message,
+    jsonl, malformed_line, not_ended, read, reply,
 };
 use crate::backend::BackendError;
 use crate::backend::openai::{Openai, parse};
@@ -131,10 +131,6 @@ impl Batch {
             said.join("; ")
         }
     }
-}
-
-fn read<T: serde::de::DeserializeOwned>(backend: &str, body: &[u8]) -> Result<T, BackendError> {
-    serde_json::from_slice(body).map_err(|e| BackendError::malformed(backend, e))
 }
 
 pub(super) async fn submit(
@@ -267,11 +263,7 @@ fn response_result(response: &Value) -> LineResult {
     };
     let body = response.get("body").unwrap_or(&Value::Null);
     if status == 200 {
-        return reply(
-            serde_json::to_vec(body)
-                .map_err(|e| e.to_string())
-                .and_then(|b| parse(&b)),
-        );
+        return reply(body, parse);
     }
     let said = body
         .pointer("/error/message")
@@ -287,20 +279,17 @@ fn response_result(response: &Value) -> LineResult {
 
 fn error_result(error: &Value) -> LineResult {
     let text = |name| error.get(name).and_then(Value::as_str).unwrap_or_default();
-    let (code, said) = (text("code"), text("message"));
+    let (code, message) = (text("code"), text("message"));
     let reason = match code {
         "batch_expired" => LineReason::Expired,
         "batch_cancelled" => LineReason::Cancelled,
         // Nothing says the request itself was wrong (that comes as a 4xx response).
         _ => LineReason::Errored { retryable: true },
     };
-    let message = match (code, said) {
-        ("", "") => "an error without a message".to_owned(),
-        ("", said) => said.to_owned(),
-        (code, "") => code.to_owned(),
-        (code, said) => format!("{said} ({code})"),
-    };
-    LineResult::Failed(LineFailure { reason, message })
+    LineResult::Failed(LineFailure {
+        reason,
+        message: error_message(code, message),
+    })
 }
 
 #[cfg(test)]

@@ -117,3 +117,38 @@ async fn jobs_the_provider_would_refuse_are_not_sent() {
             .is_empty()
     );
 }
+
+/// `n` lines `r0`, `r1`, … whose bodies are `backend`'s chat bodies for `request(i)`.
+pub(super) fn lines_of(
+    backend: &Backend,
+    n: usize,
+    request: impl Fn(usize) -> ChatRequest,
+) -> Vec<BatchLine> {
+    (0..n)
+        .map(|i| BatchLine {
+            custom_id: format!("r{i}"),
+            body: backend.chat_body(&request(i)).expect("a chat backend"),
+        })
+        .collect()
+}
+
+/// The custom ids of `results`, in order.
+pub(super) fn ids(results: &[(String, LineResult)]) -> Vec<&str> {
+    results.iter().map(|(id, _)| id.as_str()).collect()
+}
+
+/// The reply of result `n`.
+pub(super) fn reply_of(results: &[(String, LineResult)], n: usize) -> &ChatReply {
+    match &results[n].1 {
+        LineResult::Reply(reply) => reply,
+        other => panic!("line {n} a reply: {other:?}"),
+    }
+}
+
+/// The failure of result `n`.
+pub(super) fn failure_of(results: &[(String, LineResult)], n: usize) -> LineFailure {
+    match &results[n].1 {
+        LineResult::Failed(f) => f.clone(),
+        other => panic!("line {n} failed: {other:?}"),
+    }
+}

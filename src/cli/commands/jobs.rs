@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::backend::Backend;
 use crate::backend::batch::JobStatus;
 use crate::cli::{Context, Status};
-use crate::count::counted;
+use crate::count::{counted, plural};
 use crate::pipeline::jobs::{JobBook, JobRecord, RecordState, unknown_job};
 
 #[derive(Debug, Serialize)]
@@ -61,31 +61,30 @@ pub fn run(
             cancelled: false,
         };
         if record.state == RecordState::Submitted {
-            match backend(record, ctx) {
-                Ok(backend) => {
-                    let asked = runtime.block_on(async {
+            let asked = backend(record, ctx).and_then(|backend| {
+                runtime
+                    .block_on(async {
                         if cancel {
                             backend.cancel_job(&record.id).await
                         } else {
                             backend.job_status(&record.id).await
                         }
-                    });
-                    match asked {
-                        Ok(status) => {
-                            row.cancelled = cancel;
-                            row.now = Some(status);
-                        }
-                        Err(e) => {
-                            failed += 1;
-                            match unknown_job(&e, &record.id, &book.path_of(record)) {
-                                Some(unknown) => {
-                                    row.error = Some(unknown.message.clone());
-                                    gone.push(unknown);
-                                }
-                                None => row.error = Some(e.to_string()),
+                    })
+                    .map_err(
+                        |e| match unknown_job(&e, &record.id, &book.path_of(record)) {
+                            Some(unknown) => {
+                                let message = unknown.message.clone();
+                                gone.push(unknown);
+                                message
                             }
-                        }
-                    }
+                            None => e.to_string(),
+                        },
+                    )
+            });
+            match asked {
+                Ok(status) => {
+                    row.cancelled = cancel;
+                    row.now = Some(status);
                 }
                 Err(why) => {
                     failed += 1;
@@ -122,7 +121,7 @@ pub fn run(
                 "{} not collected: run the same `klartext fix … -o {}` again to collect {}",
                 counted(open, "job is", "jobs are"),
                 folder.display(),
-                if open == 1 { "it" } else { "them" }
+                plural(open, "it", "them")
             ));
         }
     }

@@ -16,6 +16,7 @@
 
 mod book;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -226,14 +227,27 @@ impl Collector {
 
 /// One request line and the calls waiting for it.
 struct Line {
-    custom_id: String,
-    body: serde_json::Value,
+    /// What goes into a job: the custom id and the chat body.
+    request: BatchLine,
     origin: Option<String>,
     waiters: Vec<oneshot::Sender<Answer>>,
     attempts: u32,
 }
 
 impl Line {
+    /// The line of `deferred`, its call the one waiting, on its `attempts`th attempt.
+    fn new(deferred: Deferred, attempts: u32) -> Self {
+        Self {
+            request: BatchLine {
+                custom_id: deferred.custom_id,
+                body: deferred.body,
+            },
+            origin: deferred.origin,
+            waiters: vec![deferred.answer],
+            attempts,
+        }
+    }
+
     fn answer(self, answer: impl Fn() -> Answer) {
         for waiter in self.waiters {
             let _ = waiter.send(answer());
@@ -352,13 +366,7 @@ impl State {
             self.report.resumed += 1;
             match result {
                 LineResult::Failed(failure) if retryable(failure.reason) => {
-                    self.pending.push(Line {
-                        custom_id: id,
-                        body: deferred.body,
-                        origin: deferred.origin,
-                        waiters: vec![deferred.answer],
-                        attempts: 2,
-                    });
+                    self.pending.push(Line::new(deferred, 2));
                 }
                 result => {
                     let _ = deferred.answer.send(Answer::Line(result));
@@ -371,31 +379,22 @@ impl State {
             .iter_mut()
             .find(|l| l.record.lines.contains_key(&id))
         {
-            let resumed = !live.lines.contains_key(&id);
-            let line = live.lines.entry(id).or_insert_with(|| Line {
-                custom_id: deferred.custom_id.clone(),
-                body: deferred.body.clone(),
-                origin: deferred.origin.clone(),
-                waiters: Vec::new(),
-                attempts: 1,
-            });
-            line.waiters.push(deferred.answer);
-            if resumed && live.record.state == RecordState::Submitted {
-                self.report.resumed += u64::from(!self.report.submitted.contains(&live.record.id));
+            match live.lines.entry(id) {
+                Entry::Occupied(line) => line.into_mut().waiters.push(deferred.answer),
+                Entry::Vacant(slot) => {
+                    slot.insert(Line::new(deferred, 1));
+                    if live.record.state == RecordState::Submitted {
+                        self.report.resumed +=
+                            u64::from(!self.report.submitted.contains(&live.record.id));
+                    }
+                }
             }
             return;
         }
-        if let Some(line) = self.pending.iter_mut().find(|l| l.custom_id == id) {
-            line.waiters.push(deferred.answer);
-            return;
+        match self.pending.iter_mut().find(|l| l.request.custom_id == id) {
+            Some(line) => line.waiters.push(deferred.answer),
+            None => self.pending.push(Line::new(deferred, 1)),
         }
-        self.pending.push(Line {
-            custom_id: id,
-            body: deferred.body,
-            origin: deferred.origin,
-            waiters: vec![deferred.answer],
-            attempts: 1,
-        });
     }
 
     /// Submit what was gathered, in jobs within the provider's limits; a few retries go out
@@ -413,14 +412,10 @@ impl State {
         let mut chunks: Vec<Vec<Line>> = Vec::new();
         let mut bytes = 0usize;
         for line in pending {
-            let batch_line = BatchLine {
-                custom_id: line.custom_id.clone(),
-                body: line.body.clone(),
-            };
             let size = self
                 .backend()
-                .line_bytes(&batch_line)
-                .unwrap_or_else(|_| line.body.to_string().len() + 200);
+                .line_bytes(&line.request)
+                .unwrap_or_else(|_| line.request.body.to_string().len() + 200);
             let open = chunks.last().is_some_and(|c| {
                 c.len() < limits.max_requests.max(1) && bytes + size <= limits.max_bytes
             });
@@ -439,13 +434,7 @@ impl State {
     }
 
     async fn submit(&mut self, lines: Vec<Line>) {
-        let batch: Vec<BatchLine> = lines
-            .iter()
-            .map(|l| BatchLine {
-                custom_id: l.custom_id.clone(),
-                body: l.body.clone(),
-            })
-            .collect();
+        let batch: Vec<BatchLine> = lines.iter().map(|l| l.request.clone()).collect();
         let engine = self.engine();
         let backend = backend_of(&engine, self.place);
         let (name, model) = (backend.name().to_owned(), backend.model().to_owned());
@@ -459,7 +448,7 @@ impl State {
                     .iter()
                     .map(|l| {
                         let origin = l.origin.clone().unwrap_or_default();
-                        (l.custom_id.clone(), origin)
+                        (l.request.custom_id.clone(), origin)
                     })
                     .collect();
                 let record = JobRecord::new(&name, api, &model, submitted, recorded);
@@ -490,7 +479,7 @@ impl State {
                 }
                 let lines = lines
                     .into_iter()
-                    .map(|l| (l.custom_id.clone(), l))
+                    .map(|l| (l.request.custom_id.clone(), l))
                     .collect();
                 self.live.push(Live { record, lines });
             }

@@ -3,6 +3,7 @@ use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
+use crate::backend::batch::tests::{failure_of, ids, lines_of, reply_of};
 use crate::backend::testing::{self, TEST_KEY, shown_without_key};
 use crate::backend::{Backend, ChatRequest, ErrorKind, Stop};
 use crate::config::BackendKind;
@@ -27,12 +28,7 @@ fn request(n: usize) -> ChatRequest {
 }
 
 fn lines(backend: &Backend, n: usize) -> Vec<BatchLine> {
-    (0..n)
-        .map(|i| BatchLine {
-            custom_id: format!("r{i}"),
-            body: backend.chat_body(&request(i)).expect("a chat backend"),
-        })
-        .collect()
+    lines_of(backend, n, request)
 }
 
 /// A Message Batch object as the API returns it.
@@ -221,11 +217,8 @@ async fn results_map_every_kind_of_line() {
         .mount(&server)
         .await;
     let results = backend(&server).job_results(BATCH).await.expect("results");
-    let ids: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(ids, ["r0", "r1", "r2", "r3", "r4", "r5"]);
-    let LineResult::Reply(reply) = &results[0].1 else {
-        panic!("a reply: {:?}", results[0].1);
-    };
+    assert_eq!(ids(&results), ["r0", "r1", "r2", "r3", "r4", "r5"]);
+    let reply = reply_of(&results, 0);
     assert_eq!(
         (reply.text.as_str(), &reply.stop),
         ("{\"segments\":[]}", &Stop::Complete)
@@ -240,10 +233,7 @@ async fn results_map_every_kind_of_line() {
         ),
         (1, 1035, 1024, 36)
     );
-    let failure = |n: usize| match &results[n].1 {
-        LineResult::Failed(f) => f.clone(),
-        other => panic!("line {n} failed: {other:?}"),
-    };
+    let failure = |n: usize| failure_of(&results, n);
     assert_eq!(
         failure(1),
         LineFailure {

@@ -3,6 +3,7 @@ use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::*;
+use crate::backend::batch::tests::{failure_of, ids, lines_of, reply_of};
 use crate::backend::testing::{self, TEST_KEY, shown_without_key};
 use crate::backend::{Backend, ChatRequest, ErrorKind, Stop};
 use crate::config::BackendKind;
@@ -26,12 +27,7 @@ fn request(n: usize) -> ChatRequest {
 }
 
 fn lines(backend: &Backend, n: usize) -> Vec<BatchLine> {
-    (0..n)
-        .map(|i| BatchLine {
-            custom_id: format!("r{i}"),
-            body: backend.chat_body(&request(i)).expect("a chat backend"),
-        })
-        .collect()
+    lines_of(backend, n, request)
 }
 
 /// The File object `POST /files` answers with (the spec's example, for our upload).
@@ -270,11 +266,8 @@ async fn results_read_the_output_and_the_error_file() {
         .job_results("batch_abc123")
         .await
         .expect("results");
-    let ids: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(ids, ["r0", "r1", "r2", "r3", "r4", "r5"]);
-    let LineResult::Reply(reply) = &results[0].1 else {
-        panic!("a reply: {:?}", results[0].1);
-    };
+    assert_eq!(ids(&results), ["r0", "r1", "r2", "r3", "r4", "r5"]);
+    let reply = reply_of(&results, 0);
     assert_eq!(
         (reply.text.as_str(), &reply.stop),
         ("{\"segments\":[]}", &Stop::Complete)
@@ -290,10 +283,7 @@ async fn results_read_the_output_and_the_error_file() {
         ),
         (1, 0, 22, 16, 2)
     );
-    let failure = |n: usize| match &results[n].1 {
-        LineResult::Failed(f) => f.clone(),
-        other => panic!("line {n} failed: {other:?}"),
-    };
+    let failure = |n: usize| failure_of(&results, n);
     assert_eq!(failure(1).reason, LineReason::Malformed);
     assert_eq!(
         failure(2),

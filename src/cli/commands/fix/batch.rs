@@ -138,43 +138,41 @@ pub fn summarize(report: &JobsReport, book: &JobBook, jobs: &Jobs, p: &Printer) 
     for warning in jobs.warnings() {
         p.warn(&warning);
     }
-    let mut parts = Vec::new();
+    // `N jobs submitted (…), M collected; K from earlier runs' jobs; L sent one by one …`
+    let mut jobs = Vec::new();
     if !report.submitted.is_empty() {
         let again = if report.retried > 0 {
             format!(", {} again after failing", report.retried)
         } else {
             String::new()
         };
-        parts.push(format!(
+        jobs.push(format!(
             "{} submitted ({}{again})",
             counted(report.submitted.len(), "job", "jobs"),
             counted(report.lines as usize, "request", "requests"),
         ));
     }
     if !report.collected.is_empty() {
-        parts.push(format!("{} collected", report.collected.len()));
+        jobs.push(format!("{} collected", report.collected.len()));
     }
-    let mut line = parts.join(", ");
+    let mut parts = Vec::new();
+    if !jobs.is_empty() {
+        parts.push(jobs.join(", "));
+    }
     if report.resumed > 0 {
-        parts.clear();
-        let resumed = format!(
+        parts.push(format!(
             "{} from earlier runs' jobs",
             counted(report.resumed as usize, "request", "requests")
-        );
-        line = if line.is_empty() {
-            resumed
-        } else {
-            format!("{line}; {resumed}")
-        };
+        ));
     }
     if report.direct > 0 {
-        line += &format!(
-            "; {} sent one by one after failing in a job",
+        parts.push(format!(
+            "{} sent one by one after failing in a job",
             counted(report.direct as usize, "request", "requests")
-        );
+        ));
     }
-    if !line.is_empty() {
-        p.note(&format!("batch: {}", line.trim_start_matches("; ")));
+    if !parts.is_empty() {
+        p.note(&format!("batch: {}", parts.join("; ")));
     }
     let running = !report.running.is_empty();
     if running {
