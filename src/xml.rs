@@ -1,8 +1,10 @@
-//! Reading XML for the translation-industry formats (TMX, XLIFF): the element, attribute and
+//! XML for the translation-industry formats (TMX, XLIFF). Reading: the element, attribute and
 //! text events their readers need, from `quick-xml`, which checks well-formedness (tags that
 //! nest and close, quoted attributes, UTF-8) and reads references, CDATA, comments, processing
 //! instructions and the DOCTYPE. Text arrives with its references resolved and its line
-//! breaks as XML 1.0 defines them; adjacent pieces of text are one event.
+//! breaks as XML 1.0 defines them; adjacent pieces of text are one event. Writing: text and
+//! attribute values escaped so that a parser reads them back as they were ([`escape`],
+//! [`escape_attribute`]).
 
 use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_predefined_entity;
@@ -132,6 +134,34 @@ fn tag(start: &BytesStart) -> Result<(String, Vec<(String, String)>), String> {
     Ok((name, attrs))
 }
 
+/// `s` as XML character data: `&`, `<` and `>` as references, a carriage return as `&#13;`
+/// (a parser would turn a raw one into a line feed), and characters XML 1.0 cannot hold at
+/// all (other control characters, U+FFFE, U+FFFF) as U+FFFD.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` as a double-quoted attribute value: [`escape`], and `"` too; tabs and line breaks as
+/// references, since a parser would turn them into spaces.
+pub fn escape_attribute(s: &str) -> String {
+    escape(s)
+        .replace('"', "&quot;")
+        .replace('\t', "&#9;")
+        .replace('\n', "&#10;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +203,20 @@ mod tests {
                 .contains("&nbsp;")
         );
         assert!(events("<a>").is_err());
+    }
+
+    #[test]
+    fn text_and_attributes_are_escaped() {
+        assert_eq!(escape("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
+        assert_eq!(escape("\"quoted\" 'x'"), "\"quoted\" 'x'");
+        assert_eq!(escape("line\r\nnext\tcol"), "line&#13;\nnext\tcol");
+        assert_eq!(
+            escape("bell\u{7} nul\u{0} \u{FFFF}"),
+            "bell\u{FFFD} nul\u{FFFD} \u{FFFD}"
+        );
+        assert_eq!(
+            escape_attribute("say \"hi\" & <go>\n"),
+            "say &quot;hi&quot; &amp; &lt;go&gt;&#10;"
+        );
     }
 }

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use super::record::{Paragraph, Record, Verdict};
 use crate::verify::Severity;
-use crate::xml::Event;
+use crate::xml::{self, Event};
 
 pub const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:1.2";
 
@@ -44,15 +44,15 @@ pub fn write_file(record: &Record, tool_version: &str, out: &mut dyn Write) -> i
         out,
         "  <file original=\"{}\" source-language=\"de\" target-language=\"{}\" datatype=\"{}\" \
          tool-id=\"klartext\">",
-        attr(&record.input),
-        attr(&record.to),
+        xml::escape_attribute(&record.input),
+        xml::escape_attribute(&record.to),
         if markdown { "x-markdown" } else { "plaintext" }
     )?;
     writeln!(out, "    <header>")?;
     writeln!(
         out,
         "      <tool tool-id=\"klartext\" tool-name=\"klartext\" tool-version=\"{}\"/>",
-        attr(tool_version)
+        xml::escape_attribute(tool_version)
     )?;
     writeln!(out, "    </header>")?;
     writeln!(out, "    <body>")?;
@@ -73,7 +73,7 @@ fn write_unit(record: &Record, p: &Paragraph, out: &mut dyn Write) -> io::Result
     writeln!(
         out,
         "      <trans-unit id=\"{}\" xml:space=\"preserve\">",
-        attr(&p.id.to_string())
+        xml::escape_attribute(&p.id.to_string())
     )?;
     writeln!(
         out,
@@ -83,15 +83,15 @@ fn write_unit(record: &Record, p: &Paragraph, out: &mut dyn Write) -> io::Result
     writeln!(
         out,
         "        <target xml:lang=\"{}\" state=\"{state}\">{}</target>",
-        attr(&record.to),
+        xml::escape_attribute(&record.to),
         inline(&split_found(&p.new, &spans))
     )?;
     if let Some(old) = p.old.as_ref().filter(|old| **old != p.new) {
         writeln!(
             out,
             "        <alt-trans alttranstype=\"proposal\" origin=\"{}\"><target xml:lang=\"{}\">{}</target></alt-trans>",
-            attr(&record.titles.0),
-            attr(&record.to),
+            xml::escape_attribute(&record.titles.0),
+            xml::escape_attribute(&record.to),
             inline(&split_found(old, &spans))
         )?;
     }
@@ -110,7 +110,7 @@ fn write_unit(record: &Record, p: &Paragraph, out: &mut dyn Write) -> io::Result
         writeln!(
             out,
             "        <note from=\"{from}\" priority=\"{priority}\" annotates=\"target\">{}</note>",
-            text(&format!(
+            xml::escape(&format!(
                 "{} · {check}: {}",
                 severity_name(finding.severity),
                 finding.message
@@ -203,15 +203,15 @@ fn inline(parts: &[Inline]) -> String {
     let mut out = String::new();
     for part in parts {
         match part {
-            Inline::Text(t) => out.push_str(&text(t)),
+            Inline::Text(t) => out.push_str(&xml::escape(t)),
             Inline::Code { id, text: span } => {
                 let _ = write!(
                     out,
                     "<ph id=\"{}\" ctype=\"{}\" equiv-text=\"{}\">{}</ph>",
-                    attr(id),
+                    xml::escape_attribute(id),
                     kind(span),
-                    attr(span),
-                    text(span)
+                    xml::escape_attribute(span),
+                    xml::escape(span)
                 );
             }
         }
@@ -235,32 +235,6 @@ fn kind(span: &str) -> &'static str {
     } else {
         "x-protected"
     }
-}
-
-/// Element content: `&`, `<`, `>` escaped, a carriage return as a reference (a parser would
-/// turn a literal one into a line feed), characters XML 1.0 cannot carry replaced.
-fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// An attribute value in double quotes: also `"` and line breaks as references.
-fn attr(s: &str) -> String {
-    text(s)
-        .replace('"', "&quot;")
-        .replace('\n', "&#10;")
-        .replace('\t', "&#9;")
 }
 
 /// One `<trans-unit>` as read back.

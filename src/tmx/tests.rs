@@ -34,21 +34,6 @@ fn tmx_dates_are_utc_basic_format() {
 }
 
 #[test]
-fn text_and_attributes_are_escaped() {
-    assert_eq!(text("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
-    assert_eq!(text("\"quoted\" 'x'"), "\"quoted\" 'x'");
-    assert_eq!(text("line\r\nnext\tcol"), "line&#13;\nnext\tcol");
-    assert_eq!(
-        text("bell\u{7} nul\u{0} \u{FFFF}"),
-        "bell\u{FFFD} nul\u{FFFD} \u{FFFD}"
-    );
-    assert_eq!(
-        attribute("say \"hi\" & <go>\n"),
-        "say &quot;hi&quot; &amp; &lt;go&gt;&#10;"
-    );
-}
-
-#[test]
 fn protected_spans_are_ph_elements_paired_by_x() {
     let german = "Rufe `a<b>` auf, siehe https://x.org/?a=1&b=2.";
     let code = german.find('`').unwrap();
