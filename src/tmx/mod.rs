@@ -141,19 +141,9 @@ pub fn unit(out: &mut dyn Write, unit: &Unit, langs: Langs) -> io::Result<()> {
             xml::escape(review)
         )?;
     }
-    let spans: Vec<&str> = unit
-        .protected
-        .iter()
-        .filter_map(|r| unit.german.get(r.clone()))
-        .collect();
-    let german: Vec<(Range<usize>, usize)> = unit
-        .protected
-        .iter()
-        .filter(|r| unit.german.get((*r).clone()).is_some())
-        .cloned()
-        .zip(1..)
-        .collect();
-    let english = locate(unit.english, &spans);
+    let spans = xml::spans(unit.german, unit.protected);
+    let german = xml::numbered(unit.german, unit.protected);
+    let english = xml::locate(unit.english, &spans);
     for (lang, seg, placed) in [
         (langs.source, unit.german, german),
         (langs.target, unit.english, english),
@@ -205,34 +195,6 @@ fn segment(seg: &str, placed: &[(Range<usize>, usize)]) -> String {
     }
     out.push_str(&xml::escape(seg.get(at..).unwrap_or_default()));
     out
-}
-
-/// Where the spans (numbered from 1 in order) are in `text`, sorted by position. Longer spans
-/// are placed first, so a span inside another is never split out of it; equal spans take
-/// their occurrences in order. A span `text` lacks is not placed.
-fn locate(text: &str, spans: &[&str]) -> Vec<(Range<usize>, usize)> {
-    let mut order: Vec<usize> = (0..spans.len()).collect();
-    order.sort_by_key(|&n| std::cmp::Reverse(spans[n].len()));
-    let mut placed: Vec<(Range<usize>, usize)> = Vec::new();
-    for n in order {
-        let span = spans[n];
-        if span.is_empty() {
-            continue;
-        }
-        let free = text
-            .match_indices(span)
-            .map(|(at, _)| at..at + span.len())
-            .find(|r| {
-                placed
-                    .iter()
-                    .all(|(p, _)| r.end <= p.start || p.end <= r.start)
-            });
-        if let Some(range) = free {
-            placed.push((range, n + 1));
-        }
-    }
-    placed.sort_by_key(|(r, _)| r.start);
-    placed
 }
 
 /// `seconds` since 1970 as TMX writes dates: `YYYYMMDDThhmmssZ`, UTC.

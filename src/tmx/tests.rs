@@ -62,16 +62,6 @@ fn protected_spans_are_ph_elements_paired_by_x() {
 }
 
 #[test]
-fn a_span_inside_another_and_repeated_spans_are_placed_once_each() {
-    assert_eq!(
-        locate("x `ab` and ab and `ab`", &["ab", "`ab`", "`ab`"]),
-        vec![(2..6, 2), (11..13, 1), (18..22, 3)]
-    );
-    // A span the English lost is simply not there.
-    assert_eq!(locate("nothing", &["`x`"]), vec![]);
-}
-
-#[test]
 fn a_unit_has_its_properties_before_its_variants() {
     let tmx = written(&[unit("Hallo.", &[], "Hello.")]);
     let expected = "    <tu creationtool=\"klartext\" creationdate=\"20231114T221320Z\">
