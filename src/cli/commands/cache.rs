@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, unix_now};
 use crate::cli::args::CacheCommand;
 use crate::cli::{Context, Status};
 use crate::files::{Ledger, Outputs};
@@ -120,7 +120,7 @@ fn reviewed_paragraphs(path: &Path, ctx: &Context) -> anyhow::Result<Vec<Reviewe
         let saved = Decisions::read(&output)?;
         let created = modified(&Record::decisions_path_for(&output))
             .or_else(|| modified(&record_path))
-            .unwrap_or_else(now);
+            .unwrap_or_else(unix_now);
         let producers = |title: &str| {
             title
                 .split_once(" · ")
@@ -196,8 +196,12 @@ fn export_tmx(
     let mut failed: Option<anyhow::Error> = None;
     outputs
         .write_with(path, |out| {
-            let mut writer =
-                tmx::Writer::start(out, env!("CARGO_PKG_VERSION"), now(), tmx::Langs::default())?;
+            let mut writer = tmx::Writer::start(
+                out,
+                env!("CARGO_PKG_VERSION"),
+                unix_now(),
+                tmx::Langs::default(),
+            )?;
             let mut seen = HashSet::new();
             let mut cached: HashSet<String> = HashSet::new();
             let mut written: io::Result<()> = Ok(());
@@ -301,10 +305,4 @@ fn write_once(
         writer.unit(unit)?;
     }
     Ok(())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
