@@ -23,6 +23,18 @@ fn unit<'a>(german: &'a str, protected: &'a [Range<usize>], english: &'a str) ->
     }
 }
 
+/// A German with inline code and a URL, and their protected ranges.
+fn code_and_url() -> (&'static str, [Range<usize>; 2]) {
+    let german = "Rufe `a<b>` auf, siehe https://x.org/?a=1&b=2.";
+    let code = german.find('`').unwrap();
+    let url = german.find("https").unwrap();
+    let protected = [
+        code..code + "`a<b>`".len(),
+        url..url + "https://x.org/?a=1&b=2".len(),
+    ];
+    (german, protected)
+}
+
 #[test]
 fn tmx_dates_are_utc_basic_format() {
     assert_eq!(date(0), "19700101T000000Z");
@@ -35,13 +47,7 @@ fn tmx_dates_are_utc_basic_format() {
 
 #[test]
 fn protected_spans_are_ph_elements_paired_by_x() {
-    let german = "Rufe `a<b>` auf, siehe https://x.org/?a=1&b=2.";
-    let code = german.find('`').unwrap();
-    let url = german.find("https").unwrap();
-    let protected = [
-        code..code + "`a<b>`".len(),
-        url..url + "https://x.org/?a=1&b=2".len(),
-    ];
+    let (german, protected) = code_and_url();
     // The English moved the spans around.
     let english = "See https://x.org/?a=1&b=2 and call `a<b>`.";
     let tmx = written(&[unit(german, &protected, english)]);
@@ -118,13 +124,7 @@ fn spans_are_found_again_in_a_cached_segment() {
 
 #[test]
 fn a_written_memory_reads_back_with_its_spans_as_text() {
-    let german = "Rufe `a<b>` auf, siehe https://x.org/?a=1&b=2.";
-    let code = german.find('`').unwrap();
-    let url = german.find("https").unwrap();
-    let protected = [
-        code..code + "`a<b>`".len(),
-        url..url + "https://x.org/?a=1&b=2".len(),
-    ];
+    let (german, protected) = code_and_url();
     let english = "See https://x.org/?a=1&b=2 and call `a<b>`.\r\nSecond line.";
     let tmx = written(&[unit(german, &protected, english)]);
     let mut memory = Memory::default();
