@@ -9,7 +9,8 @@ use crate::common::{TestEnv, Tool, have, stderr_of, stdout_of};
 use crate::mocks::Model;
 use crate::online::{DOUBTS_ARTICLE, Servers, fix, project, servers};
 
-const XMLLINT: Tool = Tool {
+/// The validator the XLIFF and TMX tests run (skipped without it).
+pub const XMLLINT: Tool = Tool {
     program: "xmllint",
     install: "apt-get install libxml2-utils",
 };
