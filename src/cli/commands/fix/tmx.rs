@@ -27,10 +27,7 @@ pub fn models(engine: Option<&Engine>) -> BTreeMap<String, String> {
 pub fn langs(to: Lang) -> Langs<'static> {
     Langs {
         source: "de",
-        target: match to {
-            Lang::En => "en",
-            Lang::De => "de",
-        },
+        target: to.code(),
     }
 }
 
