@@ -588,7 +588,8 @@ fn uri_path(path: &Path) -> String {
     out
 }
 
-fn unix_now() -> i64 {
+/// Now, in seconds since 1970 (0 for a clock before it).
+pub fn unix_now() -> i64 {
     // A clock before 1970 is not worth an error: created_at is informational.
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use super::record::{Paragraph, Record, Verdict};
 use crate::verify::Severity;
-use crate::xml::Event;
+use crate::xml::{self, Event};
 
 pub const NAMESPACE: &str = "urn:oasis:names:tc:xliff:document:1.2";
 
@@ -44,15 +44,15 @@ pub fn write_file(record: &Record, tool_version: &str, out: &mut dyn Write) -> i
         out,
         "  <file original=\"{}\" source-language=\"de\" target-language=\"{}\" datatype=\"{}\" \
          tool-id=\"klartext\">",
-        attr(&record.input),
-        attr(&record.to),
+        xml::escape_attribute(&record.input),
+        xml::escape_attribute(&record.to),
         if markdown { "x-markdown" } else { "plaintext" }
     )?;
     writeln!(out, "    <header>")?;
     writeln!(
         out,
         "      <tool tool-id=\"klartext\" tool-name=\"klartext\" tool-version=\"{}\"/>",
-        attr(tool_version)
+        xml::escape_attribute(tool_version)
     )?;
     writeln!(out, "    </header>")?;
     writeln!(out, "    <body>")?;
@@ -73,25 +73,25 @@ fn write_unit(record: &Record, p: &Paragraph, out: &mut dyn Write) -> io::Result
     writeln!(
         out,
         "      <trans-unit id=\"{}\" xml:space=\"preserve\">",
-        attr(&p.id.to_string())
+        xml::escape_attribute(&p.id.to_string())
     )?;
     writeln!(
         out,
         "        <source xml:lang=\"de\">{}</source>",
-        inline(&split_source(p.sent(), &p.protected))
+        inline(&split_source(p))
     )?;
     writeln!(
         out,
         "        <target xml:lang=\"{}\" state=\"{state}\">{}</target>",
-        attr(&record.to),
+        xml::escape_attribute(&record.to),
         inline(&split_found(&p.new, &spans))
     )?;
     if let Some(old) = p.old.as_ref().filter(|old| **old != p.new) {
         writeln!(
             out,
             "        <alt-trans alttranstype=\"proposal\" origin=\"{}\"><target xml:lang=\"{}\">{}</target></alt-trans>",
-            attr(&record.titles.0),
-            attr(&record.to),
+            xml::escape_attribute(&record.titles.0),
+            xml::escape_attribute(&record.to),
             inline(&split_found(old, &spans))
         )?;
     }
@@ -110,7 +110,7 @@ fn write_unit(record: &Record, p: &Paragraph, out: &mut dyn Write) -> io::Result
         writeln!(
             out,
             "        <note from=\"{from}\" priority=\"{priority}\" annotates=\"target\">{}</note>",
-            text(&format!(
+            xml::escape(&format!(
                 "{} · {check}: {}",
                 severity_name(finding.severity),
                 finding.message
@@ -129,19 +129,26 @@ fn severity_name(severity: Severity) -> &'static str {
 }
 
 /// The protected spans of a paragraph's German, in order: inline code `n` is `spans[n - 1]`.
-pub fn source_spans(p: &Paragraph) -> Vec<&str> {
-    let sent = p.sent();
-    p.protected
-        .iter()
-        .filter_map(|r| sent.get(r.clone()))
-        .collect()
+fn source_spans(p: &Paragraph) -> Vec<&str> {
+    xml::spans(p.sent(), &p.protected)
 }
 
-/// `text` with the ranges (sorted, not overlapping) as inline codes `1`, `2`, ….
-fn split_source(text: &str, ranges: &[Range<usize>]) -> Vec<Inline> {
+/// The German as sent, its protected spans as inline codes `1`, `2`, ….
+fn split_source(p: &Paragraph) -> Vec<Inline> {
+    split(p.sent(), &xml::numbered(p.sent(), &p.protected))
+}
+
+/// A translation with the spans found in it again ([`xml::locate`]).
+fn split_found(text: &str, spans: &[&str]) -> Vec<Inline> {
+    split(text, &xml::locate(text, spans))
+}
+
+/// `text` with the placed ranges (sorted, not overlapping; each with its code's number) as
+/// inline codes.
+fn split(text: &str, placed: &[(Range<usize>, usize)]) -> Vec<Inline> {
     let mut parts = Vec::new();
     let mut at = 0;
-    for (n, range) in ranges.iter().enumerate() {
+    for (range, n) in placed {
         let (Some(before), Some(span)) = (text.get(at..range.start), text.get(range.clone()))
         else {
             continue;
@@ -150,7 +157,7 @@ fn split_source(text: &str, ranges: &[Range<usize>]) -> Vec<Inline> {
             parts.push(Inline::Text(before.to_owned()));
         }
         parts.push(Inline::Code {
-            id: (n + 1).to_string(),
+            id: n.to_string(),
             text: span.to_owned(),
         });
         at = range.end;
@@ -161,57 +168,20 @@ fn split_source(text: &str, ranges: &[Range<usize>]) -> Vec<Inline> {
     parts
 }
 
-/// A translation with the spans found in it again (they come back verbatim, wherever the
-/// translation moved them): longer spans first, so a span inside another stays in it; equal
-/// spans take their occurrences in order. A span the text lacks is not there.
-pub fn split_found(text: &str, spans: &[&str]) -> Vec<Inline> {
-    let mut parts = vec![Inline::Text(text.to_owned())];
-    let mut order: Vec<usize> = (0..spans.len()).collect();
-    order.sort_by_key(|&n| std::cmp::Reverse(spans[n].len()));
-    for n in order {
-        let span = spans[n];
-        if span.is_empty() {
-            continue;
-        }
-        let found = parts.iter().enumerate().find_map(|(at, part)| match part {
-            Inline::Text(t) => t.find(span).map(|i| (at, i)),
-            Inline::Code { .. } => None,
-        });
-        let Some((at, i)) = found else { continue };
-        let Inline::Text(t) = parts.remove(at) else {
-            continue;
-        };
-        let mut new = Vec::with_capacity(3);
-        if i > 0 {
-            new.push(Inline::Text(t[..i].to_owned()));
-        }
-        new.push(Inline::Code {
-            id: (n + 1).to_string(),
-            text: span.to_owned(),
-        });
-        if i + span.len() < t.len() {
-            new.push(Inline::Text(t[i + span.len()..].to_owned()));
-        }
-        parts.splice(at..at, new);
-    }
-    parts.retain(|p| !matches!(p, Inline::Text(t) if t.is_empty()));
-    parts
-}
-
 /// Text and `<ph>` codes as element content.
 fn inline(parts: &[Inline]) -> String {
     let mut out = String::new();
     for part in parts {
         match part {
-            Inline::Text(t) => out.push_str(&text(t)),
+            Inline::Text(t) => out.push_str(&xml::escape(t)),
             Inline::Code { id, text: span } => {
                 let _ = write!(
                     out,
                     "<ph id=\"{}\" ctype=\"{}\" equiv-text=\"{}\">{}</ph>",
-                    attr(id),
+                    xml::escape_attribute(id),
                     kind(span),
-                    attr(span),
-                    text(span)
+                    xml::escape_attribute(span),
+                    xml::escape(span)
                 );
             }
         }
@@ -235,32 +205,6 @@ fn kind(span: &str) -> &'static str {
     } else {
         "x-protected"
     }
-}
-
-/// Element content: `&`, `<`, `>` escaped, a carriage return as a reference (a parser would
-/// turn a literal one into a line feed), characters XML 1.0 cannot carry replaced.
-fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// An attribute value in double quotes: also `"` and line breaks as references.
-fn attr(s: &str) -> String {
-    text(s)
-        .replace('"', "&quot;")
-        .replace('\n', "&#10;")
-        .replace('\t', "&#9;")
 }
 
 /// One `<trans-unit>` as read back.
@@ -424,12 +368,9 @@ pub fn read(xml: &str) -> Result<Vec<Unit>, XliffError> {
 /// and the codes klartext wrote into this target: none removed, none altered, none added.
 pub fn restore(p: &Paragraph, parts: &[Inline]) -> Result<String, CodeError> {
     let spans = source_spans(p);
-    let written: Vec<String> = split_found(&p.new, &spans)
+    let written: Vec<String> = xml::locate(&p.new, &spans)
         .into_iter()
-        .filter_map(|part| match part {
-            Inline::Code { id, .. } => Some(id),
-            Inline::Text(_) => None,
-        })
+        .map(|(_, n)| n.to_string())
         .collect();
     let mut seen: Vec<&str> = Vec::new();
     let mut out = String::new();

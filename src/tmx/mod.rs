@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use std::ops::Range;
 
 use crate::segment::Format;
+use crate::xml;
 
 mod read;
 pub use read::{Memory, TmxError};
@@ -99,8 +100,8 @@ pub fn head(out: &mut dyn Write, version: &str, now: i64, langs: Langs) -> io::R
         "  <header creationtool=\"klartext\" creationtoolversion=\"{}\" \
          datatype=\"plaintext\" segtype=\"paragraph\" adminlang=\"en\" srclang=\"{}\" \
          o-tmf=\"klartext\" creationdate=\"{}\"/>",
-        attribute(version),
-        attribute(langs.source),
+        xml::escape_attribute(version),
+        xml::escape_attribute(langs.source),
         date(now)
     )?;
     writeln!(out, "  <body>")
@@ -115,36 +116,34 @@ pub fn unit(out: &mut dyn Write, unit: &Unit, langs: Langs) -> io::Result<()> {
     )?;
     // Properties first: the DTD's content model is ((note|prop)*, tuv+).
     if let Some(file) = unit.file {
-        writeln!(out, "      <prop type=\"x-file\">{}</prop>", text(file))?;
+        writeln!(
+            out,
+            "      <prop type=\"x-file\">{}</prop>",
+            xml::escape(file)
+        )?;
     }
     writeln!(
         out,
         "      <prop type=\"x-backend\">{}</prop>",
-        text(unit.backend)
+        xml::escape(unit.backend)
     )?;
     if !unit.model.is_empty() {
         writeln!(
             out,
             "      <prop type=\"x-model\">{}</prop>",
-            text(unit.model)
+            xml::escape(unit.model)
         )?;
     }
     if let Some(review) = unit.review {
-        writeln!(out, "      <prop type=\"x-review\">{}</prop>", text(review))?;
+        writeln!(
+            out,
+            "      <prop type=\"x-review\">{}</prop>",
+            xml::escape(review)
+        )?;
     }
-    let spans: Vec<&str> = unit
-        .protected
-        .iter()
-        .filter_map(|r| unit.german.get(r.clone()))
-        .collect();
-    let german: Vec<(Range<usize>, usize)> = unit
-        .protected
-        .iter()
-        .filter(|r| unit.german.get((*r).clone()).is_some())
-        .cloned()
-        .zip(1..)
-        .collect();
-    let english = locate(unit.english, &spans);
+    let spans = xml::spans(unit.german, unit.protected);
+    let german = xml::numbered(unit.german, unit.protected);
+    let english = xml::locate(unit.english, &spans);
     for (lang, seg, placed) in [
         (langs.source, unit.german, german),
         (langs.target, unit.english, english),
@@ -152,7 +151,7 @@ pub fn unit(out: &mut dyn Write, unit: &Unit, langs: Langs) -> io::Result<()> {
         writeln!(
             out,
             "      <tuv xml:lang=\"{}\"><seg>{}</seg></tuv>",
-            attribute(lang),
+            xml::escape_attribute(lang),
             segment(seg, &placed)
         )?;
     }
@@ -190,72 +189,12 @@ fn segment(seg: &str, placed: &[(Range<usize>, usize)]) -> String {
         let (Some(before), Some(span)) = (seg.get(at..range.start), seg.get(range.clone())) else {
             continue;
         };
-        out.push_str(&text(before));
-        out.push_str(&format!("<ph x=\"{n}\">{}</ph>", text(span)));
+        out.push_str(&xml::escape(before));
+        out.push_str(&format!("<ph x=\"{n}\">{}</ph>", xml::escape(span)));
         at = range.end;
     }
-    out.push_str(&text(seg.get(at..).unwrap_or_default()));
+    out.push_str(&xml::escape(seg.get(at..).unwrap_or_default()));
     out
-}
-
-/// Where the spans (numbered from 1 in order) are in `text`, sorted by position. Longer spans
-/// are placed first, so a span inside another is never split out of it; equal spans take
-/// their occurrences in order. A span `text` lacks is not placed.
-fn locate(text: &str, spans: &[&str]) -> Vec<(Range<usize>, usize)> {
-    let mut order: Vec<usize> = (0..spans.len()).collect();
-    order.sort_by_key(|&n| std::cmp::Reverse(spans[n].len()));
-    let mut placed: Vec<(Range<usize>, usize)> = Vec::new();
-    for n in order {
-        let span = spans[n];
-        if span.is_empty() {
-            continue;
-        }
-        let free = text
-            .match_indices(span)
-            .map(|(at, _)| at..at + span.len())
-            .find(|r| {
-                placed
-                    .iter()
-                    .all(|(p, _)| r.end <= p.start || p.end <= r.start)
-            });
-        if let Some(range) = free {
-            placed.push((range, n + 1));
-        }
-    }
-    placed.sort_by_key(|(r, _)| r.start);
-    placed
-}
-
-/// `s` as XML character data: `&`, `<` and `>` as references, a carriage return as `&#13;`
-/// (a parser would turn a raw one into a line feed), and characters XML 1.0 cannot hold at
-/// all (other control characters, U+FFFE, U+FFFF) as U+FFFD.
-pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c if allowed(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
-        }
-    }
-    out
-}
-
-/// `s` as a double-quoted attribute value: [`text`], and `"` too; tabs and line breaks as
-/// references, since a parser would turn them into spaces.
-pub fn attribute(s: &str) -> String {
-    text(s)
-        .replace('"', "&quot;")
-        .replace('\t', "&#9;")
-        .replace('\n', "&#10;")
-}
-
-fn allowed(c: char) -> bool {
-    !(c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}')
 }
 
 /// `seconds` since 1970 as TMX writes dates: `YYYYMMDDThhmmssZ`, UTC.

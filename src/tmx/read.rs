@@ -44,11 +44,11 @@ impl Memory {
         let count = units.len();
         for (german, english) in units {
             let plain = key(&german);
-            // Also as klartext would have repaired it, for a memory of unrepaired German.
-            let repaired = key(&crate::repair::repair(&german, &protected_spans(&german)).text);
             if plain.is_empty() {
                 continue;
             }
+            // Also as klartext would have repaired it, for a memory of unrepaired German.
+            let repaired = key(&crate::repair::repair(&german, &protected_spans(&german)).text);
             if repaired != plain {
                 self.entries
                     .entry(repaired)

@@ -3,14 +3,10 @@
 
 use std::path::Path;
 
-use crate::common::{TestEnv, Tool, have, stderr_of};
+use crate::common::{TestEnv, have, stderr_of};
 use crate::mocks::Model;
 use crate::online::{fix, project, servers};
-
-const XMLLINT: Tool = Tool {
-    program: "xmllint",
-    install: "apt-get install libxml2-utils",
-};
+use crate::xliff::XMLLINT;
 
 /// `path` validated against the vendored TMX 1.4b DTD; `false` (skipped) without xmllint.
 /// Copies the DTD into `path`'s folder.
@@ -23,7 +19,7 @@ fn valid(path: &Path) -> bool {
     // as a CAT tool has it.
     let beside = path.with_file_name("tmx14.dtd");
     std::fs::copy(&dtd, &beside).expect("copy the DTD");
-    let out = std::process::Command::new("xmllint")
+    let out = std::process::Command::new(XMLLINT.program)
         .args(["--noout", "--dtdvalid"])
         .arg(&dtd)
         .arg(path)

@@ -3,13 +3,14 @@
 //! targets back (as a CAT tool would leave them) as review decisions, and refuses a unit whose
 //! inline codes were broken.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::common::{TestEnv, Tool, have, stderr_of, stdout_of};
 use crate::mocks::Model;
-use crate::online::{DOUBTS_ARTICLE, fix, project, servers};
+use crate::online::{DOUBTS_ARTICLE, Servers, fix, project, servers};
 
-const XMLLINT: Tool = Tool {
+/// The validator the XLIFF and TMX tests run (skipped without it).
+pub const XMLLINT: Tool = Tool {
     program: "xmllint",
     install: "apt-get install libxml2-utils",
 };
@@ -18,7 +19,24 @@ const GUIDE: &str = "# Einrichtung\n\n\
     Setze `max_idle` auf 5, siehe [die Doku](https://example.org/doku).\n\n\
     Der zweite Absatz ist kurz.\n";
 
-fn review(env: &TestEnv, args: &[&str]) -> std::process::Output {
+/// A project with a draft pass (its mock servers returned, to keep serving) where `name`
+/// holds `german`, after `fix FILES --view none --report REPORT` succeeded; fix's output.
+async fn fixed(
+    model: Model,
+    (name, german): (&str, &str),
+    files: &[&str],
+    report: &str,
+) -> (Servers, TestEnv, Output) {
+    let servers = servers(model).await;
+    let env = project(&servers, true);
+    env.write(name, german);
+    let args = [files, &["--view", "none", "--report", report]].concat();
+    let out = fix(&env, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    (servers, env, out)
+}
+
+fn review(env: &TestEnv, args: &[&str]) -> Output {
     env.cmd().arg("review").args(args).output().expect("runs")
 }
 
@@ -102,14 +120,13 @@ fn draft(xml: &str, id: &str) -> String {
 
 #[tokio::test]
 async fn fix_writes_valid_xliff_with_protected_spans_as_inline_codes() {
-    let servers = servers(Model::Good).await;
-    let env = project(&servers, true);
-    env.write("guide.de.md", GUIDE);
-    let out = fix(
-        &env,
-        &["guide.de.md", "--view", "none", "--report", "run.xlf"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let (_servers, env, out) = fixed(
+        Model::Good,
+        ("guide.de.md", GUIDE),
+        &["guide.de.md"],
+        "run.xlf",
+    )
+    .await;
     assert!(
         stderr_of(&out).contains("wrote run.xlf"),
         "{}",
@@ -149,14 +166,13 @@ async fn fix_writes_valid_xliff_with_protected_spans_as_inline_codes() {
 
 #[tokio::test]
 async fn an_xliff_edited_elsewhere_is_applied_by_review() {
-    let servers = servers(Model::Doubts).await;
-    let env = project(&servers, true);
-    env.write("article.de.txt", DOUBTS_ARTICLE);
-    let out = fix(
-        &env,
-        &["article.de.txt", "--view", "none", "--report", "run.xlf"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let (_servers, env, _) = fixed(
+        Model::Doubts,
+        ("article.de.txt", DOUBTS_ARTICLE),
+        &["article.de.txt"],
+        "run.xlf",
+    )
+    .await;
     assert_valid(&env, "run.xlf");
     let xml = text(&env, "run.xlf");
     // The model doubted s1: it asks for review, with the doubt as a note; the others do not.
@@ -227,14 +243,13 @@ async fn an_xliff_edited_elsewhere_is_applied_by_review() {
 
 #[tokio::test]
 async fn review_refuses_an_xliff_whose_inline_code_was_broken() {
-    let servers = servers(Model::Good).await;
-    let env = project(&servers, true);
-    env.write("guide.de.md", GUIDE);
-    let out = fix(
-        &env,
-        &["guide.de.md", "--view", "none", "--report", "run.xlf"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let (_servers, env, _) = fixed(
+        Model::Good,
+        ("guide.de.md", GUIDE),
+        &["guide.de.md"],
+        "run.xlf",
+    )
+    .await;
     let xml = text(&env, "run.xlf");
     let before = text(&env, "guide.en.md");
 
@@ -300,21 +315,13 @@ fn diff_refuses_an_xliff_report() {
 
 #[tokio::test]
 async fn a_run_over_several_files_writes_one_xliff_and_review_applies_it_to_each() {
-    let servers = servers(Model::Good).await;
-    let env = project(&servers, true);
-    env.write("guide.de.md", GUIDE);
-    let out = fix(
-        &env,
-        &[
-            "guide.de.md",
-            "article.de.txt",
-            "--view",
-            "none",
-            "--report",
-            "run.xliff",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let (_servers, env, _) = fixed(
+        Model::Good,
+        ("guide.de.md", GUIDE),
+        &["guide.de.md", "article.de.txt"],
+        "run.xliff",
+    )
+    .await;
     assert_valid(&env, "run.xliff");
     let xml = text(&env, "run.xliff");
     assert_eq!(xml.matches("<file ").count(), 2, "{xml}");

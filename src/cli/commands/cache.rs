@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, CacheError, Entry, Exported, unix_now};
 use crate::cli::args::CacheCommand;
 use crate::cli::{Context, Status};
 use crate::files::{Ledger, Outputs};
@@ -120,7 +120,7 @@ fn reviewed_paragraphs(path: &Path, ctx: &Context) -> anyhow::Result<Vec<Reviewe
         let saved = Decisions::read(&output)?;
         let created = modified(&Record::decisions_path_for(&output))
             .or_else(|| modified(&record_path))
-            .unwrap_or_else(now);
+            .unwrap_or_else(unix_now);
         let producers = |title: &str| {
             title
                 .split_once(" · ")
@@ -193,72 +193,39 @@ fn export_tmx(
             .push(paragraph);
     }
     let mut units = 0;
+    // A cache error, kept to tell as it is (not as an I/O error of the file); nothing is
+    // written then.
     let mut failed: Option<anyhow::Error> = None;
+    let mut stop = |err: CacheError| {
+        failed = Some(err.into());
+        io::Error::other("the cache could not be read")
+    };
     outputs
         .write_with(path, |out| {
-            let mut writer =
-                tmx::Writer::start(out, env!("CARGO_PKG_VERSION"), now(), tmx::Langs::default())?;
+            let mut writer = tmx::Writer::start(
+                out,
+                env!("CARGO_PKG_VERSION"),
+                unix_now(),
+                tmx::Langs::default(),
+            )?;
             let mut seen = HashSet::new();
             let mut cached: HashSet<String> = HashSet::new();
             let mut written: io::Result<()> = Ok(());
             let listed = cache.each_of_pass("restore", |entry| {
-                let unit = if let Some(paragraphs) = replacing.get(entry.source.as_str()) {
-                    // The first time the German comes, its reviewed English in its place.
-                    // The cache's backend and model made the correction, not a kept draft.
-                    paragraphs.iter().try_for_each(|p| {
-                        let unit = if p.drafted {
-                            reviewed_unit(p)
-                        } else {
-                            tmx::Unit {
-                                created: entry.created_at,
-                                backend: &entry.backend,
-                                model: &entry.model,
-                                ..reviewed_unit(p)
-                            }
-                        };
-                        write_once(&mut writer, &mut seen, &unit)
-                    })
-                } else {
-                    let protected = tmx::protected_spans(&entry.source);
-                    // The English the refine round left, where it changed the first answer.
-                    let refined = match cache.refined(&entry.source, &entry.text) {
-                        Ok(refined) => refined,
-                        Err(err) => {
-                            failed = Some(err.into());
-                            written = Err(io::Error::other("the cache could not be read"));
-                            return false;
+                written = match replacing.get(entry.source.as_str()) {
+                    Some(paragraphs) => write_reviewed(&mut writer, &mut seen, &entry, paragraphs),
+                    None => match cache.refined(&entry.source, &entry.text) {
+                        Ok(refined) => {
+                            write_cached(&mut writer, &mut seen, &entry, refined.as_ref())
                         }
-                    };
-                    let (english, backend, model) = refined
-                        .as_ref()
-                        .map_or((&entry.text, &entry.backend, &entry.model), |r| {
-                            (&r.text, &r.backend, &r.model)
-                        });
-                    write_once(
-                        &mut writer,
-                        &mut seen,
-                        &tmx::Unit {
-                            german: &entry.source,
-                            protected: &protected,
-                            english,
-                            created: entry.created_at,
-                            file: None,
-                            backend,
-                            model,
-                            review: None,
-                        },
-                    )
+                        Err(err) => Err(stop(err)),
+                    },
                 };
                 cached.insert(entry.source);
-                written = unit;
                 written.is_ok()
             });
             written?;
-            if let Err(err) = listed {
-                // Not an I/O error of the file: kept to tell as it is, and nothing is written.
-                failed = Some(err.into());
-                return Err(io::Error::other("the cache could not be read"));
-            }
+            listed.map_err(&mut stop)?;
             // Reviewed paragraphs the cache does not hold (cleared, or another machine's).
             for paragraph in reviewed {
                 if !cached.contains(&paragraph.german) {
@@ -271,6 +238,59 @@ fn export_tmx(
         .map_err(|err| failed.take().unwrap_or_else(|| err.into()))
         .with_context(|| format!("cannot export the cache to {}", path.display()))?;
     Ok(units)
+}
+
+/// The reviewed English of a German the cache holds, in place of the cache's: a correction
+/// with the cache's backend, model and date (they made it), a kept draft with the record's.
+fn write_reviewed(
+    writer: &mut tmx::Writer,
+    seen: &mut HashSet<blake3::Hash>,
+    entry: &Exported,
+    paragraphs: &[&Reviewed],
+) -> io::Result<()> {
+    for p in paragraphs {
+        let unit = if p.drafted {
+            reviewed_unit(p)
+        } else {
+            tmx::Unit {
+                created: entry.created_at,
+                backend: &entry.backend,
+                model: &entry.model,
+                ..reviewed_unit(p)
+            }
+        };
+        write_once(writer, seen, &unit)?;
+    }
+    Ok(())
+}
+
+/// A cache entry as a unit: its English, or the one the refine round left (`refined`) where
+/// it changed the first answer.
+fn write_cached(
+    writer: &mut tmx::Writer,
+    seen: &mut HashSet<blake3::Hash>,
+    entry: &Exported,
+    refined: Option<&Entry>,
+) -> io::Result<()> {
+    let protected = tmx::protected_spans(&entry.source);
+    let (english, backend, model) = refined
+        .map_or((&entry.text, &entry.backend, &entry.model), |r| {
+            (&r.text, &r.backend, &r.model)
+        });
+    write_once(
+        writer,
+        seen,
+        &tmx::Unit {
+            german: &entry.source,
+            protected: &protected,
+            english,
+            created: entry.created_at,
+            file: None,
+            backend,
+            model,
+            review: None,
+        },
+    )
 }
 
 /// A reviewed paragraph as a unit, with the record's backend and no model.
@@ -301,10 +321,4 @@ fn write_once(
         writer.unit(unit)?;
     }
     Ok(())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

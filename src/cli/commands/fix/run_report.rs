@@ -104,7 +104,7 @@ impl RunReports {
             rows: Vec::new(),
             broken: None,
             models: BTreeMap::new(),
-            started: super::tmx::now(),
+            started: crate::cache::unix_now(),
         };
         if let Some(inputs) = inputs {
             reports.place(inputs.iter().map(Input::name).collect());

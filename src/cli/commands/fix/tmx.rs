@@ -27,10 +27,7 @@ pub fn models(engine: Option<&Engine>) -> BTreeMap<String, String> {
 pub fn langs(to: Lang) -> Langs<'static> {
     Langs {
         source: "de",
-        target: match to {
-            Lang::En => "en",
-            Lang::De => "de",
-        },
+        target: to.code(),
     }
 }
 
@@ -82,14 +79,8 @@ pub fn document(
     to: Lang,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let now = now();
+    let now = crate::cache::unix_now();
     tmx::head(out, env!("CARGO_PKG_VERSION"), now, langs(to))?;
     units(outcome, file, models, now, to, out)?;
     tmx::tail(out)
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
