@@ -530,3 +530,27 @@ async fn cache_export_takes_the_reviewed_english_with_reviewed() {
     );
     valid(&env.path("records.tmx"));
 }
+
+/// Trados and other CAT tools save TMX as UTF-16: read like a document, BOM and all.
+#[tokio::test]
+async fn a_memory_saved_as_utf16_is_read() {
+    let servers = servers(Model::Good).await;
+    let env = project(&servers, false);
+    let tmx = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<tmx version=\"1.4\">\
+               <header creationtool=\"x\" creationtoolversion=\"1\" segtype=\"paragraph\" \
+               o-tmf=\"x\" adminlang=\"en\" srclang=\"de\" datatype=\"plaintext\"/><body>\
+               <tu><tuv xml:lang=\"de\"><seg>Das Team arbeitet weiter.</seg></tuv>\
+               <tuv xml:lang=\"en\"><seg>The team keeps working.</seg></tuv></tu>\
+               </body></tmx>\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(tmx.encode_utf16().flat_map(u16::to_le_bytes));
+    env.write("team.tmx", bytes);
+    env.write("short.de.txt", "Das Team arbeitet weiter.\n");
+    let out = fix(&env, &["short.de.txt", "--memory", "team.tmx", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("(0 cached, 1 from the memory)"),
+        "{}",
+        stderr_of(&out)
+    );
+}

@@ -447,8 +447,8 @@ fn apply_file(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<()
 /// each `<trans-unit id>` a paragraph. Every unit is checked before any is applied: one whose
 /// inline codes were removed or altered refuses the whole file.
 fn apply_xliff(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
+    // Any encoding a CAT tool saves in (UTF-16 with a byte order mark, say), as for documents.
+    let text = crate::files::read_document(file)?.text;
     let units = xliff::read(&text).map_err(|err| {
         Hinted::new(
             format!("{} {err}", file.display()),

@@ -138,8 +138,10 @@ fn load_memory(args: &FixArgs, ctx: &Context) -> anyhow::Result<Option<Memory>> 
     }
     let mut memory = Memory::default();
     for path in files {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the translation memory {}", path.display()))?;
+        // Any encoding a CAT tool saves in (Trados writes UTF-16), as for documents.
+        let text = crate::files::read_document(path)
+            .with_context(|| format!("cannot read the translation memory {}", path.display()))?
+            .text;
         let units = memory
             .add_tmx(&text)
             .with_context(|| format!("{} is not a TMX translation memory", path.display()))?;
