@@ -476,10 +476,9 @@ fn apply_xliff(file: &Path, docs: &mut [Doc], ctx: &Context) -> anyhow::Result<(
         else {
             anyhow::bail!(Hinted::new(
                 format!(
-                    "{}: {} has no paragraph {} (unit {:?})",
+                    "{}: {} has no paragraph {:?} (a trans-unit id)",
                     file.display(),
                     record.input,
-                    unit.id,
                     unit.id
                 ),
                 "the XLIFF belongs to another run of fix: write it again with --report",
