@@ -387,7 +387,11 @@ impl Engine {
         }
     }
 
+    /// Put `entries` in the cache in one write (none for no entries).
     pub(super) fn remember(&self, entries: &[(CacheKey, Entry)]) {
+        if entries.is_empty() {
+            return;
+        }
         let Some(cache) = &self.cache else { return };
         let Ok(cache) = cache.lock() else { return };
         if let Err(e) = cache.put_many(entries) {
