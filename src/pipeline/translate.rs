@@ -13,13 +13,13 @@ use serde_json::json;
 
 use super::engine::{Engine, Member, Pass, PassKind};
 use super::flight::{Claimed, settling};
-use super::quotes;
 use super::send::{Done, PassRun};
 use super::translated::{SegmentResult, Translated, add_usage, share_usage};
 use super::units::{Unit, consecutive_runs, plan_batches, units_of};
 use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::config::{Lang, Quotes};
+use crate::quotes;
 use crate::repair::RepairedDocument;
 use crate::segment::content_hash;
 use crate::verify::{self, Finding};
