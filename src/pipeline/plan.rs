@@ -13,11 +13,11 @@ use super::engine::{Engine, MemberKind, PassKind};
 use super::mask::MaskStyle;
 use super::protocol::{Revision, estimate_tokens};
 use super::send::PassRun;
+use super::spend::estimated_usage;
 use super::translate::MEMORY;
 use super::translate::Prepared;
 use super::translated::{SegmentResult, split};
 use super::units::{Unit, plan_batches, units_of};
-use crate::backend::Usage;
 use crate::cost::{self, Amounts};
 use crate::repair::RepairedDocument;
 
@@ -385,18 +385,7 @@ impl Engine {
 
     fn plan_cost(&self, backend: &str, chat: bool, input: u64, output: u64) -> Option<PlanCost> {
         let price = self.price(backend)?;
-        let usage = if chat {
-            Usage {
-                input_tokens: input,
-                output_tokens: output,
-                ..Usage::default()
-            }
-        } else {
-            Usage {
-                billed_characters: input,
-                ..Usage::default()
-            }
-        };
+        let usage = estimated_usage(chat, input, output);
         Some(PlanCost {
             currency: price.currency.clone(),
             synchronous: cost::cost(&usage, price, false),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::engine::{Engine, Member, MemberKind};
+use super::engine::{Engine, Member};
 use crate::backend::{BackendError, ErrorKind, Usage};
 use crate::config::Settings;
 use crate::cost::{self, Amounts, Budget, BudgetReached, Price, Reservation};
@@ -175,17 +175,7 @@ impl Engine {
         input: u64,
         output: u64,
     ) -> Result<Reservation<'_>, BackendError> {
-        let usage = match member.kind {
-            MemberKind::Chat(_) => Usage {
-                input_tokens: input,
-                output_tokens: output,
-                ..Usage::default()
-            },
-            MemberKind::Translation => Usage {
-                billed_characters: input,
-                ..Usage::default()
-            },
-        };
+        let usage = estimated_usage(member.chat().is_some(), input, output);
         let name = member.backend.name();
         let batch = member.backend.is_deferred();
         let estimate = self.cost_of(name, &usage, batch).unwrap_or_default();
@@ -259,6 +249,24 @@ impl Engine {
             all += m.backend.direct_usage();
             all
         }))
+    }
+}
+
+/// The usage of a request estimated before it is sent: `input` tokens read and `output`
+/// written by a language model (`chat`), or `input` characters billed by a translation
+/// service. The budget reserves it, and the dry run prices it.
+pub(super) fn estimated_usage(chat: bool, input: u64, output: u64) -> Usage {
+    if chat {
+        Usage {
+            input_tokens: input,
+            output_tokens: output,
+            ..Usage::default()
+        }
+    } else {
+        Usage {
+            billed_characters: input,
+            ..Usage::default()
+        }
     }
 }
 
