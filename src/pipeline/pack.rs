@@ -59,13 +59,10 @@ pub fn plan(sizes: &[Option<Size>], limits: &BatchLimits) -> Vec<Range<usize>> {
     let mut packing = Packing::new(*limits);
     let mut packs: Vec<Range<usize>> = Vec::new();
     for (i, &size) in sizes.iter().enumerate() {
+        let joins = packing.joins(size);
         match packs.last_mut() {
-            Some(pack) if packing.joins(size) => pack.end = i + 1,
-            Some(_) => packs.push(i..i + 1),
-            None => {
-                packing.joins(size);
-                packs.push(i..i + 1);
-            }
+            Some(pack) if joins => pack.end = i + 1,
+            _ => packs.push(i..i + 1),
         }
     }
     packs
