@@ -188,7 +188,7 @@ impl Engine {
                     .map(|(i, rx)| async move { (i, self.follow(rx).await) }),
             );
             let ((done, used), waited) = futures_util::future::join(
-                self.send_refine(units, results, &asks, &pending, claims),
+                self.send_refine(units, results, &asks, &keys, &pending, claims),
                 waits,
             )
             .await;
@@ -287,21 +287,20 @@ impl Engine {
         asks
     }
 
+    /// Send the paragraphs `pending` of `asks` (with their `keys`, one per member of the main
+    /// pass) back in batches: the outcomes, and what the replies reported.
     async fn send_refine(
         &self,
         units: &[Unit<'_>],
         results: &[SegmentResult],
         asks: &HashMap<usize, Ask>,
+        keys: &HashMap<usize, Vec<CacheKey>>,
         pending: &[usize],
         mut claims: HashMap<usize, Claim<'_>>,
     ) -> (Vec<Done>, BTreeMap<String, Usage>) {
         let revisions: HashMap<usize, Revision> = pending
             .iter()
             .filter_map(|i| Some((*i, asks.get(i)?.revision.clone())))
-            .collect();
-        let keys: HashMap<usize, Vec<CacheKey>> = pending
-            .iter()
-            .filter_map(|i| Some((*i, asks.get(i)?.keys.clone())))
             .collect();
         let run = PassRun::refining(self, &self.main, units, results, &revisions);
         let batches = match run.serving() {
@@ -311,7 +310,7 @@ impl Engine {
         let done = join_all(
             batches
                 .into_iter()
-                .map(|range| settling(&mut claims, range.clone(), run.batch(&keys, range))),
+                .map(|range| settling(&mut claims, range.clone(), run.batch(keys, range))),
         )
         .await
         .into_iter()
