@@ -198,30 +198,42 @@ impl Engine {
         if estimated > 0.0 {
             spent.estimated = Amounts::one(estimated, self.budget().currency());
         }
-        for (backend, usage) in self.usage() {
-            let cost = self.line_cost(&backend, &usage);
+        // One snapshot of the run's usage, for the backends' lines and the passes' mix.
+        let all = self.usage();
+        for (backend, usage) in &all {
+            let cost = self.line_cost(backend, usage, &all);
             if let Some((amount, currency)) = cost {
                 spent.total.add(amount, currency);
             }
-            spent.backends.entry(backend).or_default().add(&usage, cost);
+            spent
+                .backends
+                .entry(backend.clone())
+                .or_default()
+                .add(usage, cost);
         }
         for (pass, backends) in self.pass_usage() {
             let line = spent.passes.entry(pass).or_default();
             for (backend, usage) in backends {
-                line.add(&usage, self.line_cost(&backend, &usage));
+                line.add(&usage, self.line_cost(&backend, &usage, &all));
             }
         }
         spent
     }
 
-    fn line_cost(&self, backend: &str, usage: &Usage) -> Option<(f64, &str)> {
+    /// What `usage`, a part of `backend`'s, cost; `all` is the run's usage per backend.
+    fn line_cost(
+        &self,
+        backend: &str,
+        usage: &Usage,
+        all: &BTreeMap<String, Usage>,
+    ) -> Option<(f64, &str)> {
         let price = self.price(backend)?;
         let cost = match self.direct_usage(backend) {
             None => cost::cost(usage, price, false),
             // Batch mode: lines at the batch price, the few sent directly at the full one; a
             // part of the backend's usage (one pass) gets the same mix as the whole.
             Some(direct) => {
-                let all = self.usage().get(backend).copied().unwrap_or_default();
+                let all = all.get(backend).copied().unwrap_or_default();
                 let at_batch = cost::cost(&all, price, true);
                 let exact = cost::cost(&minus(all, direct), price, true)
                     + cost::cost(&direct, price, false);
