@@ -16,6 +16,7 @@ pub mod files;
 pub mod glossary;
 pub mod pipeline;
 pub mod prompt;
+mod quotes;
 pub mod render;
 pub mod repair;
 pub mod review;

@@ -70,7 +70,7 @@ impl CacheKey {
     /// straight, so the decision is found whether or not `quotes = "straight"` changed the
     /// text after the cache.
     pub fn refined(german: &str, before: &str) -> CacheKey {
-        let folded = crate::pipeline::quotes::folded(before);
+        let folded = crate::quotes::folded(before);
         CacheKey::new(&KeyParts {
             pass: super::REFINED,
             backend: "",

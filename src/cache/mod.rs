@@ -16,6 +16,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 pub use key::{CacheKey, KeyParts};
 
 use crate::glossary::Term;
+use crate::quotes::folded;
 
 /// Schema version kept in `PRAGMA user_version`. Version 1 files gain the `terms` column and
 /// keep their entries; older files are recreated (it is only a cache); newer ones are left alone.
@@ -380,7 +381,6 @@ impl Cache {
     /// the decision entry whose text it ended with, following one decision per round; `None`
     /// when no round changed it (never sent back, or the first text kept).
     pub fn refined(&self, german: &str, english: &str) -> Result<Option<Entry>, CacheError> {
-        use crate::pipeline::quotes::folded;
         let mut last: Option<Entry> = None;
         // At most three rounds; a few more steps in case of a chain from several runs.
         for _ in 0..8 {

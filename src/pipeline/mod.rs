@@ -18,7 +18,6 @@ pub mod mask;
 pub mod pack;
 mod plan;
 pub mod protocol;
-pub(crate) mod quotes;
 mod refine;
 pub mod run;
 mod send;

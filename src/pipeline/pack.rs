@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use super::batch::BatchLimits;
 use super::engine::{Engine, MemberKind};
-use super::units::{self, MAX_CHAT_ITEMS, units};
+use super::units::{self, units};
 use crate::repair::RepairedDocument;
 
 /// A document's planned size as one batch: (tokens, segments).
@@ -59,13 +59,10 @@ pub fn plan(sizes: &[Option<Size>], limits: &BatchLimits) -> Vec<Range<usize>> {
     let mut packing = Packing::new(*limits);
     let mut packs: Vec<Range<usize>> = Vec::new();
     for (i, &size) in sizes.iter().enumerate() {
+        let joins = packing.joins(size);
         match packs.last_mut() {
-            Some(pack) if packing.joins(size) => pack.end = i + 1,
-            Some(_) => packs.push(i..i + 1),
-            None => {
-                packing.joins(size);
-                packs.push(i..i + 1);
-            }
+            Some(pack) if joins => pack.end = i + 1,
+            _ => packs.push(i..i + 1),
         }
     }
     packs
@@ -77,11 +74,7 @@ impl Engine {
     /// its `pack_documents` is off.
     pub fn pack_limits(&self) -> Option<BatchLimits> {
         match &self.main.first().kind {
-            MemberKind::Chat(chat) if chat.pack_documents => Some(BatchLimits {
-                max_tokens: chat.max_batch_tokens,
-                max_items: MAX_CHAT_ITEMS,
-                max_bytes: usize::MAX,
-            }),
+            MemberKind::Chat(chat) if chat.pack_documents => Some(units::chat_batch(chat)),
             _ => None,
         }
     }

@@ -13,11 +13,11 @@ use super::engine::{Engine, MemberKind, PassKind};
 use super::mask::MaskStyle;
 use super::protocol::{Revision, estimate_tokens};
 use super::send::PassRun;
+use super::spend::{estimated_usage, split};
 use super::translate::MEMORY;
 use super::translate::Prepared;
-use super::translated::{SegmentResult, split};
+use super::translated::SegmentResult;
 use super::units::{Unit, plan_batches, units_of};
-use crate::backend::Usage;
 use crate::cost::{self, Amounts};
 use crate::repair::RepairedDocument;
 
@@ -114,6 +114,16 @@ impl PassPlan {
             shared: false,
         }
     }
+}
+
+/// A request of a pack, the segments `batch`: each of the `docs` documents' weight in it, the
+/// `size` of its paragraphs there, by which the request's input is shared out.
+fn doc_weights(batch: &[Unit<'_>], docs: usize, size: impl Fn(&Unit<'_>) -> u64) -> Vec<u64> {
+    let mut weights = vec![0u64; docs];
+    for unit in batch {
+        weights[unit.doc] += size(unit);
+    }
+    weights
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -220,7 +230,6 @@ impl Engine {
     /// own segments, and each request counted once, for the document of its first segment.
     pub fn plan_pack(&self, docs: &[&RepairedDocument]) -> Vec<Vec<PassPlan>> {
         let units = units_of(docs);
-        let doc_of = |i: usize| units.get(i).map_or(0, |u| u.doc);
         let mut results = vec![SegmentResult::default(); units.len()];
         self.remembered(&units, &mut results);
         let mut plans: Vec<Vec<PassPlan>> = vec![Vec::new(); docs.len()];
@@ -230,6 +239,14 @@ impl Engine {
             let unit = match member.kind {
                 MemberKind::Chat(_) => "tokens",
                 MemberKind::Translation => "characters",
+            };
+            // A paragraph's size in the unit the backend bills.
+            let size = |unit: &Unit<'_>| -> u64 {
+                let text = &unit.seg.text;
+                match member.kind {
+                    MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
+                    MemberKind::Translation => text.chars().count() as u64,
+                }
             };
             let mut per_doc: Vec<PassPlan> = docs
                 .iter()
@@ -246,34 +263,19 @@ impl Engine {
                     }
                     continue;
                 }
-                let text = &unit.seg.text;
-                plan.source_input += match member.kind {
-                    MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
-                    MemberKind::Translation => text.chars().count() as u64,
-                };
+                plan.source_input += size(unit);
             }
             let run = PassRun::new(self, pass, &units, &results);
-            let size = |i: usize| -> u64 {
-                let text = &units[i].seg.text;
-                match member.kind {
-                    MemberKind::Chat(_) => u64::from(estimate_tokens(text)),
-                    MemberKind::Translation => text.chars().count() as u64,
-                }
-            };
             for batch in &batches {
-                let first = doc_of(batch.start);
+                let first = units[batch.start].doc;
                 per_doc[first].requests += 1;
                 let sent = match &member.kind {
                     MemberKind::Chat(chat) => {
                         u64::from(run.chat_request(chat, batch.clone()).estimated_tokens)
                     }
-                    MemberKind::Translation => batch.clone().map(size).sum(),
+                    MemberKind::Translation => units[batch.clone()].iter().map(size).sum(),
                 };
-                // A request of a pack: each document's share, by its paragraphs in it.
-                let mut weights = vec![0u64; docs.len()];
-                for i in batch.clone() {
-                    weights[doc_of(i)] += size(i);
-                }
+                let weights = doc_weights(&units[batch.clone()], docs.len(), size);
                 for (d, share) in split(sent, &weights).into_iter().enumerate() {
                     per_doc[d].estimated_input += share;
                     per_doc[d].shared |= d != first && weights[d] > 0;
@@ -348,10 +350,9 @@ impl Engine {
             let first = units[batch.start].doc;
             plans[first].requests += usize::from(self.refine);
             let sent = u64::from(run.chat_request(chat, batch.clone()).estimated_tokens) * rounds;
-            let mut weights = vec![0u64; docs];
-            for unit in &units[batch] {
-                weights[unit.doc] += u64::from(estimate_tokens(&unit.seg.text));
-            }
+            let weights = doc_weights(&units[batch], docs, |unit| {
+                u64::from(estimate_tokens(&unit.seg.text))
+            });
             for (d, share) in split(sent, &weights).into_iter().enumerate() {
                 plans[d].estimated_input += share;
             }
@@ -385,18 +386,7 @@ impl Engine {
 
     fn plan_cost(&self, backend: &str, chat: bool, input: u64, output: u64) -> Option<PlanCost> {
         let price = self.price(backend)?;
-        let usage = if chat {
-            Usage {
-                input_tokens: input,
-                output_tokens: output,
-                ..Usage::default()
-            }
-        } else {
-            Usage {
-                billed_characters: input,
-                ..Usage::default()
-            }
-        };
+        let usage = estimated_usage(chat, input, output);
         Some(PlanCost {
             currency: price.currency.clone(),
             synchronous: cost::cost(&usage, price, false),

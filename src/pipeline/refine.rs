@@ -14,7 +14,8 @@ use super::engine::{Engine, PassKind};
 use super::flight::{Claim, Claimed, settling};
 use super::protocol::{Flagged, Revision};
 use super::send::{Done, PassRun};
-use super::translated::{FailureKind, SegmentFailure, SegmentResult, add_usage};
+use super::spend::add_usage;
+use super::translated::{FailureKind, SegmentFailure, SegmentResult};
 use super::units::{Unit, plan_batches};
 use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry, REFINED};
@@ -155,6 +156,7 @@ impl Engine {
             let mut pending = Vec::new();
             let mut claims = HashMap::new();
             let mut follows = Vec::new();
+            let mut decisions = Vec::new();
             let mut todo: Vec<usize> = asks.keys().copied().collect();
             todo.sort_unstable();
             let keys: HashMap<usize, Vec<CacheKey>> =
@@ -164,7 +166,14 @@ impl Engine {
                 let Some(ask) = asks.get(&i) else { continue };
                 match claimed {
                     Claimed::Found(entry) => {
-                        eligible[i] = self.judge(&units[i], &mut results[i], ask, Ok(entry), true);
+                        eligible[i] = self.judge(
+                            &units[i],
+                            &mut results[i],
+                            ask,
+                            Ok(entry),
+                            true,
+                            &mut decisions,
+                        );
                     }
                     Claimed::Lead(claim) => {
                         pending.push(i);
@@ -180,14 +189,21 @@ impl Engine {
                     .map(|(i, rx)| async move { (i, self.follow(rx).await) }),
             );
             let ((done, used), waited) = futures_util::future::join(
-                self.send_refine(units, results, &asks, &pending, claims),
+                self.send_refine(units, results, &asks, &keys, &pending, claims),
                 waits,
             )
             .await;
             add_usage(usage, used);
             for (i, outcome) in done {
                 if let Some(ask) = asks.get(&i) {
-                    eligible[i] = self.judge(&units[i], &mut results[i], ask, outcome, false);
+                    eligible[i] = self.judge(
+                        &units[i],
+                        &mut results[i],
+                        ask,
+                        outcome,
+                        false,
+                        &mut decisions,
+                    );
                 }
             }
             for (i, outcome) in waited {
@@ -198,9 +214,19 @@ impl Engine {
                     ))
                 });
                 if let Some(ask) = asks.get(&i) {
-                    eligible[i] = self.judge(&units[i], &mut results[i], ask, outcome, true);
+                    eligible[i] = self.judge(
+                        &units[i],
+                        &mut results[i],
+                        ask,
+                        outcome,
+                        true,
+                        &mut decisions,
+                    );
                 }
             }
+            // The round's decisions, for the cache to know each paragraph's final English
+            // (`cache export`): one write for the round.
+            self.remember(&decisions);
         }
         any
     }
@@ -262,21 +288,20 @@ impl Engine {
         asks
     }
 
+    /// Send the paragraphs `pending` of `asks` (with their `keys`, one per member of the main
+    /// pass) back in batches: the outcomes, and what the replies reported.
     async fn send_refine(
         &self,
         units: &[Unit<'_>],
         results: &[SegmentResult],
         asks: &HashMap<usize, Ask>,
+        keys: &HashMap<usize, Vec<CacheKey>>,
         pending: &[usize],
         mut claims: HashMap<usize, Claim<'_>>,
     ) -> (Vec<Done>, BTreeMap<String, Usage>) {
         let revisions: HashMap<usize, Revision> = pending
             .iter()
             .filter_map(|i| Some((*i, asks.get(i)?.revision.clone())))
-            .collect();
-        let keys: HashMap<usize, Vec<CacheKey>> = pending
-            .iter()
-            .filter_map(|i| Some((*i, asks.get(i)?.keys.clone())))
             .collect();
         let run = PassRun::refining(self, &self.main, units, results, &revisions);
         let batches = match run.serving() {
@@ -286,7 +311,7 @@ impl Engine {
         let done = join_all(
             batches
                 .into_iter()
-                .map(|range| settling(&mut claims, range.clone(), run.batch(&keys, range))),
+                .map(|range| settling(&mut claims, range.clone(), run.batch(keys, range))),
         )
         .await
         .into_iter()
@@ -295,8 +320,9 @@ impl Engine {
         (done, run.into_usage())
     }
 
-    /// Record an answer (or its failure) and keep the new text if it improves on the old;
-    /// true when it was kept and errors remain (worth another round).
+    /// Record an answer (or its failure) and keep the new text if it improves on the old; the
+    /// decision joins `decisions`, for the cache. True when it was kept and errors remain
+    /// (worth another round).
     fn judge(
         &self,
         unit: &Unit<'_>,
@@ -304,6 +330,7 @@ impl Engine {
         ask: &Ask,
         outcome: Result<Entry, SegmentFailure>,
         cached: bool,
+        decisions: &mut Vec<(CacheKey, Entry)>,
     ) -> bool {
         let before = result.final_text.clone().unwrap_or_default();
         let refinement = result.refine.get_or_insert_with(|| Refinement {
@@ -330,9 +357,8 @@ impl Engine {
         refinement.rounds = refinement.rounds.saturating_add(1);
         let found = self.check(unit, result.draft.as_deref(), &entry.text, &entry.notes);
         let accepted = improves(&ask.errors, &found);
-        // The decision, for the cache to know the paragraph's final English (`cache export`).
         let kept = if accepted { &entry.text } else { &before };
-        self.remember(&[(
+        decisions.push((
             CacheKey::refined(&unit.seg.text, &before),
             Entry {
                 text: kept.clone(),
@@ -344,7 +370,7 @@ impl Engine {
                 source: unit.seg.text.clone(),
                 terms: Vec::new(),
             },
-        )]);
+        ));
         let improved_before = matches!(
             refinement.outcome,
             RefineOutcome::Resolved | RefineOutcome::Improved

@@ -379,10 +379,12 @@ impl<'a> PassRun<'a> {
         let units = &self.units[range.clone()];
         let ids: Vec<&str> = units.iter().map(|u| u.wire.as_str()).collect();
         let _job = self.engine.job().await;
-        let source: u64 = units
+        let sources: Vec<String> = units
             .iter()
-            .map(|u| u64::from(estimate_tokens(&u.masked.text(MaskStyle::Brackets))))
-            .sum();
+            .map(|u| u.masked.text(MaskStyle::Brackets))
+            .collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let source: u64 = sources.iter().map(|s| u64::from(estimate_tokens(s))).sum();
         let with_literal = self.prompt(chat).1;
         let output = cost::estimate_output(source, units.len() as u64, with_literal);
         let input = u64::from(request.estimated_tokens);
@@ -401,16 +403,11 @@ impl<'a> PassRun<'a> {
             Stop::Refused(why) => return Err(Failed::Invalid(format!("the model refused: {why}"))),
             Stop::Other(why) => return Err(Failed::Invalid(format!("the model stopped: {why}"))),
         }
-        let sources: Vec<String> = units
-            .iter()
-            .map(|u| u.masked.text(MaskStyle::Brackets))
-            .collect();
-        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
         let expect = Expect {
             target: chat.target,
             ids: &ids,
             sources: &sources,
-            with_literal: self.prompt(chat).1,
+            with_literal,
         };
         // Each document of a pack is validated as if it had been sent alone.
         let parts = doc_parts(self.units, range.clone());

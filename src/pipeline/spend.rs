@@ -1,14 +1,16 @@
 //! What a run spends: each backend's price, the usage per pass (draft, literal, restore or
 //! polish-de, refine) beside the usage per backend, and the `--max-cost` budget every request
 //! reserves its estimated cost against before it is sent (see [`crate::cost::Budget`]). A
-//! batch-job path calls the same budget before it submits a job.
+//! batch-job path calls the same budget before it submits a job. Also the arithmetic of usage:
+//! adding it up per backend, and sharing a pack's out among its documents (the dry run shares
+//! its estimates the same way).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::engine::{Engine, Member, MemberKind};
+use super::engine::{Engine, Member};
 use crate::backend::{BackendError, ErrorKind, Usage};
 use crate::config::Settings;
 use crate::cost::{self, Amounts, Budget, BudgetReached, Price, Reservation};
@@ -175,17 +177,7 @@ impl Engine {
         input: u64,
         output: u64,
     ) -> Result<Reservation<'_>, BackendError> {
-        let usage = match member.kind {
-            MemberKind::Chat(_) => Usage {
-                input_tokens: input,
-                output_tokens: output,
-                ..Usage::default()
-            },
-            MemberKind::Translation => Usage {
-                billed_characters: input,
-                ..Usage::default()
-            },
-        };
+        let usage = estimated_usage(member.chat().is_some(), input, output);
         let name = member.backend.name();
         let batch = member.backend.is_deferred();
         let estimate = self.cost_of(name, &usage, batch).unwrap_or_default();
@@ -206,30 +198,42 @@ impl Engine {
         if estimated > 0.0 {
             spent.estimated = Amounts::one(estimated, self.budget().currency());
         }
-        for (backend, usage) in self.usage() {
-            let cost = self.line_cost(&backend, &usage);
+        // One snapshot of the run's usage, for the backends' lines and the passes' mix.
+        let all = self.usage();
+        for (backend, usage) in &all {
+            let cost = self.line_cost(backend, usage, &all);
             if let Some((amount, currency)) = cost {
                 spent.total.add(amount, currency);
             }
-            spent.backends.entry(backend).or_default().add(&usage, cost);
+            spent
+                .backends
+                .entry(backend.clone())
+                .or_default()
+                .add(usage, cost);
         }
         for (pass, backends) in self.pass_usage() {
             let line = spent.passes.entry(pass).or_default();
             for (backend, usage) in backends {
-                line.add(&usage, self.line_cost(&backend, &usage));
+                line.add(&usage, self.line_cost(&backend, &usage, &all));
             }
         }
         spent
     }
 
-    fn line_cost(&self, backend: &str, usage: &Usage) -> Option<(f64, &str)> {
+    /// What `usage`, a part of `backend`'s, cost; `all` is the run's usage per backend.
+    fn line_cost(
+        &self,
+        backend: &str,
+        usage: &Usage,
+        all: &BTreeMap<String, Usage>,
+    ) -> Option<(f64, &str)> {
         let price = self.price(backend)?;
         let cost = match self.direct_usage(backend) {
             None => cost::cost(usage, price, false),
             // Batch mode: lines at the batch price, the few sent directly at the full one; a
             // part of the backend's usage (one pass) gets the same mix as the whole.
             Some(direct) => {
-                let all = self.usage().get(backend).copied().unwrap_or_default();
+                let all = all.get(backend).copied().unwrap_or_default();
                 let at_batch = cost::cost(&all, price, true);
                 let exact = cost::cost(&minus(all, direct), price, true)
                     + cost::cost(&direct, price, false);
@@ -259,6 +263,74 @@ impl Engine {
             all += m.backend.direct_usage();
             all
         }))
+    }
+}
+
+/// Add `more` to `usage`, backend by backend.
+pub(super) fn add_usage(usage: &mut BTreeMap<String, Usage>, more: BTreeMap<String, Usage>) {
+    for (backend, used) in more {
+        *usage.entry(backend).or_default() += used;
+    }
+}
+
+/// A pack's usage shared out among its documents by `weights` (their German's length): every
+/// count split in proportion, the remainders to the largest fractions, so the shares add up
+/// to the whole exactly.
+pub(super) fn share_usage(
+    usage: &BTreeMap<String, Usage>,
+    weights: &[u64],
+) -> Vec<BTreeMap<String, Usage>> {
+    let mut shares = vec![BTreeMap::new(); weights.len()];
+    for (backend, used) in usage {
+        let mut parts = vec![Usage::default(); weights.len()];
+        let mut whole = *used;
+        for (field, total) in whole.counts_mut().into_iter().enumerate() {
+            for (part, n) in parts.iter_mut().zip(split(*total, weights)) {
+                *part.counts_mut()[field] = n;
+            }
+        }
+        for (share, part) in shares.iter_mut().zip(parts) {
+            share.insert(backend.clone(), part);
+        }
+    }
+    shares
+}
+
+/// `total` split in proportion to `weights` (largest remainders first; all to the first when
+/// every weight is zero), so the shares add up to `total`.
+pub(super) fn split(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+    if sum == 0 {
+        return (0..weights.len())
+            .map(|i| if i == 0 { total } else { 0 })
+            .collect();
+    }
+    let exact = |w: u64| u128::from(total) * u128::from(w);
+    let mut parts: Vec<u64> = weights.iter().map(|&w| (exact(w) / sum) as u64).collect();
+    let left = total - parts.iter().sum::<u64>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(exact(weights[i]) % sum));
+    for &i in order.iter().take(left as usize) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+/// The usage of a request estimated before it is sent: `input` tokens read and `output`
+/// written by a language model (`chat`), or `input` characters billed by a translation
+/// service. The budget reserves it, and the dry run prices it.
+pub(super) fn estimated_usage(chat: bool, input: u64, output: u64) -> Usage {
+    if chat {
+        Usage {
+            input_tokens: input,
+            output_tokens: output,
+            ..Usage::default()
+        }
+    } else {
+        Usage {
+            billed_characters: input,
+            ..Usage::default()
+        }
     }
 }
 
@@ -293,3 +365,50 @@ fn budget_reached(backend: &str, reached: &BudgetReached) -> BackendError {
 /// How to go on after the budget stopped a run.
 pub const BUDGET_HINT: &str =
     "raise --max-cost or run the same command again: finished paragraphs come from the cache";
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn a_packs_usage_is_shared_by_the_length_of_each_german() {
+        let used = Usage {
+            requests: 1,
+            input_tokens: 1000,
+            output_tokens: 301,
+            ..Usage::default()
+        };
+        let usage = BTreeMap::from([("openai".to_owned(), used)]);
+        let shares = share_usage(&usage, &[300, 100, 0]);
+        let openai: Vec<Usage> = shares.iter().map(|s| s["openai"]).collect();
+        assert_eq!(
+            openai.iter().map(|u| u.input_tokens).collect::<Vec<_>>(),
+            [750, 250, 0]
+        );
+        assert_eq!(
+            openai.iter().map(|u| u.output_tokens).collect::<Vec<_>>(),
+            [226, 75, 0],
+            "the remainder to the largest fraction"
+        );
+        assert_eq!(
+            openai.iter().map(|u| u.requests).collect::<Vec<_>>(),
+            [1, 0, 0],
+            "one request is counted once"
+        );
+        assert_eq!(split(7, &[0, 0]), [7, 0], "no German: all to the first");
+    }
+
+    proptest! {
+        #[test]
+        fn shares_add_up_to_the_whole(
+            total in 0u64..1_000_000,
+            weights in proptest::collection::vec(0u64..10_000, 1..12),
+        ) {
+            let parts = split(total, &weights);
+            prop_assert_eq!(parts.len(), weights.len());
+            prop_assert_eq!(parts.iter().sum::<u64>(), total);
+        }
+    }
+}

@@ -13,13 +13,14 @@ use serde_json::json;
 
 use super::engine::{Engine, Member, Pass, PassKind};
 use super::flight::{Claimed, settling};
-use super::quotes;
 use super::send::{Done, PassRun};
-use super::translated::{SegmentResult, Translated, add_usage, share_usage};
+use super::spend::{add_usage, share_usage};
+use super::translated::{SegmentResult, Translated};
 use super::units::{Unit, consecutive_runs, plan_batches, units_of};
 use crate::backend::Usage;
 use crate::cache::{CacheKey, Entry, KeyParts};
 use crate::config::{Lang, Quotes};
+use crate::quotes;
 use crate::repair::RepairedDocument;
 use crate::segment::content_hash;
 use crate::verify::{self, Finding};
@@ -387,7 +388,11 @@ impl Engine {
         }
     }
 
+    /// Put `entries` in the cache in one write (none for no entries).
     pub(super) fn remember(&self, entries: &[(CacheKey, Entry)]) {
+        if entries.is_empty() {
+            return;
+        }
         let Some(cache) = &self.cache else { return };
         let Ok(cache) = cache.lock() else { return };
         if let Err(e) = cache.put_many(entries) {

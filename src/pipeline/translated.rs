@@ -159,56 +159,6 @@ impl Translated {
     }
 }
 
-/// Add `more` to `usage`, backend by backend.
-pub(super) fn add_usage(usage: &mut BTreeMap<String, Usage>, more: BTreeMap<String, Usage>) {
-    for (backend, used) in more {
-        *usage.entry(backend).or_default() += used;
-    }
-}
-
-/// A pack's usage shared out among its documents by `weights` (their German's length): every
-/// count split in proportion, the remainders to the largest fractions, so the shares add up
-/// to the whole exactly.
-pub(super) fn share_usage(
-    usage: &BTreeMap<String, Usage>,
-    weights: &[u64],
-) -> Vec<BTreeMap<String, Usage>> {
-    let mut shares = vec![BTreeMap::new(); weights.len()];
-    for (backend, used) in usage {
-        let mut parts = vec![Usage::default(); weights.len()];
-        let mut whole = *used;
-        for (field, total) in whole.counts_mut().into_iter().enumerate() {
-            for (part, n) in parts.iter_mut().zip(split(*total, weights)) {
-                *part.counts_mut()[field] = n;
-            }
-        }
-        for (share, part) in shares.iter_mut().zip(parts) {
-            share.insert(backend.clone(), part);
-        }
-    }
-    shares
-}
-
-/// `total` split in proportion to `weights` (largest remainders first; all to the first when
-/// every weight is zero), so the shares add up to `total`.
-pub(super) fn split(total: u64, weights: &[u64]) -> Vec<u64> {
-    let sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
-    if sum == 0 {
-        return (0..weights.len())
-            .map(|i| if i == 0 { total } else { 0 })
-            .collect();
-    }
-    let exact = |w: u64| u128::from(total) * u128::from(w);
-    let mut parts: Vec<u64> = weights.iter().map(|&w| (exact(w) / sum) as u64).collect();
-    let left = total - parts.iter().sum::<u64>();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(exact(weights[i]) % sum));
-    for &i in order.iter().take(left as usize) {
-        parts[i] += 1;
-    }
-    parts
-}
-
 /// The backends that produced a side, in order of first use: `deepl`, or `openai+local` after
 /// a fallback.
 fn producers<'a>(names: impl Iterator<Item = Option<&'a str>>) -> String {
@@ -219,51 +169,4 @@ fn producers<'a>(names: impl Iterator<Item = Option<&'a str>>) -> String {
         }
     }
     seen.join("+")
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    #[test]
-    fn a_packs_usage_is_shared_by_the_length_of_each_german() {
-        let used = Usage {
-            requests: 1,
-            input_tokens: 1000,
-            output_tokens: 301,
-            ..Usage::default()
-        };
-        let usage = BTreeMap::from([("openai".to_owned(), used)]);
-        let shares = share_usage(&usage, &[300, 100, 0]);
-        let openai: Vec<Usage> = shares.iter().map(|s| s["openai"]).collect();
-        assert_eq!(
-            openai.iter().map(|u| u.input_tokens).collect::<Vec<_>>(),
-            [750, 250, 0]
-        );
-        assert_eq!(
-            openai.iter().map(|u| u.output_tokens).collect::<Vec<_>>(),
-            [226, 75, 0],
-            "the remainder to the largest fraction"
-        );
-        assert_eq!(
-            openai.iter().map(|u| u.requests).collect::<Vec<_>>(),
-            [1, 0, 0],
-            "one request is counted once"
-        );
-        assert_eq!(split(7, &[0, 0]), [7, 0], "no German: all to the first");
-    }
-
-    proptest! {
-        #[test]
-        fn shares_add_up_to_the_whole(
-            total in 0u64..1_000_000,
-            weights in proptest::collection::vec(0u64..10_000, 1..12),
-        ) {
-            let parts = split(total, &weights);
-            prop_assert_eq!(parts.len(), weights.len());
-            prop_assert_eq!(parts.iter().sum::<u64>(), total);
-        }
-    }
 }

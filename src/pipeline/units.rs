@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::batch::{self, BatchLimits};
-use super::engine::{Member, MemberKind};
+use super::engine::{ChatSetup, Member, MemberKind};
 use super::mask::{MaskStyle, Masked, mask};
 use super::protocol::{Role, estimate_tokens};
 use crate::backend::{Limits, Size};
@@ -17,7 +17,7 @@ use crate::segment::SegmentId;
 
 /// Characters of neighbouring text sent along as read-only context.
 pub(super) const CONTEXT_CHARS: usize = 600;
-pub(super) const MAX_CHAT_ITEMS: usize = 40;
+const MAX_CHAT_ITEMS: usize = 40;
 
 /// What one segment looks like to the passes.
 pub(super) struct Unit<'a> {
@@ -116,11 +116,7 @@ pub(super) fn plan_batches(
     indices: &[usize],
 ) -> Vec<Range<usize>> {
     let limits = match &member.kind {
-        MemberKind::Chat(chat) => BatchLimits {
-            max_tokens: chat.max_batch_tokens,
-            max_items: MAX_CHAT_ITEMS,
-            max_bytes: usize::MAX,
-        },
+        MemberKind::Chat(chat) => chat_batch(chat),
         MemberKind::Translation => match member.backend.limits() {
             Some(limits) => service_batch(limits),
             None => BatchLimits {
@@ -149,6 +145,16 @@ pub(super) fn size(member: &Member, unit: &Unit<'_>) -> (u32, usize) {
     };
     let text = unit.masked.text(style);
     (estimate_tokens(&text), text.len())
+}
+
+/// A language model's batch budget: its `max_batch_tokens`, and at most [`MAX_CHAT_ITEMS`]
+/// segments.
+pub(super) fn chat_batch(chat: &ChatSetup) -> BatchLimits {
+    BatchLimits {
+        max_tokens: chat.max_batch_tokens,
+        max_items: MAX_CHAT_ITEMS,
+        max_bytes: usize::MAX,
+    }
 }
 
 /// A translation service's per-request limits as a batch budget, so one batch is one request.

@@ -48,12 +48,12 @@ async fn cached_chat(cached: u64) -> MockServer {
 
 /// A project restoring with gpt-4.1-mini on `server`, no draft, no refine round.
 /// One request per file (packing off), so that costs are counted request by request.
-fn restore_only(server: &MockServer, extra: &str) -> TestEnv {
+fn restore_only(server: &MockServer) -> TestEnv {
     let env = TestEnv::new();
     env.write(
         ".klartext.toml",
         format!(
-            "{extra}[passes]\nrestore = \"openai\"\nrefine = 0\n\
+            "[passes]\nrestore = \"openai\"\nrefine = 0\n\
              [backends.openai]\nmodel = \"gpt-4.1-mini\"\nbase_url = \"{}/v1\"\n\
              pack_documents = false\n",
             server.uri()
@@ -144,7 +144,7 @@ async fn dry_run_shows_the_cost_synchronous_and_in_batches_with_each_pass_share(
 #[tokio::test]
 async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
     let server = cached_chat(800).await;
-    let env = restore_only(&server, "");
+    let env = restore_only(&server);
     articles(&env, 3);
     let out = fix(&env, &["in", "-o", "out", "--json", "--jobs", "1"]);
     let stderr = stderr_of(&out);
@@ -196,7 +196,7 @@ async fn the_summary_and_the_reports_show_what_was_spent_with_cached_tokens() {
 #[tokio::test]
 async fn max_cost_stops_before_the_budget_is_passed_and_keeps_what_finished() {
     let server = cached_chat(0).await;
-    let env = restore_only(&server, "");
+    let env = restore_only(&server);
     articles(&env, 6);
     // A reply costs $0.00072 (1,000 in, 200 out); each request reserves about $0.001 first.
     let budget = 0.0025;

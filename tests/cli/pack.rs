@@ -8,7 +8,7 @@ use wiremock::MockServer;
 use crate::articles;
 use crate::common::{TestEnv, stderr_of, stdout_of};
 use crate::mocks::Model;
-use crate::online::{fix, project, servers};
+use crate::online::{Servers, fix, project, servers};
 
 /// The chat requests the stand-in received: each one's segment ids.
 async fn sent_ids(server: &MockServer) -> Vec<Vec<String>> {
@@ -31,21 +31,30 @@ async fn sent_ids(server: &MockServer) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn folder(env: &TestEnv) {
+/// A project on `servers` with the twenty small articles under `in/`.
+fn folder_project(servers: &Servers) -> TestEnv {
+    let env = project(servers, false);
     articles::write_folder(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
         &env.path("in"),
     );
+    env
+}
+
+/// The paragraphs of article `n` under `in/`.
+fn german_paragraphs(env: &TestEnv, n: usize) -> usize {
+    String::from_utf8(env.read(&format!("in/article-{n:02}.de.txt")))
+        .expect("UTF-8")
+        .split("\n\n")
+        .count()
 }
 
 /// Every output has one restored paragraph per German one, and no other document's.
 fn assert_written(env: &TestEnv) {
     for n in 0..20 {
-        let german =
-            String::from_utf8(env.read(&format!("in/article-{n:02}.de.txt"))).expect("UTF-8");
         let english =
             String::from_utf8(env.read(&format!("out/article-{n:02}.en.txt"))).expect("UTF-8");
-        let paragraphs = german.split("\n\n").count();
+        let paragraphs = german_paragraphs(env, n);
         assert_eq!(
             english.matches("The restored English").count(),
             paragraphs,
@@ -57,8 +66,7 @@ fn assert_written(env: &TestEnv) {
 #[tokio::test]
 async fn a_folder_of_small_files_goes_in_fewer_requests_than_files() {
     let servers = servers(Model::Good).await;
-    let env = project(&servers, false);
-    folder(&env);
+    let env = folder_project(&servers);
     let out = fix(&env, &["in", "-o", "out"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_written(&env);
@@ -79,19 +87,11 @@ async fn a_folder_of_small_files_goes_in_fewer_requests_than_files() {
     }
     // Each document's segments went together, in order.
     let total: usize = sent.iter().map(Vec::len).sum();
-    let german: usize = (0..20)
-        .map(|n| {
-            String::from_utf8(env.read(&format!("in/article-{n:02}.de.txt")))
-                .expect("UTF-8")
-                .split("\n\n")
-                .count()
-        })
-        .sum();
+    let german: usize = (0..20).map(|n| german_paragraphs(&env, n)).sum();
     assert_eq!(total, german, "each paragraph sent once");
 
     // The same run without packing: one request per file.
-    let env = project(&servers, false);
-    folder(&env);
+    let env = folder_project(&servers);
     let config = String::from_utf8(env.read(".klartext.toml")).expect("UTF-8");
     env.write(
         ".klartext.toml",
@@ -109,8 +109,7 @@ async fn a_folder_of_small_files_goes_in_fewer_requests_than_files() {
 #[tokio::test]
 async fn a_document_whose_part_of_a_packed_reply_fails_goes_again_alone() {
     let servers = servers(Model::EchoesSecondOfAPack).await;
-    let env = project(&servers, false);
-    folder(&env);
+    let env = folder_project(&servers);
     let out = fix(&env, &["in", "-o", "out"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_written(&env);
@@ -151,8 +150,7 @@ async fn a_document_whose_part_of_a_packed_reply_fails_goes_again_alone() {
 #[tokio::test]
 async fn dry_run_shows_at_most_two_and_a_half_tokens_per_paragraph_token() {
     let servers = servers(Model::Good).await;
-    let env = project(&servers, false);
-    folder(&env);
+    let env = folder_project(&servers);
     let out = fix(&env, &["in", "-o", "out", "--dry-run"]);
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");

@@ -1,7 +1,9 @@
 //! `quotes = "straight"`: the curly quotation marks and apostrophes of a result made straight
 //! (`“…”` and `„…“` become `"…"`, `‘`, `’` and `‚` become `'`), except inside the protected spans
 //! that came back verbatim (code, URLs), which are never changed. Applied to results after the
-//! cache, so the setting changes no cache key and switching it sends nothing.
+//! cache, so the setting changes no cache key and switching it sends nothing. Pure text, below
+//! both the pipeline, which straightens results, and the cache, whose refine decisions compare
+//! texts with their marks folded.
 
 use std::ops::Range;
 
@@ -11,7 +13,7 @@ const DOUBLE: [char; 4] = ['“', '”', '„', '‟'];
 const SINGLE: [char; 4] = ['‘', '’', '‚', '‛'];
 
 /// `text` with straight quotation marks, leaving every occurrence of a `kept` span alone.
-pub(super) fn straighten(text: &str, kept: &[&str]) -> String {
+pub(crate) fn straighten(text: &str, kept: &[&str]) -> String {
     if !text.contains(|c| DOUBLE.contains(&c) || SINGLE.contains(&c)) {
         return text.to_owned();
     }
@@ -32,7 +34,7 @@ pub(super) fn straighten(text: &str, kept: &[&str]) -> String {
 }
 
 /// A curly quotation mark or apostrophe made straight; any other character as it is.
-pub(crate) fn fold(c: char) -> char {
+fn fold(c: char) -> char {
     if DOUBLE.contains(&c) {
         '"'
     } else if SINGLE.contains(&c) {
