@@ -196,7 +196,7 @@ fn counts_line(row: &FileRow) -> String {
     ];
     for (marker, count) in [("✗", row.errors), ("⚠", row.warnings), ("ℹ", row.infos)] {
         if count > 0 {
-            parts.push(format!("{marker} {count}"));
+            parts.push(format!("{marker} {}", grouped(count as u64)));
         }
     }
     format!(" <span class=\"counts\">· {}</span>", parts.join(" · "))
