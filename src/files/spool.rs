@@ -48,6 +48,14 @@ impl Spool {
         self.pieces.get(number).is_some_and(Option::is_some)
     }
 
+    /// Copy every piece to `out`, in the order of their numbers.
+    pub fn copy_all(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        for number in 0..self.pieces.len() {
+            self.copy(number, out)?;
+        }
+        Ok(())
+    }
+
     /// Copy piece `number` to `out`; false when there is none.
     pub fn copy(&mut self, number: usize, out: &mut dyn Write) -> io::Result<bool> {
         let Some((start, length)) = self.pieces.get(number).copied().flatten() else {
@@ -107,5 +115,8 @@ mod tests {
         spool.copy(2, &mut out).expect("read");
         spool.copy(0, &mut out).expect("read");
         assert_eq!(out, b"TWOzero");
+        let mut out = Vec::new();
+        spool.copy_all(&mut out).expect("read");
+        assert_eq!(out, b"zeroTWOfive");
     }
 }

@@ -267,20 +267,12 @@ impl RunReports {
                 ReportFormat::Tmx => {
                     let langs = super::tmx::langs(self.to);
                     crate::tmx::head(out, env!("CARGO_PKG_VERSION"), self.started, langs)?;
-                    for place in 0..places {
-                        if spool.has(place) {
-                            spool.copy(place, out)?;
-                        }
-                    }
+                    spool.copy_all(out)?;
                     crate::tmx::tail(out)
                 }
                 ReportFormat::Xliff => {
                     xliff::write_head(out)?;
-                    for place in 0..places {
-                        if spool.has(place) {
-                            spool.copy(place, out)?;
-                        }
-                    }
+                    spool.copy_all(out)?;
                     xliff::write_tail(out)
                 }
             })?;
