@@ -33,13 +33,15 @@ impl Spool {
             inner: &mut self.file,
             written: 0,
         };
-        fill(&mut counted)?;
-        let length = counted.written;
+        let filled = fill(&mut counted);
+        let (start, length) = (self.end, counted.written);
+        // What a failed `fill` wrote stays in the file: later pieces start after it.
+        self.end += length;
+        filled?;
         if self.pieces.len() <= number {
             self.pieces.resize(number + 1, None);
         }
-        self.pieces[number] = Some((self.end, length));
-        self.end += length;
+        self.pieces[number] = Some((start, length));
         Ok(())
     }
 
@@ -118,5 +120,21 @@ mod tests {
         let mut out = Vec::new();
         spool.copy_all(&mut out).expect("read");
         assert_eq!(out, b"zeroTWOfive");
+    }
+
+    #[test]
+    fn a_piece_that_failed_halfway_leaves_the_others_whole() {
+        let mut spool = Spool::new().expect("a temporary file");
+        spool.put(0, |out| out.write_all(b"zero")).expect("write");
+        let failed = spool.put(1, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("the rest could not be rendered"))
+        });
+        assert!(failed.is_err());
+        spool.put(2, |out| out.write_all(b"two")).expect("write");
+        let mut out = Vec::new();
+        spool.copy_all(&mut out).expect("read");
+        assert_eq!(out, b"zerotwo");
+        assert!(!spool.has(1));
     }
 }
