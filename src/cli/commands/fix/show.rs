@@ -324,46 +324,43 @@ impl Display {
         if self.mode == Mode::Tree {
             return Ok(());
         }
-        let view = Comparison::of(outcome, self.to);
+        // Built once, and only for the diff or a report that shows the texts side by side.
+        let view = std::cell::OnceCell::new();
+        let view = || view.get_or_init(|| Comparison::of(outcome, self.to));
         // Stdout carries the text itself when it is the destination; the diff would corrupt it.
         if self.diffs && delivered.destination != Destination::Stdout {
-            self.show_diff(ctx, &view, outcome, out)?;
+            self.show_diff(ctx, view(), outcome, out)?;
         }
-        if let Some(report) = &self.display.report
-            && report.format == ReportFormat::Tmx
-        {
+        if let Some(report) = &self.display.report {
             let name = input.name();
-            outputs.write_with(&report.path, |out| {
-                super::tmx::document(outcome, &name, &self.models, self.to, out)
-            })?;
-            self.printer
-                .note(&format!("wrote {}", report.path.display()));
-        } else if let Some(report) = &self.display.report {
-            if report.format == ReportFormat::Xliff {
-                let Some(record) = outcome.record() else {
-                    anyhow::bail!(Hinted::new(
-                        format!(
-                            "{}: an XLIFF report holds translations, and {} was not translated",
-                            report.path.display(),
-                            input.name()
-                        ),
-                        "XLIFF needs a backend; offline, name the report FILE.html, FILE.md or \
-                         FILE.json",
-                    ));
-                };
-                outputs.write_with(&report.path, |out| {
-                    xliff::write_head(out)?;
-                    xliff::write_file(record, env!("CARGO_PKG_VERSION"), out)?;
-                    xliff::write_tail(out)
-                })?;
-                self.printer
-                    .note(&format!("wrote {}", report.path.display()));
-                return Ok(());
+            match report.format {
+                ReportFormat::Tmx => outputs.write_with(&report.path, |out| {
+                    super::tmx::document(outcome, &name, &self.models, self.to, out)
+                })?,
+                ReportFormat::Xliff => {
+                    let Some(record) = outcome.record() else {
+                        anyhow::bail!(Hinted::new(
+                            format!(
+                                "{}: an XLIFF report holds translations, and {name} was not \
+                                 translated",
+                                report.path.display(),
+                            ),
+                            "XLIFF needs a backend; offline, name the report FILE.html, FILE.md \
+                             or FILE.json",
+                        ));
+                    };
+                    outputs.write_with(&report.path, |out| {
+                        xliff::write_head(out)?;
+                        xliff::write_file(record, env!("CARGO_PKG_VERSION"), out)?;
+                        xliff::write_tail(out)
+                    })?;
+                }
+                ReportFormat::Html | ReportFormat::Markdown | ReportFormat::Json => {
+                    let input_report = view().report_input(Some(&name));
+                    let writer = super::super::report_writer(report.format);
+                    outputs.write_with(&report.path, |out| writer(&input_report, out))?;
+                }
             }
-            let name = input.name();
-            let input_report = view.report_input(Some(&name));
-            let writer = super::super::report_writer(report.format);
-            outputs.write_with(&report.path, |out| writer(&input_report, out))?;
             self.printer
                 .note(&format!("wrote {}", report.path.display()));
         }
@@ -454,7 +451,6 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// What a report of the document shows.
     /// What a report shows of this comparison; `document` names it in the page's title.
     pub fn report_input<'a>(&'a self, document: Option<&'a str>) -> diff_report::ReportInput<'a> {
         diff_report::ReportInput {
