@@ -606,21 +606,11 @@ fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
     if estimate.passes.is_empty() {
         return;
     }
-    let total = estimate
-        .synchronous
-        .single()
-        .map_or(0.0, |(amount, _)| amount);
-    let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de"]
-        .iter()
-        .filter_map(|pass| {
-            let sync = &estimate.passes.get(*pass)?.synchronous;
-            let share = match sync.single() {
-                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
-                _ => String::new(),
-            };
-            Some(format!("{pass} {sync}{share}"))
-        })
-        .collect();
+    let shares = super::summary::shares(
+        &estimate.synchronous,
+        &["draft", LITERAL, "restore", "polish-de"],
+        |pass| Some(&estimate.passes.get(pass)?.synchronous),
+    );
     let refine = match estimate.passes.get("refine") {
         Some(refine) => format!(
             "; refine up to {} more if verify sent every paragraph back",
@@ -631,10 +621,7 @@ fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
     printer.note(&format!(
         "{name}: estimated cost {}, {} with --batch-api ({}){refine}; prices as of {}, \
          set backends.NAME.price to change them",
-        estimate.synchronous,
-        estimate.batch,
-        shares.join(", "),
-        estimate.prices_as_of,
+        estimate.synchronous, estimate.batch, shares, estimate.prices_as_of,
     ));
 }
 

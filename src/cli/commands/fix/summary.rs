@@ -12,7 +12,7 @@ use super::{Offline, Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
 use crate::config::{Capability, Settings};
-use crate::cost::money;
+use crate::cost::{Amounts, money};
 use crate::count::{counted, grouped, nonzero, plural};
 use crate::pipeline::jobs::{JobBook, Jobs, JobsReport};
 use crate::pipeline::{BUDGET_HINT, Ended, Engine, Estimate, LITERAL, Spent};
@@ -367,18 +367,11 @@ pub fn cost_line(spent: &Spent) -> Option<String> {
     if spent.backends.values().all(|line| line.cost.is_none()) {
         return None;
     }
-    let total = spent.total.single().map_or(0.0, |(amount, _)| amount);
-    let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de", "refine"]
-        .iter()
-        .filter_map(|pass| {
-            let cost = spent.passes.get(*pass)?.cost.as_ref()?;
-            let share = match cost.single() {
-                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
-                _ => String::new(),
-            };
-            Some(format!("{pass} {cost}{share}"))
-        })
-        .collect();
+    let shares = shares(
+        &spent.total,
+        &["draft", LITERAL, "restore", "polish-de", "refine"],
+        |pass| spent.passes.get(pass)?.cost.as_ref(),
+    );
     let estimated = match spent.estimated.is_empty() {
         true => String::new(),
         false => format!(" (estimated {} before sending)", spent.estimated),
@@ -389,10 +382,30 @@ pub fn cost_line(spent: &Spent) -> Option<String> {
     };
     Some(format!(
         "cost: {} spent{estimated}{limit}: {}; prices as of {}",
-        spent.total,
-        shares.join(", "),
-        spent.prices_as_of
+        spent.total, shares, spent.prices_as_of
     ))
+}
+
+/// "draft $0.0031 25%, restore $0.0080 65%": what each of `passes` that has an amount cost,
+/// with its share of `total` when both are in one currency.
+pub fn shares<'a>(
+    total: &Amounts,
+    passes: &[&str],
+    amount: impl Fn(&str) -> Option<&'a Amounts>,
+) -> String {
+    let total = total.single().map_or(0.0, |(amount, _)| amount);
+    let shares: Vec<String> = passes
+        .iter()
+        .filter_map(|pass| {
+            let cost = amount(pass)?;
+            let share = match cost.single() {
+                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
+                _ => String::new(),
+            };
+            Some(format!("{pass} {cost}{share}"))
+        })
+        .collect();
+    shares.join(", ")
 }
 
 /// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry), $0.0123`: the cost when
