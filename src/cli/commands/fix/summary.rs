@@ -341,13 +341,11 @@ fn facts(
             ),
         ));
     }
-    if let Some(line) = usage_line(usage, spent) {
-        let line = line.strip_prefix("usage: ").unwrap_or(&line).to_owned();
-        facts.push(("Usage".to_owned(), line));
+    if let Some(text) = usage_text(usage, spent) {
+        facts.push(("Usage".to_owned(), text));
     }
-    if let Some(line) = spent.and_then(cost_line) {
-        let line = line.strip_prefix("cost: ").unwrap_or(&line).to_owned();
-        facts.push(("Cost".to_owned(), line));
+    if let Some(text) = spent.and_then(cost_text) {
+        facts.push(("Cost".to_owned(), text));
     }
     if !stopped.is_empty() {
         facts.push(("Stopped".to_owned(), stopped.join("; ")));
@@ -364,6 +362,11 @@ fn facts(
 /// `cost: $0.0123 spent (estimated $0.0150 before sending): literal $0.0031 25%, restore
 /// $0.0080 65%, refine $0.0012 10%; prices as of …`; `None` when nothing priced was used.
 pub fn cost_line(spent: &Spent) -> Option<String> {
+    cost_text(spent).map(|text| format!("cost: {text}"))
+}
+
+/// [`cost_line`] without its `cost: `, as the run's reports give it.
+fn cost_text(spent: &Spent) -> Option<String> {
     if spent.backends.values().all(|line| line.cost.is_none()) {
         return None;
     }
@@ -381,7 +384,7 @@ pub fn cost_line(spent: &Spent) -> Option<String> {
         _ => String::new(),
     };
     Some(format!(
-        "cost: {} spent{estimated}{limit}: {}; prices as of {}",
+        "{} spent{estimated}{limit}: {}; prices as of {}",
         spent.total, shares, spent.prices_as_of
     ))
 }
@@ -411,6 +414,11 @@ pub fn shares<'a>(
 /// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry), $0.0123`: the cost when
 /// the backend has a price.
 pub fn usage_line(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Option<String> {
+    usage_text(usage, spent).map(|text| format!("usage: {text}"))
+}
+
+/// [`usage_line`] without its `usage: `, as the run's reports give it.
+fn usage_text(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Option<String> {
     let parts: Vec<String> = usage
         .iter()
         .filter(|(_, u)| u.requests > 0)
@@ -443,7 +451,7 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Opt
             )
         })
         .collect();
-    (!parts.is_empty()).then(|| format!("usage: {}", parts.join("; ")))
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 #[cfg(test)]
