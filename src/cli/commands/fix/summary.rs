@@ -438,17 +438,14 @@ fn usage_text(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Option<
             };
             let retries = match u.retries {
                 0 => String::new(),
-                n => format!(" ({n} {})", plural(n as usize, "retry", "retries")),
+                n => format!(" ({})", counted(n as usize, "retry", "retries")),
             };
             let cost = spent
                 .and_then(|s| s.backends.get(name)?.cost.as_ref())
                 .map(|cost| format!(", {cost}"))
                 .unwrap_or_default();
-            format!(
-                "{name}: {amount}, {} {}{retries}{cost}",
-                u.requests,
-                plural(u.requests as usize, "request", "requests")
-            )
+            let requests = counted(u.requests as usize, "request", "requests");
+            format!("{name}: {amount}, {requests}{retries}{cost}")
         })
         .collect();
     (!parts.is_empty()).then(|| parts.join("; "))
