@@ -19,19 +19,18 @@ fn article(n: usize, paragraphs: usize) -> String {
         .join("\n\n")
 }
 
-/// The fake as the restore backend. These tests count requests per file, so small files do
-/// not share requests unless `extra` turns `pack_documents` on.
-fn configure(env: &TestEnv, url: &str, extra: &str) {
-    let pack = if extra.contains("pack_documents") {
-        ""
-    } else {
-        "pack_documents = false\n"
-    };
+/// The fake as the restore backend, six attempts a request unless `extra` says otherwise.
+/// These tests count requests per file, so small files do not share requests unless `extra`
+/// turns `pack_documents` on.
+pub fn configure(env: &TestEnv, url: &str, extra: &str) {
+    let default = |key: &str, line: &'static str| if extra.contains(key) { "" } else { line };
+    let attempts = default("max_attempts", "max_attempts = 6\n");
+    let pack = default("pack_documents", "pack_documents = false\n");
     env.write(
         ".klartext.toml",
         format!(
             "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\nmodel = \"m\"\n\
-             base_url = \"{url}\"\nmax_attempts = 6\n{pack}{extra}"
+             base_url = \"{url}\"\n{attempts}{pack}{extra}"
         ),
     );
 }
@@ -76,7 +75,7 @@ fn assert_complete(env: &TestEnv, file: &str, paragraphs: usize) {
 /// Once `ready` holds (within 20 s, else `what` fails the test), press Ctrl-C in `child` and
 /// wait for it: its output and stderr.
 #[cfg(unix)]
-async fn interrupt(
+pub async fn interrupt(
     child: std::process::Child,
     what: &str,
     ready: impl Fn() -> bool,
