@@ -19,6 +19,7 @@ use klartext::render::{Note, NoteLevel};
 use klartext::segment::{Format, segment};
 use serde_json::Value;
 
+use crate::batch::run_record;
 use crate::common::{TestEnv, Tool, have, sample};
 use crate::run_report::{FILES, html_rows, quota_run};
 
@@ -320,8 +321,7 @@ async fn run_report_of_fifty_files_in_chromium() {
     quota_run(&env, "report.html").await;
     let page = String::from_utf8(env.read("report.html")).expect("UTF-8");
     assert!(!page.contains("<script"), "the report itself has no script");
-    let record: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let record = run_record(&env);
     let statuses: Vec<(String, String)> = record["files"]
         .as_array()
         .expect("files")

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::batch::configure;
+use crate::batch::{configure, run_record};
 use crate::common::{TestEnv, sample, stderr_of};
 use crate::fake_openai::{Behaviour, FakeOpenai};
 
@@ -219,8 +219,7 @@ pub fn html_rows(page: &str) -> BTreeMap<String, String> {
 async fn a_quota_stopped_folder_run_has_one_report_and_a_truthful_record() {
     let env = TestEnv::new();
     let stderr = quota_run(&env, "report.html").await;
-    let record: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let record = run_record(&env);
     check_record(&record);
     assert_eq!(record["schema"], "klartext.run/2");
     let files = record["files"].as_array().expect("files");
@@ -315,8 +314,7 @@ fn a_run_report_in_every_format_covers_every_file() {
     assert!(stderr.contains("report: run.json"), "{stderr}");
     let record: Value = serde_json::from_slice(&env.read("run.json")).expect("JSON");
     check_record(&record);
-    let folder: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let folder = run_record(&env);
     check_record(&folder);
     let files = record["files"].as_array().expect("files");
     assert_eq!(files.len(), 5);
@@ -436,8 +434,7 @@ async fn ctrl_c_still_writes_the_report_of_what_was_done() {
     })
     .await;
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    let record: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let record = run_record(&env);
     check_record(&record);
     assert_eq!(record["interrupted"], true);
     let totals = &record["totals"];
