@@ -114,22 +114,20 @@ pub fn finish(
     if let Some(line) = usage_line(&usage, spent.as_ref()) {
         p.note(&line);
     }
-    if let Some(estimate) = &estimate {
-        for backend in &estimate.unpriced {
-            p.warn(&format!(
-                "cost unknown for backend {backend}: set backends.{backend}.price"
-            ));
-        }
+    // A dry run's backends without a price, or those of a run that were used.
+    let unpriced = estimate.iter().flat_map(|e| &e.unpriced).chain(
+        spent
+            .iter()
+            .flat_map(|s| &s.unpriced)
+            .filter(|b| usage.contains_key(*b)),
+    );
+    for backend in unpriced {
+        p.warn(&format!(
+            "cost unknown for backend {backend}: set backends.{backend}.price"
+        ));
     }
-    if let Some(spent) = &spent {
-        for backend in spent.unpriced.iter().filter(|b| usage.contains_key(*b)) {
-            p.warn(&format!(
-                "cost unknown for backend {backend}: set backends.{backend}.price"
-            ));
-        }
-        if let Some(line) = cost_line(spent) {
-            p.note(&line);
-        }
+    if let Some(line) = spent.as_ref().and_then(cost_line) {
+        p.note(&line);
     }
     if let Some(engine) = engine {
         for warning in engine.warnings() {
