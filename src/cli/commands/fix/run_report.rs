@@ -172,9 +172,11 @@ impl RunReports {
         let Some((named, spool)) = &mut self.named else {
             return Ok(());
         };
-        // The texts side by side, for a file that finished with something to show.
+        // The texts side by side, for a file that finished with something to show, in a
+        // report that shows them (TMX and XLIFF hold translation units instead).
         let shown = outcome
             .filter(|o| report.finished() && !matches!(o.work, Work::Empty))
+            .filter(|_| !matches!(named.format, ReportFormat::Tmx | ReportFormat::Xliff))
             .map(|o| Comparison::of(o, self.to));
         let diff = shown
             .as_ref()
