@@ -63,7 +63,7 @@ fn outputs(dir: &Path) -> Vec<String> {
 }
 
 /// `fix in -o out`, findings not failing the run.
-const FIX_TREE: [&str; 6] = ["fix", "in", "-o", "out", "--fail-on", "never"];
+pub const FIX_TREE: [&str; 6] = ["fix", "in", "-o", "out", "--fail-on", "never"];
 
 /// The folder run's record, `out/klartext-report.json`.
 pub fn run_record(env: &TestEnv) -> serde_json::Value {
@@ -232,16 +232,8 @@ async fn quota_running_out_halfway_keeps_finished_files_and_the_rerun_finishes()
     corpus(&env, 12, 2);
     let out = env
         .cmd()
-        .args([
-            "fix",
-            "in",
-            "-o",
-            "out",
-            "--jobs",
-            "1",
-            "--fail-on",
-            "never",
-        ])
+        .args(FIX_TREE)
+        .args(["--jobs", "1"])
         .output()
         .expect("runs");
     let stderr = stderr_of(&out);

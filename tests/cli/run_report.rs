@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::batch::{configure, run_record};
+use crate::batch::{FIX_TREE, configure, run_record};
 use crate::common::{TestEnv, sample, stderr_of};
 use crate::fake_openai::{Behaviour, FakeOpenai};
 
@@ -94,18 +94,8 @@ pub async fn quota_run(env: &TestEnv, report: &str) -> String {
     corpus(env);
     let out = env
         .cmd()
-        .args([
-            "fix",
-            "in",
-            "-o",
-            "out",
-            "--report",
-            report,
-            "--jobs",
-            "1",
-            "--fail-on",
-            "never",
-        ])
+        .args(FIX_TREE)
+        .args(["--report", report, "--jobs", "1"])
         .output()
         .expect("runs");
     let stderr = stderr_of(&out);
@@ -416,16 +406,8 @@ async fn ctrl_c_still_writes_the_report_of_what_was_done() {
     std::fs::remove_file(env.path("in/blob.txt")).expect("remove");
     let child = env
         .std_cmd()
-        .args([
-            "fix",
-            "in",
-            "-o",
-            "out",
-            "--report",
-            "r.md",
-            "--fail-on",
-            "never",
-        ])
+        .args(FIX_TREE)
+        .args(["--report", "r.md"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
