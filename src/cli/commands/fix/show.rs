@@ -16,7 +16,7 @@ use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, pager};
 use crate::config::Lang;
 use crate::cost::money;
-use crate::count::{grouped, plural};
+use crate::count::{counted, grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
 use crate::files::Outputs;
 use crate::pipeline::{
@@ -234,7 +234,7 @@ impl Display {
         };
         printer.detail(&format!(
             "{name}: {cached} of {} from the cache{memory}, {} sent",
-            crate::count::counted(total, "paragraph", "paragraphs"),
+            counted(total, "paragraph", "paragraphs"),
             total - cached - remembered
         ));
         // The notes are under their paragraphs when a diff is shown.
@@ -258,7 +258,7 @@ impl Display {
             printer.detail(&format!(
                 "{name}: refine: {} sent back ({cached} answered from the cache): {} resolved, \
                  {} improved, {} kept, {} failed",
-                crate::count::counted(refined.len(), "paragraph", "paragraphs"),
+                counted(refined.len(), "paragraph", "paragraphs"),
                 count(RefineOutcome::Resolved),
                 count(RefineOutcome::Improved),
                 count(RefineOutcome::Kept),
@@ -416,12 +416,12 @@ impl Display {
             .filter(|s| !s.repairs.is_empty())
             .count();
         // What the repairs could not fix safely is among verify's warnings, said once below.
-        let paragraphs = crate::count::counted(doc.segments.len(), "paragraph", "paragraphs");
+        let paragraphs = counted(doc.segments.len(), "paragraph", "paragraphs");
         self.printer.note(&match doc.repair_count() {
             0 => format!("{name}: nothing to repair in {paragraphs}"),
             n => format!(
                 "{name}: {} in {touched} of {paragraphs}",
-                crate::count::counted(n, "repair", "repairs")
+                counted(n, "repair", "repairs")
             ),
         });
     }
@@ -541,14 +541,13 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
         if let Some(rounds) = plan.rounds {
             printer.note(&format!(
                 "{name}: {} · {}: up to {}, only those verify flags; at most {} {} \
-                 ({} {}, about {} {}{cost}, if every paragraph went back)",
+                 ({}, about {} {}{cost}, if every paragraph went back)",
                 plan.pass,
                 plan.backend,
-                crate::count::counted(plan.segments, "paragraph", "paragraphs"),
+                counted(plan.segments, "paragraph", "paragraphs"),
                 rounds,
                 plural(usize::from(rounds), "round", "rounds"),
-                plan.requests,
-                plural(plan.requests, "request", "requests"),
+                counted(plan.requests, "request", "requests"),
                 grouped(plan.estimated_input),
                 plan.unit,
             ));
@@ -560,27 +559,23 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
             .map_or_else(String::new, |r| format!(", {r:.1} per paragraph token"));
         let remembered = match plan.remembered {
             0 => String::new(),
-            n => format!(", {n} from the memory"),
+            n => format!(", {} from the memory", grouped(n as u64)),
         };
         let requests = if plan.shared {
             "the request of an earlier file".to_owned()
         } else {
-            format!(
-                "{} {}",
-                plan.requests,
-                plural(plan.requests, "request", "requests")
-            )
+            counted(plan.requests, "request", "requests")
         };
         printer.note(&format!(
             "{name}: {} · {}: {} of {} to send in {requests}, about {} {}{ratio} \
              ({} cached{remembered}){cost}",
             plan.pass,
             plan.backend,
-            plan.to_send(),
-            crate::count::counted(plan.segments, "paragraph", "paragraphs"),
+            grouped(plan.to_send() as u64),
+            counted(plan.segments, "paragraph", "paragraphs"),
             grouped(plan.estimated_input),
             plan.unit,
-            plan.cached,
+            grouped(plan.cached as u64),
         ));
     }
     print_estimate(name, &Estimate::of(plans), printer);
