@@ -251,6 +251,12 @@ pub fn html(
          <th scope=\"col\">Backends</th><th scope=\"col\">Usage</th></tr></thead>"
     )?;
     writeln!(out, "<tbody>")?;
+    let number = |label: &str, n: usize| {
+        format!(
+            "<td class=\"n\" data-label=\"{label}\">{}</td>",
+            cell_count(n)
+        )
+    };
     for row in by_attention(rows) {
         let status = row.status;
         let why = row
@@ -258,12 +264,6 @@ pub fn html(
             .as_deref()
             .map(|why| format!(" <span class=\"why\">{}</span>", escape(why)))
             .unwrap_or_default();
-        let number = |label: &str, n: usize| {
-            format!(
-                "<td class=\"n\" data-label=\"{label}\">{}</td>",
-                cell_count(n)
-            )
-        };
         writeln!(
             out,
             "<tr class=\"{}\"><td data-label=\"File\"><a href=\"#{}\">{}</a></td>\
