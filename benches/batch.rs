@@ -168,12 +168,7 @@ fn run(runtime: &tokio::runtime::Runtime, scenario: &Scenario) {
 }
 
 fn once(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Measured {
-    let fake = runtime.block_on(FakeOpenai::start(Behaviour {
-        latency: latency(),
-        max_in_flight: Some(CONCURRENCY),
-        record: true,
-        ..Behaviour::default()
-    }));
+    let fake = runtime.block_on(FakeOpenai::start(provider(true)));
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     write_corpus(root, scenario.files, PARAGRAPHS);
@@ -212,13 +207,7 @@ fn once(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Measured {
         &std::fs::read(root.join("out/klartext-report.json")).expect("report"),
     )
     .expect("JSON report");
-    let mut seen = fake
-        .counts
-        .seen
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_default();
-    seen.sort_by_key(|s| s.arrived);
+    let seen = seen(&fake);
     let (first, idle, tail) = profile(&seen, started, ended);
     let refill = refill(&seen);
     let bare = scenario
@@ -244,6 +233,29 @@ fn once(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Measured {
         peak_mb,
         cpu,
     }
+}
+
+/// The fake provider: [`latency`], at most [`CONCURRENCY`] requests at once, and with
+/// `record` what it saw of each request.
+fn provider(record: bool) -> Behaviour {
+    Behaviour {
+        latency: latency(),
+        max_in_flight: Some(CONCURRENCY),
+        record,
+        ..Behaviour::default()
+    }
+}
+
+/// What `fake` saw of each request, in the order they arrived.
+fn seen(fake: &FakeOpenai) -> Vec<Seen> {
+    let mut seen = fake
+        .counts
+        .seen
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
+    seen.sort_by_key(|s| s.arrived);
+    seen
 }
 
 /// The binary measured: this build's, or `KLARTEXT_BIN` (to compare with another build).
@@ -331,13 +343,7 @@ fn refill(seen: &[Seen]) -> String {
 /// A bare client: reqwest with [`CONCURRENCY`] tasks sending `bodies` in order to a fresh fake
 /// with the same latency and limit; its wall time in seconds, and how soon it refilled a slot.
 async fn bare_client(bodies: Vec<Vec<u8>>) -> (f64, String) {
-    let fake = FakeOpenai::start(Behaviour {
-        latency: latency(),
-        max_in_flight: Some(CONCURRENCY),
-        record: true,
-        ..Behaviour::default()
-    })
-    .await;
+    let fake = FakeOpenai::start(provider(true)).await;
     let url = format!("{}/chat/completions", fake.url);
     let client = reqwest::Client::new();
     let queue = Arc::new(Mutex::new(VecDeque::from(bodies)));
@@ -367,24 +373,14 @@ async fn bare_client(bodies: Vec<Vec<u8>>) -> (f64, String) {
         task.await.expect("bare client task");
     }
     let wall = started.elapsed().as_secs_f64();
-    let mut seen = fake
-        .counts
-        .seen
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_default();
-    seen.sort_by_key(|s| s.arrived);
+    let seen = seen(&fake);
     (wall, refill(&seen))
 }
 
 /// How soon a run over a folder of [`LARGE`] small files sends its first request (the run is
 /// stopped then), beside how long walking that folder takes by itself.
 fn first_request(runtime: &tokio::runtime::Runtime) {
-    let fake = runtime.block_on(FakeOpenai::start(Behaviour {
-        latency: latency(),
-        max_in_flight: Some(CONCURRENCY),
-        ..Behaviour::default()
-    }));
+    let fake = runtime.block_on(FakeOpenai::start(provider(false)));
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     write_corpus(root, LARGE, 1);

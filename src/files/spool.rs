@@ -33,19 +33,29 @@ impl Spool {
             inner: &mut self.file,
             written: 0,
         };
-        fill(&mut counted)?;
-        let length = counted.written;
+        let filled = fill(&mut counted);
+        let (start, length) = (self.end, counted.written);
+        // What a failed `fill` wrote stays in the file: later pieces start after it.
+        self.end += length;
+        filled?;
         if self.pieces.len() <= number {
             self.pieces.resize(number + 1, None);
         }
-        self.pieces[number] = Some((self.end, length));
-        self.end += length;
+        self.pieces[number] = Some((start, length));
         Ok(())
     }
 
     /// Whether piece `number` was written.
     pub fn has(&self, number: usize) -> bool {
         self.pieces.get(number).is_some_and(Option::is_some)
+    }
+
+    /// Copy every piece to `out`, in the order of their numbers.
+    pub fn copy_all(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        for number in 0..self.pieces.len() {
+            self.copy(number, out)?;
+        }
+        Ok(())
     }
 
     /// Copy piece `number` to `out`; false when there is none.
@@ -107,5 +117,24 @@ mod tests {
         spool.copy(2, &mut out).expect("read");
         spool.copy(0, &mut out).expect("read");
         assert_eq!(out, b"TWOzero");
+        let mut out = Vec::new();
+        spool.copy_all(&mut out).expect("read");
+        assert_eq!(out, b"zeroTWOfive");
+    }
+
+    #[test]
+    fn a_piece_that_failed_halfway_leaves_the_others_whole() {
+        let mut spool = Spool::new().expect("a temporary file");
+        spool.put(0, |out| out.write_all(b"zero")).expect("write");
+        let failed = spool.put(1, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("the rest could not be rendered"))
+        });
+        assert!(failed.is_err());
+        spool.put(2, |out| out.write_all(b"two")).expect("write");
+        let mut out = Vec::new();
+        spool.copy_all(&mut out).expect("read");
+        assert_eq!(out, b"zerotwo");
+        assert!(!spool.has(1));
     }
 }

@@ -19,19 +19,18 @@ fn article(n: usize, paragraphs: usize) -> String {
         .join("\n\n")
 }
 
-/// The fake as the restore backend. These tests count requests per file, so small files do
-/// not share requests unless `extra` turns `pack_documents` on.
-fn configure(env: &TestEnv, url: &str, extra: &str) {
-    let pack = if extra.contains("pack_documents") {
-        ""
-    } else {
-        "pack_documents = false\n"
-    };
+/// The fake as the restore backend, six attempts a request unless `extra` says otherwise.
+/// These tests count requests per file, so small files do not share requests unless `extra`
+/// turns `pack_documents` on.
+pub fn configure(env: &TestEnv, url: &str, extra: &str) {
+    let default = |key: &str, line: &'static str| if extra.contains(key) { "" } else { line };
+    let attempts = default("max_attempts", "max_attempts = 6\n");
+    let pack = default("pack_documents", "pack_documents = false\n");
     env.write(
         ".klartext.toml",
         format!(
             "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\nmodel = \"m\"\n\
-             base_url = \"{url}\"\nmax_attempts = 6\n{pack}{extra}"
+             base_url = \"{url}\"\n{attempts}{pack}{extra}"
         ),
     );
 }
@@ -63,6 +62,31 @@ fn outputs(dir: &Path) -> Vec<String> {
     found
 }
 
+/// `fix in -o out`, findings not failing the run.
+pub const FIX_TREE: [&str; 6] = ["fix", "in", "-o", "out", "--fail-on", "never"];
+
+/// The folder run's record, `out/klartext-report.json`.
+pub fn run_record(env: &TestEnv) -> serde_json::Value {
+    serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON")
+}
+
+/// Each file's status in a run record, in its order.
+fn statuses(record: &serde_json::Value) -> Vec<&str> {
+    record["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["status"].as_str())
+        .collect()
+}
+
+/// The requests `fake` has had, failed ones included.
+fn requests(fake: &FakeOpenai) -> usize {
+    fake.counts
+        .requests
+        .load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Every finished output is whole: one restored paragraph per source paragraph.
 fn assert_complete(env: &TestEnv, file: &str, paragraphs: usize) {
     let text = String::from_utf8(env.read(file)).expect("UTF-8");
@@ -76,7 +100,7 @@ fn assert_complete(env: &TestEnv, file: &str, paragraphs: usize) {
 /// Once `ready` holds (within 20 s, else `what` fails the test), press Ctrl-C in `child` and
 /// wait for it: its output and stderr.
 #[cfg(unix)]
-async fn interrupt(
+pub async fn interrupt(
     child: std::process::Child,
     what: &str,
     ready: impl Fn() -> bool,
@@ -118,11 +142,7 @@ async fn a_tree_is_mirrored_with_the_right_files() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(env.path("in"), env.path("in/deep/loop")).expect("symlink");
 
-    let out = env
-        .cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
-        .output()
-        .expect("runs");
+    let out = env.cmd().args(FIX_TREE).output().expect("runs");
     let stderr = stderr_of(&out);
     assert_eq!(
         out.status.code(),
@@ -155,8 +175,7 @@ async fn a_tree_is_mirrored_with_the_right_files() {
             .expect("UTF-8")
             .starts_with("# ")
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let report = run_record(&env);
     assert_eq!(report["totals"]["failed"], 1);
     assert_eq!(
         report["files"].as_array().map(Vec::len),
@@ -183,11 +202,7 @@ async fn injected_faults_are_retried_until_every_paragraph_is_done() {
     let env = TestEnv::new();
     configure(&env, &fake.url, "batch_tokens = 60\nconcurrency = 4\n");
     corpus(&env, 24, 4);
-    let out = env
-        .cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
-        .output()
-        .expect("runs");
+    let out = env.cmd().args(FIX_TREE).output().expect("runs");
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     for n in 0..24 {
@@ -195,8 +210,7 @@ async fn injected_faults_are_retried_until_every_paragraph_is_done() {
     }
     let faults = fake.counts.faults.load(std::sync::atomic::Ordering::SeqCst);
     assert!(faults > 5, "faults were injected: {faults}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let report = run_record(&env);
     assert!(report["totals"]["retries"].as_u64() > Some(0), "{report}");
     assert!(stderr.contains("retries"), "{stderr}");
     assert_eq!(
@@ -218,16 +232,8 @@ async fn quota_running_out_halfway_keeps_finished_files_and_the_rerun_finishes()
     corpus(&env, 12, 2);
     let out = env
         .cmd()
-        .args([
-            "fix",
-            "in",
-            "-o",
-            "out",
-            "--jobs",
-            "1",
-            "--fail-on",
-            "never",
-        ])
+        .args(FIX_TREE)
+        .args(["--jobs", "1"])
         .output()
         .expect("runs");
     let stderr = stderr_of(&out);
@@ -243,14 +249,8 @@ async fn quota_running_out_halfway_keeps_finished_files_and_the_rerun_finishes()
         .collect();
     assert_eq!(done.len(), 6, "{done:?}\n{stderr}");
     // One set of numbers: the report's statuses, its totals, the terminal and the provider.
-    let report: serde_json::Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
-    let statuses: Vec<&str> = report["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .filter_map(|f| f["status"].as_str())
-        .collect();
+    let report = run_record(&env);
+    let statuses = statuses(&report);
     let count = |status: &str| statuses.iter().filter(|s| **s == status).count();
     let (ok, flagged) = (count("ok"), count("flagged"));
     assert_eq!(
@@ -265,10 +265,7 @@ async fn quota_running_out_halfway_keeps_finished_files_and_the_rerun_finishes()
         [Some(ok), Some(flagged), Some(1), Some(5)],
         "{totals}"
     );
-    let sent = fake
-        .counts
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let sent = requests(&fake);
     assert_eq!(
         totals["requests"].as_u64(),
         Some(sent as u64),
@@ -289,16 +286,9 @@ async fn quota_running_out_halfway_keeps_finished_files_and_the_rerun_finishes()
 
     let fresh = FakeOpenai::start(Behaviour::default()).await;
     configure(&env, &fresh.url, "concurrency = 1\n");
-    let again = env
-        .cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
-        .output()
-        .expect("runs");
+    let again = env.cmd().args(FIX_TREE).output().expect("runs");
     assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
-    let sent = fresh
-        .counts
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let sent = requests(&fresh);
     assert_eq!(sent, 6, "only the unfinished files were sent");
 }
 
@@ -315,7 +305,7 @@ async fn ctrl_c_keeps_finished_files_and_leaves_no_partial_ones() {
     corpus(&env, 40, 2);
     let child = env
         .std_cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .args(FIX_TREE)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
@@ -355,24 +345,18 @@ async fn a_second_run_on_the_same_output_folder_stops_and_names_the_first() {
     let env = TestEnv::new();
     configure(&env, &fake.url, "concurrency = 1\n");
     corpus(&env, 6, 1);
-    let args = ["fix", "in", "-o", "out", "--fail-on", "never"];
     let first = env
         .std_cmd()
-        .args(args)
+        .args(FIX_TREE)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
     let started = Instant::now();
-    while fake
-        .counts
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst)
-        == 0
-    {
+    while requests(&fake) == 0 {
         assert!(started.elapsed() < Duration::from_secs(20), "nothing sent");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let second = env.cmd().args(args).output().expect("runs");
+    let second = env.cmd().args(FIX_TREE).output().expect("runs");
     let stderr = stderr_of(&second);
     assert_eq!(second.status.code(), Some(2), "{stderr}");
     assert!(
@@ -387,24 +371,16 @@ async fn a_second_run_on_the_same_output_folder_stops_and_names_the_first() {
     let first_err = String::from_utf8_lossy(&first.stderr);
     assert_eq!(first.status.code(), Some(0), "{first_err}");
     assert_eq!(fake.counts.duplicates(), 0, "each request once");
-    let sent = fake
-        .counts
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let sent = requests(&fake);
     assert_eq!(sent, 6, "one request per file, from the first run alone");
     for n in 0..6 {
         assert_complete(&env, &format!("out/part{}/doc{n}.en.txt", n % 3), 1);
     }
 
     // Once the first has finished, the same command runs: from the cache, as its own files.
-    let third = env.cmd().args(args).output().expect("runs");
+    let third = env.cmd().args(FIX_TREE).output().expect("runs");
     assert_eq!(third.status.code(), Some(0), "{}", stderr_of(&third));
-    assert_eq!(
-        fake.counts
-            .requests
-            .load(std::sync::atomic::Ordering::SeqCst),
-        6
-    );
+    assert_eq!(requests(&fake), 6);
 }
 
 /// `fix FILE -o OUT/` and `fix FOLDER -o OUT` with the folder holding only that file: one
@@ -588,14 +564,9 @@ async fn dry_run_json_and_the_run_report_the_same_findings_and_statuses() {
     assert_eq!(run["status"], "flagged", "{run:#}");
     assert_eq!(source_findings(run), before, "{run:#}");
 
-    let out = env
-        .cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
-        .output()
-        .expect("runs");
+    let out = env.cmd().args(FIX_TREE).output().expect("runs");
     let stderr = stderr_of(&out);
-    let report: serde_json::Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let report = run_record(&env);
     assert_eq!(report["files"][0]["status"], "flagged");
     assert_eq!(report["totals"]["flagged"], 1);
     let (errors, warnings) = (
@@ -671,7 +642,7 @@ async fn run_repeated_with(
     }
     let out = env
         .cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .args(FIX_TREE)
         .args(extra)
         .timeout(Duration::from_secs(60))
         .output()
@@ -692,9 +663,7 @@ async fn run_repeated_with(
         0,
         "no request sent twice: {stderr}"
     );
-    fake.counts
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst)
+    requests(&fake)
 }
 
 /// Identical documents in flight at once: each request (and each paragraph shared across
@@ -740,21 +709,15 @@ async fn a_failed_request_fails_the_files_waiting_for_it_and_the_run_ends() {
     }
     let out = env
         .cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .args(FIX_TREE)
         .timeout(Duration::from_secs(60))
         .output()
         .expect("runs");
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("quota"), "{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
-    let statuses: Vec<&str> = report["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .filter_map(|f| f["status"].as_str())
-        .collect();
+    let report = run_record(&env);
+    let statuses = statuses(&report);
     assert_eq!(statuses.len(), 8, "{report}");
     assert!(
         statuses
@@ -762,10 +725,7 @@ async fn a_failed_request_fails_the_files_waiting_for_it_and_the_run_ends() {
             .all(|s| *s == "failed" || *s == "not_started"),
         "{statuses:?}"
     );
-    let sent = fake
-        .counts
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let sent = requests(&fake);
     assert_eq!(sent, 1, "the waiters did not send it again: {stderr}");
 }
 
@@ -796,7 +756,7 @@ async fn the_first_request_leaves_while_the_folder_is_still_being_walked() {
     assert!(made.success(), "mkfifo");
     let child = env
         .std_cmd()
-        .args(["fix", "in", "-o", "out", "--fail-on", "never"])
+        .args(FIX_TREE)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -805,10 +765,7 @@ async fn the_first_request_leaves_while_the_folder_is_still_being_walked() {
     while fake.counts.first.get().is_none() && waited.elapsed() < Duration::from_secs(30) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let sent_while_walking = fake
-        .counts
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let sent_while_walking = requests(&fake);
     // Let the walk go on (opening the pipe to write waits for the walker to read it).
     tokio::task::spawn_blocking(move || {
         let writer = std::fs::OpenOptions::new()
@@ -843,8 +800,7 @@ async fn the_first_request_leaves_while_the_folder_is_still_being_walked() {
             "zz/last.en.txt"
         ]
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let report = run_record(&env);
     let listed: Vec<&str> = report["files"]
         .as_array()
         .expect("files")

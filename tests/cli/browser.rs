@@ -19,6 +19,7 @@ use klartext::render::{Note, NoteLevel};
 use klartext::segment::{Format, segment};
 use serde_json::Value;
 
+use crate::batch::run_record;
 use crate::common::{TestEnv, Tool, have, sample};
 use crate::run_report::{FILES, html_rows, quota_run};
 
@@ -29,10 +30,8 @@ const CHROMIUM: Tool = Tool {
 const LONG_URL: &str = "https://example.org/archiv/2024/wirtschaft/uebernahmen/kestrel-brightforge/pressemitteilung-zur-vollstaendigen-uebernahme-des-unabhaengigen-studios-mit-allen-anhaengen-und-anlagen.html?quelle=newsletter&kampagne=herbst";
 const COMPOUND: &str = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenherstellungsbetriebsgenehmigungsverfahren";
 
-/// Runs after the page is laid out: opens every folded run, measures, then appends the verdict.
-const MEASURE: &str = r#"<script>
-(() => {
-  for (const d of document.querySelectorAll("details")) d.open = true;
+/// Runs after the page is laid out: opens every folded run and measures.
+const MEASURE: &str = r#"  for (const d of document.querySelectorAll("details")) d.open = true;
   const width = window.innerWidth;
   const verdict = {
     width,
@@ -59,36 +58,20 @@ const MEASURE: &str = r#"<script>
       }
     }
   }
-  const pre = document.createElement("pre");
-  pre.id = "verdict";
-  pre.textContent = JSON.stringify(verdict);
-  document.body.appendChild(pre);
-})();
-</script>
 "#;
 
 /// Runs once the page is parsed: how long that took, laid out as it opens, in milliseconds
 /// since the navigation started, and the number of rows in the summary table.
-const MEASURE_LOAD: &str = r#"<script>
-(() => {
-  void document.body.offsetHeight;
+const MEASURE_LOAD: &str = r#"  void document.body.offsetHeight;
   const verdict = {
     loaded: Math.round(performance.now()),
     rows: document.querySelectorAll("table.files tbody tr").length,
   };
-  const pre = document.createElement("pre");
-  pre.id = "verdict";
-  pre.textContent = JSON.stringify(verdict);
-  document.body.appendChild(pre);
-})();
-</script>
 "#;
 
 /// Runs once the page is parsed: times it, reads the summary table, follows the links, then
-/// opens every section and measures; appends the verdict.
-const MEASURE_RUN: &str = r#"<script>
-(() => {
-  void document.body.offsetHeight;
+/// opens every section and measures.
+const MEASURE_RUN: &str = r#"  void document.body.offsetHeight;
   const loaded = performance.now();
   const width = window.innerWidth;
   const verdict = {
@@ -118,12 +101,6 @@ const MEASURE_RUN: &str = r#"<script>
   verdict.scrollOpen = document.documentElement.scrollWidth;
   verdict.overflowing = [...document.querySelectorAll(".cell, .files td, summary")]
     .filter((c) => c.getBoundingClientRect().right > width + 0.5).length;
-  const pre = document.createElement("pre");
-  pre.id = "verdict";
-  pre.textContent = JSON.stringify(verdict);
-  document.body.appendChild(pre);
-})();
-</script>
 "#;
 
 /// The paragraphs of one sample, segmented by its format.
@@ -159,6 +136,13 @@ fn edit(paragraph: &str) -> String {
         .replace("2024", "2025")
 }
 
+/// The diff of two versions of a document, paragraph by paragraph.
+fn diff_of(old: &[String], new: &[String]) -> DocumentDiff {
+    let old: Vec<&str> = old.iter().map(String::as_str).collect();
+    let new: Vec<&str> = new.iter().map(String::as_str).collect();
+    diff_document(&old, &new, &DiffOptions::default())
+}
+
 fn report() -> (String, usize) {
     let mut old = sample_paragraphs();
     old.push(format!(
@@ -171,9 +155,7 @@ fn report() -> (String, usize) {
             .replace("ausdrücklich", "namentlich");
     }
     new.push("Ein neuer Schlussabsatz fasst den Bericht zusammen.".to_owned());
-    let old_refs: Vec<&str> = old.iter().map(String::as_str).collect();
-    let new_refs: Vec<&str> = new.iter().map(String::as_str).collect();
-    let diff = diff_document(&old_refs, &new_refs, &DiffOptions::default());
+    let diff = diff_of(&old, &new);
     let source = old.clone();
     let mut notes = vec![Vec::new(); diff.pairs.len()];
     notes[1].push(Note {
@@ -200,9 +182,22 @@ fn report() -> (String, usize) {
     (page, diff.pairs.len())
 }
 
-/// `page` with `script` added at the end of its body.
-fn with_script(page: &str, script: &str) -> String {
+/// `page` with a script added at the end of its body: `measuring` (one of the `MEASURE`
+/// bodies, which fills `verdict`), then what appends the verdict for [`measure`] to read.
+fn with_script(page: &str, measuring: &str) -> String {
     let at = page.rfind("</body>").expect("the page has a body");
+    let script = [
+        "<script>\n(() => {\n",
+        measuring,
+        r#"  const pre = document.createElement("pre");
+  pre.id = "verdict";
+  pre.textContent = JSON.stringify(verdict);
+  document.body.appendChild(pre);
+})();
+</script>
+"#,
+    ]
+    .concat();
     format!("{}{script}{}", &page[..at], &page[at..])
 }
 
@@ -320,8 +315,7 @@ async fn run_report_of_fifty_files_in_chromium() {
     quota_run(&env, "report.html").await;
     let page = String::from_utf8(env.read("report.html")).expect("UTF-8");
     assert!(!page.contains("<script"), "the report itself has no script");
-    let record: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let record = run_record(&env);
     let statuses: Vec<(String, String)> = record["files"]
         .as_array()
         .expect("files")
@@ -372,9 +366,7 @@ fn run_page(files: usize) -> String {
         .map(|name| {
             let old = paragraphs_of(name);
             let new: Vec<String> = old.iter().map(|p| edit(p)).collect();
-            let old_refs: Vec<&str> = old.iter().map(String::as_str).collect();
-            let new_refs: Vec<&str> = new.iter().map(String::as_str).collect();
-            let diff = diff_document(&old_refs, &new_refs, &DiffOptions::default());
+            let diff = diff_of(&old, &new);
             (old, diff)
         })
         .collect();

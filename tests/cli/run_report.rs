@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use jsonschema::Validator;
 use serde_json::Value;
 
+use crate::batch::{FIX_TREE, configure, run_record};
 use crate::common::{TestEnv, sample, stderr_of};
 use crate::fake_openai::{Behaviour, FakeOpenai};
 
@@ -89,29 +90,12 @@ pub async fn quota_run(env: &TestEnv, report: &str) -> String {
         ..Behaviour::default()
     })
     .await;
-    env.write(
-        ".klartext.toml",
-        format!(
-            "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\n\
-             model = \"m\"\nbase_url = \"{}\"\nmax_attempts = 2\nconcurrency = 1\npack_documents = false\n",
-            fake.url
-        ),
-    );
+    configure(env, &fake.url, "max_attempts = 2\nconcurrency = 1\n");
     corpus(env);
     let out = env
         .cmd()
-        .args([
-            "fix",
-            "in",
-            "-o",
-            "out",
-            "--report",
-            report,
-            "--jobs",
-            "1",
-            "--fail-on",
-            "never",
-        ])
+        .args(FIX_TREE)
+        .args(["--report", report, "--jobs", "1"])
         .output()
         .expect("runs");
     let stderr = stderr_of(&out);
@@ -225,8 +209,7 @@ pub fn html_rows(page: &str) -> BTreeMap<String, String> {
 async fn a_quota_stopped_folder_run_has_one_report_and_a_truthful_record() {
     let env = TestEnv::new();
     let stderr = quota_run(&env, "report.html").await;
-    let record: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let record = run_record(&env);
     check_record(&record);
     assert_eq!(record["schema"], "klartext.run/2");
     let files = record["files"].as_array().expect("files");
@@ -301,33 +284,27 @@ fn a_run_report_in_every_format_covers_every_file() {
     }
     env.write("in/blob.txt", b"\0\0\0binary");
     env.write("in/empty.txt", "  \n");
-    let run = |args: &[&str]| {
-        let out = env.cmd().args(args).output().expect("runs");
+    // `fix` with `args` and `--fail-on never`, exiting with `code`: its stderr.
+    let run = |code: i32, args: &[&str]| {
+        let out = env
+            .cmd()
+            .args(args)
+            .args(["--fail-on", "never"])
+            .output()
+            .expect("runs");
         let stderr = stderr_of(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "the binary file fails: {stderr}"
-        );
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
         stderr
     };
+    // The binary file fails the runs over the folder.
+    let failing = 2;
 
     // The run record as `--report FILE.json`: the same schema, each change record added.
-    let stderr = run(&[
-        "fix",
-        "in",
-        "-o",
-        "out",
-        "--report",
-        "run.json",
-        "--fail-on",
-        "never",
-    ]);
+    let stderr = run(failing, &["fix", "in", "-o", "out", "--report", "run.json"]);
     assert!(stderr.contains("report: run.json"), "{stderr}");
     let record: Value = serde_json::from_slice(&env.read("run.json")).expect("JSON");
     check_record(&record);
-    let folder: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let folder = run_record(&env);
     check_record(&folder);
     let files = record["files"].as_array().expect("files");
     assert_eq!(files.len(), 5);
@@ -361,16 +338,7 @@ fn a_run_report_in_every_format_covers_every_file() {
     assert_eq!(record["totals"]["warnings"], folder["totals"]["warnings"]);
 
     // Markdown: the table first, then a section per file.
-    run(&[
-        "fix",
-        "in",
-        "-o",
-        "out",
-        "--report",
-        "run.md",
-        "--fail-on",
-        "never",
-    ]);
+    run(failing, &["fix", "in", "-o", "out", "--report", "run.md"]);
     let markdown = String::from_utf8(env.read("run.md")).expect("UTF-8");
     let table = markdown
         .lines()
@@ -383,9 +351,9 @@ fn a_run_report_in_every_format_covers_every_file() {
     assert!(markdown.contains("{~~"), "the changes in CriticMarkup");
 
     // Files named one by one: one report of both, not one overwriting the other.
-    let out = env
-        .cmd()
-        .args([
+    let stderr = run(
+        0,
+        &[
             "fix",
             "in/tech-news.de.txt",
             "in/interview.de.txt",
@@ -393,44 +361,32 @@ fn a_run_report_in_every_format_covers_every_file() {
             "two.html",
             "--view",
             "none",
-            "--fail-on",
-            "never",
-        ])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        ],
+    );
     let page = String::from_utf8(env.read("two.html")).expect("UTF-8");
     let rows = html_rows(&page);
     assert_eq!(
         rows.keys().collect::<Vec<_>>(),
         ["in/interview.de.txt", "in/tech-news.de.txt"]
     );
-    assert_eq!(
-        stderr_of(&out).matches("two.html").count(),
-        1,
-        "written once"
-    );
+    assert_eq!(stderr.matches("two.html").count(), 1, "written once");
     // Few files: every section open; the ids of the second start with its place.
     assert_eq!(page.matches("<details id=\"f").count(), 2);
     assert!(page.contains("<details id=\"f2\" class=\"file flagged\" open>"));
     assert!(page.contains("id=\"f2-p1\""));
 
     // One file keeps the report of one document.
-    let out = env
-        .cmd()
-        .args([
+    run(
+        0,
+        &[
             "fix",
             "in/tech-news.de.txt",
             "--report",
             "one.html",
             "--view",
             "none",
-            "--fail-on",
-            "never",
-        ])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        ],
+    );
     let page = String::from_utf8(env.read("one.html")).expect("UTF-8");
     assert!(!page.contains("table class=\"files\"") && page.contains("id=\"p1\""));
 }
@@ -445,46 +401,22 @@ async fn ctrl_c_still_writes_the_report_of_what_was_done() {
     })
     .await;
     let env = TestEnv::new();
-    env.write(
-        ".klartext.toml",
-        format!(
-            "[passes]\nrestore = \"local\"\nrefine = 0\n[backends.local]\nkind = \"openai\"\n\
-             model = \"m\"\nbase_url = \"{}\"\nconcurrency = 1\npack_documents = false\n",
-            fake.url
-        ),
-    );
+    configure(&env, &fake.url, "concurrency = 1\n");
     corpus(&env);
     std::fs::remove_file(env.path("in/blob.txt")).expect("remove");
     let child = env
         .std_cmd()
-        .args([
-            "fix",
-            "in",
-            "-o",
-            "out",
-            "--report",
-            "r.md",
-            "--fail-on",
-            "never",
-        ])
+        .args(FIX_TREE)
+        .args(["--report", "r.md"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
-    let started = std::time::Instant::now();
-    while fake.counts.ok.load(std::sync::atomic::Ordering::SeqCst) < 3 {
-        assert!(started.elapsed().as_secs() < 20, "nothing was answered");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("exits");
-    let stderr = stderr_of(&out);
+    let (out, stderr) = crate::batch::interrupt(child, "nothing was answered", || {
+        fake.counts.ok.load(std::sync::atomic::Ordering::SeqCst) >= 3
+    })
+    .await;
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    let record: Value =
-        serde_json::from_slice(&env.read("out/klartext-report.json")).expect("JSON");
+    let record = run_record(&env);
     check_record(&record);
     assert_eq!(record["interrupted"], true);
     let totals = &record["totals"];

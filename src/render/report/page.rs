@@ -186,13 +186,13 @@ fn groups<'d>(input: &ReportInput<'d>) -> Vec<Group<'d>> {
 fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result<()> {
     let kind = kind_name(pair.kind);
     let alignment = alignment_name(pair.alignment);
+    let pair_id = id(input, pair);
     writeln!(
         out,
-        "<section id=\"{}\" class=\"pair {kind}\" data-alignment=\"{alignment}\">",
-        id(input, pair)
+        "<section id=\"{pair_id}\" class=\"pair {kind}\" data-alignment=\"{alignment}\">"
     )?;
     let notes = input.notes_of(pair);
-    writeln!(out, "<h2>{}</h2>", pair_head(&id(input, pair), pair, notes))?;
+    writeln!(out, "<h2>{}</h2>", pair_head(&pair_id, pair, notes))?;
     // Columns in document order, one cell per band each; the grid fills them column by column,
     // `--rows` rows high, so each band is one grid row and a narrow screen stacks whole columns.
     let source = input
@@ -214,7 +214,6 @@ fn section(input: &ReportInput, pair: &Pair, out: &mut impl Write) -> io::Result
             .map(|band| repaired_within(text, repairs, band.source.clone()));
         side(out, "source", title, langs.source, cells)?;
     }
-    let pair_id = id(input, pair);
     let (old, new): (Vec<String>, Vec<String>) =
         bands.iter().map(|band| sides(&pair_id, pair, band)).unzip();
     side(out, "old", input.titles.0, langs.old, old)?;
@@ -473,16 +472,16 @@ fn alignment_name(alignment: Alignment) -> &'static str {
     }
 }
 
-/// The German as it was sent, with what the offline repairs wrote in a subtle
-/// `<span class="repair">` whose title names the rule and the change.
 /// [`repaired`] for the part `range` of `text` (one band), with the marks that lie inside it.
-fn repaired_within(text: &str, marks: &[RepairMark], range: std::ops::Range<usize>) -> String {
+fn repaired_within(text: &str, marks: &[RepairMark], range: Range<usize>) -> String {
     let Some(part) = text.get(range.clone()) else {
         return String::new();
     };
     repaired(part, &RepairMark::within(text, marks, &range))
 }
 
+/// The German as it was sent, with what the offline repairs wrote in a subtle
+/// `<span class="repair">` whose title names the rule and the change.
 fn repaired(text: &str, marks: &[RepairMark]) -> String {
     let mut html = String::with_capacity(text.len());
     let mut at = 0;

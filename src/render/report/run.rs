@@ -196,7 +196,7 @@ fn counts_line(row: &FileRow) -> String {
     ];
     for (marker, count) in [("✗", row.errors), ("⚠", row.warnings), ("ℹ", row.infos)] {
         if count > 0 {
-            parts.push(format!("{marker} {count}"));
+            parts.push(format!("{marker} {}", grouped(count as u64)));
         }
     }
     format!(" <span class=\"counts\">· {}</span>", parts.join(" · "))
@@ -251,6 +251,12 @@ pub fn html(
          <th scope=\"col\">Backends</th><th scope=\"col\">Usage</th></tr></thead>"
     )?;
     writeln!(out, "<tbody>")?;
+    let number = |label: &str, n: usize| {
+        format!(
+            "<td class=\"n\" data-label=\"{label}\">{}</td>",
+            cell_count(n)
+        )
+    };
     for row in by_attention(rows) {
         let status = row.status;
         let why = row
@@ -258,14 +264,6 @@ pub fn html(
             .as_deref()
             .map(|why| format!(" <span class=\"why\">{}</span>", escape(why)))
             .unwrap_or_default();
-        let number = |label: &str, n: usize| {
-            let shown = if n == 0 {
-                String::new()
-            } else {
-                grouped(n as u64)
-            };
-            format!("<td class=\"n\" data-label=\"{label}\">{shown}</td>")
-        };
         writeln!(
             out,
             "<tr class=\"{}\"><td data-label=\"File\"><a href=\"#{}\">{}</a></td>\
@@ -308,6 +306,20 @@ pub fn sections_open(files: usize) -> bool {
     files <= OPEN_UP_TO
 }
 
+/// A count in a summary table's cell: blank when zero, so that what is there stands out.
+fn cell_count(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        grouped(n as u64)
+    }
+}
+
+/// Text for one line of the Markdown report: escaped, its line breaks made spaces.
+fn inline(text: &str) -> String {
+    critic::escape(text).replace('\n', " ")
+}
+
 /// One document's section of the Markdown report: an anchor, a heading with its name and
 /// status, what it was written to and its counts, then its paragraphs in CriticMarkup.
 pub fn markdown_section(
@@ -315,28 +327,27 @@ pub fn markdown_section(
     diff: Option<&ReportInput>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let escape = |text: &str| critic::escape(text).replace('\n', " ");
     writeln!(out)?;
     writeln!(out, "<a id=\"{}\"></a>", row.id())?;
     writeln!(out)?;
     writeln!(
         out,
         "## {} · {}",
-        escape(&row.name).replace('#', "\\#"),
+        inline(&row.name).replace('#', "\\#"),
         row.status.name()
     )?;
     let mut line = Vec::new();
     if let Some(why) = &row.why {
-        line.push(escape(why));
+        line.push(inline(why));
     }
     if let Some(output) = &row.output {
-        line.push(format!("written to {}", escape(output)));
+        line.push(format!("written to {}", inline(output)));
     }
     if !row.backends.is_empty() {
-        line.push(escape(&row.backends));
+        line.push(inline(&row.backends));
     }
     if !row.usage.is_empty() {
-        line.push(escape(&row.usage));
+        line.push(inline(&row.usage));
     }
     if let Some(diff) = diff {
         line.push(critic::summary_line(&Summary::of(diff)));
@@ -361,17 +372,16 @@ pub fn markdown(
     mut section: impl FnMut(&FileRow, &mut dyn Write) -> io::Result<()>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let escape = |text: &str| critic::escape(text).replace('\n', " ");
     // Inside a table cell a `|` ends the cell, and inside link text brackets end the link.
-    let cell = |text: &str| escape(text).replace('|', "\\|");
-    writeln!(out, "# {}", escape(head.title))?;
+    let cell = |text: &str| inline(text).replace('|', "\\|");
+    writeln!(out, "# {}", inline(head.title))?;
     writeln!(out)?;
     let facts: Vec<String> = head
         .facts
         .iter()
-        .map(|(term, value)| format!("{}: {}", escape(term), escape(value)))
+        .map(|(term, value)| format!("{}: {}", inline(term), inline(value)))
         .collect();
-    writeln!(out, "{} · {}", escape(head.generator), facts.join(" · "))?;
+    writeln!(out, "{} · {}", inline(head.generator), facts.join(" · "))?;
     writeln!(out)?;
     writeln!(out, "## Files by what needs attention")?;
     writeln!(out)?;
@@ -390,24 +400,17 @@ pub fn markdown(
             Some(why) => format!("{}: {}", row.status.name(), cell(why)),
             None => row.status.name().to_owned(),
         };
-        let number = |n: usize| {
-            if n == 0 {
-                String::new()
-            } else {
-                grouped(n as u64)
-            }
-        };
         writeln!(
             out,
             "| [{}](#{}) | {status} | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&row.name).replace('[', "\\[").replace(']', "\\]"),
             row.id(),
             grouped(row.paragraphs as u64),
-            number(row.changed),
-            number(row.errors),
-            number(row.warnings),
-            number(row.infos),
-            number(row.doubts),
+            cell_count(row.changed),
+            cell_count(row.errors),
+            cell_count(row.warnings),
+            cell_count(row.infos),
+            cell_count(row.doubts),
             cell(&row.backends),
             cell(&row.usage),
         )?;
@@ -460,9 +463,12 @@ mod tests {
         rows
     }
 
-    fn page(rows: &[FileRow]) -> String {
+    /// The run's report of `rows`, HTML or Markdown, each flagged file with the fixture's
+    /// report.
+    fn render(rows: &[FileRow], as_markdown: bool) -> String {
         let fixture = Fixture::new();
         let input = fixture.input();
+        let diff = |row: &FileRow| (row.status == FileStatus::Flagged).then_some(&input);
         let facts = [("Files".to_owned(), "7 files".to_owned())];
         let head = RunHead {
             title: "klartext fix: 7 files",
@@ -470,15 +476,21 @@ mod tests {
             facts: &facts,
         };
         let mut out = Vec::new();
-        html(
-            &head,
-            rows,
-            |row, out| {
-                let diff = (row.status == FileStatus::Flagged).then_some(&input);
-                html_section(row, diff, false, out)
-            },
-            &mut out,
-        )
+        if as_markdown {
+            markdown(
+                &head,
+                rows,
+                |row, out| markdown_section(row, diff(row), out),
+                &mut out,
+            )
+        } else {
+            html(
+                &head,
+                rows,
+                |row, out| html_section(row, diff(row), false, out),
+                &mut out,
+            )
+        }
         .expect("writing to a Vec cannot fail");
         String::from_utf8(out).expect("UTF-8")
     }
@@ -506,7 +518,7 @@ mod tests {
 
     #[test]
     fn every_link_has_its_target_and_ids_are_unique() {
-        let page = page(&rows());
+        let page = render(&rows(), false);
         let ids: Vec<&str> = page
             .split(" id=\"")
             .skip(1)
@@ -534,7 +546,7 @@ mod tests {
 
     #[test]
     fn the_page_is_inert_and_needs_no_script() {
-        let page = page(&rows());
+        let page = render(&rows(), false);
         assert!(!page.contains("<script"));
         assert!(!page.contains("<b>"), "raw markup from a reason");
         assert!(page.contains("binary file &lt;b&gt;"));
@@ -547,26 +559,7 @@ mod tests {
     #[test]
     fn markdown_escapes_cells_and_links_to_each_section() {
         let rows = rows();
-        let fixture = Fixture::new();
-        let input = fixture.input();
-        let facts = [("Files".to_owned(), "7 files".to_owned())];
-        let head = RunHead {
-            title: "klartext fix: 7 files",
-            generator: "klartext test",
-            facts: &facts,
-        };
-        let mut out = Vec::new();
-        markdown(
-            &head,
-            &rows,
-            |row, out| {
-                let diff = (row.status == FileStatus::Flagged).then_some(&input);
-                markdown_section(row, diff, out)
-            },
-            &mut out,
-        )
-        .expect("writing to a Vec cannot fail");
-        let text = String::from_utf8(out).expect("UTF-8");
+        let text = render(&rows, true);
         assert!(
             text.contains("| [c\\|\\<x>.txt](#f3) | failed: binary file \\<b> |"),
             "{text}"

@@ -16,6 +16,7 @@ use super::deliver::Delivered;
 use crate::backend::Usage;
 use crate::cli::args::FailOn;
 use crate::config::Lang;
+use crate::count::grouped;
 use crate::files::{LineEnding, TextEncoding};
 use crate::pipeline::{
     DocumentError, Estimate, Outcome, PassPlan, RefineOutcome, SegmentFailure, SegmentResult,
@@ -566,16 +567,17 @@ impl Totals {
     /// "30 ok, 10 flagged, 1 failed, 9 not started": the files by status, in the words and
     /// order of the closing summary.
     pub fn tally(&self) -> String {
+        let n = |count: usize| grouped(count as u64);
         let mut tally = vec![
-            format!("{} ok", self.ok),
-            format!("{} flagged", self.flagged),
-            format!("{} failed", self.failed),
+            format!("{} ok", n(self.ok)),
+            format!("{} flagged", n(self.flagged)),
+            format!("{} failed", n(self.failed)),
         ];
         if self.not_started > 0 {
-            tally.push(format!("{} not started", self.not_started));
+            tally.push(format!("{} not started", n(self.not_started)));
         }
         if self.empty > 0 {
-            tally.push(format!("{} empty", self.empty));
+            tally.push(format!("{} empty", n(self.empty)));
         }
         tally.join(", ")
     }

@@ -172,9 +172,11 @@ impl RunReports {
         let Some((named, spool)) = &mut self.named else {
             return Ok(());
         };
-        // The texts side by side, for a file that finished with something to show.
+        // The texts side by side, for a file that finished with something to show, in a
+        // report that shows them (TMX and XLIFF hold translation units instead).
         let shown = outcome
             .filter(|o| report.finished() && !matches!(o.work, Work::Empty))
+            .filter(|_| !matches!(named.format, ReportFormat::Tmx | ReportFormat::Xliff))
             .map(|o| Comparison::of(o, self.to));
         let diff = shown
             .as_ref()
@@ -267,20 +269,12 @@ impl RunReports {
                 ReportFormat::Tmx => {
                     let langs = super::tmx::langs(self.to);
                     crate::tmx::head(out, env!("CARGO_PKG_VERSION"), self.started, langs)?;
-                    for place in 0..places {
-                        if spool.has(place) {
-                            spool.copy(place, out)?;
-                        }
-                    }
+                    spool.copy_all(out)?;
                     crate::tmx::tail(out)
                 }
                 ReportFormat::Xliff => {
                     xliff::write_head(out)?;
-                    for place in 0..places {
-                        if spool.has(place) {
-                            spool.copy(place, out)?;
-                        }
-                    }
+                    spool.copy_all(out)?;
                     xliff::write_tail(out)
                 }
             })?;

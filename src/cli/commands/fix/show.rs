@@ -16,7 +16,7 @@ use crate::cli::printer::{Hinted, Printer};
 use crate::cli::{Context, pager};
 use crate::config::Lang;
 use crate::cost::money;
-use crate::count::{grouped, plural};
+use crate::count::{counted, grouped, plural};
 use crate::diff::{DiffOptions, DocumentDiff, diff_by_index};
 use crate::files::Outputs;
 use crate::pipeline::{
@@ -234,7 +234,7 @@ impl Display {
         };
         printer.detail(&format!(
             "{name}: {cached} of {} from the cache{memory}, {} sent",
-            crate::count::counted(total, "paragraph", "paragraphs"),
+            counted(total, "paragraph", "paragraphs"),
             total - cached - remembered
         ));
         // The notes are under their paragraphs when a diff is shown.
@@ -258,7 +258,7 @@ impl Display {
             printer.detail(&format!(
                 "{name}: refine: {} sent back ({cached} answered from the cache): {} resolved, \
                  {} improved, {} kept, {} failed",
-                crate::count::counted(refined.len(), "paragraph", "paragraphs"),
+                counted(refined.len(), "paragraph", "paragraphs"),
                 count(RefineOutcome::Resolved),
                 count(RefineOutcome::Improved),
                 count(RefineOutcome::Kept),
@@ -324,46 +324,43 @@ impl Display {
         if self.mode == Mode::Tree {
             return Ok(());
         }
-        let view = Comparison::of(outcome, self.to);
+        // Built once, and only for the diff or a report that shows the texts side by side.
+        let view = std::cell::OnceCell::new();
+        let view = || view.get_or_init(|| Comparison::of(outcome, self.to));
         // Stdout carries the text itself when it is the destination; the diff would corrupt it.
         if self.diffs && delivered.destination != Destination::Stdout {
-            self.show_diff(ctx, &view, outcome, out)?;
+            self.show_diff(ctx, view(), outcome, out)?;
         }
-        if let Some(report) = &self.display.report
-            && report.format == ReportFormat::Tmx
-        {
+        if let Some(report) = &self.display.report {
             let name = input.name();
-            outputs.write_with(&report.path, |out| {
-                super::tmx::document(outcome, &name, &self.models, self.to, out)
-            })?;
-            self.printer
-                .note(&format!("wrote {}", report.path.display()));
-        } else if let Some(report) = &self.display.report {
-            if report.format == ReportFormat::Xliff {
-                let Some(record) = outcome.record() else {
-                    anyhow::bail!(Hinted::new(
-                        format!(
-                            "{}: an XLIFF report holds translations, and {} was not translated",
-                            report.path.display(),
-                            input.name()
-                        ),
-                        "XLIFF needs a backend; offline, name the report FILE.html, FILE.md or \
-                         FILE.json",
-                    ));
-                };
-                outputs.write_with(&report.path, |out| {
-                    xliff::write_head(out)?;
-                    xliff::write_file(record, env!("CARGO_PKG_VERSION"), out)?;
-                    xliff::write_tail(out)
-                })?;
-                self.printer
-                    .note(&format!("wrote {}", report.path.display()));
-                return Ok(());
+            match report.format {
+                ReportFormat::Tmx => outputs.write_with(&report.path, |out| {
+                    super::tmx::document(outcome, &name, &self.models, self.to, out)
+                })?,
+                ReportFormat::Xliff => {
+                    let Some(record) = outcome.record() else {
+                        anyhow::bail!(Hinted::new(
+                            format!(
+                                "{}: an XLIFF report holds translations, and {name} was not \
+                                 translated",
+                                report.path.display(),
+                            ),
+                            "XLIFF needs a backend; offline, name the report FILE.html, FILE.md \
+                             or FILE.json",
+                        ));
+                    };
+                    outputs.write_with(&report.path, |out| {
+                        xliff::write_head(out)?;
+                        xliff::write_file(record, env!("CARGO_PKG_VERSION"), out)?;
+                        xliff::write_tail(out)
+                    })?;
+                }
+                ReportFormat::Html | ReportFormat::Markdown | ReportFormat::Json => {
+                    let input_report = view().report_input(Some(&name));
+                    let writer = super::super::report_writer(report.format);
+                    outputs.write_with(&report.path, |out| writer(&input_report, out))?;
+                }
             }
-            let name = input.name();
-            let input_report = view.report_input(Some(&name));
-            let writer = super::super::report_writer(report.format);
-            outputs.write_with(&report.path, |out| writer(&input_report, out))?;
             self.printer
                 .note(&format!("wrote {}", report.path.display()));
         }
@@ -419,12 +416,12 @@ impl Display {
             .filter(|s| !s.repairs.is_empty())
             .count();
         // What the repairs could not fix safely is among verify's warnings, said once below.
-        let paragraphs = crate::count::counted(doc.segments.len(), "paragraph", "paragraphs");
+        let paragraphs = counted(doc.segments.len(), "paragraph", "paragraphs");
         self.printer.note(&match doc.repair_count() {
             0 => format!("{name}: nothing to repair in {paragraphs}"),
             n => format!(
                 "{name}: {} in {touched} of {paragraphs}",
-                crate::count::counted(n, "repair", "repairs")
+                counted(n, "repair", "repairs")
             ),
         });
     }
@@ -454,7 +451,6 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// What a report of the document shows.
     /// What a report shows of this comparison; `document` names it in the page's title.
     pub fn report_input<'a>(&'a self, document: Option<&'a str>) -> diff_report::ReportInput<'a> {
         diff_report::ReportInput {
@@ -545,14 +541,13 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
         if let Some(rounds) = plan.rounds {
             printer.note(&format!(
                 "{name}: {} · {}: up to {}, only those verify flags; at most {} {} \
-                 ({} {}, about {} {}{cost}, if every paragraph went back)",
+                 ({}, about {} {}{cost}, if every paragraph went back)",
                 plan.pass,
                 plan.backend,
-                crate::count::counted(plan.segments, "paragraph", "paragraphs"),
+                counted(plan.segments, "paragraph", "paragraphs"),
                 rounds,
                 plural(usize::from(rounds), "round", "rounds"),
-                plan.requests,
-                plural(plan.requests, "request", "requests"),
+                counted(plan.requests, "request", "requests"),
                 grouped(plan.estimated_input),
                 plan.unit,
             ));
@@ -564,27 +559,23 @@ pub fn print_plan(name: &str, plans: &[PassPlan], printer: &Printer) {
             .map_or_else(String::new, |r| format!(", {r:.1} per paragraph token"));
         let remembered = match plan.remembered {
             0 => String::new(),
-            n => format!(", {n} from the memory"),
+            n => format!(", {} from the memory", grouped(n as u64)),
         };
         let requests = if plan.shared {
             "the request of an earlier file".to_owned()
         } else {
-            format!(
-                "{} {}",
-                plan.requests,
-                plural(plan.requests, "request", "requests")
-            )
+            counted(plan.requests, "request", "requests")
         };
         printer.note(&format!(
             "{name}: {} · {}: {} of {} to send in {requests}, about {} {}{ratio} \
              ({} cached{remembered}){cost}",
             plan.pass,
             plan.backend,
-            plan.to_send(),
-            crate::count::counted(plan.segments, "paragraph", "paragraphs"),
+            grouped(plan.to_send() as u64),
+            counted(plan.segments, "paragraph", "paragraphs"),
             grouped(plan.estimated_input),
             plan.unit,
-            plan.cached,
+            grouped(plan.cached as u64),
         ));
     }
     print_estimate(name, &Estimate::of(plans), printer);
@@ -610,21 +601,11 @@ fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
     if estimate.passes.is_empty() {
         return;
     }
-    let total = estimate
-        .synchronous
-        .single()
-        .map_or(0.0, |(amount, _)| amount);
-    let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de"]
-        .iter()
-        .filter_map(|pass| {
-            let sync = &estimate.passes.get(*pass)?.synchronous;
-            let share = match sync.single() {
-                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
-                _ => String::new(),
-            };
-            Some(format!("{pass} {sync}{share}"))
-        })
-        .collect();
+    let shares = super::summary::shares(
+        &estimate.synchronous,
+        &["draft", LITERAL, "restore", "polish-de"],
+        |pass| Some(&estimate.passes.get(pass)?.synchronous),
+    );
     let refine = match estimate.passes.get("refine") {
         Some(refine) => format!(
             "; refine up to {} more if verify sent every paragraph back",
@@ -635,10 +616,7 @@ fn print_estimate(name: &str, estimate: &Estimate, printer: &Printer) {
     printer.note(&format!(
         "{name}: estimated cost {}, {} with --batch-api ({}){refine}; prices as of {}, \
          set backends.NAME.price to change them",
-        estimate.synchronous,
-        estimate.batch,
-        shares.join(", "),
-        estimate.prices_as_of,
+        estimate.synchronous, estimate.batch, shares, estimate.prices_as_of,
     ));
 }
 

@@ -12,7 +12,7 @@ use super::{Offline, Session, show};
 use crate::backend::Usage;
 use crate::cli::Status;
 use crate::config::{Capability, Settings};
-use crate::cost::money;
+use crate::cost::{Amounts, money};
 use crate::count::{counted, grouped, nonzero, plural};
 use crate::pipeline::jobs::{JobBook, Jobs, JobsReport};
 use crate::pipeline::{BUDGET_HINT, Ended, Engine, Estimate, LITERAL, Spent};
@@ -114,22 +114,20 @@ pub fn finish(
     if let Some(line) = usage_line(&usage, spent.as_ref()) {
         p.note(&line);
     }
-    if let Some(estimate) = &estimate {
-        for backend in &estimate.unpriced {
-            p.warn(&format!(
-                "cost unknown for backend {backend}: set backends.{backend}.price"
-            ));
-        }
+    // A dry run's backends without a price, or those of a run that were used.
+    let unpriced = estimate.iter().flat_map(|e| &e.unpriced).chain(
+        spent
+            .iter()
+            .flat_map(|s| &s.unpriced)
+            .filter(|b| usage.contains_key(*b)),
+    );
+    for backend in unpriced {
+        p.warn(&format!(
+            "cost unknown for backend {backend}: set backends.{backend}.price"
+        ));
     }
-    if let Some(spent) = &spent {
-        for backend in spent.unpriced.iter().filter(|b| usage.contains_key(*b)) {
-            p.warn(&format!(
-                "cost unknown for backend {backend}: set backends.{backend}.price"
-            ));
-        }
-        if let Some(line) = cost_line(spent) {
-            p.note(&line);
-        }
+    if let Some(line) = spent.as_ref().and_then(cost_line) {
+        p.note(&line);
     }
     if let Some(engine) = engine {
         for warning in engine.warnings() {
@@ -341,13 +339,11 @@ fn facts(
             ),
         ));
     }
-    if let Some(line) = usage_line(usage, spent) {
-        let line = line.strip_prefix("usage: ").unwrap_or(&line).to_owned();
-        facts.push(("Usage".to_owned(), line));
+    if let Some(text) = usage_text(usage, spent) {
+        facts.push(("Usage".to_owned(), text));
     }
-    if let Some(line) = spent.and_then(cost_line) {
-        let line = line.strip_prefix("cost: ").unwrap_or(&line).to_owned();
-        facts.push(("Cost".to_owned(), line));
+    if let Some(text) = spent.and_then(cost_text) {
+        facts.push(("Cost".to_owned(), text));
     }
     if !stopped.is_empty() {
         facts.push(("Stopped".to_owned(), stopped.join("; ")));
@@ -364,21 +360,19 @@ fn facts(
 /// `cost: $0.0123 spent (estimated $0.0150 before sending): literal $0.0031 25%, restore
 /// $0.0080 65%, refine $0.0012 10%; prices as of …`; `None` when nothing priced was used.
 pub fn cost_line(spent: &Spent) -> Option<String> {
+    cost_text(spent).map(|text| format!("cost: {text}"))
+}
+
+/// [`cost_line`] without its `cost: `, as the run's reports give it.
+fn cost_text(spent: &Spent) -> Option<String> {
     if spent.backends.values().all(|line| line.cost.is_none()) {
         return None;
     }
-    let total = spent.total.single().map_or(0.0, |(amount, _)| amount);
-    let shares: Vec<String> = ["draft", LITERAL, "restore", "polish-de", "refine"]
-        .iter()
-        .filter_map(|pass| {
-            let cost = spent.passes.get(*pass)?.cost.as_ref()?;
-            let share = match cost.single() {
-                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
-                _ => String::new(),
-            };
-            Some(format!("{pass} {cost}{share}"))
-        })
-        .collect();
+    let shares = shares(
+        &spent.total,
+        &["draft", LITERAL, "restore", "polish-de", "refine"],
+        |pass| spent.passes.get(pass)?.cost.as_ref(),
+    );
     let estimated = match spent.estimated.is_empty() {
         true => String::new(),
         false => format!(" (estimated {} before sending)", spent.estimated),
@@ -388,16 +382,41 @@ pub fn cost_line(spent: &Spent) -> Option<String> {
         _ => String::new(),
     };
     Some(format!(
-        "cost: {} spent{estimated}{limit}: {}; prices as of {}",
-        spent.total,
-        shares.join(", "),
-        spent.prices_as_of
+        "{} spent{estimated}{limit}: {}; prices as of {}",
+        spent.total, shares, spent.prices_as_of
     ))
+}
+
+/// "draft $0.0031 25%, restore $0.0080 65%": what each of `passes` that has an amount cost,
+/// with its share of `total` when both are in one currency.
+pub fn shares<'a>(
+    total: &Amounts,
+    passes: &[&str],
+    amount: impl Fn(&str) -> Option<&'a Amounts>,
+) -> String {
+    let total = total.single().map_or(0.0, |(amount, _)| amount);
+    let shares: Vec<String> = passes
+        .iter()
+        .filter_map(|pass| {
+            let cost = amount(pass)?;
+            let share = match cost.single() {
+                Some((amount, _)) if total > 0.0 => format!(" {:.0}%", amount / total * 100.0),
+                _ => String::new(),
+            };
+            Some(format!("{pass} {cost}{share}"))
+        })
+        .collect();
+    shares.join(", ")
 }
 
 /// `usage: openai: 5,123 tokens in, 1,234 out, 3 requests (1 retry), $0.0123`: the cost when
 /// the backend has a price.
 pub fn usage_line(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Option<String> {
+    usage_text(usage, spent).map(|text| format!("usage: {text}"))
+}
+
+/// [`usage_line`] without its `usage: `, as the run's reports give it.
+fn usage_text(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Option<String> {
     let parts: Vec<String> = usage
         .iter()
         .filter(|(_, u)| u.requests > 0)
@@ -417,20 +436,17 @@ pub fn usage_line(usage: &BTreeMap<String, Usage>, spent: Option<&Spent>) -> Opt
             };
             let retries = match u.retries {
                 0 => String::new(),
-                n => format!(" ({n} {})", plural(n as usize, "retry", "retries")),
+                n => format!(" ({})", counted(n as usize, "retry", "retries")),
             };
             let cost = spent
                 .and_then(|s| s.backends.get(name)?.cost.as_ref())
                 .map(|cost| format!(", {cost}"))
                 .unwrap_or_default();
-            format!(
-                "{name}: {amount}, {} {}{retries}{cost}",
-                u.requests,
-                plural(u.requests as usize, "request", "requests")
-            )
+            let requests = counted(u.requests as usize, "request", "requests");
+            format!("{name}: {amount}, {requests}{retries}{cost}")
         })
         .collect();
-    (!parts.is_empty()).then(|| format!("usage: {}", parts.join("; ")))
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 #[cfg(test)]
