@@ -550,10 +550,14 @@ mod tests {
         }
     }
 
-    /// Cases the property found: a deleted paragraph break cut off at a band's end.
+    /// Cases the property found: a deleted paragraph break (and a tab) cut off at a band's end.
     #[test]
     fn a_change_cut_at_a_band_end_loses_nothing() {
-        for (old, new) in [(". \n\n?", ". "), ("ü\n\n. A", " ü!\n\n\n\nAü\n\näa")] {
+        for (old, new) in [
+            (". \n\n?", ". "),
+            ("ü\n\n. A", " ü!\n\n\n\nAü\n\näa"),
+            (". \n\n\t…", ". "),
+        ] {
             tile(old, new, "").expect("bands tile the texts");
         }
     }
@@ -573,15 +577,16 @@ mod tests {
             prop_assert_eq!((at.0, at.1), (old.len(), new.len()));
             prop_assert!(source.is_none() || at.2 == german.len());
             // A change cut so that one piece is only whitespace shows that piece with
-            // visible stand-ins (`↵`, `→`, `·` and a zero-width space): read them back.
+            // visible stand-ins (`↵`, `→`, `·` and a zero-width space): read them back, a tab
+            // as a tab elsewhere is shown (`visible::TAB`).
             let unshown = |t: String| -> String {
                 t.chars()
                     .filter(|&c| c != '\u{200B}')
                     .map(|c| match c {
-                        '↵' => '\n',
-                        '→' => '\t',
-                        '·' => ' ',
-                        c => c,
+                        '↵' => "\n".to_owned(),
+                        '→' => crate::render::visible::TAB.to_owned(),
+                        '·' => " ".to_owned(),
+                        c => c.to_string(),
                     })
                     .collect()
             };

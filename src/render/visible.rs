@@ -8,7 +8,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
 /// Columns a tab expands to. Tab stops mean nothing in rewrapped prose, so a fixed run of spaces.
-const TAB: &str = "    ";
+pub(crate) const TAB: &str = "    ";
 
 /// Visible placeholders for untrusted text: C0 controls (except `\n`), ESC and DEL become control
 /// pictures (`␛ ␇ ␡`), `\t` becomes spaces, C1 controls and bidi overrides, isolates and marks
